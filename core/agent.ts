@@ -1,0 +1,145 @@
+/**
+ * One running agent: config -> logger -> engine, plus the process-level lifecycle:
+ * SIGTERM/SIGINT drain and exit 0 (a second signal exits at once), SIGHUP reloads (the new
+ * config is validated first; an invalid one is logged and the old pipeline keeps running).
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { AgentConfig } from './config/load.js';
+import { Engine, type InstanceMetrics } from './engine/engine.js';
+import { createLogger, type AgentLog } from './log.js';
+import type { ServiceInfo } from './plugin/define.js';
+import { VERSION } from './version.js';
+import { ConfigError } from './errors.js';
+import { startHttp, type HttpEndpoint } from './http.js';
+
+export type ConfigLoader = () => Promise<AgentConfig>;
+
+export class Agent {
+  private engine?: Engine;
+  private log?: AgentLog;
+  private http?: HttpEndpoint;
+  private stopping?: Promise<void>;
+  private reloading: Promise<unknown> = Promise.resolve();
+  private keepAlive?: NodeJS.Timeout;
+
+  constructor(
+    private config: AgentConfig,
+    private readonly load: ConfigLoader,
+  ) {}
+
+  get logger(): Logger {
+    return this.log!.logger;
+  }
+
+  private serviceInfo(c: AgentConfig): ServiceInfo {
+    const stateDir = resolve(c.service.state_dir);
+    mkdirSync(stateDir, { recursive: true });
+    return Object.freeze({ version: VERSION, hostname: c.service.hostname || hostname(), stateDir, configDir: c.dir, graceMs: c.service.grace as number });
+  }
+
+  private async startEngine(c: AgentConfig): Promise<Engine> {
+    const engine = new Engine(c, this.serviceInfo(c), this.logger);
+    await engine.setup();
+    await engine.start();
+    return engine;
+  }
+
+  async start(): Promise<void> {
+    const s = this.config.service;
+    this.log = createLogger({ level: s.log_level, file: s.log_file ? resolve(s.log_file) : undefined, rotateSize: s.log_rotate_size as number, rotateNum: s.log_rotate_num });
+    this.keepAlive = setInterval(() => undefined, 1 << 30);
+    this.engine = await this.startEngine(this.config);
+    if (s.http_listen) this.http = await startHttp(s.http_listen, () => this.metrics(), this.logger);
+    this.logger.info({ config: this.config.file, version: VERSION, inputs: this.engine.inputs.map((i) => i.id), outputs: this.engine.outputs.map((o) => o.id) }, `qlog ${VERSION} started with ${this.config.file}`);
+  }
+
+  metrics(): InstanceMetrics[] {
+    return this.engine?.metrics() ?? [];
+  }
+
+  /** Re-read the config; keep running on the old one if the new one is invalid. Returns true if reloaded. */
+  reload(): Promise<boolean> {
+    const run = async (): Promise<boolean> => {
+      if (this.stopping) return false;
+      let next: AgentConfig;
+      try {
+        next = await this.load();
+      } catch (e) {
+        const detail = e instanceof ConfigError ? e.issues.map(String) : [(e as Error).message];
+        this.logger.error({ errors: detail }, `reload rejected, still running the previous config:\n${detail.join('\n')}`);
+        return false;
+      }
+      this.logger.info('reloading: draining the current pipeline');
+      const lost = await this.engine!.stop();
+      try {
+        this.engine = await this.startEngine(next);
+        this.config = next;
+        this.logger.info({ lost }, 'reload complete');
+        return true;
+      } catch (e) {
+        this.logger.error({ err: e }, `reload failed while starting the new pipeline (${(e as Error).message}); restarting the previous one`);
+        this.engine = await this.startEngine(this.config);
+        return false;
+      }
+    };
+    const p = this.reloading.then(run, run);
+    this.reloading = p;
+    return p;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.reloading.catch(() => undefined);
+      this.logger.info(`stopping: draining outputs (up to ${this.config.service.grace} ms)`);
+      const lost = (await this.engine?.stop()) ?? 0;
+      await this.http?.close();
+      this.logger.info({ lost }, lost ? `stopped; ${lost} records were not delivered in time and will be re-read where the input tracks offsets` : 'stopped');
+      clearInterval(this.keepAlive);
+      await this.log?.close();
+    })();
+    return this.stopping;
+  }
+}
+
+/** Run until a signal ends it. Resolves with the process exit code. */
+export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise<number> {
+  const agent = new Agent(config, load);
+  try {
+    await agent.start();
+  } catch (e) {
+    process.stderr.write(`qlog: failed to start: ${(e as Error).message}\n`);
+    try {
+      agent.logger.fatal({ err: e }, 'failed to start');
+      await agent.stop();
+    } catch {
+      /* already reported */
+    }
+    return 1;
+  }
+  return new Promise<number>((done) => {
+    let signals = 0;
+    const onStop = (sig: NodeJS.Signals) => {
+      if (++signals > 1) {
+        agent.logger.warn(`second ${sig}: exiting at once`);
+        process.exit(1);
+      }
+      agent.logger.info(`${sig} received`);
+      agent.stop().then(
+        () => done(0),
+        (e) => {
+          process.stderr.write(`qlog: error while stopping: ${(e as Error).message}\n`);
+          done(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', () => {
+      agent.logger.info('SIGHUP received: reloading config');
+      void agent.reload();
+    });
+  });
+}

@@ -1,0 +1,15 @@
+/** What a CLI command module exports (default), and the usage error every command throws. */
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export class UsageError extends Error {}
+
+/** Every command, loaded on demand. Add a line here for a new command. */
+export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  run: () => import('./run.js'),
+  validate: () => import('./validate.js'),
+  plugins: () => import('./plugins.js'),
+};

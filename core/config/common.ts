@@ -1,0 +1,74 @@
+/** Schemas of the `service` section and of the options every input/filter/output entry has. */
+import type { PluginKind } from '../plugin/define.js';
+import type { Infer, OptionsSchema, PropertySchema } from '../plugin/schema.js';
+
+export const serviceSchema = {
+  type: 'object',
+  description: 'Agent-wide settings.',
+  additionalProperties: false,
+  properties: {
+    log_level: { type: 'string', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: "Level of the agent's own log." },
+    log_file: { type: 'string', default: '', description: "File for the agent's own log (JSON lines, pino). Empty: stderr." },
+    log_rotate_size: { unit: 'size', default: '10MB', description: 'Rotate log_file when it reaches this size.' },
+    log_rotate_num: { type: 'integer', minimum: 1, default: 5, description: 'Rotated log_file generations kept.' },
+    state_dir: { type: 'string', default: '.qlog-state', description: 'Directory for offsets and delivery state (relative to the working directory). Must survive restarts for no-loss/no-duplicate delivery.' },
+    grace: { unit: 'duration', default: '5s', description: 'On SIGTERM/SIGINT/reload, how long outputs may take to drain before the agent gives up on them.' },
+    plugins: { type: 'array', items: { type: 'string' }, default: [], description: 'Third-party plugins to load: npm package names or paths, resolved from the config file directory, then the working directory.' },
+    hostname: { type: 'string', default: '', description: 'Host name put in records (meta.host, ${host}). Empty: os.hostname().' },
+    http_listen: { type: 'string', default: '', description: 'Address for the metrics endpoint (GET /metrics, Prometheus text; GET /api/v1/metrics, JSON), e.g. 127.0.0.1:2020. Empty: off.' },
+  },
+} as const satisfies OptionsSchema;
+
+export type ServiceOptions = Infer<typeof serviceSchema>;
+
+const name = { type: 'string', description: 'Plugin name (see `qlog plugins`).' } as const satisfies PropertySchema;
+const alias = { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'Instance id used in logs and metrics. Default: <name>.<index>.' } as const satisfies PropertySchema;
+const match = {
+  anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
+  default: '*',
+  description: 'Tag pattern(s) this entry receives: `*` matches any characters (dots included); a list matches any of its patterns.',
+} as const satisfies PropertySchema;
+
+export const commonProperties = {
+  input: {
+    name,
+    alias,
+    tag: { type: 'string', description: 'Tag of the records. Default: <name>.<index>. tail expands `*` from the file path.' },
+    buffer_limit: { unit: 'size', default: '4MiB', description: 'Records of this input waiting for the filters; above it the input is paused (or, for samplers, drops).' },
+  },
+  filter: { name, alias, match },
+  output: {
+    name,
+    alias,
+    match,
+    buffer_limit: { unit: 'size', default: '8MiB', description: 'Bytes queued for this output; when full, the inputs routed to it pause (the file is the buffer) and samplers drop.' },
+    workers: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'How many chunks may be in flight at once (1 keeps strict order).' },
+    flush_max_size: { unit: 'size', default: '1MiB', description: 'Queued chunks with the same tag are merged into one flush up to this size.' },
+    retry_limit: { anyOf: [{ type: 'integer', minimum: 0 }, { enum: ['no_limits', false] }], default: 'no_limits', description: 'Retries of a failed flush before the chunk is dropped (counted); no_limits (default) keeps retrying, so a lasting failure fills the buffer and pauses the inputs instead of losing data.' },
+    retry_base: { unit: 'duration', default: '500ms', description: 'First retry delay; doubles each retry (with full jitter).' },
+    retry_max: { unit: 'duration', default: '30s', description: 'Longest retry delay.' },
+  },
+} as const satisfies Record<PluginKind, Record<string, PropertySchema>>;
+
+export type CommonInput = { name: string; alias?: string; tag?: string; buffer_limit: number };
+export type CommonFilter = { name: string; alias?: string; match: string | string[] };
+export type CommonOutput = {
+  name: string; alias?: string; match: string | string[]; buffer_limit: number; workers: number; flush_max_size: number;
+  retry_limit: number | 'no_limits' | false; retry_base: number; retry_max: number;
+};
+export const COMMON_KEYS: Record<PluginKind, readonly string[]> = {
+  input: Object.keys(commonProperties.input),
+  filter: Object.keys(commonProperties.filter),
+  output: Object.keys(commonProperties.output),
+};
+
+const combined = new WeakMap<OptionsSchema, OptionsSchema>();
+/** The plugin's schema plus the common options of its kind (cached: compiled once). */
+export function entrySchema(kind: PluginKind, schema: OptionsSchema): OptionsSchema {
+  let s = combined.get(schema);
+  if (!s) {
+    s = { ...schema, properties: { ...commonProperties[kind], ...schema.properties }, required: ['name', ...(schema.required ?? [])] };
+    combined.set(schema, s);
+  }
+  return s;
+}

@@ -1,0 +1,136 @@
+/**
+ * Config loading: YAML (Fluent Bit layout) -> env interpolation -> JSON Schema validation of the
+ * service section and of every plugin entry -> a resolved, typed AgentConfig. Every problem is
+ * collected (file:line:column) and thrown together as one ConfigError.
+ */
+import { dirname, resolve } from 'node:path';
+import { ConfigError, ConfigIssue, QlogError, didYouMean } from '../errors.js';
+import type { AnyPlugin, PluginKind } from '../plugin/define.js';
+import { loadPlugins } from '../plugin/loader.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { COMMON_KEYS, entrySchema, serviceSchema, type ServiceOptions } from './common.js';
+import { interpolate } from './env.js';
+import { ConfigSource, describeFound, type KeyPath } from './source.js';
+import { validateAt } from './validate.js';
+
+export interface EntryConfig {
+  readonly kind: PluginKind;
+  readonly plugin: AnyPlugin;
+  /** alias, or <name>.<index> (index counts entries of the same plugin name). */
+  readonly id: string;
+  /** Options common to the kind (match, tag, buffer_limit, retry_* ...), defaults applied. */
+  readonly common: Record<string, unknown>;
+  /** The plugin's own options, validated, defaults applied, units converted. */
+  readonly options: Record<string, unknown>;
+  readonly path: KeyPath;
+}
+
+export interface AgentConfig {
+  readonly file: string;
+  readonly dir: string;
+  readonly service: ServiceOptions;
+  readonly inputs: EntryConfig[];
+  readonly filters: EntryConfig[];
+  readonly outputs: EntryConfig[];
+}
+
+const SECTIONS = { inputs: 'input', filters: 'filter', outputs: 'output' } as const;
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Load service.plugins into the registry (default true). */
+  loadPlugins?: boolean;
+  /** File name used in messages (default: the path given). */
+  display?: string;
+}
+
+export async function loadConfig(file: string, registry: PluginRegistry, opts: LoadOptions = {}): Promise<AgentConfig> {
+  return loadConfigFrom(ConfigSource.read(file, opts.display ?? file), resolve(dirname(file)), registry, opts);
+}
+
+function isMapValue(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export async function loadConfigFrom(src: ConfigSource, dir: string, registry: PluginRegistry, opts: LoadOptions = {}): Promise<AgentConfig> {
+  const issues: ConfigIssue[] = [];
+  const env = opts.env ?? process.env;
+  const root = src.data ?? {};
+  if (!isMapValue(root)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], `expected a map with "service" and "pipeline", found ${describeFound(root)}`)]);
+  for (const key of Object.keys(root)) {
+    if (key !== 'service' && key !== 'pipeline') {
+      issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], `unknown key "${key}"${didYouMean(key, ['service', 'pipeline'])}; allowed keys: service, pipeline`, { key: true }));
+    }
+  }
+
+  const rawService = interpolate(root.service ?? {}, ['service'], src, issues, () => false, env);
+  const service = (isMapValue(rawService) ? structuredClone(rawService) : rawService) as ServiceOptions;
+  issues.push(...validateAt(serviceSchema, service, ['service'], src, rawService));
+
+  if (opts.loadPlugins !== false && issues.length === 0 && service.plugins.length) {
+    for (let i = 0; i < service.plugins.length; i++) {
+      try {
+        await loadPlugins([service.plugins[i]!], dir, registry);
+      } catch (e) {
+        if (!(e instanceof QlogError)) throw e;
+        issues.push(src.issue(e.code, ['service', 'plugins', i], e.message));
+      }
+    }
+  }
+
+  const pipeline = root.pipeline ?? {};
+  const result: Record<'inputs' | 'filters' | 'outputs', EntryConfig[]> = { inputs: [], filters: [], outputs: [] };
+  if (!isMapValue(pipeline)) {
+    issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline'], `expected a map with inputs, filters and outputs, found ${describeFound(pipeline)}`));
+  } else {
+    for (const key of Object.keys(pipeline)) {
+      if (!(key in SECTIONS)) issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', ['pipeline', key], `unknown key "${key}"${didYouMean(key, Object.keys(SECTIONS))}; allowed keys: inputs, filters, outputs`, { key: true }));
+    }
+    const ids = new Set<string>();
+    for (const [section, kind] of Object.entries(SECTIONS) as ['inputs' | 'filters' | 'outputs', PluginKind][]) {
+      const list = pipeline[section] ?? [];
+      if (!Array.isArray(list)) {
+        issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline', section], `expected a list of ${kind} entries (each "- name: ..."), found ${describeFound(list)}`));
+        continue;
+      }
+      const perName = new Map<string, number>();
+      list.forEach((raw: unknown, i: number) => {
+        const path: KeyPath = ['pipeline', section, i];
+        if (!isMapValue(raw)) {
+          issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected a map with at least "name", found ${describeFound(raw)}`));
+          return;
+        }
+        if (typeof raw.name !== 'string') {
+          issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED', raw.name === undefined ? path : [...path, 'name'], `missing the ${kind} plugin's "name" (one of: ${registry.names(kind).join(', ')})`));
+          return;
+        }
+        const plugin = registry.get(kind, raw.name);
+        if (!plugin) {
+          const available = registry.names(kind);
+          issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_PLUGIN', [...path, 'name'], `unknown ${kind} plugin "${raw.name}"${didYouMean(raw.name, available)}; available: ${available.join(', ')}`));
+          return;
+        }
+        const props = plugin.schema.properties;
+        const interpolated = interpolate(raw, path, src, issues, (p) => p.length === path.length + 1 && props[p[p.length - 1] as string]?.template === true, env) as Record<string, unknown>;
+        const data = structuredClone(interpolated);
+        const found = validateAt(entrySchema(kind, plugin.schema), data, path, src, interpolated);
+        issues.push(...found);
+        const common: Record<string, unknown> = {};
+        const options: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(data)) (COMMON_KEYS[kind].includes(k) && !(k in props) ? common : options)[k] = v;
+        if (!found.length && plugin.check) {
+          const problem = plugin.check(options);
+          if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...path, problem.key], problem.message));
+        }
+        const n = perName.get(plugin.name) ?? 0;
+        perName.set(plugin.name, n + 1);
+        const id = typeof common.alias === 'string' ? common.alias : `${plugin.name}.${n}`;
+        if (ids.has(id)) issues.push(src.issue('QLOG_ERR_CONFIG_DUPLICATE_ID', [...path, typeof common.alias === 'string' ? 'alias' : 'name'], `two plugin instances are named "${id}"; give one a different alias`));
+        ids.add(id);
+        result[section].push({ kind, plugin, id, common, options, path });
+      });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
+  return { file: src.file, dir, service, ...result };
+}

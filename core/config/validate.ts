@@ -1,0 +1,121 @@
+/**
+ * ajv with qlog's keywords, and translation of ajv errors into located, actionable messages.
+ * Each schema is compiled once (cached by object identity).
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { didYouMean, type ConfigIssue } from '../errors.js';
+import type { OptionsSchema, PropertySchema } from '../plugin/schema.js';
+import { describeFound, type ConfigSource, type KeyPath } from './source.js';
+import { parseDuration, parseSize } from './units.js';
+
+const UNIT_TEXT = {
+  size: 'a size (e.g. 65536, 64KiB, 2MB)',
+  duration: 'a duration (e.g. 15 for seconds, 500ms, 5s, 1m)',
+} as const;
+
+export const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, coerceTypes: 'array', strict: true, strictTypes: false, strictRequired: false });
+ajv.addKeyword({ keyword: 'template', schemaType: 'boolean' });
+ajv.addKeyword({
+  keyword: 'unit',
+  schemaType: 'string',
+  modifying: true,
+  errors: true,
+  validate: function unit(this: unknown, kind: 'size' | 'duration', data: unknown, _ps: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) {
+    const v = kind === 'size' ? parseSize(data) : parseDuration(data);
+    const self = unit as unknown as { errors: Partial<ErrorObject>[] | null };
+    if (v === undefined) {
+      self.errors = [{ keyword: 'unit', message: UNIT_TEXT[kind], params: { unit: kind } }];
+      return false;
+    }
+    if (cxt) cxt.parentData[cxt.parentDataProperty] = v;
+    return true;
+  },
+});
+
+const cache = new WeakMap<object, ValidateFunction>();
+export function compile(schema: object): ValidateFunction {
+  let v = cache.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    cache.set(schema, v);
+  }
+  return v;
+}
+
+function jsonPointerToPath(ptr: string): (string | number)[] {
+  if (!ptr) return [];
+  return ptr
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function typeText(t: unknown): string {
+  const one = (x: string) => ({ string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a map', null: 'nothing' })[x] ?? x;
+  return Array.isArray(t) ? t.map(one).join(' or ') : one(String(t));
+}
+
+function getAt(data: unknown, path: KeyPath): unknown {
+  let cur = data;
+  for (const p of path) cur = cur == null ? undefined : (cur as Record<string | number, unknown>)[p];
+  return cur;
+}
+
+/**
+ * Validate `data` (mutated: defaults applied, units converted) against `schema`.
+ * `base` is where data sits in the file; `original` is the data before defaults/units (for "found").
+ */
+export function validateAt(schema: OptionsSchema | PropertySchema, data: unknown, base: KeyPath, src: ConfigSource, original: unknown): ConfigIssue[] {
+  const validate = compile(schema);
+  if (validate(data)) return [];
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  const errors = validate.errors ?? [];
+  // anyOf/oneOf produce one error per branch plus a summary; keep the summary only.
+  const summarised = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && summarised.has(e.instancePath)) continue;
+    const rel = jsonPointerToPath(e.instancePath);
+    const path = [...base, ...rel];
+    const found = getAt(original, rel);
+    let issue: ConfigIssue;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = String(e.params.additionalProperty);
+        const props = Object.keys((e.parentSchema as OptionsSchema).properties ?? {});
+        issue = src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [...path, key], `unknown key "${key}"${didYouMean(key, props)}; allowed keys: ${props.join(', ')}`, { key: true });
+        break;
+      }
+      case 'required': {
+        const key = String(e.params.missingProperty);
+        const desc = (e.parentSchema as OptionsSchema).properties?.[key]?.description;
+        issue = src.issue('QLOG_ERR_CONFIG_REQUIRED', path, `missing required option "${key}"${desc ? ` (${desc.replace(/\.$/, '')})` : ''}; add "${key}: ..." here`);
+        break;
+      }
+      case 'unit':
+        issue = src.issue('QLOG_ERR_CONFIG_UNIT', path, `expected ${e.message}, found ${describeFound(found)}`);
+        break;
+      case 'type':
+        issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected ${typeText(e.params.type)}, found ${describeFound(found)}`);
+        break;
+      case 'enum':
+        issue = src.issue('QLOG_ERR_CONFIG_ENUM', path, `expected one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, found ${describeFound(found)}${typeof found === 'string' ? didYouMean(found, (e.params.allowedValues as unknown[]).map(String)) : ''}`);
+        break;
+      case 'anyOf':
+      case 'oneOf': {
+        const branches = ((e.schema as PropertySchema[]) ?? []).map((b) => (b.unit ? UNIT_TEXT[b.unit] : b.enum ? b.enum.map((x) => JSON.stringify(x)).join(' or ') : b.const !== undefined ? JSON.stringify(b.const) : typeText(b.type)));
+        issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected ${branches.join(', or ')}, found ${describeFound(found)}`);
+        break;
+      }
+      default:
+        issue = src.issue('QLOG_ERR_CONFIG_VALUE', path, `expected a value that ${(e.message ?? 'is valid').replace(/^must /, 'is ').replace(/^is NOT /, 'is not ')}, found ${describeFound(found)}`);
+    }
+    const k = String(issue);
+    if (!seen.has(k)) {
+      seen.add(k);
+      issues.push(issue);
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,25 @@
+import type { Counters } from './plugin/define.js';
+
+/** Standard per-instance counters (Vector style: received/sent records and bytes, errors, retries, drops). */
+export const STANDARD_COUNTERS = [
+  'records_in', 'bytes_in', 'records_out', 'bytes_out', 'dropped_records', 'errors', 'retries', 'retried_records',
+] as const;
+
+export class InstanceCounters implements Counters {
+  private readonly values = new Map<string, number>();
+  constructor() {
+    for (const k of STANDARD_COUNTERS) this.values.set(k, 0);
+  }
+  add(name: string, n = 1): void {
+    this.values.set(name, (this.values.get(name) ?? 0) + n);
+  }
+  set(name: string, value: number): void {
+    this.values.set(name, value);
+  }
+  get(name: string): number {
+    return this.values.get(name) ?? 0;
+  }
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.values);
+  }
+}

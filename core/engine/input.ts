@@ -1,0 +1,153 @@
+/**
+ * An input instance. Its chunks pass the filters one at a time, in order (a per-input queue),
+ * then fan out to the outputs. emit() returns false when this input's queue or any output it
+ * feeds is full; the input is paused (hook `pause`) until the engine sees room again.
+ */
+import { AsyncSeriesHook, SyncHook } from 'tapable';
+import type { Logger } from 'pino';
+import { chunkBytes, newChunkId, type Chunk, type LogRecord } from '../record.js';
+import type { EmitOptions, InputContext, InputHooks, ServiceInfo } from '../plugin/define.js';
+import type { EntryConfig } from '../config/load.js';
+import type { CommonInput } from '../config/common.js';
+import { InstanceBase } from './context.js';
+import { Ticket } from './ticket.js';
+import type { OutputInstance } from './output.js';
+
+export interface Pipeline {
+  /** Filters + outputs for a chunk; resolves when the chunk is queued at its outputs. */
+  process(chunk: Chunk, ticket: Ticket, from: InputInstance): Promise<void>;
+}
+
+export class InputInstance extends InstanceBase {
+  readonly hooks: InputHooks = Object.freeze({
+    start: new AsyncSeriesHook<[]>(),
+    stop: new AsyncSeriesHook<[]>(),
+    pause: new SyncHook<[]>(),
+    resume: new SyncHook<[]>(),
+  });
+  readonly tag: string;
+  readonly cfg: CommonInput;
+  /** Outputs this input has sent to (for backpressure). */
+  readonly feeds = new Set<OutputInstance>();
+  private readonly queue: { chunk: Chunk; ticket: Ticket }[] = [];
+  private queuedBytes = 0;
+  private processing = false;
+  private _paused = false;
+  private readyWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  stopped = false;
+
+  constructor(
+    entry: EntryConfig,
+    index: number,
+    logger: Logger,
+    service: ServiceInfo,
+    private readonly pipeline: Pipeline,
+  ) {
+    super(entry, logger, service);
+    this.cfg = entry.common as CommonInput;
+    this.tag = this.cfg.tag ?? `${entry.plugin.name}.${index}`;
+  }
+
+  context(): InputContext<unknown> {
+    const self = this;
+    return {
+      ...this.baseContext(),
+      hooks: this.hooks,
+      tag: this.tag,
+      emit: (tag, records, opts) => this.emit(tag, records, opts),
+      ready: () => this.ready(),
+      get paused() {
+        return self._paused;
+      },
+    };
+  }
+
+  get paused(): boolean {
+    return this._paused;
+  }
+
+  /** True when downstream cannot take more from this input. */
+  blocked(): boolean {
+    if (this.queuedBytes >= this.cfg.buffer_limit) return true;
+    for (const o of this.feeds) if (o.full) return true;
+    return false;
+  }
+
+  emit(tag: string, records: LogRecord[], opts: EmitOptions = {}): boolean {
+    if (records.length === 0) {
+      opts.onSettled?.({ delivered: true });
+      return !this._paused;
+    }
+    const bytes = opts.bytes ?? chunkBytes(records);
+    if (this.stopped || (opts.dropIfFull && this.blocked())) {
+      this.counters.add('dropped_records', records.length);
+      if (!this.stopped) this.log.debug({ records: records.length }, `${this.id}: downstream full, dropped ${records.length} records`);
+      return false;
+    }
+    this.counters.add('records_out', records.length);
+    this.counters.add('bytes_out', bytes);
+    this.queue.push({ chunk: { id: newChunkId(), tag, records, bytes }, ticket: new Ticket(opts.onSettled) });
+    this.queuedBytes += bytes;
+    if (!this.processing) void this.drainQueue();
+    if (!opts.dropIfFull && this.blocked()) this.pause();
+    return !this._paused;
+  }
+
+  private async drainQueue(): Promise<void> {
+    this.processing = true;
+    while (this.queue.length) {
+      const item = this.queue.shift()!;
+      try {
+        await this.pipeline.process(item.chunk, item.ticket, this);
+      } catch (e) {
+        this.fail('routing', e);
+      }
+      this.queuedBytes -= item.chunk.bytes;
+      if (this._paused && !this.blocked()) this.resume();
+    }
+    this.processing = false;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  private pause(): void {
+    if (this._paused) return;
+    this._paused = true;
+    this.counters.add('paused');
+    if (this.hooks.pause.isUsed()) this.hooks.pause.call();
+  }
+
+  /** Re-check after an output made room. */
+  maybeResume(): void {
+    if (this._paused && !this.blocked()) this.resume();
+  }
+
+  private resume(): void {
+    this._paused = false;
+    if (this.hooks.resume.isUsed()) this.hooks.resume.call();
+    const w = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const f of w) f();
+  }
+
+  ready(): Promise<void> {
+    if (!this._paused && !this.blocked()) return Promise.resolve();
+    if (!this._paused) this.pause();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  /** Resolves when every emitted chunk has passed the filters (is queued at outputs). */
+  flushed(): Promise<void> {
+    if (!this.processing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Release waiters so a stopping input's loops can finish. */
+  releaseWaiters(): void {
+    const w = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const f of w) f();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * A ticket follows one emitted chunk through the pipeline. Every output it was routed to
+ * settles it once (ack or drop); when all have, the input hears about it (tail commits
+ * offsets on that — the end-to-end acknowledgement).
+ */
+import type { Settlement } from '../plugin/define.js';
+
+export class Ticket {
+  private pending = 0;
+  private dropped = false;
+  private settled = false;
+  constructor(private readonly onSettled?: (s: Settlement) => void) {}
+
+  /** Called once routing knows how many outputs received the chunk (0 settles at once). */
+  expect(outputs: number): void {
+    this.pending += outputs;
+    if (this.pending === 0) this.finish();
+  }
+
+  ack(): void {
+    if (--this.pending === 0) this.finish();
+  }
+
+  drop(): void {
+    this.dropped = true;
+    if (--this.pending === 0) this.finish();
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.onSettled?.({ delivered: !this.dropped });
+  }
+}

@@ -1,0 +1,44 @@
+/** Optional metrics endpoint (service.http_listen): Prometheus text at /metrics, JSON at /api/v1/metrics. */
+import { createServer } from 'node:http';
+import type { Logger } from 'pino';
+import type { InstanceMetrics } from './engine/engine.js';
+
+export interface HttpEndpoint {
+  close(): Promise<void>;
+}
+
+export function prometheusText(metrics: InstanceMetrics[]): string {
+  const byName = new Map<string, string[]>();
+  for (const m of metrics) {
+    for (const [k, v] of Object.entries(m.counters)) {
+      const name = `qlog_${m.kind}_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+      if (!byName.has(name)) byName.set(name, []);
+      byName.get(name)!.push(`${name}{id="${m.id}",plugin="${m.name}"} ${v}`);
+    }
+  }
+  let out = '';
+  for (const [name, lines] of byName) out += `# TYPE ${name} ${name.endsWith('_bytes') && name.includes('buffered') ? 'gauge' : 'counter'}\n${lines.join('\n')}\n`;
+  return out;
+}
+
+export function startHttp(listen: string, metrics: () => InstanceMetrics[], log: Logger): Promise<HttpEndpoint> {
+  const i = listen.lastIndexOf(':');
+  const host = i > 0 ? listen.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(metrics()));
+    } else if (req.url === '/api/v1/metrics') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(metrics()));
+    } else if (req.url === '/api/v1/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else res.writeHead(404).end('not found: try /metrics, /api/v1/metrics, /api/v1/health\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      log.info(`metrics on http://${listen}/metrics`);
+      resolve({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    });
+  });
+}

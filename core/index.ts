@@ -1,0 +1,19 @@
+/**
+ * qlog's public SDK: everything a plugin (built-in or from npm) imports.
+ *   import { definePlugin, type LogRecord } from 'qlog';
+ */
+import { VERSION } from './version.js';
+
+export { definePlugin, isPlugin, PermanentError, PLUGIN_BRAND } from './plugin/define.js';
+export type {
+  AnyPlugin, CheckError, ContextOf, Counters, EmitOptions, FilterContext, FilterHooks, InputContext, InputHooks,
+  LifecycleHooks, OutputContext, OutputHooks, Plugin, PluginDefinition, PluginKind, ServiceInfo, Settlement,
+} from './plugin/define.js';
+export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
+export { nowNs, recordLine, recordBytes, chunkBytes, newChunkId } from './record.js';
+export type { Chunk, LogRecord, RecordBody, RecordMeta } from './record.js';
+export { parseSize, parseDuration } from './config/units.js';
+export { compileMatch } from './match.js';
+export { VERSION };
+/** The version range built-in plugins declare (and a good default for new plugins). */
+export const VERSION_RANGE = `^${VERSION}`;

@@ -1,0 +1,165 @@
+/**
+ * The plugin contract. Built-in plugins and npm plugins use exactly this API.
+ *
+ * A plugin is a branded descriptor made by `definePlugin`. The host validates the instance's
+ * options against `schema`, then calls `setup(ctx)` once per configured instance; setup taps
+ * the instance's hooks (and nothing taps later). Hooks fire per chunk, never per record.
+ */
+import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import type { Logger } from 'pino';
+import type { Chunk, LogRecord } from '../record.js';
+import type { Infer, OptionsSchema } from './schema.js';
+
+export type PluginKind = 'input' | 'filter' | 'output';
+
+export const PLUGIN_BRAND: unique symbol = Symbol.for('qlog.plugin');
+
+/** Per-instance counters. Core keeps the standard ones; plugins may add their own names. */
+export interface Counters {
+  /** Add n (default 1) to a counter, creating it at 0 first. */
+  add(name: string, n?: number): void;
+  /** Set a gauge-like value. */
+  set(name: string, value: number): void;
+  get(name: string): number;
+  snapshot(): Record<string, number>;
+}
+
+export interface ServiceInfo {
+  readonly version: string;
+  readonly hostname: string;
+  /** Absolute path of service.state_dir (created before setup runs). */
+  readonly stateDir: string;
+  /** Directory of the config file; relative paths in options resolve against it. */
+  readonly configDir: string;
+  /** service.grace in milliseconds. */
+  readonly graceMs: number;
+}
+
+interface BaseContext<O> {
+  /** Instance id: the entry's `alias`, else `<name>.<index>`; used in logs and metrics. */
+  readonly id: string;
+  readonly name: string;
+  /** Validated options with defaults applied; sizes in bytes, durations in milliseconds. */
+  readonly options: O;
+  /** pino child logger bound to this instance. */
+  readonly log: Logger;
+  readonly counters: Counters;
+  readonly service: ServiceInfo;
+  /** A file path inside state_dir reserved for this instance, e.g. statePath('offsets.json'). */
+  statePath(file: string): string;
+}
+
+export interface LifecycleHooks {
+  /** Open files/sockets, start timers. Runs after every instance's setup. */
+  readonly start: AsyncSeriesHook<[]>;
+  /** Release everything (inputs: stop producing; outputs: called after the drain). */
+  readonly stop: AsyncSeriesHook<[]>;
+}
+
+export interface InputHooks extends LifecycleHooks {
+  /** Downstream is full: stop producing until `resume`. */
+  readonly pause: SyncHook<[]>;
+  readonly resume: SyncHook<[]>;
+}
+
+export interface Settlement {
+  /** true when every output that received the chunk acknowledged it; false if one gave up (dropped). */
+  readonly delivered: boolean;
+}
+
+export interface EmitOptions {
+  /** Payload size in bytes if the input knows it (saves the core estimating it). */
+  bytes?: number;
+  /** Called once when every output the chunk was routed to has acked or dropped it. */
+  onSettled?: (s: Settlement) => void;
+  /** For inputs that cannot pause (samplers): drop the chunk, counted, when downstream is full. */
+  dropIfFull?: boolean;
+}
+
+export interface InputContext<O> extends BaseContext<O> {
+  readonly hooks: InputHooks;
+  /** The entry's `tag` option (default `<name>.<index>`). */
+  readonly tag: string;
+  /**
+   * Hand records to the pipeline. Returns false when downstream is full: a pausable input
+   * stops and waits for the `resume` hook (or `await ready()`), as with stream.write().
+   */
+  emit(tag: string, records: LogRecord[], opts?: EmitOptions): boolean;
+  /** Resolves when downstream has room (at once if it has). */
+  ready(): Promise<void>;
+  readonly paused: boolean;
+}
+
+export interface FilterHooks extends LifecycleHooks {
+  /**
+   * Transform a chunk: return it (mutated or replaced, same tag). Return a chunk with no
+   * records to drop them all. Delaying the returned promise applies backpressure to the source.
+   */
+  readonly chunk: AsyncSeriesWaterfallHook<[Chunk]>;
+}
+
+export interface FilterContext<O> extends BaseContext<O> {
+  readonly hooks: FilterHooks;
+  /** Inject new records (e.g. a summary) into the pipeline; they pass the filters after this one. */
+  emit(tag: string, records: LogRecord[]): void;
+}
+
+export interface OutputHooks extends LifecycleHooks {
+  /**
+   * Deliver a chunk. Resolve = acknowledged (the data is safe where it goes). Reject = not
+   * delivered: the core retries with exponential backoff and jitter up to `retry_limit`; throw
+   * a PermanentError to drop at once. A chunk is never flushed twice at the same time.
+   */
+  readonly flush: AsyncParallelHook<[Chunk]>;
+}
+
+export interface OutputContext<O> extends BaseContext<O> {
+  readonly hooks: OutputHooks;
+}
+
+export type ContextOf<K extends PluginKind, O> = K extends 'input'
+  ? InputContext<O>
+  : K extends 'filter'
+    ? FilterContext<O>
+    : OutputContext<O>;
+
+export interface CheckError {
+  /** Option key the problem is about (for the file:line:column of the message). */
+  key: string;
+  message: string;
+}
+
+export interface PluginDefinition<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> {
+  readonly kind: K;
+  /** Name users write in config (`name: tail`). Lowercase, digits, '-' and '_'. */
+  readonly name: string;
+  readonly description: string;
+  /** Semver range of qlog versions this plugin works with, e.g. '^0.1.0'. */
+  readonly qlog: string;
+  readonly schema: S;
+  /** Cross-field checks that JSON Schema cannot express; return the first problem found. */
+  readonly check?: (options: Infer<S>) => CheckError | undefined;
+  readonly setup: (ctx: ContextOf<K, Infer<S>>) => void | Promise<void>;
+}
+
+export type Plugin<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> = Readonly<
+  PluginDefinition<K, S>
+> & { readonly [PLUGIN_BRAND]: true };
+
+/** Any plugin, whatever its option types (for registries and loaders). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPlugin = Plugin<PluginKind, any>;
+
+/** Make a plugin descriptor. Option types are inferred from `schema` (declare it `as const`). */
+export function definePlugin<K extends PluginKind, const S extends OptionsSchema>(def: PluginDefinition<K, S>): Plugin<K, S> {
+  return Object.freeze({ ...def, [PLUGIN_BRAND]: true as const });
+}
+
+export function isPlugin(x: unknown): x is AnyPlugin {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
+}
+
+/** Thrown by an output's flush to drop a chunk without retrying (counted as dropped). */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}

@@ -1,0 +1,81 @@
+/**
+ * Firecracker-style hybrid vsock (`vsock+unix:///path/v.sock:PORT`).
+ *
+ * Host -> guest (connect): connect to the VMM's Unix socket `path`, write `CONNECT <port>\n`,
+ * read `OK <host_port>\n`, then the stream is the guest's vsock connection.
+ * Guest -> host (listen): when a guest connects to vsock CID 2 (the host) port P, the VMM connects
+ * to the Unix socket `<path>_<P>`; listening therefore means listening on `<path>_<port>`.
+ */
+import type net from 'node:net';
+import { TransportError, type HybridAddr } from './address.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, netConnect, timeoutError, type ConnectionHandler, type Listener } from './socket.js';
+import { listenUnix } from './unix.js';
+
+const MAX_REPLY = 128;
+
+/** Read one `\n`-terminated line; bytes after it are pushed back into the socket. */
+function readReplyLine(sock: net.Socket, what: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got: Buffer = Buffer.alloc(0);
+    const finish = (err: Error | undefined, line?: string): void => {
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('error', onError);
+      sock.off('close', onClose);
+      if (err) {
+        sock.destroy();
+        reject(err);
+      } else resolve(line!);
+    };
+    const onData = (d: Buffer): void => {
+      got = got.length ? Buffer.concat([got, d]) : d;
+      const nl = got.indexOf(10);
+      if (nl < 0) {
+        if (got.length > MAX_REPLY)
+          finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: the VMM's reply to CONNECT is not a line (${got.length} bytes without a newline)`));
+        return;
+      }
+      sock.pause();
+      const rest = got.subarray(nl + 1);
+      if (rest.length) sock.unshift(rest);
+      finish(undefined, got.subarray(0, nl).toString('latin1').replace(/\r$/, ''));
+    };
+    const onError = (err: Error): void => finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: ${err.message}`));
+    const onClose = (): void =>
+      finish(new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `${what}: the VMM closed the connection after CONNECT (is anything listening on that vsock port in the guest?)`));
+    const timer = setTimeout(() => finish(timeoutError(what, timeoutMs)), timeoutMs);
+    sock.on('data', onData);
+    sock.once('error', onError);
+    sock.once('close', onClose);
+  });
+}
+
+export async function connectHybrid(addr: Pick<HybridAddr, 'path' | 'port'>, timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<net.Socket> {
+  const what = `vsock+unix://${addr.path}:${addr.port}`;
+  const started = Date.now();
+  const sock = await netConnect({ path: addr.path }, what, timeoutMs);
+  sock.write(`CONNECT ${addr.port}\n`);
+  const line = await readReplyLine(sock, what, Math.max(1, timeoutMs - (Date.now() - started)));
+  if (!/^OK \d+$/.test(line)) {
+    sock.destroy();
+    throw new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: expected "OK <port>" in reply to "CONNECT ${addr.port}", found ${JSON.stringify(line.slice(0, 64))}`);
+  }
+  sock.setNoDelay?.(true);
+  return sock;
+}
+
+/** The Unix socket a VMM connects to for guest-initiated connections to host port `port`. */
+export function hybridListenPath(addr: Pick<HybridAddr, 'path' | 'port'>): string {
+  return `${addr.path}_${addr.port}`;
+}
+
+export function listenHybrid(addr: HybridAddr, onConnection: ConnectionHandler, onError?: (err: Error) => void): Promise<Listener> {
+  const path = hybridListenPath(addr);
+  return listenUnix({
+    path,
+    label: addr.uri,
+    onConnection: (s, peer) => onConnection(s, { ...peer, transport: 'hybrid', port: addr.port }),
+    onError,
+    peerLabel: (n) => `vsock+unix:${addr.path}:${addr.port}#${n}`,
+  });
+}

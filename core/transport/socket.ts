@@ -1,0 +1,110 @@
+/**
+ * Shared pieces of the net-based transports (unix, tcp, hybrid): connect with a timeout and
+ * clear errors, and a listener that tracks its connections so close() leaves nothing behind.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { TransportError, type PeerIdentity } from './address.js';
+
+export interface ConnectOptions {
+  /** Give up after this many milliseconds (default 10 s). */
+  timeoutMs?: number;
+}
+
+export type ConnectionHandler = (stream: Duplex, peer: PeerIdentity) => void;
+
+export interface Listener {
+  /** The URI actually bound (a tcp port 0 becomes the real port). */
+  readonly uri: string;
+  /** Stop accepting, destroy connections that are still open, remove the socket file (unix). */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Map a socket error to a TransportError that says what happened and what to check. */
+export function connectError(err: NodeJS.ErrnoException, what: string): TransportError {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `connection to ${what} refused: nothing is listening there`);
+    case 'ENOENT':
+      return new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `connection to ${what} failed: the socket file does not exist (is the peer running?)`);
+    case 'EACCES':
+    case 'EPERM':
+      return new TransportError('QLOG_ERR_TRANSPORT_DENIED', `connection to ${what} denied: no permission on the socket`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new TransportError('QLOG_ERR_TRANSPORT_RESET', `connection to ${what} was reset by the peer`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new TransportError('QLOG_ERR_TRANSPORT_RESOLVE', `cannot resolve the host of ${what} (${err.code})`);
+    default:
+      return new TransportError('QLOG_ERR_TRANSPORT_CONNECT', `connection to ${what} failed: ${err.message}`);
+  }
+}
+
+export function timeoutError(what: string, ms: number): TransportError {
+  return new TransportError('QLOG_ERR_TRANSPORT_TIMEOUT', `connection to ${what} timed out after ${ms} ms`);
+}
+
+/** net.connect with a timeout; resolves with a connected socket (no idle timeout left armed). */
+export function netConnect(opts: net.NetConnectOpts, what: string, timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(opts);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(timeoutError(what, timeoutMs));
+    }, timeoutMs);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(connectError(err, what));
+    };
+    sock.once('error', onError);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.off('error', onError);
+      resolve(sock);
+    });
+  });
+}
+
+/** Tracks accepted sockets of a net.Server so close() can destroy what is still open. */
+export function trackConnections(server: net.Server): () => void {
+  const open = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    open.add(s);
+    s.once('close', () => open.delete(s));
+  });
+  return () => {
+    for (const s of open) s.destroy();
+    open.clear();
+  };
+}
+
+/** server.close() without waiting for connections (they are destroyed by the caller). */
+export function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+export function listenServer(server: net.Server, opts: net.ListenOptions, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new TransportError('QLOG_ERR_TRANSPORT_IN_USE', `cannot listen on ${what}: address already in use`)
+          : err.code === 'EACCES'
+            ? new TransportError('QLOG_ERR_TRANSPORT_DENIED', `cannot listen on ${what}: permission denied`)
+            : new TransportError('QLOG_ERR_TRANSPORT_LISTEN', `cannot listen on ${what}: ${err.message}`),
+      );
+    };
+    server.once('error', onError);
+    server.listen(opts, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

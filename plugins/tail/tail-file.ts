@@ -1,0 +1,166 @@
+/**
+ * One followed file: an open handle, its identity and the read position.
+ *
+ * Identity is device + inode (the handle pins the inode, so it cannot be reused while the
+ * file is open) plus a fingerprint of the first bytes, which tells a reused inode from the
+ * file we knew after a restart, and a copytruncate from an append while we run.
+ * The byte stream gets `src` = `${dev}:${ino}:${nonce}:${gen}`: the nonce is random per
+ * stream (persisted), so a new file that happens to reuse an inode and start with the same
+ * line never collides with an old stream in a downstream dedupe; gen counts truncations.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { CommitQueue } from './tail-commit.js';
+import type { FileEntry } from './tail-db.js';
+
+/** Bytes of the file's start kept as its fingerprint. */
+export const HEAD_MAX = 256;
+
+export type FileState = 'active' | 'gone';
+
+export function fileKey(st: { dev: bigint; ino: bigint }): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+export function hashHead(head: Buffer): string {
+  return createHash('sha256').update(head).digest('hex').slice(0, 32);
+}
+
+export function newNonce(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export class TailFile {
+  /** Path as matched by the glob (meta.path); realPath is where events come from. */
+  path: string;
+  realPath: string;
+  readonly key: string;
+  readonly dev: string;
+  readonly ino: string;
+  head: Buffer = Buffer.alloc(0);
+  nonce = newNonce();
+  gen = 0;
+  src = '';
+  tag = '';
+  /** Next byte to consume: everything before it was emitted (or skipped at start). */
+  offset = 0;
+  /** The last emitted record is a piece of an unfinished long line. */
+  inLong = false;
+  queue: CommitQueue = new CommitQueue(0);
+  /** Renamed away or deleted: read to the end, then closed once rotate_wait has passed. */
+  state: FileState = 'active';
+  goneAt = 0;
+  /** Read to EOF at least once since it was gone. */
+  drainedSinceGone = false;
+  closed = false;
+  /** Read after this file is drained (the file it replaced at the same path). */
+  after: TailFile | undefined;
+  /** An event arrived while a read was in flight: read again before declaring EOF. */
+  woken = false;
+  /** Last known size from fstat (for bookkeeping / logs). */
+  size = 0;
+  /** Consecutive read errors (for back-off). */
+  errors = 0;
+
+  private constructor(
+    readonly fh: FileHandle,
+    path: string,
+    readonly stat: BigIntStats,
+  ) {
+    this.path = path;
+    this.realPath = path;
+    this.dev = String(stat.dev);
+    this.ino = String(stat.ino);
+    this.key = fileKey(stat);
+    this.size = Number(stat.size);
+  }
+
+  /** Open `path` and read its head. Identity comes from the handle (no stat/open race). */
+  static async open(path: string): Promise<TailFile> {
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat({ bigint: true });
+      if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTFILE' });
+      const f = new TailFile(fh, path, st);
+      f.head = await f.readHead();
+      f.setSrc();
+      return f;
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  setSrc(): void {
+    this.src = `${this.dev}:${this.ino}:${this.nonce}:${this.gen}`;
+  }
+
+  /** Start (or restart) the stream at `offset` with a fresh commit queue. */
+  startAt(offset: number): void {
+    this.offset = offset;
+    this.inLong = false;
+    this.queue = new CommitQueue(offset);
+  }
+
+  async readHead(): Promise<Buffer> {
+    const b = Buffer.allocUnsafe(HEAD_MAX);
+    const { bytesRead } = await this.fh.read(b, 0, HEAD_MAX, 0);
+    return Buffer.from(b.subarray(0, bytesRead));
+  }
+
+  /**
+   * Compare the file's first bytes with the known head. 'changed' means the content was
+   * replaced (copytruncate / truncate + rewrite). A head that grew is extended.
+   */
+  async checkHead(scratch: Buffer): Promise<'same' | 'changed'> {
+    const want = this.head.length;
+    const { bytesRead } = await this.fh.read(scratch, 0, HEAD_MAX, 0);
+    if (bytesRead < want || scratch.compare(this.head, 0, want, 0, want) !== 0) return 'changed';
+    if (bytesRead > want) this.head = Buffer.from(scratch.subarray(0, bytesRead));
+    return 'same';
+  }
+
+  fingerprint(): { fpLen: number; fp: string } {
+    return { fpLen: this.head.length, fp: hashHead(this.head) };
+  }
+
+  /** Does this file start with the bytes an entry was fingerprinted with? */
+  matches(e: Pick<FileEntry, 'fpLen' | 'fp'>): boolean {
+    return this.head.length >= e.fpLen && hashHead(this.head.subarray(0, e.fpLen)) === e.fp;
+  }
+
+  /** Persistable entry for the committed state. */
+  entry(): FileEntry {
+    return { path: this.path, dev: this.dev, ino: this.ino, ...this.fingerprint(), nonce: this.nonce, gen: this.gen, offset: this.queue.committed };
+  }
+
+  async read(buf: Buffer, length: number): Promise<number> {
+    const { bytesRead } = await this.fh.read(buf, 0, length, this.offset);
+    return bytesRead;
+  }
+
+  async fsize(): Promise<number> {
+    const st = await this.fh.stat();
+    this.size = st.size;
+    return st.size;
+  }
+
+  /** Hard links left (0 = deleted). */
+  async nlink(): Promise<number> {
+    return (await this.fh.stat()).nlink;
+  }
+
+  markGone(now: number): void {
+    if (this.state === 'gone') return;
+    this.state = 'gone';
+    this.goneAt = now;
+    this.drainedSinceGone = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Line splitting for tail: bytes in, line strings out, with the byte offset after each line.
+ * Hot path: one indexOf(10) and one string slice per line, nothing else per line in the
+ * common case (an ASCII or valid-UTF-8 batch).
+ */
+import { isAscii, isUtf8 } from 'node:buffer';
+
+/** The line is a piece of a line longer than the limit. */
+export const F_TRUNCATED = 1;
+/** The line held bytes that are not valid UTF-8 (decoded as U+FFFD). */
+export const F_INVALID_UTF8 = 2;
+
+/** Receives one line: its text (terminator removed), the byte offset just after it, flags. */
+export type LineFn = (body: string, seq: number, flags: number) => void;
+
+export interface SplitState {
+  /** Bytes of the batch consumed (complete lines and emitted pieces). */
+  consumed: number;
+  /** The last thing emitted was a piece of a line that has not ended yet. */
+  inLong: boolean;
+}
+
+// Buffer's undocumented but long-stable slice methods skip toString()'s argument handling
+// (measured 12.5 M lines/s for latin1Slice vs 7 M for toString on this machine).
+interface FastSlice {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+const fast = typeof (Buffer.prototype as unknown as Partial<FastSlice>).latin1Slice === 'function';
+
+const LF = 10;
+const CR = 13;
+
+/** Cut point <= want that does not split a UTF-8 sequence or a CR LF pair. */
+function cutAt(buf: Buffer, start: number, want: number): number {
+  let cut = want;
+  // Step back over continuation bytes (10xxxxxx), at most 3, to land on a character start.
+  for (let i = 0; i < 3 && cut > start + 1 && (buf[cut]! & 0xc0) === 0x80; i++) cut--;
+  if ((buf[cut]! & 0xc0) === 0x80) cut = want; // not UTF-8 text anyway: cut where asked
+  if (cut > start + 1 && buf[cut - 1] === CR) cut--;
+  return cut;
+}
+
+/**
+ * Split buf[0, n), which holds the file's bytes from offset `base`.
+ * Complete lines are emitted with CR LF or LF removed. A line longer than maxLine bytes is
+ * emitted in pieces of at most maxLine bytes, each flagged F_TRUNCATED (a piece is emitted as
+ * soon as more than maxLine bytes of the line are known). With `final`, an unterminated last
+ * line is emitted too (the file is finished). Returns what was consumed; the caller re-reads
+ * from base + consumed next time.
+ */
+export function splitLines(buf: Buffer, n: number, base: number, maxLine: number, inLong: boolean, final: boolean, out: LineFn): SplitState {
+  const view = n === buf.length ? buf : buf.subarray(0, n);
+  const last = view.lastIndexOf(LF);
+  // 0: ASCII (latin1 slice is exact), 1: valid UTF-8, 2: some line is invalid: check per line.
+  let mode = 0;
+  if (last >= 0) {
+    const done = last + 1 === n ? view : view.subarray(0, last + 1);
+    if (!isAscii(done)) mode = isUtf8(done) ? 1 : 2;
+  }
+  const fb = view as unknown as FastSlice;
+  const text = (s: number, e: number, m: number): string =>
+    fast ? (m === 0 ? fb.latin1Slice(s, e) : fb.utf8Slice(s, e)) : view.toString(m === 0 ? 'latin1' : 'utf8', s, e);
+  const bad = (s: number, e: number): number => (isUtf8(view.subarray(s, e)) ? 0 : F_INVALID_UTF8);
+
+  let s = 0;
+  let long = inLong;
+  if (last >= 0) {
+    let nl: number;
+    while ((nl = view.indexOf(LF, s)) !== -1) {
+      let e = nl;
+      if (e > s && view[e - 1] === CR) e--;
+      if (e - s > maxLine) {
+        // A long line that ends inside this batch: pieces, the last one covering the LF.
+        while (e - s > maxLine) {
+          const cut = cutAt(view, s, s + maxLine);
+          out(text(s, cut, mode === 0 ? 0 : 1), base + cut, F_TRUNCATED | (mode === 2 ? bad(s, cut) : 0));
+          s = cut;
+        }
+        out(text(s, e, mode === 0 ? 0 : 1), base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
+      } else if (long) {
+        // The end of a line whose earlier pieces were emitted; nothing left but CR: skip.
+        if (e > s) out(text(s, e, mode === 0 ? 0 : 1), base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
+      } else if (mode === 0) {
+        out(fast ? fb.latin1Slice(s, e) : view.toString('latin1', s, e), base + nl + 1, 0);
+      } else {
+        out(text(s, e, 1), base + nl + 1, mode === 2 ? bad(s, e) : 0);
+      }
+      long = false;
+      s = nl + 1;
+    }
+  }
+  // Unterminated rest: emit pieces while more than maxLine bytes are known.
+  while (n - s > maxLine) {
+    const cut = cutAt(view, s, s + maxLine);
+    out(text(s, cut, 1), base + cut, F_TRUNCATED | bad(s, cut));
+    s = cut;
+    long = true;
+  }
+  if (final && s < n) {
+    out(text(s, n, 1), base + n, (long ? F_TRUNCATED : 0) | bad(s, n));
+    s = n;
+    long = false;
+  }
+  return { consumed: s, inLong: long };
+}
