@@ -448,8 +448,8 @@ export class VsockServer extends EventEmitter {
 
   /** The bound address (CID VMADDR_CID_ANY when listening on any). */
   address(): VsockAddress {
-    const a = toVsockAddress(this.#addr);
-    if (!a) throw new QlogVsockError('QLOG_ERR_VSOCK_IO', this.#h ? 'this server is not listening on vsock' : 'the server is not listening');
+    const a = this.#h ? toVsockAddress(this.#addr) : undefined;
+    if (!a) throw new QlogVsockError('QLOG_ERR_VSOCK_IO', this.#h ? `this server listens on ${describe(this.#addr)}, not on vsock` : 'the server is not listening');
     return a;
   }
 

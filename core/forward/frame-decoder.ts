@@ -1,0 +1,204 @@
+/**
+ * Splits a byte stream into whole msgpack objects (frames) without decoding them.
+ *
+ * It walks the msgpack structure header by header (payloads of str/bin/ext are skipped, not
+ * read), keeps its place between reads, and knows a frame's size as soon as the headers say so:
+ * a frame larger than `maxFrameSize` is rejected before it is buffered. Nesting deeper than
+ * `maxDepth` is rejected too (a decoder would recurse on it).
+ */
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+  constructor(
+    readonly code: 'QLOG_ERR_FORWARD_FRAME_TOO_LARGE' | 'QLOG_ERR_FORWARD_BAD_MSGPACK' | 'QLOG_ERR_FORWARD_TOO_DEEP',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FrameDecoderOptions {
+  /** Largest frame accepted, in bytes. */
+  maxFrameSize: number;
+  /** Deepest nesting accepted (arrays/maps inside each other). Default 64. */
+  maxDepth?: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+const MIN_ALLOC = 64 * 1024;
+
+export class FrameDecoder {
+  private readonly max: number;
+  private readonly maxDepth: number;
+  private buf: Buffer = EMPTY;
+  /** true when `buf` was allocated here (its spare capacity may be written). */
+  private owned = false;
+  /** Valid bytes in buf. */
+  private len = 0;
+  /** Start of the frame being scanned. */
+  private start = 0;
+  /** Next header to read; may run past `len` while a payload is still arriving. */
+  private pos = 0;
+  private inFrame = false;
+  /** Elements still expected in each open container, innermost last. */
+  private readonly stack: number[] = [];
+
+  constructor(opts: FrameDecoderOptions) {
+    this.max = opts.maxFrameSize;
+    this.maxDepth = opts.maxDepth ?? 64;
+  }
+
+  /** Bytes held for a frame that is not complete yet. */
+  get buffered(): number {
+    return this.len - this.start;
+  }
+
+  /**
+   * Add bytes; `onFrame` is called synchronously for every complete frame, in order. The frame
+   * buffer stays valid after the call (it is never overwritten). Throws a FrameError on bytes
+   * that are not msgpack, on a frame over the limit or nested too deep; the decoder is then
+   * unusable (drop the connection).
+   */
+  push(data: Buffer, onFrame: (frame: Buffer) => void): void {
+    if (data.length === 0) return;
+    this.append(data);
+    const buf = this.buf;
+    const len = this.len;
+    const stack = this.stack;
+    for (;;) {
+      if (this.inFrame && stack.length === 0) {
+        // Structure complete; wait for the tail of the last payload.
+        if (this.pos > len) break;
+        const frame = buf.subarray(this.start, this.pos);
+        this.inFrame = false;
+        this.start = this.pos;
+        onFrame(frame);
+        continue;
+      }
+      const p = this.pos;
+      if (p >= len) break;
+      if (!this.inFrame) {
+        this.inFrame = true;
+        this.start = p;
+      }
+      const b = buf[p]!;
+      let head: number;
+      let payload = 0;
+      let children = 0;
+      if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1;
+      else if (b <= 0x8f) {
+        head = 1;
+        children = (b & 0x0f) * 2;
+      } else if (b <= 0x9f) {
+        head = 1;
+        children = b & 0x0f;
+      } else if (b <= 0xbf) {
+        head = 1;
+        payload = b & 0x1f;
+      } else {
+        switch (b) {
+          case 0xc4: case 0xd9: head = 2; break; // bin8, str8
+          case 0xc5: case 0xda: head = 3; break; // bin16, str16
+          case 0xc6: case 0xdb: head = 5; break; // bin32, str32
+          case 0xc7: head = 3; break; // ext8
+          case 0xc8: head = 4; break; // ext16
+          case 0xc9: head = 6; break; // ext32
+          case 0xca: head = 5; break; // float32
+          case 0xcb: head = 9; break; // float64
+          case 0xcc: case 0xd0: head = 2; break;
+          case 0xcd: case 0xd1: head = 3; break;
+          case 0xce: case 0xd2: head = 5; break;
+          case 0xcf: case 0xd3: head = 9; break;
+          case 0xd4: head = 3; break; // fixext1..16: type byte + data
+          case 0xd5: head = 4; break;
+          case 0xd6: head = 6; break;
+          case 0xd7: head = 10; break;
+          case 0xd8: head = 18; break;
+          case 0xdc: case 0xde: head = 3; break; // array16, map16
+          case 0xdd: case 0xdf: head = 5; break; // array32, map32
+          default:
+            throw new FrameError('QLOG_ERR_FORWARD_BAD_MSGPACK', `invalid msgpack byte 0x${b.toString(16)} at offset ${p - this.start} of a frame`);
+        }
+        // Lengths and counts live in the header: it must be complete to go on.
+        if (b >= 0xc4 && b <= 0xc9 || b >= 0xd9) {
+          if (p + head > len) break;
+          switch (b) {
+            case 0xc4: case 0xd9: payload = buf[p + 1]!; break;
+            case 0xc5: case 0xda: payload = buf.readUInt16BE(p + 1); break;
+            case 0xc6: case 0xdb: payload = buf.readUInt32BE(p + 1); break;
+            case 0xc7: payload = buf[p + 1]!; break;
+            case 0xc8: payload = buf.readUInt16BE(p + 1); break;
+            case 0xc9: payload = buf.readUInt32BE(p + 1); break;
+            case 0xdc: children = buf.readUInt16BE(p + 1); break;
+            case 0xdd: children = buf.readUInt32BE(p + 1); break;
+            case 0xde: children = buf.readUInt16BE(p + 1) * 2; break;
+            case 0xdf: children = buf.readUInt32BE(p + 1) * 2; break;
+          }
+        }
+      }
+      const next = p + head + payload;
+      if (next - this.start > this.max)
+        throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', `frame larger than max_frame_size (${this.max} bytes): at least ${next - this.start} bytes`);
+      this.pos = next;
+      if (children > 0) {
+        if (stack.length >= this.maxDepth) throw new FrameError('QLOG_ERR_FORWARD_TOO_DEEP', `msgpack nested deeper than ${this.maxDepth} levels`);
+        stack.push(children);
+        continue;
+      }
+      // An element is complete: close every container it completes.
+      while (stack.length > 0) {
+        const t = stack.length - 1;
+        if (--stack[t]! > 0) break;
+        stack.pop();
+      }
+    }
+    if (!this.inFrame && this.start >= this.len) this.release();
+    else if (this.len - this.start > this.max) {
+      // Only reachable if a single header is incomplete for too long; keeps memory bounded anyway.
+      throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', `frame larger than max_frame_size (${this.max} bytes)`);
+    }
+  }
+
+  /** Forget everything buffered (after a connection reset). */
+  reset(): void {
+    this.release();
+    this.inFrame = false;
+    this.stack.length = 0;
+  }
+
+  private release(): void {
+    this.buf = EMPTY;
+    this.owned = false;
+    this.len = this.start = this.pos = 0;
+  }
+
+  private append(data: Buffer): void {
+    const keep = this.len - this.start;
+    if (keep === 0 && !this.inFrame) {
+      // Nothing pending: scan the caller's buffer in place (no copy).
+      this.buf = data;
+      this.owned = false;
+      this.len = data.length;
+      this.start = this.pos = 0;
+      return;
+    }
+    if (this.owned && this.buf.length - this.len >= data.length) {
+      data.copy(this.buf, this.len);
+      this.len += data.length;
+      return;
+    }
+    const need = keep + data.length;
+    // The headers may already tell how big the frame is (pos past len): allocate that at once.
+    const known = Math.min(this.pos - this.start, this.max);
+    const cap = Math.max(need, known, Math.min(need * 2, this.max + MIN_ALLOC), MIN_ALLOC);
+    // Never write into a buffer that frames were handed out from: allocate and copy instead.
+    const nb = Buffer.allocUnsafe(cap);
+    this.buf.copy(nb, 0, this.start, this.len);
+    data.copy(nb, keep);
+    this.pos -= this.start;
+    this.start = 0;
+    this.buf = nb;
+    this.owned = true;
+    this.len = need;
+  }
+}
