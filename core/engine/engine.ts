@@ -111,6 +111,9 @@ export class Engine {
         o.log.warn({ records: n }, `${o.id}: not drained within the grace period; ${n} queued records were not delivered (inputs that track offsets read them again after restart)`);
       }
     });
+    for (const i of this.inputs) {
+      await withTimeout(i.hooks.drained.promise(), Math.max(left(), 1000), `${i.id} drained`).catch((e) => i.fail('drained', e));
+    }
     for (const inst of [...this.filters, ...this.outputs]) {
       await withTimeout(inst.hooks.stop.promise(), Math.max(left(), 1000), `${inst.id} stop`).catch((e) => inst.fail('stop', e));
     }

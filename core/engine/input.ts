@@ -22,6 +22,7 @@ export class InputInstance extends InstanceBase {
   readonly hooks: InputHooks = Object.freeze({
     start: new AsyncSeriesHook<[]>(),
     stop: new AsyncSeriesHook<[]>(),
+    drained: new AsyncSeriesHook<[]>(),
     pause: new SyncHook<[]>(),
     resume: new SyncHook<[]>(),
   });

@@ -57,6 +57,11 @@ export interface LifecycleHooks {
 }
 
 export interface InputHooks extends LifecycleHooks {
+  /**
+   * Shutdown/reload only: runs after `stop` and after the outputs drained (or the grace period
+   * ran out), when no more settlements will come. Persist final state (offsets) here.
+   */
+  readonly drained: AsyncSeriesHook<[]>;
   /** Downstream is full: stop producing until `resume`. */
   readonly pause: SyncHook<[]>;
   readonly resume: SyncHook<[]>;
