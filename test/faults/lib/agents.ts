@@ -1,0 +1,108 @@
+/** Spawning and controlling real agent processes for the fault suite. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../../dist/core/cli/main.js', import.meta.url));
+
+export class AgentProcess {
+  proc?: ChildProcess;
+  exits: (number | null)[] = [];
+  private exited?: Promise<number | null>;
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly configFile: string,
+    readonly argv: string[] = ['run', configFile],
+  ) {}
+
+  static withConfig(name: string, dir: string, yaml: string): AgentProcess {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, yaml);
+    return new AgentProcess(name, dir, file);
+  }
+
+  rewrite(yaml: string): void {
+    writeFileSync(this.configFile, yaml);
+  }
+
+  start(): this {
+    const log = openSync(join(this.dir, `${this.name}.stderr`), 'a');
+    const out = openSync(join(this.dir, `${this.name}.stdout`), 'a');
+    this.proc = spawn(process.execPath, [CLI, ...this.argv], { cwd: this.dir, stdio: ['ignore', out, log] });
+    closeSync(log);
+    closeSync(out);
+    const p = this.proc;
+    this.exited = new Promise((r) => p.once('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+    void this.exited.then((c) => this.exits.push(c));
+    return this;
+  }
+
+  get pid(): number {
+    return this.proc!.pid!;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) process.kill(this.pid, sig);
+  }
+
+  /** Wait for exit (after a signal); SIGKILL after `ms`. */
+  async wait(ms = 15_000): Promise<number | null> {
+    const t = setTimeout(() => this.signal('SIGKILL'), ms);
+    try {
+      return (await this.exited) ?? null;
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
+  async stop(): Promise<number | null> {
+    this.signal('SIGTERM');
+    return this.wait();
+  }
+
+  kill9(): Promise<number | null> {
+    this.signal('SIGKILL');
+    return this.wait();
+  }
+
+  /** Resident set size in bytes (from /proc), or 0 if the process is gone. */
+  rss(): number {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  stderr(): string {
+    try {
+      return readFileSync(join(this.dir, `${this.name}.stderr`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+}
+
+/** Poll `cond` every `every` ms until true or `ms` elapse. Returns whether it became true. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, every = 100): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** Run the line writer as a child process; resolves with its summary. */
+export function runWriter(opts: Record<string, unknown>): { done: Promise<{ written: number; first: number; last: number }>; proc: ChildProcess } {
+  const proc = spawn(process.execPath, [fileURLToPath(new URL('./writer.mjs', import.meta.url)), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  const done = new Promise<{ written: number; first: number; last: number }>((resolve, reject) => {
+    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`writer exited ${code}`))));
+  });
+  return { done, proc };
+}
