@@ -104,9 +104,45 @@ export class Agent {
   }
 }
 
-/** Run until a signal ends it. Resolves with the process exit code. */
+/**
+ * Run until a signal ends it. Resolves with the process exit code. The signal handlers are
+ * installed before the pipeline starts: inputs emit as soon as they start, and a SIGTERM that
+ * arrives while the agent is still starting must drain too (it stops once start has finished),
+ * not kill the process with records in flight.
+ */
 export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise<number> {
   const agent = new Agent(config, load);
+  let started = false;
+  let stopSignal: NodeJS.Signals | undefined;
+  let signals = 0;
+  let done!: (code: number) => void;
+  const exit = new Promise<number>((r) => (done = r));
+  const stop = (sig: NodeJS.Signals) => {
+    agent.logger.info(`${sig} received`);
+    agent.stop().then(
+      () => done(0),
+      (e) => {
+        process.stderr.write(`qlog: error while stopping: ${(e as Error).message}\n`);
+        done(1);
+      },
+    );
+  };
+  const onStop = (sig: NodeJS.Signals) => {
+    if (++signals > 1) {
+      agent.logger.warn(`second ${sig}: exiting at once`);
+      process.exit(1);
+    }
+    if (started) stop(sig);
+    else stopSignal = sig;
+  };
+  const onHup = () => {
+    if (!started || stopSignal) return agent.logger.warn('SIGHUP ignored: the agent is still starting');
+    agent.logger.info('SIGHUP received: reloading config');
+    void agent.reload();
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
   try {
     await agent.start();
   } catch (e) {
@@ -119,27 +155,7 @@ export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise
     }
     return 1;
   }
-  return new Promise<number>((done) => {
-    let signals = 0;
-    const onStop = (sig: NodeJS.Signals) => {
-      if (++signals > 1) {
-        agent.logger.warn(`second ${sig}: exiting at once`);
-        process.exit(1);
-      }
-      agent.logger.info(`${sig} received`);
-      agent.stop().then(
-        () => done(0),
-        (e) => {
-          process.stderr.write(`qlog: error while stopping: ${(e as Error).message}\n`);
-          done(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-    process.on('SIGHUP', () => {
-      agent.logger.info('SIGHUP received: reloading config');
-      void agent.reload();
-    });
-  });
+  started = true;
+  if (stopSignal) stop(stopSignal);
+  return exit;
 }

@@ -6,7 +6,7 @@
  *
  * Placeholders:
  *  - `${tag}`            the record's tag
- *  - `${host}`           meta.host, else this machine's host name
+ *  - `${host}`           meta.host, else the agent's host name (service.hostname or os.hostname())
  *  - `${time}`           the record's time as ISO 8601 (UTC, millisecond precision)
  *  - `${body}`           the line (string body) or the body as JSON (object body)
  *  - `${path}`, `${cid}`, `${name}` ...  meta[name] when set, else body[name] for object bodies
@@ -39,6 +39,13 @@ export class TemplateError extends Error {
   ) {
     super(`${message} at column ${column} of template ${JSON.stringify(source)}`);
   }
+}
+
+export interface TemplateOptions {
+  /** Environment for `${env:NAME}` (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** `${host}` of records without meta.host (default os.hostname(); plugins pass ctx.service.hostname). */
+  hostname?: string;
 }
 
 type Getter = (rec: LogRecord) => string;
@@ -204,12 +211,13 @@ function withFallback(g: Getter, fallback: string | undefined): Getter {
 
 /**
  * Compile a template once; the result renders a record. Throws TemplateError on bad syntax.
- * `${env:NAME}` is resolved now (from `env`, default process.env), not per record.
+ * `${env:NAME}` is resolved now (from `opts.env`, default process.env), not per record.
  */
-export function compileTemplate(src: string, env: NodeJS.ProcessEnv = process.env): Template {
+export function compileTemplate(src: string, opts: TemplateOptions = {}): Template {
+  const env = opts.env ?? process.env;
   const parsed = parse(src);
   const keys: string[] = [];
-  const host = hostname();
+  const host = opts.hostname || hostname();
   // Merge env placeholders into the neighbouring literals: lits.length === getters.length + 1.
   const lits: string[] = [''];
   const getters: Getter[] = [];

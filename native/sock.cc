@@ -126,25 +126,56 @@ void Sock::DropRef() {
 void Sock::OnPoll(uv_poll_t* handle, int status, int events) {
   Sock* self = static_cast<Sock*>(handle->data);
   if (self == nullptr) return;
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
+  napi_env env = self->Env();
+  Napi::HandleScope scope(self->Env());
   // `recv` is a local handle: the object cannot be collected during the callback even if
   // JS closes the socket (which drops the strong reference) from inside it.
   Napi::Object recv = self->Value();
-  Napi::Value cb = recv.Get("onpoll");
-  if (env.IsExceptionPending() || !cb.IsFunction()) {
-    if (env.IsExceptionPending()) {
-      Napi::Error e = env.GetAndClearPendingException();
-      napi_fatal_exception(env, e.Value());
+  if (status < 0) {
+    // libuv reports POLLERR as UV_EBADF and has already stopped the handle: record that,
+    // and hand JS the socket's real error (e.g. a failed connect, ECONNRESET).
+    self->uv_events_ = 0;
+    self->DropRef();
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (status == UV_EBADF && self->fd_ >= 0 &&
+        getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+      status = -err;
     }
+  }
+  // Raw N-API from here on: the node-addon-api wrappers turn a failed call into a thrown
+  // error, which is fatal when the environment can no longer run JS.
+  napi_value cb;
+  if (napi_get_named_property(env, recv, "onpoll", &cb) != napi_ok) {
+    // The environment is shutting down (e.g. a worker being terminated): libuv still runs
+    // the loop once to clean up, but no JS may run. Stop polling; the fd is closed when
+    // the object is finalized.
+    bool pending = false;
+    napi_value ignored;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    if (self->poll_ != nullptr) uv_poll_stop(self->poll_);
+    self->uv_events_ = 0;
+    self->DropRef();
     return;
   }
-  int ev = ((events & UV_READABLE) ? kReadable : 0) | ((events & UV_WRITABLE) ? kWritable : 0);
-  cb.As<Napi::Function>().MakeCallback(recv, {Num(env, status), Num(env, ev)});
-  if (env.IsExceptionPending()) {
-    // Same as an exception thrown from any other event-loop callback.
-    Napi::Error e = env.GetAndClearPendingException();
-    napi_fatal_exception(env, e.Value());
+  napi_valuetype type;
+  if (napi_typeof(env, cb, &type) != napi_ok || type != napi_function) return;
+  napi_value argv[2];
+  napi_create_int32(env, status, &argv[0]);
+  napi_create_int32(env, ((events & UV_READABLE) ? kReadable : 0) | ((events & UV_WRITABLE) ? kWritable : 0),
+                    &argv[1]);
+  napi_value result;
+  if (napi_make_callback(env, nullptr, recv, cb, 2, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_value err;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &err) == napi_ok) {
+      // Same as an exception thrown from any other event-loop callback. (A no-op when the
+      // environment is being torn down.)
+      napi_fatal_exception(env, err);
+    }
   }
   // `self` may be closed now; do not touch it.
 }

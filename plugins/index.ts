@@ -1,3 +1,8 @@
 /** Built-in plugins. Each uses exactly the public SDK (core/index.ts), like a third-party plugin. */
 export { default as dummy } from './dummy/index.js';
 export { default as stdout } from './stdout/index.js';
+export { default as resource } from './resource/index.js';
+export { default as prefix } from './prefix/index.js';
+export { default as rate } from './rate/index.js';
+export { default as rotatedFile } from './rotated-file/index.js';
+export { default as tail } from './tail/index.js';

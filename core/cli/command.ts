@@ -12,4 +12,5 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   run: () => import('./run.js'),
   validate: () => import('./validate.js'),
   plugins: () => import('./plugins.js'),
+  'new-plugin': () => import('./new-plugin.js'),
 };

@@ -28,6 +28,17 @@ Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.
 `;
 }
 
+/**
+ * `qlog plugins | head`: the reader went away. Stop quietly like other Unix tools instead of
+ * crashing on an unhandled EPIPE. Not for `run`, whose stdout belongs to the stdout output.
+ */
+function quietOnEpipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   try {
@@ -75,6 +86,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] && realpathSync(process.argv[1]) === self) {
+  if (!['run', '-c', '--config'].includes(process.argv[2] ?? '')) quietOnEpipe();
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
   // Let stdout drain naturally; a handle left open by a misbehaving plugin cannot keep us alive.

@@ -62,13 +62,14 @@ export const COMMON_KEYS: Record<PluginKind, readonly string[]> = {
   output: Object.keys(commonProperties.output),
 };
 
-const combined = new WeakMap<OptionsSchema, OptionsSchema>();
+// Keyed by kind too: one schema object may be shared by plugins of different kinds (an input/output pair).
+const combined: Record<PluginKind, WeakMap<OptionsSchema, OptionsSchema>> = { input: new WeakMap(), filter: new WeakMap(), output: new WeakMap() };
 /** The plugin's schema plus the common options of its kind (cached: compiled once). */
 export function entrySchema(kind: PluginKind, schema: OptionsSchema): OptionsSchema {
-  let s = combined.get(schema);
+  let s = combined[kind].get(schema);
   if (!s) {
     s = { ...schema, properties: { ...commonProperties[kind], ...schema.properties }, required: ['name', ...(schema.required ?? [])] };
-    combined.set(schema, s);
+    combined[kind].set(schema, s);
   }
   return s;
 }

@@ -22,7 +22,8 @@ export function interpolate(
     return value.replace(ENV_RE, (m, name: string | undefined, def: string | undefined) => {
       if (m === '$${') return '${';
       const v = env[name!];
-      if (v !== undefined && v !== '') return v;
+      // Shell semantics: ${VAR:-default} also replaces an empty value; ${VAR} of an empty variable is ''.
+      if (v !== undefined && (v !== '' || def === undefined)) return v;
       if (def !== undefined) return def;
       issues.push(src.issue('QLOG_ERR_CONFIG_ENV', path, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`));
       return m;

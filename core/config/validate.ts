@@ -56,6 +56,32 @@ function typeText(t: unknown): string {
   return Array.isArray(t) ? t.map(one).join(' or ') : one(String(t));
 }
 
+/** What a failed keyword asked for, as the "expected ..." of a message ("a number >= 1"). */
+function expectation(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `a number ${String(p.comparison)} ${String(p.limit)}`;
+    case 'pattern':
+      return `a string matching ${String(p.pattern)}`;
+    case 'minLength':
+      return `a string of at least ${String(p.limit)} characters`;
+    case 'maxLength':
+      return `a string of at most ${String(p.limit)} characters`;
+    case 'minItems':
+      return `a list of at least ${String(p.limit)} items`;
+    case 'maxItems':
+      return `a list of at most ${String(p.limit)} items`;
+    case 'const':
+      return JSON.stringify(p.allowedValue);
+    default:
+      return `a valid value (${e.message ?? e.keyword})`;
+  }
+}
+
 function getAt(data: unknown, path: KeyPath): unknown {
   let cur = data;
   for (const p of path) cur = cur == null ? undefined : (cur as Record<string | number, unknown>)[p];
@@ -109,7 +135,7 @@ export function validateAt(schema: OptionsSchema | PropertySchema, data: unknown
         break;
       }
       default:
-        issue = src.issue('QLOG_ERR_CONFIG_VALUE', path, `expected a value that ${(e.message ?? 'is valid').replace(/^must /, 'is ').replace(/^is NOT /, 'is not ')}, found ${describeFound(found)}`);
+        issue = src.issue('QLOG_ERR_CONFIG_VALUE', path, `expected ${expectation(e)}, found ${describeFound(found)}`);
     }
     const k = String(issue);
     if (!seen.has(k)) {

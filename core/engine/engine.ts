@@ -50,7 +50,7 @@ export class Engine {
     readonly service: ServiceInfo,
     private readonly logger: Logger,
   ) {
-    const pipeline = { process: (c: Chunk, t: Ticket, from: InputInstance) => this.process(c, t, from, 0) };
+    const pipeline = { process: (c: Chunk, t: Ticket, from: InputInstance) => this.process(c, t, from, 0), outputsFor: (tag: string) => this.route(tag).outputs };
     config.inputs.forEach((e, i) => this.inputs.push(new InputInstance(e, i, logger, service, pipeline)));
     for (const e of config.filters) this.filters.push(new FilterInstance(e, logger, service, (f, tag, recs) => this.inject(f, tag, recs)));
     for (const e of config.outputs) {

@@ -16,6 +16,8 @@ import type { OutputInstance } from './output.js';
 export interface Pipeline {
   /** Filters + outputs for a chunk; resolves when the chunk is queued at its outputs. */
   process(chunk: Chunk, ticket: Ticket, from: InputInstance): Promise<void>;
+  /** The outputs a chunk with this tag is routed to (so emit() can check their room before queueing). */
+  outputsFor(tag: string): readonly OutputInstance[];
 }
 
 export class InputInstance extends InstanceBase {
@@ -68,10 +70,14 @@ export class InputInstance extends InstanceBase {
     return this._paused;
   }
 
-  /** True when downstream cannot take more from this input. */
+  /**
+   * True when downstream cannot take more from this input. Bytes still in this input's queue
+   * count against every output it feeds: they will land there, so a burst of emit() calls is
+   * stopped by the output's buffer_limit, not only by the input's.
+   */
   blocked(): boolean {
     if (this.queuedBytes >= this.cfg.buffer_limit) return true;
-    for (const o of this.feeds) if (o.full) return true;
+    for (const o of this.feeds) if (o.bufferedBytes + this.queuedBytes >= o.cfg.buffer_limit) return true;
     return false;
   }
 
@@ -81,6 +87,7 @@ export class InputInstance extends InstanceBase {
       return !this._paused;
     }
     const bytes = opts.bytes ?? chunkBytes(records);
+    for (const o of this.pipeline.outputsFor(tag)) this.feeds.add(o);
     if (this.stopped || (opts.dropIfFull && this.blocked())) {
       this.counters.add('dropped_records', records.length);
       if (!this.stopped) this.log.debug({ records: records.length }, `${this.id}: downstream full, dropped ${records.length} records`);

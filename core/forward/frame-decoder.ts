@@ -40,6 +40,8 @@ export class FrameDecoder {
   /** Next header to read; may run past `len` while a payload is still arriving. */
   private pos = 0;
   private inFrame = false;
+  /** The frame's structure is complete (its last payload may still be arriving). */
+  private done = false;
   /** Elements still expected in each open container, innermost last. */
   private readonly stack: number[] = [];
 
@@ -66,11 +68,12 @@ export class FrameDecoder {
     const len = this.len;
     const stack = this.stack;
     for (;;) {
-      if (this.inFrame && stack.length === 0) {
+      if (this.done) {
         // Structure complete; wait for the tail of the last payload.
         if (this.pos > len) break;
         const frame = buf.subarray(this.start, this.pos);
         this.inFrame = false;
+        this.done = false;
         this.start = this.pos;
         onFrame(frame);
         continue;
@@ -151,6 +154,7 @@ export class FrameDecoder {
         if (--stack[t]! > 0) break;
         stack.pop();
       }
+      if (stack.length === 0) this.done = true;
     }
     if (!this.inFrame && this.start >= this.len) this.release();
     else if (this.len - this.start > this.max) {
@@ -162,7 +166,7 @@ export class FrameDecoder {
   /** Forget everything buffered (after a connection reset). */
   reset(): void {
     this.release();
-    this.inFrame = false;
+    this.inFrame = this.done = false;
     this.stack.length = 0;
   }
 

@@ -395,7 +395,7 @@ export async function connectUnixPath(path: string, opts: VsockConnectOptions = 
 }
 
 /** @internal Test hooks for code that cannot be reached without a vsock peer. */
-export const _testing = { awaitConnect };
+export const _testing = { awaitConnect, binding: (): Binding => binding() };
 
 /** Test hook: a connected pair of VsockSocket over AF_UNIX, through the same native I/O path. */
 export function unixSocketPair(opts?: DuplexOptions): [VsockSocket, VsockSocket] {
@@ -486,21 +486,23 @@ export class VsockServer extends EventEmitter {
   }
 
   #onReadable(status: number): void {
-    for (let i = 0; i < ACCEPTS_PER_TICK && this.#h; i++) {
-      const r = status < 0 ? status : this.#h.accept();
+    const { ECONNABORTED, EPROTO } = osConstants.errno;
+    for (let i = 0; i < ACCEPTS_PER_TICK; i++) {
+      const h = this.#h; // null once a 'connection' handler closed the server
+      if (!h) return;
+      const r = status < 0 ? status : h.accept();
       if (typeof r !== 'number') {
         this.emit('connection', new VsockSocket(r, this.#opts.streamOptions));
         continue;
       }
       const errno = -r;
-      const { ECONNABORTED, EPROTO, EMFILE, ENFILE, ENOBUFS, ENOMEM } = osConstants.errno;
-      if (errno === EAGAIN || errno === EINTR || errno === ECONNABORTED || errno === EPROTO) return;
-      if ([EMFILE, ENFILE, ENOBUFS, ENOMEM].includes(errno) && this.#h) {
-        const h = this.#h;
-        h.poll(0);
-        this.#backoff = setTimeout(() => { if (this.#h === h) h.poll(READABLE); }, ACCEPT_BACKOFF_MS);
-        if (!this.#refed) this.#backoff.unref();
-      }
+      if (status >= 0 && errno === EAGAIN) return;
+      if (status >= 0 && (errno === EINTR || errno === ECONNABORTED || errno === EPROTO)) continue;
+      // EMFILE & co, or a poll error (libuv then stops the poll): the level-triggered poll
+      // would spin or stay dead, so pause accepting and try again a bit later.
+      h.poll(0);
+      this.#backoff = setTimeout(() => { if (this.#h === h) h.poll(READABLE); }, ACCEPT_BACKOFF_MS);
+      if (!this.#refed) this.#backoff.unref();
       const err = vsockErrorFromErrno(errno, status < 0 ? 'poll' : 'accept', describe(this.#addr));
       if (this.listenerCount('error') > 0) this.emit('error', err);
       else process.emitWarning(err.message, { code: err.code });

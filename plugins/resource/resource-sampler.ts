@@ -117,11 +117,12 @@ export class ResourceSampler {
     return this.#tracker?.scans ?? 0;
   }
 
-  async inventory(): Promise<Inventory> {
+  /** Static facts (os.cpus() reads /proc/cpuinfo synchronously: call once, at start, not per sample). */
+  async inventory(host = hostname()): Promise<Inventory> {
     const c = cpus();
     const mem = memUsage(await this.#o.memSource());
     return {
-      hostname: hostname(),
+      hostname: host,
       kernel: release(),
       cpu_model: c[0]?.model.trim() ?? '',
       cores: this.#prevCpu?.cores ?? c.length,

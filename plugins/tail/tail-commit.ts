@@ -2,14 +2,21 @@
  * In-order commit of read offsets. Chunks of one byte stream are emitted in order and may
  * settle in any order; the committed offset is the end of the longest settled prefix.
  */
-export class CommitQueue {
+export class CommitQueue<Owner extends object = object> {
+  /** The stream this queue commits for (changes when a copytruncate copy takes the stream over). */
+  owner: Owner | undefined;
   private ends: number[] = [];
   private settled: boolean[] = [];
   private head = 0;
   /** Index (in push numbering) of ends[0]. */
   private base = 0;
 
-  constructor(public committed: number) {}
+  constructor(
+    public committed: number,
+    owner?: Owner,
+  ) {
+    this.owner = owner;
+  }
 
   /** Offset just after the last emitted byte (committed when nothing is pending). */
   get emitted(): number {

@@ -16,8 +16,8 @@ export interface FileEntry {
   /** Fingerprint: sha256 (hex, 32 chars) of the first fpLen bytes. */
   fpLen: number;
   fp: string;
-  /** Random id of the stream, part of meta.src (see tail-file.ts). */
-  nonce: string;
+  /** Id of the byte stream, meta.src without the generation (see tail-file.ts). */
+  sid: string;
   /** Truncation generation. */
   gen: number;
   /** Committed offset: every byte before it is settled downstream. */
@@ -64,7 +64,7 @@ export class OffsetDb {
       if (s.version !== 1 || typeof s.files !== 'object' || s.files === null) throw new Error(`unsupported state version ${String(s.version)}`);
       this.savedAt = Number(s.savedAt) || 0;
       for (const [k, e] of Object.entries(s.files)) {
-        if (typeof e?.offset === 'number' && typeof e.fp === 'string' && typeof e.nonce === 'string') this.entries.set(k, e);
+        if (typeof e?.offset === 'number' && typeof e.fp === 'string' && typeof e.sid === 'string') this.entries.set(k, e);
       }
     } catch (err) {
       // A torn or foreign file: keep it for inspection, start without offsets.

@@ -4,9 +4,10 @@
  * Identity is device + inode (the handle pins the inode, so it cannot be reused while the
  * file is open) plus a fingerprint of the first bytes, which tells a reused inode from the
  * file we knew after a restart, and a copytruncate from an append while we run.
- * The byte stream gets `src` = `${dev}:${ino}:${nonce}:${gen}`: the nonce is random per
- * stream (persisted), so a new file that happens to reuse an inode and start with the same
- * line never collides with an old stream in a downstream dedupe; gen counts truncations.
+ * The byte stream gets `src` = `${sid}:${gen}`, where sid = `${dev}:${ino}:${random}` is made
+ * when the stream is first seen and persisted: a new file that reuses an inode and starts with
+ * the same line never collides with an old stream in a downstream dedupe, and a copytruncate
+ * copy that continues a stream keeps its src. gen counts truncations.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -27,10 +28,6 @@ export function hashHead(head: Buffer): string {
   return createHash('sha256').update(head).digest('hex').slice(0, 32);
 }
 
-export function newNonce(): string {
-  return randomBytes(6).toString('hex');
-}
-
 export class TailFile {
   /** Path as matched by the glob (meta.path); realPath is where events come from. */
   path: string;
@@ -39,7 +36,7 @@ export class TailFile {
   readonly dev: string;
   readonly ino: string;
   head: Buffer = Buffer.alloc(0);
-  nonce = newNonce();
+  sid: string;
   gen = 0;
   src = '';
   tag = '';
@@ -47,12 +44,14 @@ export class TailFile {
   offset = 0;
   /** The last emitted record is a piece of an unfinished long line. */
   inLong = false;
-  queue: CommitQueue = new CommitQueue(0);
+  queue: CommitQueue<TailFile> = new CommitQueue<TailFile>(0, this);
   /** Renamed away or deleted: read to the end, then closed once rotate_wait has passed. */
   state: FileState = 'active';
   goneAt = 0;
   /** Read to EOF at least once since it was gone. */
   drainedSinceGone = false;
+  /** The last read ended in an unterminated line (held back until a newline or the close). */
+  partial = false;
   closed = false;
   /** Read after this file is drained (the file it replaced at the same path). */
   after: TailFile | undefined;
@@ -73,6 +72,7 @@ export class TailFile {
     this.dev = String(stat.dev);
     this.ino = String(stat.ino);
     this.key = fileKey(stat);
+    this.sid = `${this.key}:${randomBytes(6).toString('hex')}`;
     this.size = Number(stat.size);
   }
 
@@ -93,14 +93,14 @@ export class TailFile {
   }
 
   setSrc(): void {
-    this.src = `${this.dev}:${this.ino}:${this.nonce}:${this.gen}`;
+    this.src = `${this.sid}:${this.gen}`;
   }
 
   /** Start (or restart) the stream at `offset` with a fresh commit queue. */
   startAt(offset: number): void {
     this.offset = offset;
     this.inLong = false;
-    this.queue = new CommitQueue(offset);
+    this.queue = new CommitQueue<TailFile>(offset, this);
   }
 
   async readHead(): Promise<Buffer> {
@@ -132,7 +132,7 @@ export class TailFile {
 
   /** Persistable entry for the committed state. */
   entry(): FileEntry {
-    return { path: this.path, dev: this.dev, ino: this.ino, ...this.fingerprint(), nonce: this.nonce, gen: this.gen, offset: this.queue.committed };
+    return { path: this.path, dev: this.dev, ino: this.ino, ...this.fingerprint(), sid: this.sid, gen: this.gen, offset: this.queue.committed };
   }
 
   async read(buf: Buffer, length: number): Promise<number> {

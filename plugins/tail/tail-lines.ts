@@ -9,6 +9,8 @@ import { isAscii, isUtf8 } from 'node:buffer';
 export const F_TRUNCATED = 1;
 /** The line held bytes that are not valid UTF-8 (decoded as U+FFFD). */
 export const F_INVALID_UTF8 = 2;
+/** The piece is the first of its long line (for counting long lines, not pieces). */
+export const F_LONG_START = 4;
 
 /** Receives one line: its text (terminator removed), the byte offset just after it, flags. */
 export type LineFn = (body: string, seq: number, flags: number) => void;
@@ -74,7 +76,8 @@ export function splitLines(buf: Buffer, n: number, base: number, maxLine: number
         // A long line that ends inside this batch: pieces, the last one covering the LF.
         while (e - s > maxLine) {
           const cut = cutAt(view, s, s + maxLine);
-          out(text(s, cut, mode === 0 ? 0 : 1), base + cut, F_TRUNCATED | (mode === 2 ? bad(s, cut) : 0));
+          out(text(s, cut, mode === 0 ? 0 : 1), base + cut, F_TRUNCATED | (long ? 0 : F_LONG_START) | (mode === 2 ? bad(s, cut) : 0));
+          long = true;
           s = cut;
         }
         out(text(s, e, mode === 0 ? 0 : 1), base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
@@ -93,7 +96,7 @@ export function splitLines(buf: Buffer, n: number, base: number, maxLine: number
   // Unterminated rest: emit pieces while more than maxLine bytes are known.
   while (n - s > maxLine) {
     const cut = cutAt(view, s, s + maxLine);
-    out(text(s, cut, 1), base + cut, F_TRUNCATED | bad(s, cut));
+    out(text(s, cut, 1), base + cut, F_TRUNCATED | (long ? 0 : F_LONG_START) | bad(s, cut));
     s = cut;
     long = true;
   }

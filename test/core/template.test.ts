@@ -20,6 +20,8 @@ test('host: meta.host wins, else this machine', () => {
   const t = compileTemplate('${host}');
   assert.equal(t(rec()), hostname());
   assert.equal(t(rec({ meta: { host: 'enclave-7' } })), 'enclave-7');
+  assert.equal(compileTemplate('${host}', { hostname: 'configured' })(rec()), 'configured');
+  assert.equal(compileTemplate('${host}', { hostname: '' })(rec()), hostname());
 });
 
 test('path, cid and other metadata', () => {
@@ -50,17 +52,17 @@ test('time is ISO 8601 of the record time', () => {
 
 test('env is read once at compile time', () => {
   const env = { STAGE: 'prod' };
-  const t = compileTemplate('${env:STAGE}-${tag}', env);
+  const t = compileTemplate('${env:STAGE}-${tag}', { env });
   env.STAGE = 'dev';
   assert.equal(t(rec()), 'prod-app.service');
-  assert.equal(compileTemplate('${env:NOPE_NOT_SET}x', {})(rec()), 'x');
-  assert.equal(compileTemplate('${env:STAGE}', { STAGE: 'p' }).constant, true);
+  assert.equal(compileTemplate('${env:NOPE_NOT_SET}x', { env: {} })(rec()), 'x');
+  assert.equal(compileTemplate('${env:STAGE}', { env: { STAGE: 'p' } }).constant, true);
 });
 
 test('fallback with :-', () => {
   assert.equal(compileTemplate('${path:-stdin}')(rec()), 'stdin');
   assert.equal(compileTemplate('${path:-stdin}')(rec({ meta: { path: '/a' } })), '/a');
-  assert.equal(compileTemplate('${env:NOPE:-dflt}', {})(rec()), 'dflt');
+  assert.equal(compileTemplate('${env:NOPE:-dflt}', { env: {} })(rec()), 'dflt');
 });
 
 test('$${ escapes a literal ${', () => {
@@ -74,7 +76,7 @@ test('unknown names render empty', () => {
 });
 
 test('many placeholders', () => {
-  const t = compileTemplate('${tag} ${host} ${path} ${cid} ${env:X}!', { X: 'x' });
+  const t = compileTemplate('${tag} ${host} ${path} ${cid} ${env:X}!', { env: { X: 'x' } });
   assert.equal(t(rec({ meta: { host: 'h', path: 'p', cid: 3 } })), 'app.service h p 3 x!');
   const u = compileTemplate('${a}${b}${c}${d}');
   assert.equal(u(rec({ meta: { a: 1, b: 2, c: 3, d: 4 } })), '1234');

@@ -1,6 +1,6 @@
 // Shared bits of the native addon tests.
 import { readdirSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { vsockAvailable } from '../../core/transport/vsock-native.js';
 
 /**
@@ -30,11 +30,19 @@ export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-/** Everything a stream emits until 'end'. */
-export async function collect(stream: Readable): Promise<Buffer> {
+/** Everything a stream emits until 'end' (unlike for-await, leaves the stream open). */
+export function collect(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(c as Buffer);
-  return Buffer.concat(parts);
+  return new Promise((resolve, reject) => {
+    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.once('end', () => resolve(Buffer.concat(parts)));
+    stream.once('error', reject);
+  });
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once the stream has emitted 'close' (also if that already happened). */
+export function closed(stream: Duplex): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { unixSocketPair, VsockSocket } from '../../core/transport/vsock-native.js';
-import { addonSkipReason, collect } from './helpers.js';
+import { addonSkipReason, collect, closed } from './helpers.js';
 
 const skip = addonSkipReason();
 
@@ -19,7 +19,7 @@ test('echo round-trip', { skip }, async () => {
   while (Buffer.concat(got).toString() !== 'hello vsock\n') await once(client, 'data');
   client.destroy();
   server.destroy();
-  await Promise.all([once(client, 'close'), once(server, 'close')]);
+  await Promise.all([closed(client), closed(server)]);
 });
 
 test('many small corked writes go out through writev (more than IOV_MAX chunks)', { skip }, async () => {

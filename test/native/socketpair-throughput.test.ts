@@ -4,7 +4,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { unixSocketPair } from '../../core/transport/vsock-native.js';
-import { addonSkipReason } from './helpers.js';
+import { addonSkipReason, closed } from './helpers.js';
 
 const TOTAL = 100 * 1024 * 1024;
 
@@ -33,8 +33,8 @@ test('100 MB transfer arrives intact and fast', { skip: addonSkipReason() }, asy
   t.diagnostic(`100 MB in ${ms.toFixed(0)} ms (${(TOTAL / 1048576 / (ms / 1000)).toFixed(0)} MiB/s, incl. random fill and two sha256)`);
   assert.equal(received, TOTAL);
   assert.equal(recv.digest('hex'), sent.digest('hex'));
-  assert.ok(ms < 15000, `took ${ms} ms`);
+  assert.ok(ms < 30000, `took ${ms} ms (pathologically slow; speed targets live in test/bench)`);
   reader.end();
   writer.resume(); // sees the reader's EOF; both sides then close by themselves
-  await Promise.all([once(writer, 'close'), once(reader, 'close')]);
+  await Promise.all([closed(writer), closed(reader)]);
 });

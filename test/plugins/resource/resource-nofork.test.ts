@@ -42,7 +42,7 @@ test('the detector catches a fork (control)', async () => {
   si.time();
   assert.ok(calls.some((c) => c.startsWith('child_process.execSync')), calls.join());
   calls.length = 0;
-  await new Promise((r) => (cp.exec as (c: string, cb: () => void) => void)('true', r));
+  await new Promise<void>((r) => (cp.exec as (c: string, cb: () => void) => void)('true', () => r()));
   assert.ok(calls.includes('ChildProcess.spawn'), calls.join());
   const { readFileSync } = await import('node:fs');
   counting = true;
@@ -63,10 +63,49 @@ test('init + 8 samples: no child process, no sync fs read', async () => {
     await s.init();
     for (let i = 0; i < 8; i++) await s.sample();
     assert.ok(s.scans >= 4, `name scans ${s.scans}`);
-    await s.inventory();
   } finally {
     counting = false;
   }
   assert.deepEqual(calls, []);
   assert.equal(syncFs, 0);
+});
+
+test('the resource plugin itself: 6 samples at 100ms, names rescanned every sample, no child process, no sync fs read', async () => {
+  const { AsyncSeriesHook, SyncHook } = await import('tapable');
+  const pino = (await import('pino')).default;
+  const { InstanceCounters } = await import('../../../core/counters.js');
+  const { compile } = await import('../../../core/config/validate.js');
+  const resource = (await import('../../../plugins/resource/index.js')).default;
+  const options: Record<string, unknown> = { interval: '100ms', processes: ['self', 'systemd', 'init'], process_scan_every: 1 };
+  assert.ok(compile(resource.schema)(options));
+  const hooks = Object.freeze({ start: new AsyncSeriesHook<[]>(), stop: new AsyncSeriesHook<[]>(), pause: new SyncHook<[]>(), resume: new SyncHook<[]>() });
+  const got: { body: Record<string, unknown> }[] = [];
+  let enough: () => void = () => undefined;
+  const done = new Promise<void>((r) => (enough = r));
+  const ctx = {
+    id: 'resource.0', name: 'resource', options, log: pino({ level: 'silent' }), counters: new InstanceCounters(),
+    service: { version: '0', hostname: 'h', stateDir: '/nonexistent', configDir: '.', graceMs: 1000 }, statePath: (f: string) => f,
+    hooks, tag: 'res', paused: false, ready: () => Promise.resolve(),
+    emit: (_tag: string, records: { body: Record<string, unknown> }[], opts?: { dropIfFull?: boolean }) => {
+      assert.equal(opts?.dropIfFull, true);
+      got.push(...records);
+      if (got.length >= 6) enough();
+      return true;
+    },
+  };
+  calls.length = 0;
+  syncFs = 0;
+  (resource.setup as (c: unknown) => void)(ctx);
+  counting = true;
+  try {
+    await hooks.start.promise();
+    await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${got.length} samples in 5 s`)), 5000))]);
+    await hooks.stop.promise();
+  } finally {
+    counting = false;
+  }
+  assert.deepEqual(calls, []);
+  assert.equal(syncFs, 0);
+  assert.ok(typeof got[0]!.body.log === 'string' && got[0]!.body.inventory !== undefined);
+  assert.ok(got.length >= 6);
 });

@@ -88,7 +88,8 @@ test('real processes: self CPU while busy, RSS close to process.memoryUsage, a c
   while (Date.now() < end);
   const c1 = await readCpuTimes();
   const [self, sleep] = await tr.sample(ticksPerCpu(c0, c1));
-  assert.ok(self!.cpu_pct !== null && self!.cpu_pct > 40 && self!.cpu_pct < 250, `self cpu ${self!.cpu_pct}`);
+  // busy for 300 ms: well above idle even when other tests share the CPUs
+  assert.ok(self!.cpu_pct !== null && self!.cpu_pct > 10 && self!.cpu_pct < 250, `self cpu ${self!.cpu_pct}`);
   const rss = process.memoryUsage().rss;
   assert.ok(Math.abs(self!.rss - rss) / rss < 0.2, `rss ${self!.rss} vs ${rss}`);
   assert.ok(sleep!.pids.includes(child.pid!), `sleep pids ${sleep!.pids}`);

@@ -62,10 +62,10 @@ test('sample from a fake /proc: every field, and the log line', async (t) => {
 test('sample of this machine: plausible', async () => {
   const s = new ResourceSampler({ memSource: await loadMemSource(), cgroup: true, processes: ['self'], scanEvery: 4 });
   await s.init();
-  const end = Date.now() + 100;
+  const end = Date.now() + 200;
   while (Date.now() < end);
   const x = await s.sample();
-  assert.ok(x.interval_ms >= 90 && x.interval_ms < 2000, String(x.interval_ms));
+  assert.ok(x.interval_ms >= 190 && x.interval_ms < 3000, String(x.interval_ms));
   assert.ok(x.cpu.pct > 0 && x.cpu.pct <= 100);
   assert.ok(x.mem.total > 64 * MiB && x.mem.used > 0 && x.mem.used < x.mem.total);
   assert.ok(x.load.avg1 >= 0);

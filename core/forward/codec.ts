@@ -1,0 +1,262 @@
+/**
+ * Forward protocol v1 messages: encoding PackedForward frames (sender), decoding every event
+ * mode (Message, Forward, PackedForward, CompressedPackedForward) on the receiver, acks and the
+ * qlog heartbeat frame. See docs/protocol.md.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import { gunzipSync } from 'node:zlib';
+import type { LogRecord, RecordMeta } from '../record.js';
+import { EVENT_TIME_BYTES, wireTimeToNs, writeEventTime } from './event-time.js';
+
+/** Plain msgpack (no msgpackr records/structures), so any Forward implementation can read it. */
+export const packr = new Packr({ useRecords: false, largeBigIntToFloat: true, encodeUndefinedAsNil: true });
+/** Maps become plain objects (`__proto__` keys are renamed by msgpackr), 64-bit ints numbers. */
+export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/** Key of the record map that carries qlog's metadata (meta.src, meta.seq, meta.path ...). */
+export const META_KEY = '_qlog';
+/** Tag of heartbeat frames: a Forward-mode message with no entries. */
+export const HEARTBEAT_TAG = '_qlog.heartbeat';
+/** Option key of a heartbeat frame: the sender's heartbeat interval in milliseconds. */
+export const HEARTBEAT_OPTION = 'qlog_heartbeat';
+export const MAX_TAG_LENGTH = 256;
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function protocolError(message: string): ProtocolError {
+  return new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL', message);
+}
+
+// ---------------------------------------------------------------- encoding (sender)
+
+function wireMap(r: LogRecord): Record<string, unknown> {
+  const b = r.body;
+  if (typeof b === 'string') return { log: b, [META_KEY]: r.meta };
+  return { ...b, [META_KEY]: r.meta };
+}
+
+/**
+ * The PackedForward payload: concatenated `[EventTime, map]` entries. A string body travels as
+ * `{log: line}`; the record's meta rides under `_qlog`.
+ */
+export function encodeEntries(records: readonly LogRecord[]): Buffer {
+  let cap = 256;
+  for (let i = 0; i < records.length; i++) {
+    const b = records[i]!.body;
+    cap += typeof b === 'string' ? b.length + 96 : 256;
+  }
+  let buf = Buffer.allocUnsafe(cap);
+  let pos = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const m = packr.pack(wireMap(r));
+    const need = pos + 1 + EVENT_TIME_BYTES + m.length;
+    if (need > buf.length) {
+      const nb = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+      buf.copy(nb, 0, 0, pos);
+      buf = nb;
+    }
+    buf[pos++] = 0x92;
+    pos = writeEventTime(buf, pos, r.time);
+    m.copy(buf, pos);
+    pos += m.length;
+  }
+  return buf.subarray(0, pos);
+}
+
+function binHeader(n: number): Buffer {
+  if (n < 0x100) return Buffer.from([0xc4, n]);
+  if (n < 0x10000) return Buffer.from([0xc5, n >> 8, n & 0xff]);
+  const h = Buffer.allocUnsafe(5);
+  h[0] = 0xc6;
+  h.writeUInt32BE(n, 1);
+  return h;
+}
+
+export interface PackedForwardOptions {
+  /** Ask the receiver for `{ack: chunk}` once it has the events. */
+  chunk?: string;
+  /** Number of events (the `size` option). */
+  size: number;
+  /** `entries` is gzip-compressed (CompressedPackedForward). */
+  gzip?: boolean;
+}
+
+/** `[tag, <bin entries>, {chunk, size, compressed?}]` as one buffer. */
+export function encodePackedForward(tag: string, entries: Buffer, o: PackedForwardOptions): Buffer {
+  const opt: Record<string, unknown> = { size: o.size };
+  if (o.chunk !== undefined) opt.chunk = o.chunk;
+  if (o.gzip) opt.compressed = 'gzip';
+  const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(entries.length)]);
+  const tail = packr.pack(opt);
+  return Buffer.concat([head, entries, tail], head.length + entries.length + tail.length);
+}
+
+/** `[_qlog.heartbeat, [], {chunk, qlog_heartbeat: ms}]`: acked by any Forward receiver, emits nothing. */
+export function encodeHeartbeat(chunk: string, intervalMs: number): Buffer {
+  return packr.pack([HEARTBEAT_TAG, [], { chunk, [HEARTBEAT_OPTION]: intervalMs }]);
+}
+
+export function encodeAck(chunk: unknown): Buffer {
+  return packr.pack({ ack: chunk });
+}
+
+// ---------------------------------------------------------------- decoding (receiver)
+
+const TAG_OK = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/**
+ * Tags from the wire may only hold [A-Za-z0-9._-], up to 256 characters, not start with '.' and
+ * not contain '..' (so a tag used in a file name can never climb out of a directory). Anything
+ * else is rewritten: bad characters become '_', runs of dots one dot.
+ */
+export function sanitizeTag(tag: string): string {
+  if (tag.length <= MAX_TAG_LENGTH && TAG_OK.test(tag) && !tag.includes('..')) return tag;
+  let t = tag.slice(0, MAX_TAG_LENGTH).replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.{2,}/g, '.');
+  if (t.startsWith('.')) t = `_${t.slice(1)}`;
+  return t || '_';
+}
+
+export interface DecodedEvents {
+  /** The tag after sanitizeTag. */
+  tag: string;
+  /** true when the wire tag had to be rewritten. */
+  tagRewritten: boolean;
+  /** Decoded records (meta from `_qlog` restored; the receiver adds the peer identity). */
+  records: LogRecord[];
+  /** The `chunk` option as a string key (bin chunks are base64), if an ack was requested. */
+  chunk?: string;
+  /** The `chunk` option exactly as received, echoed in the ack. */
+  ackValue?: unknown;
+  /** Entries skipped because they were not [time, map]. */
+  invalid: number;
+  /** Set for qlog heartbeat frames: the sender's interval in ms. */
+  heartbeatMs?: number;
+  mode: 'message' | 'forward' | 'packed' | 'compressed';
+}
+
+export interface DecodeLimits {
+  /** Largest decompressed CompressedPackedForward payload. */
+  maxDecompressed: number;
+}
+
+function isMap(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
+}
+
+function cleanMeta(q: Record<string, unknown>): RecordMeta {
+  const meta: RecordMeta = { ...q };
+  if (meta.src !== undefined && typeof meta.src !== 'string') delete meta.src;
+  if (meta.seq !== undefined && (typeof meta.seq !== 'number' || !Number.isFinite(meta.seq))) delete meta.seq;
+  if (meta.path !== undefined && typeof meta.path !== 'string') delete meta.path;
+  if (meta.host !== undefined && typeof meta.host !== 'string') delete meta.host;
+  return meta;
+}
+
+/** One entry `[time, map]` (or Fluent Bit's `[[time, metadata], map]`) as a record, or undefined. */
+function toRecord(tag: string, time: unknown, rec: unknown): LogRecord | undefined {
+  if (Array.isArray(time)) time = time[0];
+  const ns = wireTimeToNs(time);
+  if (ns === undefined || !isMap(rec)) return undefined;
+  const q = rec[META_KEY];
+  if (q === undefined) return { time: ns, tag, body: rec, meta: {} };
+  const meta = isMap(q) ? cleanMeta(q) : {};
+  let keys = 0;
+  for (const _ in rec) keys++;
+  if (keys === 2 && typeof rec.log === 'string') return { time: ns, tag, body: rec.log, meta };
+  const body: Record<string, unknown> = {};
+  for (const k in rec) if (k !== META_KEY) body[k] = rec[k];
+  return { time: ns, tag, body, meta };
+}
+
+function readOptions(opt: unknown, out: DecodedEvents): Record<string, unknown> | undefined {
+  if (opt === undefined || opt === null) return undefined;
+  if (!isMap(opt)) throw protocolError('the option element (last of the frame) must be a map');
+  const c = opt.chunk;
+  if (c !== undefined && c !== null) {
+    if (typeof c === 'string') out.chunk = c;
+    else if (c instanceof Uint8Array) out.chunk = Buffer.from(c).toString('base64');
+    else throw protocolError('option "chunk" must be a string');
+    out.ackValue = c;
+  }
+  return opt;
+}
+
+/**
+ * Decode an event frame (already unpacked) into records. Throws ProtocolError when the frame is
+ * not a Forward message at all; entries that are not [time, map] are skipped and counted.
+ */
+export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents {
+  if (!Array.isArray(msg) || msg.length < 2 || msg.length > 4)
+    throw protocolError(`expected an event message [tag, ...] of 2-4 elements, found ${Array.isArray(msg) ? `an array of ${msg.length}` : typeof msg}`);
+  const wireTag = msg[0];
+  if (typeof wireTag !== 'string' || wireTag.length === 0) throw protocolError('the tag (first element) must be a non-empty string');
+  const tag = sanitizeTag(wireTag);
+  const out: DecodedEvents = { tag, tagRewritten: tag !== wireTag, records: [], invalid: 0, mode: 'forward' };
+  const second = msg[1];
+  if (Array.isArray(second)) {
+    // Forward mode: [tag, [[time, record], ...], option?]
+    if (msg.length > 3) throw protocolError('a Forward-mode message has 2 or 3 elements');
+    const opt = readOptions(msg[2], out);
+    if (opt && typeof opt[HEARTBEAT_OPTION] === 'number' && wireTag === HEARTBEAT_TAG) out.heartbeatMs = opt[HEARTBEAT_OPTION];
+    for (const e of second) {
+      const r = Array.isArray(e) ? toRecord(tag, e[0], e[1]) : undefined;
+      if (r) out.records.push(r);
+      else out.invalid++;
+    }
+    return out;
+  }
+  if (second instanceof Uint8Array) {
+    // PackedForward / CompressedPackedForward: [tag, <bin entries>, option?]
+    if (msg.length > 3) throw protocolError('a PackedForward message has 2 or 3 elements');
+    const opt = readOptions(msg[2], out);
+    let entries = Buffer.from(second.buffer, second.byteOffset, second.byteLength);
+    const comp = opt?.compressed;
+    if (comp === 'gzip') {
+      out.mode = 'compressed';
+      try {
+        entries = gunzipSync(entries, { maxOutputLength: limits.maxDecompressed });
+      } catch (err) {
+        throw protocolError(`CompressedPackedForward entries do not gunzip within ${limits.maxDecompressed} bytes: ${(err as Error).message}`);
+      }
+    } else if (comp !== undefined && comp !== 'text') throw protocolError(`unsupported compression ${JSON.stringify(comp)} (only "gzip")`);
+    else out.mode = 'packed';
+    if (entries.length === 0) return out;
+    try {
+      unpackr.unpackMultiple(entries, (e: unknown) => {
+        const r = Array.isArray(e) ? toRecord(tag, e[0], e[1]) : undefined;
+        if (r) out.records.push(r);
+        else out.invalid++;
+      });
+    } catch (err) {
+      throw protocolError(`PackedForward entries are not valid msgpack: ${(err as Error).message}`);
+    }
+    return out;
+  }
+  if (typeof second === 'string') throw protocolError('PackedForward entries sent as str are not supported (send them as bin)');
+  // Message mode: [tag, time, record, option?]
+  out.mode = 'message';
+  if (msg.length < 3) throw protocolError('a Message-mode message is [tag, time, record, option?]');
+  readOptions(msg[3], out);
+  const r = toRecord(tag, second, msg[2]);
+  if (r) out.records.push(r);
+  else out.invalid++;
+  return out;
+}
+
+/** msgpack -> JS for one whole frame; garbage becomes a ProtocolError. */
+export function unpackFrame(frame: Buffer): unknown {
+  try {
+    return unpackr.unpack(frame);
+  } catch (err) {
+    throw protocolError(`frame is not valid msgpack: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,25 @@
+/** Fluent Forward protocol v1 (see docs/protocol.md): codec, framing, handshake, sessions. */
+export {
+  decodeEvents,
+  encodeAck,
+  encodeEntries,
+  encodeHeartbeat,
+  encodePackedForward,
+  packr,
+  unpackr,
+  unpackFrame,
+  sanitizeTag,
+  ProtocolError,
+  HEARTBEAT_TAG,
+  HEARTBEAT_OPTION,
+  META_KEY,
+  MAX_TAG_LENGTH,
+  type DecodedEvents,
+  type DecodeLimits,
+  type PackedForwardOptions,
+} from './codec.js';
+export { EventTime, wireTimeToNs, writeEventTime } from './event-time.js';
+export { FrameDecoder, FrameError, type FrameDecoderOptions } from './frame-decoder.js';
+export { checkPing, checkPong, encodeHelo, encodePing, encodePong, parseHelo, sharedKeyDigest } from './handshake.js';
+export { ReceiverSession, HEARTBEAT_MISSES, type ReceiverSessionOptions } from './receiver.js';
+export { SenderSession, type SenderSessionOptions } from './sender.js';

@@ -1,0 +1,149 @@
+/**
+ * The receiving end of one Forward connection (the protocol's "server" role, whichever side
+ * opened the connection): optional shared_key handshake, frame size limit, event decoding,
+ * acks, heartbeat-based dead-peer detection. What to do with the events is the caller's business.
+ */
+import type { Duplex } from 'node:stream';
+import type { PeerIdentity } from '../transport/index.js';
+import { decodeEvents, encodeAck, unpackFrame, type DecodedEvents } from './codec.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { checkPing, encodeHelo, encodePong, newNonce } from './handshake.js';
+
+export interface ReceiverSessionOptions {
+  /** Require the HELO/PING/PONG handshake with this key. */
+  sharedKey?: string;
+  /** Our hostname in PONG. */
+  selfHostname: string;
+  maxFrameSize: number;
+  /** Largest decompressed CompressedPackedForward payload (default 4 x maxFrameSize). */
+  maxDecompressed?: number;
+  /** Drop a peer that has not completed the handshake in this time (default 10 s). */
+  handshakeTimeoutMs?: number;
+  /** A data frame arrived (after the handshake). Throwing drops the peer. */
+  onEvents(ev: DecodedEvents, session: ReceiverSession): void;
+  /** The connection is gone; `reason` says why when we dropped the peer. Called once. */
+  onClose(session: ReceiverSession, reason: string | undefined): void;
+}
+
+/** A peer that sent heartbeats is dropped after this many intervals of silence. */
+export const HEARTBEAT_MISSES = 3;
+
+export class ReceiverSession {
+  private readonly decoder: FrameDecoder;
+  private state: 'ping' | 'ready' | 'closed';
+  private readonly nonce?: Buffer;
+  private timer?: NodeJS.Timeout;
+  private heartbeatMs = 0;
+  private lastData = Date.now();
+  private isPaused = false;
+  /** Hostname the peer gave in PING (with shared_key). */
+  clientHostname?: string;
+
+  constructor(
+    readonly stream: Duplex,
+    readonly peer: PeerIdentity,
+    private readonly o: ReceiverSessionOptions,
+  ) {
+    this.decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
+    stream.on('data', (d: Buffer) => this.onData(d));
+    stream.on('error', (err: Error) => this.close(`connection error: ${err.message}`, true));
+    stream.on('close', () => this.close(undefined));
+    if (o.sharedKey !== undefined) {
+      this.state = 'ping';
+      this.nonce = newNonce();
+      stream.write(encodeHelo(this.nonce));
+      const ms = o.handshakeTimeoutMs ?? 10_000;
+      this.timer = setTimeout(() => this.close(`no PING within ${ms} ms of HELO (shared_key is required)`), ms);
+    } else this.state = 'ready';
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** Tell the sender the chunk is safe: `{ack: value}` with the chunk option exactly as received. */
+  ack(value: unknown): void {
+    if (this.state === 'closed' || this.stream.destroyed || !this.stream.writable) return;
+    this.stream.write(encodeAck(value));
+  }
+
+  /** Stop reading (backpressure). The heartbeat watchdog is off while paused. */
+  pause(): void {
+    this.isPaused = true;
+    this.stream.pause();
+  }
+
+  resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    this.lastData = Date.now();
+    if (this.state !== 'closed') this.stream.resume();
+  }
+
+  /** Drop the connection. `reason` is reported through onClose (undefined = orderly close). */
+  close(reason: string | undefined, destroyNow = true): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+    this.decoder.reset();
+    if (destroyNow) this.stream.destroy();
+    this.o.onClose(this, reason);
+  }
+
+  private onData(d: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastData = Date.now();
+    try {
+      this.decoder.push(d, (frame) => {
+        if (this.state !== 'closed') this.onFrame(frame);
+      });
+    } catch (err) {
+      this.close((err as Error).message);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const msg = unpackFrame(frame);
+    if (this.state === 'ping') {
+      const r = checkPing(msg, this.nonce!, this.o.sharedKey!);
+      clearTimeout(this.timer);
+      if (!r.ok) {
+        // Tell the peer why (Fluent clients log it), then drop it once the PONG is out.
+        const salt = Array.isArray(msg) && (typeof msg[2] === 'string' || msg[2] instanceof Uint8Array) ? msg[2] : '';
+        this.stream.write(encodePong(false, r.reason, this.o.selfHostname, salt, this.nonce!, this.o.sharedKey!));
+        this.stream.end();
+        this.close(r.reason, false);
+        setTimeout(() => this.stream.destroy(), 1000).unref();
+        return;
+      }
+      this.clientHostname = r.hostname;
+      this.stream.write(encodePong(true, '', this.o.selfHostname, r.salt, this.nonce!, this.o.sharedKey!));
+      this.state = 'ready';
+      return;
+    }
+    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize });
+    if (ev.heartbeatMs !== undefined) {
+      this.watch(ev.heartbeatMs);
+      if (ev.ackValue !== undefined) this.ack(ev.ackValue);
+      return;
+    }
+    this.o.onEvents(ev, this);
+  }
+
+  /** Arm (or re-arm) the dead-peer watchdog for a peer that heartbeats every `ms`. */
+  private watch(ms: number): void {
+    if (!(ms > 0) || ms === this.heartbeatMs) return;
+    this.heartbeatMs = ms;
+    clearInterval(this.timer);
+    const limit = Math.max(HEARTBEAT_MISSES * ms, 1000);
+    this.timer = setInterval(() => {
+      if (!this.isPaused && Date.now() - this.lastData > limit) this.close(`no data or heartbeat for ${limit} ms (peer heartbeats every ${ms} ms)`);
+    }, Math.min(ms, 1000));
+    this.timer.unref();
+  }
+}

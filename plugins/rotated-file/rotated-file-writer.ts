@@ -1,0 +1,459 @@
+/**
+ * One output file: a rotating-file-stream (logrotate names <file>.1 .. .N) with batched writes
+ * in front, exactly-once bookkeeping and fault handling. Writes to a file are serialised.
+ *
+ * Order for each part (a run of whole lines that ends at the rotation boundary):
+ *   write (one write call) -> check the file grew by exactly the part -> fsync (fsync: batch)
+ *   -> save state (size + per-source marks) -> next part -> ... -> ack the chunk.
+ * When the part makes the file reach rotate_size, rotating-file-stream rotates before our write
+ * callback runs: its synchronous `rotation` event is where the part is checked, synced and
+ * recorded (state saved synchronously, with a `rotating` marker) before the file is renamed;
+ * the `open` event of the new file records the new inode and clears the marker.
+ *
+ * Any failure (ENOSPC, EIO, a deleted file, a short write): the stream is dropped, the live file
+ * is cut back to the last recorded size (no torn line), the write is rejected (no ack: the sender
+ * keeps the data and the core retries), and the next attempt re-creates the stream.
+ */
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import type { Logger } from 'pino';
+import type { Counters } from '../../core/index.js';
+import { RefusedPath, type Confined } from './rotated-file-path.js';
+import { emptyState, mergeMarks, readState, saveState, saveStateSync, type FileState } from './rotated-file-state.js';
+
+const fsyncAsync = promisify(fsync);
+
+export interface Item {
+  line: string;
+  src?: string;
+  seq?: number;
+}
+
+/** How far a chunk got in this file; kept across retries of the same chunk (records without src/seq). */
+export interface Progress {
+  done: number;
+}
+
+export interface WriterOptions {
+  /** Workspace-relative name (messages, state). */
+  rel: string;
+  /** Re-checks the path and creates directories; called before every (re)open. */
+  locate: () => Confined;
+  statePath: string;
+  rotateSize: number;
+  rotateNum: number;
+  compress: boolean;
+  fsync: boolean;
+  mode: number;
+  log: Logger;
+  counters: Counters;
+  /** Called with every failure (the caller logs once per episode). */
+  onFailure: (w: RotatedFileWriter, err: NodeJS.ErrnoException) => void;
+  onSuccess: (w: RotatedFileWriter) => void;
+}
+
+interface Part {
+  buf: Buffer;
+  marks: Map<string, number>;
+  skipped: number;
+  lines: number;
+  end: number;
+  committed: boolean;
+}
+
+function errno(message: string, code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
+export class RotatedFileWriter {
+  readonly rel: string;
+  path = '';
+  private stream?: RotatingFileStream;
+  /** Our own read-write descriptor on the live file: fstat, fsync, ftruncate (never written through). */
+  private fd = -1;
+  private state: FileState;
+  private part?: Part;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private closed = false;
+  private foreignWarned = false;
+  lastUsed = Date.now();
+
+  constructor(private readonly o: WriterOptions) {
+    this.rel = o.rel;
+    try {
+      this.state = readState(o.statePath);
+    } catch (e) {
+      // Unreadable state: keep it aside for inspection and start from what the file holds.
+      const aside = `${o.statePath}.corrupt-${Date.now()}`;
+      try {
+        renameSync(o.statePath, aside);
+      } catch {
+        /* nothing to move */
+      }
+      o.log.error({ err: e }, `${o.rel}: delivery state ${o.statePath} is unreadable (${(e as Error).message}); moved to ${aside}, starting from the file as it is (duplicates of the last chunk are possible)`);
+      this.state = emptyState();
+    }
+  }
+
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /** Append items (from progress.done on); resolves once written and recorded. */
+  write(items: Item[], progress: Progress): Promise<void> {
+    this.pending++;
+    this.lastUsed = Date.now();
+    const run = async () => {
+      try {
+        if (this.closed) throw new Error(`${this.rel}: the file was closed (agent stopping)`);
+        await this.ensureOpen();
+        while (progress.done < items.length) {
+          const part = this.nextPart(items, progress.done);
+          if (part.lines > 0) await this.writePart(part);
+          this.o.counters.add('duplicates_skipped', part.skipped);
+          progress.done = part.end;
+        }
+        this.o.onSuccess(this);
+      } finally {
+        this.pending--;
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Lines from `start` up to and including the one that makes the file reach rotate_size,
+   * encoded straight into one buffer (one write call; no string concatenation to flatten).
+   */
+  private nextPart(items: Item[], start: number): Part {
+    const room = this.o.rotateSize - this.state.size;
+    const marks = new Map<string, number>();
+    const hw = this.state.hw;
+    let cap = 0;
+    for (let i = start; i < items.length; i++) cap += items[i]!.line.length;
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; the buffer is sliced to what was written.
+    const buf = Buffer.allocUnsafe(cap * 3 + (items.length - start));
+    let off = 0;
+    let skipped = 0;
+    let lines = 0;
+    let i = start;
+    while (i < items.length) {
+      const it = items[i++]!;
+      if (it.src !== undefined && it.seq !== undefined) {
+        const prev = marks.get(it.src) ?? hw.get(it.src);
+        if (prev !== undefined && it.seq <= prev) {
+          skipped++;
+          continue;
+        }
+        marks.set(it.src, it.seq);
+      }
+      off += buf.write(it.line, off, 'utf8');
+      buf[off++] = 10;
+      lines++;
+      if (off >= room) break;
+    }
+    return { buf: buf.subarray(0, off), marks, skipped, lines, end: i, committed: false };
+  }
+
+  private async writePart(part: Part): Promise<void> {
+    const stream = this.stream!;
+    this.part = part;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.write(part.buf, (err) => (err ? reject(err) : resolve()));
+      });
+    } catch (e) {
+      this.part = undefined;
+      throw this.fail(e as NodeJS.ErrnoException);
+    }
+    this.part = undefined;
+    if (part.committed) return this.done(part);
+    let st;
+    try {
+      st = fstatSync(this.fd);
+    } catch (e) {
+      throw this.fail(e as NodeJS.ErrnoException);
+    }
+    if (st.nlink === 0) throw this.fail(errno(`${this.path} was deleted while being written (workspace removed?)`, 'ENOENT'));
+    const expected = this.state.size + part.buf.length;
+    if (st.size < expected) throw this.fail(errno(`short write to ${this.path}: ${st.size - this.state.size} of ${part.buf.length} bytes (disk full?)`, 'ENOSPC'));
+    this.noteForeign(st.size, expected);
+    try {
+      if (this.o.fsync) await fsyncAsync(this.fd);
+      // The new state replaces the old one only once saved: a failed save cuts the part off again.
+      const next = this.advanced(st.size, part.marks);
+      await saveState(this.o.statePath, next, this.rel, this.o.fsync);
+      this.state = next;
+    } catch (e) {
+      throw this.fail(e as NodeJS.ErrnoException);
+    }
+    this.done(part);
+    this.checkMoved(st.ino);
+  }
+
+  private advanced(size: number, marks: Map<string, number>): FileState {
+    const next: FileState = { ino: this.state.ino, size, hw: new Map(this.state.hw) };
+    if (this.state.rotating) next.rotating = this.state.rotating;
+    mergeMarks(next, marks);
+    return next;
+  }
+
+  private done(part: Part): void {
+    this.o.counters.add('lines_written', part.lines);
+    this.o.counters.add('bytes_written', part.buf.length);
+  }
+
+  private noteForeign(size: number, expected: number): void {
+    if (size > expected && !this.foreignWarned) {
+      this.foreignWarned = true;
+      this.o.log.warn({ file: this.path }, `${this.path} grew by more than qlog wrote: another program appends to it; its lines may interleave with qlog's`);
+    }
+  }
+
+  /** The live path now names another file (moved away by another tool): write to a new one from now on. */
+  private checkMoved(ino: number): void {
+    let now: number | undefined;
+    try {
+      now = statSync(this.path).ino;
+    } catch {
+      /* removed */
+    }
+    if (now !== ino) {
+      this.o.log.warn({ file: this.path }, `${this.path} was moved or removed by another program after qlog wrote to it; starting a new file`);
+      this.drop();
+    }
+  }
+
+  // ---- stream lifecycle ----
+
+  private async ensureOpen(): Promise<void> {
+    if (this.stream) return;
+    let stream: RotatingFileStream;
+    try {
+      const where = this.o.locate();
+      this.path = where.path;
+      this.reconcile();
+      stream = createStream(where.base, {
+        path: where.dir,
+        size: `${Math.max(1, this.o.rotateSize)}B`,
+        rotate: this.o.rotateNum,
+        mode: this.o.mode,
+        ...(this.o.compress ? { compress: 'gzip' as const } : {}),
+      });
+    } catch (e) {
+      if (e instanceof RefusedPath) throw e;
+      throw this.fail(e as NodeJS.ErrnoException);
+    }
+    this.stream = stream;
+    stream.on('rotation', () => this.onRotation(stream));
+    stream.on('open', () => this.onOpen(stream));
+    stream.on('warning', (w: Error) => this.o.log.debug({ err: w }, `${this.rel}: rotation warning: ${w.message}`));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const ok = () => {
+          stream.off('error', reject);
+          resolve();
+        };
+        stream.once('open', ok);
+        stream.once('error', (e) => {
+          stream.off('open', ok);
+          reject(e);
+        });
+      });
+    } catch (e) {
+      throw this.fail(e as NodeJS.ErrnoException);
+    }
+    // From now on a write in flight reports its own error; an error between writes is reported here.
+    stream.on('error', (e: Error) => {
+      if (this.stream === stream && !this.part) this.fail(e as NodeJS.ErrnoException);
+    });
+  }
+
+  private rotatedName(n: number): string {
+    return `${this.path}.${n}${this.o.compress ? '.gz' : ''}`;
+  }
+
+  private inode(path: string): number | null {
+    try {
+      return lstatSync(path).ino;
+    } catch {
+      return null;
+    }
+  }
+
+  private saveSync(): void {
+    saveStateSync(this.o.statePath, this.state, this.rel, this.o.fsync);
+  }
+
+  /**
+   * rotating-file-stream is about to rename the live file: record the part that filled it first
+   * (synchronously: the rename follows). Throwing here aborts the rotation and fails the write.
+   */
+  private onRotation(stream: RotatingFileStream): void {
+    if (this.stream !== stream) return;
+    const p = this.part;
+    let next: FileState = this.state;
+    if (p && this.fd >= 0) {
+      const st = fstatSync(this.fd);
+      const expected = this.state.size + p.buf.length;
+      if (st.nlink === 0) throw errno(`${this.path} was deleted while being written (workspace removed?)`, 'ENOENT');
+      if (st.size < expected) throw errno(`short write to ${this.path}: ${st.size - this.state.size} of ${p.buf.length} bytes (disk full?)`, 'ENOSPC');
+      if (this.o.fsync) fsyncSync(this.fd);
+      this.noteForeign(st.size, expected);
+      next = this.advanced(st.size, p.marks);
+    }
+    next = { ...next, rotating: { ino: this.state.ino, first: this.inode(this.rotatedName(1)) } };
+    saveStateSync(this.o.statePath, next, this.rel, this.o.fsync);
+    this.state = next;
+    if (p) p.committed = true;
+    this.closeFd();
+    this.o.counters.add('rotations');
+  }
+
+  /** A live file was opened (the first one, or the new one after a rotation): record its inode. */
+  private onOpen(stream: RotatingFileStream): void {
+    if (this.stream !== stream) return;
+    this.closeFd();
+    this.fd = openSync(this.path, 'r+');
+    const st = fstatSync(this.fd);
+    if (this.state.rotating || this.state.ino !== st.ino) {
+      const next: FileState = { ino: st.ino, size: st.size, hw: this.state.hw };
+      saveStateSync(this.o.statePath, next, this.rel, this.o.fsync);
+      this.state = next;
+    }
+  }
+
+  /**
+   * Before (re)opening: make the files agree with the state. Bytes past the recorded size were
+   * never acknowledged and are cut; a rotation interrupted by a crash is finished cleanly.
+   */
+  private reconcile(): void {
+    const s = this.state;
+    let live;
+    try {
+      live = lstatSync(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    let changed = false;
+    if (s.rotating) {
+      if (live && live.ino === s.rotating.ino) {
+        // Interrupted before the rename: the live file is intact. A .1.gz that is not the one
+        // we saw before the rotation is a partial compressed copy: remove it (compression reruns).
+        const first = this.rotatedName(1);
+        const ino = this.inode(first);
+        if (this.o.compress && ino !== null && ino !== s.rotating.first) {
+          unlinkSync(first);
+          this.o.log.info(`${this.rel}: removed ${first}, left incomplete by an interrupted rotation`);
+        }
+        delete s.rotating;
+        changed = true;
+      } else {
+        // The rotation finished: the live file holds only bytes written after it, never recorded.
+        if (live && live.size > 0) this.cut(live.ino, 0, live.size);
+        s.ino = live?.ino ?? null;
+        s.size = 0;
+        delete s.rotating;
+        this.saveSync();
+        return;
+      }
+    }
+    if (!live) {
+      if (s.ino !== null && s.size > 0) this.o.log.warn(`${this.rel}: ${this.path} is gone (removed by another program?); starting a new file`);
+      if (s.ino !== null || s.size !== 0) changed = true;
+      s.ino = null;
+      s.size = 0;
+    } else if (s.ino === null || live.ino !== s.ino) {
+      if (s.ino !== null) this.o.log.warn(`${this.rel}: ${this.path} was replaced by another program; appending to the new file`);
+      s.ino = live.ino;
+      s.size = live.size;
+      changed = true;
+    } else if (live.size > s.size) {
+      this.cut(live.ino, s.size, live.size);
+    } else if (live.size < s.size) {
+      this.o.log.warn(`${this.rel}: ${this.path} is shorter than recorded (${live.size} < ${s.size} bytes): truncated by another program?`);
+      s.size = live.size;
+      changed = true;
+    }
+    if (changed) this.saveSync();
+  }
+
+  /** Truncate the live file (inode `ino`) to `size`: the bytes after it were never acknowledged. */
+  private cut(ino: number, size: number, from: number): void {
+    const fd = openSync(this.path, 'r+');
+    try {
+      if (fstatSync(fd).ino !== ino) return;
+      ftruncateSync(fd, size);
+    } finally {
+      closeSync(fd);
+    }
+    this.o.counters.add('unacked_bytes_cut', from - size);
+    this.o.log.info({ file: this.path, from, to: size }, `${this.path}: cut ${from - size} bytes written but never acknowledged (they will be sent again)`);
+  }
+
+  private closeFd(): void {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+      this.fd = -1;
+    }
+  }
+
+  /** Forget the stream (it is re-created on the next write). */
+  private drop(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    this.closeFd();
+    if (s) {
+      s.removeAllListeners('rotation');
+      s.removeAllListeners('open');
+      s.on('error', () => undefined);
+      if (!s.destroyed) s.destroy();
+    }
+  }
+
+  /** A write failed: drop the stream, cut any torn bytes, report. Returns the error to throw. */
+  private fail(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+    // Cut through our descriptor when we have it (exact inode), else by path after an inode check.
+    try {
+      if (this.fd >= 0) {
+        const st = fstatSync(this.fd);
+        if (st.ino === this.state.ino && st.size > this.state.size) {
+          ftruncateSync(this.fd, this.state.size);
+          this.o.counters.add('torn_bytes_cut', st.size - this.state.size);
+        }
+      } else if (this.state.ino !== null && this.path) {
+        const live = lstatSync(this.path);
+        if (live.ino === this.state.ino && live.size > this.state.size) this.cut(live.ino, this.state.size, live.size);
+      }
+    } catch (e) {
+      this.o.log.debug({ err: e }, `${this.rel}: could not cut back to ${this.state.size} bytes yet (retried before the next write)`);
+    }
+    this.drop();
+    this.o.counters.add('write_errors');
+    this.o.onFailure(this, err);
+    return err;
+  }
+
+  /** Wait for queued writes, then close the file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    const s = this.stream;
+    this.stream = undefined;
+    this.closeFd();
+    if (s && !s.destroyed) {
+      await new Promise<void>((resolve) => {
+        s.once('error', () => resolve());
+        s.end(() => resolve());
+      });
+    }
+  }
+}

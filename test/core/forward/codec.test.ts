@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type { LogRecord } from '../../../core/record.js';
+import {
+  decodeEvents,
+  encodeEntries,
+  encodeHeartbeat,
+  encodePackedForward,
+  packr,
+  sanitizeTag,
+  unpackFrame,
+  HEARTBEAT_TAG,
+  ProtocolError,
+} from '../../../core/forward/codec.js';
+
+const limits = { maxDecompressed: 1 << 24 };
+
+const records: LogRecord[] = [
+  { time: 1_700_000_000_123_456_789n, tag: 'app', body: 'hello', meta: { src: 'f1', seq: 6, path: '/var/log/a.log' } },
+  { time: 1_700_000_001_000_000_000n, tag: 'app', body: 'ünïcødé ✓', meta: {} },
+  { time: 5n, tag: 'app', body: { cpu: 0.5, mem: 1024, nested: { a: [1, 2] } }, meta: { src: 'res', seq: 1000 } },
+  { time: 1_700_000_002_000_000_000n, tag: 'app', body: '', meta: { truncated: true, extra: 'x', gone: undefined } },
+];
+
+function roundTrip(frame: Buffer) {
+  return decodeEvents(unpackFrame(frame), limits);
+}
+
+test('PackedForward round trip keeps time (ns), body and meta', () => {
+  const entries = encodeEntries(records);
+  const ev = roundTrip(encodePackedForward('app.x', entries, { chunk: 'c1', size: records.length }));
+  assert.equal(ev.mode, 'packed');
+  assert.equal(ev.tag, 'app.x');
+  assert.equal(ev.chunk, 'c1');
+  assert.equal(ev.ackValue, 'c1');
+  assert.equal(ev.invalid, 0);
+  assert.equal(ev.records.length, records.length);
+  ev.records.forEach((r, i) => {
+    const want = records[i]!;
+    assert.equal(r.time, want.time);
+    assert.equal(r.tag, 'app.x');
+    assert.deepEqual(r.body, want.body);
+    const meta = { ...want.meta };
+    delete meta.gone;
+    assert.deepEqual({ ...r.meta, gone: undefined }, { ...meta, gone: undefined });
+  });
+});
+
+test('CompressedPackedForward (gzip) round trip', () => {
+  const entries = encodeEntries(records);
+  const ev = roundTrip(encodePackedForward('t', gzipSync(entries), { chunk: 'c2', size: records.length, gzip: true }));
+  assert.equal(ev.mode, 'compressed');
+  assert.equal(ev.records.length, records.length);
+  assert.equal(ev.records[0]!.body, 'hello');
+});
+
+test('a gzip bomb is refused', () => {
+  const bomb = gzipSync(Buffer.alloc(50 << 20));
+  const msg = unpackFrame(encodePackedForward('t', bomb, { size: 1, gzip: true }));
+  assert.throws(() => decodeEvents(msg, { maxDecompressed: 1 << 20 }), ProtocolError);
+});
+
+test('Message mode and Forward mode as Fluent clients send them', () => {
+  const m = decodeEvents(unpackFrame(packr.pack(['docker.abc', 1_700_000_000, { log: 'x', container_id: 'abc' }, { chunk: 'q' }])), limits);
+  assert.equal(m.mode, 'message');
+  assert.equal(m.chunk, 'q');
+  assert.deepEqual(m.records[0]!.body, { log: 'x', container_id: 'abc' });
+  assert.equal(m.records[0]!.time, 1_700_000_000_000_000_000n);
+
+  const f = decodeEvents(unpackFrame(packr.pack(['a.b', [[1.5, { message: 'm1' }], [2, { message: 'm2' }], 'junk', [3, 'not a map']]])), limits);
+  assert.equal(f.mode, 'forward');
+  assert.equal(f.records.length, 2);
+  assert.equal(f.invalid, 2);
+  assert.equal(f.records[0]!.time, 1_500_000_000n);
+  assert.equal(f.chunk, undefined);
+});
+
+test('the fluent-logger client (msgpack-lite, EventTime ext 0) decodes', () => {
+  const require = createRequire(import.meta.url);
+  const msgpack = require('msgpack-lite');
+  const EventTime = require('fluent-logger').EventTime;
+  const codec = msgpack.createCodec();
+  codec.addExtPacker(0x00, EventTime, EventTime.pack);
+  const t = new EventTime(1_700_000_000, 42);
+  const entry = msgpack.encode([t, { msg: 'hi' }], { codec });
+  const frame = msgpack.encode(['fl', Buffer.concat([entry, entry]), { chunk: 'zz', size: 2, compressed: 'text' }], { codec });
+  const ev = roundTrip(frame);
+  assert.equal(ev.records.length, 2);
+  assert.equal(ev.records[0]!.time, 1_700_000_000_000_000_042n);
+});
+
+test('Fluent Bit metadata entries [[time, meta], record] decode', () => {
+  const entries = Buffer.concat([packr.pack([[10, { k: 1 }], { log: 'x' }])]);
+  const ev = roundTrip(encodePackedForward('fb', entries, { size: 1 }));
+  assert.equal(ev.records.length, 1);
+  assert.equal(ev.records[0]!.time, 10_000_000_000n);
+});
+
+test('heartbeat frames decode to no records and carry the interval', () => {
+  const ev = roundTrip(encodeHeartbeat('h1', 5000));
+  assert.equal(ev.tag, HEARTBEAT_TAG);
+  assert.equal(ev.heartbeatMs, 5000);
+  assert.equal(ev.chunk, 'h1');
+  assert.equal(ev.records.length, 0);
+});
+
+test('structural garbage is a ProtocolError', () => {
+  for (const bad of [null, 1, 'x', [], ['t'], [1, []], ['', []], ['t', [], 'opt'], ['t', 'packed-as-str'], ['t', 1], ['t', [], { chunk: 5 }]]) {
+    assert.throws(() => decodeEvents(bad, limits), ProtocolError, JSON.stringify(bad));
+  }
+  assert.throws(() => unpackFrame(Buffer.from([0x92, 0x01])), ProtocolError);
+  const bin = Buffer.from([0x92, 0xd7]); // truncated entry
+  assert.throws(() => decodeEvents(['t', bin], limits), ProtocolError);
+});
+
+test('tags are sanitized: charset, length, no leading dot, no ".."', () => {
+  assert.equal(sanitizeTag('app.service-1_x'), 'app.service-1_x');
+  assert.equal(sanitizeTag('../../etc/passwd'), '__._etc_passwd');
+  assert.equal(sanitizeTag('a..b'), 'a.b');
+  assert.equal(sanitizeTag('.hidden'), '_hidden');
+  assert.equal(sanitizeTag('sp ace/ü'), 'sp_ace__');
+  assert.equal(sanitizeTag('x'.repeat(300)).length, 256);
+  const ev = decodeEvents(['a/../b', 1, { log: 'x' }], limits);
+  assert.equal(ev.tag, 'a_.._b'.replace('..', '.'));
+  assert.equal(ev.tagRewritten, true);
+});
+
+test('__proto__ keys from the wire do not pollute prototypes', () => {
+  const frame = Buffer.concat([Buffer.from([0x93, 0xa1, 0x74, 0x01, 0x81, 0xa9]), Buffer.from('__proto__'), Buffer.from([0x81, 0xa1, 0x70, 0x01])]);
+  const ev = decodeEvents(unpackFrame(frame), limits);
+  assert.equal(ev.records.length, 1);
+  assert.equal(({} as Record<string, unknown>).p, undefined);
+  assert.equal(Object.getPrototypeOf(ev.records[0]!.body), Object.prototype);
+});
+
+test('an object body whose only key is log and a _qlog key decodes as a string body', () => {
+  const entries = encodeEntries([{ time: 1n, tag: 't', body: { log: 'only' }, meta: { src: 's' } }]);
+  const ev = roundTrip(encodePackedForward('t', entries, { size: 1 }));
+  assert.equal(ev.records[0]!.body, 'only');
+});
+
+test('meta from the wire is type-checked', () => {
+  const entries = packr.pack([1, { log: 'x', _qlog: { src: 5, seq: 'x', path: 1, host: 'h', other: 'kept' } }]);
+  const ev = roundTrip(encodePackedForward('t', entries, { size: 1 }));
+  assert.deepEqual(ev.records[0]!.meta, { host: 'h', other: 'kept' });
+});

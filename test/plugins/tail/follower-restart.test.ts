@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, copyFile, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+
+async function state(dir: string): Promise<{ files: Record<string, { offset: number; gen: number; nonce: string; fp: string }> }> {
+  return JSON.parse(await readFile(join(dir, 'offsets.json'), 'utf8'));
+}
+
+test('only settled chunks are committed, in order; a restart resumes at the committed offset with the same src/seq', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  const all = numbered('L', 0, 4000);
+  await writeFile(path, all.join('\n') + '\n');
+  const s1 = new FakeSink();
+  s1.autoSettle = false;
+  const f1 = follower(dir, s1, { path, readSize: 32 * 1024, maxLine: 1024 });
+  await f1.start();
+  await until(() => s1.lines().length === all.length, 'all lines once');
+  assert.ok(s1.chunks.length >= 5);
+  s1.chunks[3]!.settle(); // out of order: no effect yet
+  s1.chunks[0]!.settle();
+  s1.chunks[1]!.settle();
+  await new Promise((r) => setTimeout(r, 150)); // > state interval
+  const end1 = s1.chunks[1]!.records.at(-1)!.meta.seq as number;
+  const st1 = await state(dir);
+  assert.equal(Object.values(st1.files)[0]!.offset, end1);
+  await f1.close();
+  // In-flight chunks settling after stop are written at once (synchronously).
+  s1.chunks[2]!.settle();
+  const end2 = s1.chunks[3]!.records.at(-1)!.meta.seq as number;
+  assert.equal(Object.values((await state(dir)).files)[0]!.offset, end2);
+
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { path, readSize: 32 * 1024, maxLine: 1024, readFromHead: false });
+  await f2.start();
+  t.after(() => f2.close());
+  const rest = s1.chunks.slice(4).flatMap((c) => c.records);
+  await until(() => s2.lines().length === rest.length, 'the unsettled rest');
+  assert.deepEqual(s2.records().map((r) => [r.body, r.meta.src, r.meta.seq]), rest.map((r) => [r.body, r.meta.src, r.meta.seq]));
+});
+
+test('a file rotated while stopped is finished, then the new file is read from its head', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, numbered('A', 0, 1000).join('\n') + '\n');
+  const s1 = new FakeSink();
+  const f1 = follower(dir, s1, { path, readFromHead: true });
+  await f1.start();
+  await until(() => s1.lines().length === 1000, 'first run');
+  await new Promise((r) => setTimeout(r, 100));
+  await f1.close();
+  await appendFile(path, numbered('A', 1000, 1500).join('\n') + '\n'); // written after we stopped
+  await rename(path, `${path}.1`);
+  await writeFile(path, numbered('B', 0, 700).join('\n') + '\n');
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
+  await f2.start();
+  t.after(() => f2.close());
+  await until(() => s2.lines().length >= 1200, 'second run');
+  await new Promise((r) => setTimeout(r, 200));
+  const want = [...numbered('A', 1000, 1500), ...numbered('B', 0, 700)];
+  assert.deepEqual(s2.lines(), want); // in order: old file first
+  await until(() => s2.c('files_closed') === 1, 'old file closed');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(Object.keys((await state(dir)).files).length, 1); // the finished file left the state
+});
+
+test('a file copytruncated while stopped: the rest comes from the copy, then the new content', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, numbered('A', 0, 1000).join('\n') + '\n');
+  const s1 = new FakeSink();
+  const f1 = follower(dir, s1, { path });
+  await f1.start();
+  await until(() => s1.lines().length === 1000, 'first run');
+  await new Promise((r) => setTimeout(r, 100));
+  await f1.close();
+  await appendFile(path, numbered('A', 1000, 1200).join('\n') + '\n');
+  await copyFile(path, `${path}.1`);
+  await truncate(path, 0);
+  await appendFile(path, numbered('B', 0, 300).join('\n') + '\n');
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
+  await f2.start();
+  t.after(() => f2.close());
+  await until(() => s2.lines().length >= 500, 'second run');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(s2.lines(), [...numbered('A', 1000, 1200), ...numbered('B', 0, 300)]);
+  const srcs = [...new Set(s2.records().map((r) => r.meta.src))];
+  assert.equal(srcs.length, 2);
+  assert.equal(srcs[0], s1.records()[0]!.meta.src); // the copy continues the old stream
+});
+
+test('inode reuse (same dev:ino, other first bytes) reads the new file from its head', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, 'first file line\n');
+  const s1 = new FakeSink();
+  const f1 = follower(dir, s1, { path });
+  await f1.start();
+  await until(() => s1.lines().length === 1, 'first run');
+  await new Promise((r) => setTimeout(r, 100));
+  await f1.close();
+  // Same inode, different content and longer than the old offset: only the fingerprint tells.
+  await writeFile(path, 'another file entirely, much longer than before\nsecond\n');
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { path, readFromHead: false });
+  await f2.start();
+  t.after(() => f2.close());
+  await until(() => s2.lines().length === 2, 'second run');
+  assert.deepEqual(s2.lines(), ['another file entirely, much longer than before', 'second']);
+  assert.notEqual(s2.records()[0]!.meta.src, s1.records()[0]!.meta.src);
+});
+
+test('truncation generation is persisted: after a restart the src keeps its generation', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, 'one\ntwo\n');
+  const s1 = new FakeSink();
+  const f1 = follower(dir, s1, { path });
+  await f1.start();
+  await until(() => s1.lines().length === 2, 'first');
+  await truncate(path, 0);
+  await appendFile(path, 'three\n');
+  await until(() => s1.lines().length === 3, 'after truncation');
+  await new Promise((r) => setTimeout(r, 100));
+  await f1.close();
+  await appendFile(path, 'four\n');
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { path });
+  await f2.start();
+  t.after(() => f2.close());
+  await until(() => s2.lines().length === 1, 'second run');
+  assert.deepEqual(s2.lines(), ['four']);
+  assert.equal(s2.records()[0]!.meta.src, s1.records()[2]!.meta.src);
+  assert.match(String(s2.records()[0]!.meta.src), /:1$/);
+  assert.equal(s2.records()[0]!.meta.seq, 11);
+});
+
+test('first start without read_from_head skips old content; a restart reads files created while stopped from their head', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'a.log'), 'old\n');
+  const s1 = new FakeSink();
+  const f1 = follower(dir, s1, { readFromHead: false });
+  await f1.start();
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(s1.lines().length, 0);
+  await f1.close();
+  await new Promise((r) => setTimeout(r, 20));
+  await writeFile(join(dir, 'b.log'), 'born while stopped\n');
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { readFromHead: false });
+  await f2.start();
+  t.after(() => f2.close());
+  await until(() => s2.lines().length === 1, 'new file');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(sameLines(s2.lines(), ['born while stopped']), undefined);
+});

@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogRecord } from '../../../core/record.js';
+import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+import { runWriter } from './writer.js';
+
+/** Within each src, seq strictly increases in emit order. */
+function assertSeqOrder(records: readonly LogRecord[]): number {
+  const last = new Map<string, number>();
+  for (const r of records) {
+    const src = String(r.meta.src);
+    const seq = Number(r.meta.seq);
+    assert.ok(seq > (last.get(src) ?? 0), `seq ${seq} after ${last.get(src)} in ${src}`);
+    last.set(src, seq);
+  }
+  return last.size;
+}
+
+for (const watcher of ['inotify', 'poll'] as const) {
+  test(`rename + create under load, writer still appending to the old file (${watcher})`, async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'app.log');
+    const sink = new FakeSink();
+    await writeFile(path, '');
+    const f = follower(dir, sink, { path, watcher, rotateWaitMs: 300 });
+    await f.start();
+    t.after(() => f.close());
+    const N = 60_000;
+    await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20, afterRotateMs: watcher === 'poll' ? 200 : 30 });
+    const want = numbered('L', 0, N);
+    await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
+    await new Promise((r) => setTimeout(r, 400)); // nothing more may arrive
+    assert.equal(sameLines(sink.lines(), want), undefined);
+    assert.equal(assertSeqOrder(sink.records()), 5);
+    assert.equal(sink.c('rotations'), 4);
+    await until(() => sink.c('files_closed') === 4, 'old files closed after rotate_wait');
+    assert.equal(f.files.size, 1);
+  });
+}
+
+test('copytruncate under load: the unread rest comes from the copy, nothing lost or repeated', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  const sink = new FakeSink();
+  await writeFile(path, '');
+  const f = follower(dir, sink, { path });
+  await f.start();
+  t.after(() => f.close());
+  const N = 60_000;
+  await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate', afterRotateMs: 30 });
+  const want = numbered('L', 0, N);
+  await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(sameLines(sink.lines(), want), undefined);
+  assertSeqOrder(sink.records());
+  assert.equal(sink.c('truncations'), 4);
+});
+
+test('copytruncate while reading is blocked: file grew past our offset again (fingerprint), copy recovers', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  const sink = new FakeSink();
+  sink.fullAfter = 1;
+  const f = follower(dir, sink, { path, readSize: 8192, maxLine: 1024 });
+  await f.start();
+  t.after(() => f.close());
+  await runWriter({ path, to: 2000 });
+  await until(() => sink.chunks.length === 1, 'first chunk');
+  // Blocked after one chunk: copytruncate, then write more than we had read.
+  await copyFile(path, `${path}.1`);
+  await truncate(path, 0);
+  await runWriter({ path, from: 2000, to: 4000 });
+  sink.release();
+  const want = numbered('L', 0, 4000);
+  await until(() => sink.lines().length >= 4000, 'all lines', 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sameLines(sink.lines(), want), undefined);
+});
+
+test('plain truncation restarts at the new start with a new src', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  const sink = new FakeSink();
+  const f = follower(dir, sink, { path });
+  await f.start();
+  t.after(() => f.close());
+  await runWriter({ path, to: 5000 });
+  await until(() => sink.lines().length === 5000, 'before truncation');
+  await truncate(path, 0);
+  await runWriter({ path, from: 5000, to: 6000 });
+  await until(() => sink.lines().length >= 6000, 'after truncation');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sameLines(sink.lines(), numbered('L', 0, 6000)), undefined);
+  const srcs = new Set(sink.records().map((r) => r.meta.src));
+  assert.equal(srcs.size, 2);
+  assert.ok([...srcs].some((s) => String(s).endsWith(':1')));
+  assert.equal(sink.c('truncations'), 1);
+});
+
+test('a file deleted before it was fully read is read to its end, partial last line included', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  const want = numbered('D', 0, 20_000);
+  await writeFile(path, want.join('\n') + '\nunterminated');
+  const sink = new FakeSink();
+  sink.fullAfter = 1;
+  const f = follower(dir, sink, { path, readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 });
+  await f.start();
+  t.after(() => f.close());
+  await until(() => sink.chunks.length === 1, 'first chunk');
+  await unlink(path);
+  await new Promise((r) => setTimeout(r, 100));
+  sink.release();
+  await until(() => sink.lines().at(-1) === 'unterminated', 'last line', 10_000);
+  assert.equal(sameLines(sink.lines(), [...want, 'unterminated']), undefined);
+  await until(() => sink.c('files_closed') === 1, 'closed');
+  assert.equal(sink.c('deletions'), 1);
+});
+
+test('rotated file whose last line has no newline: emitted after rotate_wait', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, 'a\nb-partial');
+  const sink = new FakeSink();
+  const f = follower(dir, sink, { path, rotateWaitMs: 150 });
+  await f.start();
+  t.after(() => f.close());
+  await until(() => sink.lines().length === 1, 'a');
+  await rename(path, `${path}.1`);
+  await writeFile(path, 'c\n');
+  await until(() => sink.lines().length === 3, 'all three', 5000);
+  assert.deepEqual(sink.lines(), ['a', 'b-partial', 'c']);
+});

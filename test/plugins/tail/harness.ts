@@ -1,0 +1,154 @@
+/**
+ * Test harness for the tail follower without the qlog engine: a sink that records chunks,
+ * settles them (at once, or when told) and can report "downstream full".
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { LogRecord } from '../../../core/record.js';
+import { Follower, type FollowerOptions, type FollowerSink } from '../../../plugins/tail/tail-follower.js';
+import { compilePaths } from '../../../plugins/tail/tail-scan.js';
+
+export interface Emitted {
+  tag: string;
+  records: LogRecord[];
+  bytes: number;
+  settle: () => void;
+  settled: boolean;
+}
+
+export class FakeSink implements FollowerSink {
+  readonly chunks: Emitted[] = [];
+  readonly counters = new Map<string, number>();
+  readonly logs: { level: string; obj: object; msg: string }[] = [];
+  /** Settle every chunk as soon as it is emitted. */
+  autoSettle = true;
+  /** emit() returns false while set; ready() waits for release(). */
+  full = false;
+  /** Become full after this many more chunks (for "blocked mid-file" scenarios). */
+  fullAfter = Infinity;
+  private waiters: (() => void)[] = [];
+
+  readonly log = {
+    debug: (obj: object, msg: string) => this.logs.push({ level: 'debug', obj, msg }),
+    info: (obj: object, msg: string) => this.logs.push({ level: 'info', obj, msg }),
+    warn: (obj: object, msg: string) => this.logs.push({ level: 'warn', obj, msg }),
+    error: (obj: object, msg: string) => this.logs.push({ level: 'error', obj, msg }),
+  };
+
+  emit(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean {
+    const c: Emitted = { tag, records, bytes, settled: false, settle: () => {} };
+    c.settle = () => {
+      if (c.settled) return;
+      c.settled = true;
+      onSettled();
+    };
+    this.chunks.push(c);
+    if (this.autoSettle) setImmediate(c.settle);
+    if (--this.fullAfter <= 0) this.full = true;
+    return !this.full;
+  }
+
+  ready(): Promise<void> {
+    return this.full ? new Promise((r) => this.waiters.push(r)) : Promise.resolve();
+  }
+
+  release(): void {
+    this.full = false;
+    this.fullAfter = Infinity;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+
+  count(name: string, n = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + n);
+  }
+
+  c(name: string): number {
+    return this.counters.get(name) ?? 0;
+  }
+
+  records(): LogRecord[] {
+    return this.chunks.flatMap((c) => c.records);
+  }
+
+  lines(): string[] {
+    return this.records().map((r) => r.body as string);
+  }
+
+  settleAll(): void {
+    for (const c of this.chunks) c.settle();
+  }
+}
+
+export async function tempDir(t: TestContext, prefix = 'qlog-tail-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function follower(dir: string, sink: FollowerSink, o: Partial<FollowerOptions> & { path?: string | string[]; exclude?: string } = {}): Follower {
+  const { path, exclude, ...rest } = o;
+  return new Follower(
+    {
+      paths: compilePaths(path ?? join(dir, '*.log'), exclude ?? [], dir),
+      tag: 'test.*',
+      readFromHead: true,
+      rotateWaitMs: 200,
+      refreshMs: 200,
+      readSize: 64 * 1024,
+      maxLine: 16 * 1024,
+      ignoreOlderMs: 0,
+      watcher: 'inotify',
+      pollMs: 50,
+      pathKey: '',
+      statePath: join(dir, 'offsets.json'),
+      stateIntervalMs: 50,
+      ...rest,
+    },
+    sink,
+  );
+}
+
+/** Poll until pred() is true; throws with `what` after timeoutMs. */
+export async function until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Lines "<prefix><i> <padding>" for i in [from, to). */
+export function numbered(prefix: string, from: number, to: number, pad = 40): string[] {
+  const out: string[] = [];
+  const p = 'p'.repeat(pad);
+  for (let i = from; i < to; i++) out.push(`${prefix}${i} ${p}`);
+  return out;
+}
+
+/** Assert `got` holds exactly the lines of `want` (no loss, no repeat); returns the missing/extra for messages. */
+export function diff(got: readonly string[], want: readonly string[]): { missing: string[]; extra: string[]; dup: string[] } {
+  const counts = new Map<string, number>();
+  for (const g of got) counts.set(g, (counts.get(g) ?? 0) + 1);
+  const missing: string[] = [];
+  for (const w of want) {
+    const n = counts.get(w) ?? 0;
+    if (n === 0) missing.push(w);
+    else counts.set(w, n - 1);
+  }
+  const extra: string[] = [];
+  const dup: string[] = [];
+  const wantSet = new Set(want);
+  for (const [k, n] of counts) for (let i = 0; i < n; i++) (wantSet.has(k) ? dup : extra).push(k);
+  return { missing, extra, dup };
+}
+
+export function sameLines(got: readonly string[], want: readonly string[]): string | undefined {
+  const d = diff(got, want);
+  if (!d.missing.length && !d.extra.length && !d.dup.length) return undefined;
+  const s = (a: string[]) => `${a.length} ${JSON.stringify(a.slice(0, 3))}`;
+  return `got ${got.length} lines, want ${want.length}; missing ${s(d.missing)}, extra ${s(d.extra)}, duplicated ${s(d.dup)}`;
+}

@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, splitLines } from '../../../plugins/tail/tail-lines.js';
+
+interface Out {
+  body: string;
+  seq: number;
+  flags: number;
+}
+function split(text: string | Buffer, opts: { base?: number; max?: number; inLong?: boolean; final?: boolean } = {}) {
+  const b = typeof text === 'string' ? Buffer.from(text) : text;
+  const buf = Buffer.alloc(b.length + 16, 0x41); // stale bytes after n must be ignored
+  b.copy(buf);
+  const out: Out[] = [];
+  const st = splitLines(buf, b.length, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false, (body, seq, flags) => out.push({ body, seq, flags }));
+  return { out, ...st };
+}
+
+test('LF and CRLF lines, offsets after each line, partial line waits', () => {
+  const r = split('a\r\nbb\n\nccc\r\npart', { base: 100 });
+  assert.deepEqual(r.out, [
+    { body: 'a', seq: 103, flags: 0 },
+    { body: 'bb', seq: 106, flags: 0 },
+    { body: '', seq: 107, flags: 0 },
+    { body: 'ccc', seq: 112, flags: 0 },
+  ]);
+  assert.equal(r.consumed, 12);
+  assert.equal(r.inLong, false);
+});
+
+test('final emits the unterminated last line', () => {
+  const r = split('x\ny', { final: true });
+  assert.deepEqual(r.out.map((o) => [o.body, o.seq]), [['x', 2], ['y', 3]]);
+  assert.equal(r.consumed, 3);
+});
+
+test('no newline at all: nothing consumed', () => {
+  const r = split('abc');
+  assert.deepEqual(r.out, []);
+  assert.equal(r.consumed, 0);
+});
+
+test('UTF-8 lines decode as UTF-8', () => {
+  const r = split('héllo 世界\n😀\n');
+  assert.deepEqual(r.out.map((o) => [o.body, o.flags]), [['héllo 世界', 0], ['😀', 0]]);
+  assert.equal(r.out[1]!.seq, Buffer.byteLength('héllo 世界\n😀\n'));
+});
+
+test('invalid UTF-8 flags only the bad line; neighbours intact', () => {
+  const b = Buffer.concat([Buffer.from('good1\n'), Buffer.from([0x62, 0xff, 0xfe, 0x00, 0x61, 0x0a]), Buffer.from('good2 é\n')]);
+  const r = split(b);
+  assert.equal(r.out.length, 3);
+  assert.deepEqual(r.out[0], { body: 'good1', seq: 6, flags: 0 });
+  assert.equal(r.out[1]!.body, 'b\ufffd\ufffd\u0000a');
+  assert.equal(r.out[1]!.flags, F_INVALID_UTF8);
+  assert.deepEqual(r.out[2], { body: 'good2 é', seq: b.length, flags: 0 });
+});
+
+test('NUL bytes are valid UTF-8 and pass through unflagged', () => {
+  const r = split('a\u0000b\n');
+  assert.deepEqual(r.out, [{ body: 'a\u0000b', seq: 4, flags: 0 }]);
+});
+
+test('a complete long line is split into pieces of max bytes, all flagged', () => {
+  const line = 'x'.repeat(25);
+  const r = split(`ok\n${line}\nafter\n`, { max: 10 });
+  assert.deepEqual(r.out.map((o) => [o.body, o.seq, o.flags]), [
+    ['ok', 3, 0],
+    ['x'.repeat(10), 13, F_TRUNCATED | F_LONG_START],
+    ['x'.repeat(10), 23, F_TRUNCATED],
+    ['x'.repeat(5), 29, F_TRUNCATED],
+    ['after', 35, 0],
+  ]);
+  assert.equal(r.inLong, false);
+});
+
+test('an unterminated long line emits full pieces and keeps the rest; continuation is flagged', () => {
+  const r1 = split('y'.repeat(23), { max: 10 });
+  assert.deepEqual(r1.out.map((o) => [o.body.length, o.seq, o.flags]), [
+    [10, 10, F_TRUNCATED | F_LONG_START],
+    [10, 20, F_TRUNCATED],
+  ]);
+  assert.equal(r1.consumed, 20);
+  assert.equal(r1.inLong, true);
+  // The caller re-reads from offset 20: 3 more bytes + the end of the line.
+  const r2 = split('yyyz\nnext\n', { base: 20, max: 10, inLong: true });
+  assert.deepEqual(r2.out.map((o) => [o.body, o.seq, o.flags]), [
+    ['yyyz', 25, F_TRUNCATED],
+    ['next', 30, 0],
+  ]);
+});
+
+test('a line of exactly max bytes is not truncated', () => {
+  const r = split(`${'z'.repeat(10)}\n`, { max: 10 });
+  assert.deepEqual(r.out, [{ body: 'z'.repeat(10), seq: 11, flags: 0 }]);
+});
+
+test('pieces never split a UTF-8 character', () => {
+  const line = 'é'.repeat(12); // 24 bytes
+  const r = split(`${line}\n`, { max: 5 });
+  assert.ok(r.out.every((o) => (o.flags & F_INVALID_UTF8) === 0));
+  assert.equal(r.out.map((o) => o.body).join(''), line);
+  assert.ok(r.out.every((o) => Buffer.byteLength(o.body) <= 5));
+});
+
+test('CRLF at a piece boundary does not produce an empty or CR-only piece', () => {
+  const r1 = split(`${'a'.repeat(10)}\r`, { max: 10 });
+  assert.deepEqual(r1.out.map((o) => o.body), ['a'.repeat(10)]);
+  const r1b = split('\r\nnext\n', { base: 10, max: 10, inLong: true });
+  assert.deepEqual(r1b.out.map((o) => o.body), ['next']); // the CR-only rest is not a record
+  const r2 = split(`${'a'.repeat(11)}\r`, { max: 10 });
+  assert.equal(r2.out[0]!.body, 'a'.repeat(10));
+  const r3 = split('a\r\n', { base: r2.consumed, max: 10, inLong: true });
+  assert.deepEqual(r3.out.map((o) => o.body), ['a']);
+});
+
+test('a long line ending exactly at a piece boundary leaves no empty piece', () => {
+  const r1 = split('b'.repeat(11), { max: 10 });
+  assert.equal(r1.consumed, 10);
+  const r2 = split('b\n', { base: 10, max: 10, inLong: true });
+  assert.deepEqual(r2.out.map((o) => [o.body, o.seq]), [['b', 12]]);
+  const r3 = split('\r\nq\n', { base: 10, max: 10, inLong: true });
+  assert.deepEqual(r3.out.map((o) => [o.body, o.seq]), [['q', 14]]);
+  assert.equal(r3.consumed, 4);
+});
+
+test('seq is strictly increasing and ends at consumed', () => {
+  const parts: string[] = [];
+  for (let i = 0; i < 1000; i++) parts.push('w'.repeat(i % 37) + (i % 5 === 0 ? '\r' : ''));
+  const text = parts.join('\n') + '\nrest';
+  const r = split(text, { base: 7, max: 16 });
+  for (let i = 1; i < r.out.length; i++) assert.ok(r.out[i]!.seq > r.out[i - 1]!.seq);
+  assert.equal(r.out.at(-1)!.seq, 7 + r.consumed);
+});
