@@ -12,5 +12,9 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   run: () => import('./run.js'),
   validate: () => import('./validate.js'),
   plugins: () => import('./plugins.js'),
+  monitor: () => import('./monitor.js'),
+  'receive-file': () => import('./receive-file.js'),
+  migrate: () => import('./migrate.js'),
+  demo: () => import('./demo.js'),
   'new-plugin': () => import('./new-plugin.js'),
 };

@@ -81,7 +81,7 @@ export class ConfigSource {
 /** `"abc"`, `42`, `a list`, `a map` — how a found value is described in messages. */
 export function describeFound(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v)) return v.length ? 'a list' : 'an empty list';
   if (typeof v === 'object') return 'a map';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
   return String(v);

@@ -56,6 +56,15 @@ function typeText(t: unknown): string {
   return Array.isArray(t) ? t.map(one).join(' or ') : one(String(t));
 }
 
+/** One anyOf/oneOf branch as an expectation: `a size (...)`, `"no_limits" or false`, `an integer >= 0`, `a non-empty list`. */
+function branchText(b: PropertySchema): string {
+  if (b.unit) return UNIT_TEXT[b.unit];
+  if (b.enum) return b.enum.map((x) => JSON.stringify(x)).join(' or ');
+  if (b.const !== undefined) return JSON.stringify(b.const);
+  if (b.type === 'array' && b.minItems) return b.minItems === 1 ? 'a non-empty list' : `a list of at least ${b.minItems} items`;
+  return typeText(b.type) + (b.minimum !== undefined ? ` >= ${b.minimum}` : '');
+}
+
 /** What a failed keyword asked for, as the "expected ..." of a message ("a number >= 1"). */
 function expectation(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
@@ -130,7 +139,7 @@ export function validateAt(schema: OptionsSchema | PropertySchema, data: unknown
         break;
       case 'anyOf':
       case 'oneOf': {
-        const branches = ((e.schema as PropertySchema[]) ?? []).map((b) => (b.unit ? UNIT_TEXT[b.unit] : b.enum ? b.enum.map((x) => JSON.stringify(x)).join(' or ') : b.const !== undefined ? JSON.stringify(b.const) : typeText(b.type)));
+        const branches = ((e.schema as PropertySchema[]) ?? []).map(branchText);
         issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected ${branches.join(', or ')}, found ${describeFound(found)}`);
         break;
       }

@@ -14,6 +14,7 @@ import { FilterInstance } from './filter.js';
 import { InputInstance } from './input.js';
 import { OutputInstance } from './output.js';
 import { Ticket } from './ticket.js';
+import { QlogError } from '../errors.js';
 
 interface Route {
   filters: FilterInstance[];
@@ -71,7 +72,7 @@ export class Engine {
       try {
         await withTimeout(Promise.resolve((inst.plugin.setup as (c: unknown) => unknown)(ctx)), this.service.graceMs, `${inst.id} setup`);
       } catch (e) {
-        throw new Error(`plugin instance ${inst.id} failed during setup: ${(e as Error).message}`, { cause: e });
+        throw new QlogError('QLOG_ERR_PLUGIN_SETUP', { id: inst.id, phase: 'setup', reason: (e as Error)?.message ?? String(e) }, { cause: e });
       }
       if (inst instanceof OutputInstance && !inst.hooks.flush.isUsed()) throw new Error(`output plugin ${inst.name} (${inst.id}) did not tap hooks.flush in setup`);
     }

@@ -63,13 +63,15 @@ export function encodePong(ok: boolean, reason: string, hostname: string, salt: 
   return packr.pack(['PONG', ok, reason, hostname, ok ? sharedKeyDigest(salt, hostname, nonce, key) : '']);
 }
 
-/** Sender side: check the PONG (the receiver proves it knows the key too). */
-export function checkPong(msg: unknown, salt: string, nonce: Bytes, key: string, ourHostname: string): Check<{ hostname: string }> {
+/**
+ * Sender side: check the PONG (the receiver proves it knows the key too). Unlike Fluentd we do
+ * not refuse a receiver with our own hostname: enclaves often all say "localhost".
+ */
+export function checkPong(msg: unknown, salt: string, nonce: Bytes, key: string): Check<{ hostname: string }> {
   if (!Array.isArray(msg) || msg[0] !== 'PONG' || msg.length !== 5) return { ok: false, reason: 'expected PONG from the receiver' };
   const [, authOk, reason, hostname, digest] = msg as [string, unknown, unknown, unknown, unknown];
   if (authOk !== true) return { ok: false, reason: `the receiver refused authentication: ${typeof reason === 'string' && reason ? reason : 'no reason given'}` };
   if (typeof hostname !== 'string') return { ok: false, reason: 'malformed PONG' };
-  if (hostname === ourHostname) return { ok: false, reason: `the receiver has the same hostname (${hostname}): set self_hostname on one side` };
   if (!sameDigest(digest, sharedKeyDigest(salt, hostname, nonce, key))) return { ok: false, reason: 'shared_key mismatch (the receiver does not know our key)' };
   return { ok: true, hostname };
 }

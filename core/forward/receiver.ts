@@ -21,8 +21,12 @@ export interface ReceiverSessionOptions {
   handshakeTimeoutMs?: number;
   /** A data frame arrived (after the handshake). Throwing drops the peer. */
   onEvents(ev: DecodedEvents, session: ReceiverSession): void;
-  /** The connection is gone; `reason` says why when we dropped the peer. Called once. */
-  onClose(session: ReceiverSession, reason: string | undefined): void;
+  /**
+   * The connection is gone. Called once. `reason` says why; `dropped` is true when we dropped
+   * the peer for what it sent (bad frame, wrong key, silence), false when the connection broke
+   * or closed.
+   */
+  onClose(session: ReceiverSession, reason: string | undefined, dropped: boolean): void;
 }
 
 /** A peer that sent heartbeats is dropped after this many intervals of silence. */
@@ -46,8 +50,8 @@ export class ReceiverSession {
   ) {
     this.decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
     stream.on('data', (d: Buffer) => this.onData(d));
-    stream.on('error', (err: Error) => this.close(`connection error: ${err.message}`, true));
-    stream.on('close', () => this.close(undefined));
+    stream.on('error', (err: Error) => this.finish(`connection error: ${err.message}`, false));
+    stream.on('close', () => this.finish(undefined, false));
     if (o.sharedKey !== undefined) {
       this.state = 'ping';
       this.nonce = newNonce();
@@ -84,15 +88,27 @@ export class ReceiverSession {
     if (this.state !== 'closed') this.stream.resume();
   }
 
-  /** Drop the connection. `reason` is reported through onClose (undefined = orderly close). */
-  close(reason: string | undefined, destroyNow = true): void {
-    if (this.state === 'closed') return;
+  /** Drop the peer now for `reason` (reported through onClose with dropped = true). */
+  close(reason: string): void {
+    if (this.finish(reason, true)) this.stream.destroy();
+  }
+
+  /** Orderly close: acks already written still go out, then the connection ends. */
+  shutdown(): void {
+    if (!this.finish(undefined, false)) return;
+    this.stream.end();
+    this.stream.resume(); // read (and discard) until the peer's FIN
+    setTimeout(() => this.stream.destroy(), 2000).unref();
+  }
+
+  private finish(reason: string | undefined, dropped: boolean): boolean {
+    if (this.state === 'closed') return false;
     this.state = 'closed';
     clearTimeout(this.timer);
     clearInterval(this.timer);
     this.decoder.reset();
-    if (destroyNow) this.stream.destroy();
-    this.o.onClose(this, reason);
+    this.o.onClose(this, reason, dropped);
+    return true;
   }
 
   private onData(d: Buffer): void {
@@ -116,9 +132,10 @@ export class ReceiverSession {
         // Tell the peer why (Fluent clients log it), then drop it once the PONG is out.
         const salt = Array.isArray(msg) && (typeof msg[2] === 'string' || msg[2] instanceof Uint8Array) ? msg[2] : '';
         this.stream.write(encodePong(false, r.reason, this.o.selfHostname, salt, this.nonce!, this.o.sharedKey!));
-        this.stream.end();
-        this.close(r.reason, false);
-        setTimeout(() => this.stream.destroy(), 1000).unref();
+        if (this.finish(r.reason, true)) {
+          this.stream.end();
+          setTimeout(() => this.stream.destroy(), 1000).unref();
+        }
         return;
       }
       this.clientHostname = r.hostname;

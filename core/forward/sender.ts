@@ -61,7 +61,10 @@ export class SenderSession {
     if (o.sharedKey !== undefined) {
       this.state = 'helo';
       const ms = o.handshakeTimeoutMs ?? 10_000;
-      this.handshakeTimer = setTimeout(() => this.close(`no ${this.state === 'helo' ? 'HELO' : 'PONG'} from the receiver within ${ms} ms`), ms);
+      this.handshakeTimer = setTimeout(
+        () => this.close(this.state === 'helo' ? `no HELO from the receiver within ${ms} ms (is shared_key set on the receiving side?)` : `no PONG from the receiver within ${ms} ms`),
+        ms,
+      );
     } else {
       this.state = 'ready';
       this.readyResolve();
@@ -84,14 +87,17 @@ export class SenderSession {
    * Write a frame; with `chunk`, expect `{ack: chunk}` within ackTimeoutMs. Returns what
    * stream.write returned (false = the kernel buffer is full, wait for 'drain').
    */
-  send(frame: Buffer, chunk?: string): boolean {
-    if (this.state !== 'ready') return false;
+  send(frame: Buffer, chunk?: string, onWritten?: (err?: Error | null) => void): boolean {
+    if (this.state !== 'ready') {
+      onWritten?.(new Error('not connected'));
+      return false;
+    }
     if (chunk !== undefined) {
       this.awaiting.delete(chunk);
       this.awaiting.set(chunk, Date.now());
     }
     this.lastWrite = Date.now();
-    return this.stream.write(frame);
+    return this.stream.write(frame, onWritten);
   }
 
   close(reason: string | undefined): void {
@@ -143,7 +149,7 @@ export class SenderSession {
       return;
     }
     if (this.state === 'pong') {
-      const p = checkPong(msg, this.salt, this.nonce, this.o.sharedKey!, this.o.selfHostname);
+      const p = checkPong(msg, this.salt, this.nonce, this.o.sharedKey!);
       if (!p.ok) return this.close(p.reason);
       clearTimeout(this.handshakeTimer);
       this.serverHostname = p.hostname;

@@ -141,13 +141,12 @@ export function resolvePluginSpec(spec: string, configDir: string): string {
   if (isPathSpec(spec)) {
     const candidates = spec.startsWith('file:') ? [fileURLToPath(spec)] : [...new Set([resolve(configDir, spec), resolve(process.cwd(), spec)])];
     for (const c of candidates) {
-      if (!existsSync(c)) continue;
       // A folder with a package.json is a plugin package checked out or built locally.
-      if (statSync(c).isDirectory() && existsSync(join(c, 'package.json'))) return packageEntry(c, '.', spec);
+      if (existsSync(join(c, 'package.json')) && statSync(c).isDirectory()) return packageEntry(c, '.', spec);
       const f = probeFile(c);
       if (f) return f;
     }
-    throw new QlogError('QLOG_ERR_PLUGIN_NOT_FOUND', { spec, where: candidates.join(' and '), pkg: `${spec} (a path: check it, relative paths start from the config file's directory)` });
+    fail(spec, `no such file (looked for ${candidates.join(' and ')}; relative paths start from the config file's directory, then the working directory)`);
   }
   const name = packageName(spec);
   const subpath = spec === name ? '.' : `.${spec.slice(name.length)}`;

@@ -147,13 +147,22 @@ export class HarnessBase<O> {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    // The engine's time limits use unref'd timers (the agent keeps the loop alive): so do we.
+    const alive = setInterval(() => undefined, 1000);
     try {
       await this.engine.setup();
     } catch (e) {
       this.errors.push({ stage: 'setup', error: (e as Error).cause ?? e });
       throw e;
+    } finally {
+      clearInterval(alive);
     }
-    await this.engine.start();
+    const alive2 = setInterval(() => undefined, 1000);
+    try {
+      await this.engine.start();
+    } finally {
+      clearInterval(alive2);
+    }
   }
 
   /**
@@ -162,7 +171,9 @@ export class HarnessBase<O> {
    */
   stop(opts: { grace?: number } = {}): Promise<StopResult> {
     this.stopping ??= (async () => {
-      const lost = this.started ? await this.engine.stop(opts.grace ?? this.service.graceMs) : 0;
+      const alive = setInterval(() => undefined, 1000);
+      const lost = this.started ? await this.engine.stop(opts.grace ?? this.service.graceMs).finally(() => clearInterval(alive)) : 0;
+      clearInterval(alive);
       if (this.tempStateDir) rmSync(this.tempStateDir, { recursive: true, force: true });
       return { lost };
     })();

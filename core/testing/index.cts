@@ -7,6 +7,7 @@ import type { Plugin, PluginKind } from '../plugin/define.js';
 import type { Infer, OptionsSchema } from '../plugin/schema.js';
 import type { LogRecord, RecordBody } from '../record.js';
 import type { Harness, HarnessOptions, RecordInput } from './index.js';
+import { PermanentError } from '../index.cjs';
 
 export type {
   FilterHarness, FlushResult, Harness, HarnessError, HarnessOptions, InputHarness, LogEntry, OutputHarness, RecordInput,
@@ -16,6 +17,9 @@ export type {
 /** Same as the ESM createHarness (see qlog/testing). */
 export async function createHarness<K extends PluginKind, S extends OptionsSchema>(plugin: Plugin<K, S>, opts: HarnessOptions = {}): Promise<Harness<K, Infer<S>>> {
   const esm = await import('./index.js');
+  // The engine is loaded now: constructing one links the CJS PermanentError to its class, so
+  // errors made before (e.g. at module load) are instances of the engine's class too.
+  void new PermanentError();
   return esm.createHarness(plugin, opts);
 }
 

@@ -13,40 +13,45 @@ import { listenUnix } from './unix.js';
 
 const MAX_REPLY = 128;
 
-/** Read one `\n`-terminated line; bytes after it are pushed back into the socket. */
+/**
+ * Read one `\n`-terminated line; bytes after it are pushed back into the socket. Uses
+ * 'readable' + read() (not 'data'), so the socket is left non-flowing and the next 'data'
+ * listener starts it as usual.
+ */
 function readReplyLine(sock: net.Socket, what: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let got: Buffer = Buffer.alloc(0);
     const finish = (err: Error | undefined, line?: string): void => {
       clearTimeout(timer);
-      sock.off('data', onData);
+      sock.off('readable', onReadable);
       sock.off('error', onError);
-      sock.off('close', onClose);
+      sock.off('end', onEnd);
       if (err) {
         sock.destroy();
         reject(err);
       } else resolve(line!);
     };
-    const onData = (d: Buffer): void => {
-      got = got.length ? Buffer.concat([got, d]) : d;
-      const nl = got.indexOf(10);
-      if (nl < 0) {
+    const onReadable = (): void => {
+      let d: Buffer | null;
+      while ((d = sock.read() as Buffer | null) !== null) {
+        got = got.length ? Buffer.concat([got, d]) : d;
+        const nl = got.indexOf(10);
+        if (nl >= 0) {
+          const rest = got.subarray(nl + 1);
+          if (rest.length) sock.unshift(rest);
+          return finish(undefined, got.subarray(0, nl).toString('latin1').replace(/\r$/, ''));
+        }
         if (got.length > MAX_REPLY)
-          finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: the VMM's reply to CONNECT is not a line (${got.length} bytes without a newline)`));
-        return;
+          return finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: the VMM's reply to CONNECT is not a line (${got.length} bytes without a newline)`));
       }
-      sock.pause();
-      const rest = got.subarray(nl + 1);
-      if (rest.length) sock.unshift(rest);
-      finish(undefined, got.subarray(0, nl).toString('latin1').replace(/\r$/, ''));
     };
     const onError = (err: Error): void => finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: ${err.message}`));
-    const onClose = (): void =>
+    const onEnd = (): void =>
       finish(new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `${what}: the VMM closed the connection after CONNECT (is anything listening on that vsock port in the guest?)`));
     const timer = setTimeout(() => finish(timeoutError(what, timeoutMs)), timeoutMs);
-    sock.on('data', onData);
+    sock.on('readable', onReadable);
     sock.once('error', onError);
-    sock.once('close', onClose);
+    sock.once('end', onEnd);
   });
 }
 

@@ -73,8 +73,9 @@ pipeline:
   const e = input.emit(1, 2, 3);
   let settled: Settlement | undefined;
   void e.settled.then((s) => (settled = s));
-  await waitFor(() => fast.attempts.length === 1 && slow.attempts.length === 1, { what: 'both outputs to receive the chunk' });
-  await new Promise((r) => setTimeout(r, 20)); // the fast ack has long been processed
+  const counters = (id: string) => h.engine.metrics().find((m) => m.id === id)!.counters;
+  // records_out is counted right before the ack, in the same synchronous step.
+  await waitFor(() => counters('fast.0').records_out === 3 && slow.attempts.length === 1, { what: 'the fast ack and the slow flush' });
   assert.equal(settled, undefined, 'not settled while the slow output has not acked');
   gate.resolve();
   assert.deepEqual(await withTimeout(e.settled, 5000, 'settlement'), { delivered: true });

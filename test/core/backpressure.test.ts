@@ -153,3 +153,23 @@ pipeline:
   assert.equal(ctxRef!.emit('s', rec(21), { dropIfFull: true }), true, 'accepted again once the output drained');
   await waitFor(() => received.length === 11, { what: 'record 21' });
 });
+
+test('an idle output gets a chunk at once (event-driven, no flush interval)', async (t) => {
+  let ctxRef: { emit: (tag: string, r: LogRecord[]) => boolean } | undefined;
+  const once = definePlugin({ kind: 'input', name: 'once', description: 'd', qlog: '*', schema: { type: 'object', additionalProperties: false, properties: {} }, setup: (ctx) => void (ctxRef = ctx) });
+  const flushedAt: number[] = [];
+  const sink = definePlugin({
+    kind: 'output',
+    name: 'sink',
+    description: 'd',
+    qlog: '*',
+    schema: { type: 'object', additionalProperties: false, properties: {} },
+    setup: (ctx) => ctx.hooks.flush.tap('t', () => void flushedAt.push(performance.now())),
+  });
+  await startEngine(t, `pipeline: { inputs: [{ name: once }], outputs: [{ name: sink }] }`, [once, sink]);
+  const t0 = performance.now();
+  ctxRef!.emit('once.0', [{ time: nowNs(), tag: 'once.0', body: 'now', meta: {} }]);
+  await waitFor(() => flushedAt.length === 1, { what: 'the flush' });
+  // Generous bound (loaded CI machines); a timer-driven flush (Fluent Bit: 1 s) would miss it.
+  assert.ok(flushedAt[0]! - t0 < 250, `flushed after ${(flushedAt[0]! - t0).toFixed(1)} ms`);
+});

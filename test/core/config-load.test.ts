@@ -82,3 +82,31 @@ test('a plugin check() problem is reported at its key', async () => {
     },
   );
 });
+
+test('range, pattern and list-length problems read "expected ..., found ..."', async () => {
+  await assert.rejects(
+    configFrom(`
+pipeline:
+  inputs:
+    - name: dummy
+      rate: 0
+      samples: -1
+      alias: "has space"
+  outputs:
+    - name: stdout
+      workers: 65
+      match: []
+`),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.issues.map(String), [
+        'test.yaml:4:13: pipeline.inputs[0].rate: expected a number > 0, found 0',
+        'test.yaml:5:16: pipeline.inputs[0].samples: expected a number >= 0, found -1',
+        'test.yaml:6:14: pipeline.inputs[0].alias: expected a string matching ^[A-Za-z0-9_.-]+$, found "has space"',
+        'test.yaml:9:16: pipeline.outputs[0].workers: expected a number <= 64, found 65',
+        'test.yaml:10:14: pipeline.outputs[0].match: expected a string, or a non-empty list, found an empty list',
+      ]);
+      return true;
+    },
+  );
+});

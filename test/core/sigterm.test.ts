@@ -40,7 +40,7 @@ pipeline:
 test('SIGINT drains the same way', async (t) => {
   const dir = tempDir(t);
   writeConfig(dir, 'int.yaml', `pipeline:\n  inputs: [{ name: dummy, dummy: 'x \${seq}', rate: 1000 }]\n  outputs: [{ name: stdout }]\n`);
-  const agent = startCli(['run', 'int.yaml'], { owner: t, cwd: dir });
+  const agent = startCli(['-c', 'int.yaml'], { owner: t, cwd: dir });
   await agent.waitForLine(/^x 3$/);
   agent.signal('SIGINT');
   assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
@@ -90,4 +90,27 @@ test('an output that cannot drain is given up after service.grace; exit 0', asyn
   const warn = agent.logs().find((l) => l.level === 40 && l.plugin === 'hang.0');
   assert.ok(warn, 'warns about the output that was not drained');
   assert.match(String(warn.msg), /^hang\.0: not drained within the grace period; \d+ queued records were not delivered/);
+});
+
+test('a SIGTERM while the agent is still starting waits for the start, then drains and exits 0', async (t) => {
+  const dir = tempDir(t);
+  writeConfig(
+    dir,
+    'slow.yaml',
+    `
+service:
+  plugins: [${JSON.stringify(fixture('slow-setup-input'))}]
+pipeline:
+  inputs: [{ name: slow_setup, ms: 700 }]
+  outputs: [{ name: stdout }]
+`,
+  );
+  const agent = startCli(['run', 'slow.yaml'], { owner: t, cwd: dir });
+  await agent.waitForLine(/^slow_setup: setup$/, { stream: 'stderr' });
+  agent.signal('SIGTERM');
+  assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
+  assert.deepEqual(agent.stdout, ['slow 1'], 'the record emitted at start was delivered');
+  const msgs = agent.logs().map((l) => l.msg);
+  assert.ok(msgs.indexOf('SIGTERM received') > msgs.findIndex((m) => String(m).startsWith('qlog ') && String(m).includes(' started with ')), 'handled after the start');
+  assert.ok(msgs.includes('stopped'));
 });

@@ -55,6 +55,26 @@ test('destroy from inside a data handler (poll callback in progress)', { skip },
   await closed(writer);
 });
 
+test('destroying a socket whose poll event is pending in the same loop turn', { skip }, async () => {
+  // Two pairs become readable together; whichever handler runs first destroys the other
+  // reader, whose event may already be queued by libuv for this turn.
+  const [w1, r1] = unixSocketPair();
+  const [w2, r2] = unixSocketPair();
+  let firstSeen = '';
+  let dataAfterDestroy = false;
+  r1.on('data', () => { if (!firstSeen) { firstSeen = 'r1'; r2.destroy(); } else if (r1.destroyed) dataAfterDestroy = true; });
+  r2.on('data', () => { if (!firstSeen) { firstSeen = 'r2'; r1.destroy(); } else if (r2.destroyed) dataAfterDestroy = true; });
+  await new Promise((r) => setTimeout(r, 5)); // both readers are polling
+  w1.write('a');
+  w2.write('b');
+  for (let i = 0; i < 100 && !firstSeen; i++) await delay(10);
+  assert.ok(firstSeen);
+  await Promise.all([closed(firstSeen === 'r1' ? r2 : r1), delay(30)]);
+  assert.equal(dataAfterDestroy, false);
+  for (const s of [w1, w2, r1, r2]) s.destroy();
+  await Promise.all([w1, w2, r1, r2].map(closed));
+});
+
 test('destroy with an error emits it once, then close', { skip }, async () => {
   const [a, b] = unixSocketPair();
   const err = new Error('boom');

@@ -61,3 +61,12 @@ test('listen: binds <path>_<port>, where the VMM delivers guest-initiated connec
   assert.equal(label, `vsock+unix:${join(dir, 'h.sock')}:5000#1`);
   await l.close();
 });
+
+test('connect: a VMM that never answers CONNECT times out', async () => {
+  const path = join(dir, 'mute.sock');
+  const l = await listen(`unix://${path}`, () => {});
+  const t0 = Date.now();
+  await assert.rejects(connect(`vsock+unix://${path}:1`, { timeoutMs: 300 }), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_TIMEOUT');
+  assert.ok(Date.now() - t0 < 2000);
+  await l.close();
+});

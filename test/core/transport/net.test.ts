@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,21 +62,11 @@ test('tcp: IPv4 and IPv6, port 0 reports the bound port', async () => {
 
 test('a stale unix socket file is removed before listening', async () => {
   const path = join(dir, 'stale.sock');
-  // Make a socket file with nobody behind it: bind, then leak the file by closing the fd only.
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(path, r));
-  const fd = (srv as unknown as { _handle: { fd: number } })._handle.fd;
-  assert.ok(fd > 0);
-  // Emulate a crashed process: unlink-on-close is net.Server's doing, so copy the inode first.
-  const { l } = await (async () => {
-    await new Promise<void>((r) => srv.close(() => r()));
-    // net.Server removed the file on close: create a dead socket file the hard way.
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
-    assert.equal(r.status, 0);
-    assert.ok(existsSync(path), 'a dead socket file exists');
-    return echoServer(`unix://${path}`);
-  })();
+  // A process that dies while listening leaves its socket file behind.
+  const r = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
+  assert.equal(r.status, 0);
+  assert.ok(existsSync(path), 'a dead socket file exists');
+  const { l } = await echoServer(`unix://${path}`);
   assert.equal(await roundTrip(`unix://${path}`), 'HELLO');
   await l.close();
 });
@@ -99,10 +90,6 @@ test('connect errors are clear', async () => {
   const port = (srv.address() as net.AddressInfo).port;
   await new Promise<void>((r) => srv.close(() => r()));
   await assert.rejects(connect(`tcp://127.0.0.1:${port}`), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_REFUSED');
-  // 192.0.2.0/24 (TEST-NET-1) is not routed: the connect hangs until our timeout.
-  const t0 = Date.now();
-  await assert.rejects(connect('tcp://192.0.2.1:9', { timeoutMs: 200 }), (e: unknown) => e instanceof TransportError && ['QLOG_ERR_TRANSPORT_TIMEOUT', 'QLOG_ERR_TRANSPORT_CONNECT'].includes(e.code));
-  assert.ok(Date.now() - t0 < 2000);
 });
 
 test('listener.close() drops open connections and frees the address', async () => {

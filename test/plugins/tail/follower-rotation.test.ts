@@ -28,7 +28,7 @@ for (const watcher of ['inotify', 'poll'] as const) {
     await f.start();
     t.after(() => f.close());
     const N = 60_000;
-    await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20, afterRotateMs: watcher === 'poll' ? 200 : 30 });
+    await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20, afterRotateMs: watcher === 'poll' ? 200 : 150 });
     const want = numbered('L', 0, N);
     await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
     await new Promise((r) => setTimeout(r, 400)); // nothing more may arrive
@@ -49,7 +49,7 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
   await f.start();
   t.after(() => f.close());
   const N = 60_000;
-  await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate', afterRotateMs: 30 });
+  await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate', afterRotateMs: 150 });
   const want = numbered('L', 0, N);
   await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
   await new Promise((r) => setTimeout(r, 400));

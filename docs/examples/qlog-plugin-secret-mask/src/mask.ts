@@ -59,9 +59,12 @@ export class Masker {
       if (typeof rule.hint === 'string' ? !s.includes(rule.hint) : !rule.hint.test(s)) continue;
       rule.re.lastIndex = 0;
       s = s.replace(rule.re, (all: string, prefix: string, secret: string) => {
-        if (this.isMask(secret) || (rule.accept && !rule.accept(prefix, secret))) return all;
+        // A quoted secret keeps its quotes: "s3cr3t" -> "[REDACTED]".
+        const q = secret.length >= 2 && (secret[0] === '"' || secret[0] === "'") && secret.endsWith(secret[0]) ? secret[0] : '';
+        const inner = q ? secret.slice(1, -1) : secret;
+        if (inner === '' || this.isMask(inner) || (rule.accept && !rule.accept(prefix, inner))) return all;
         hits.add(rule.name);
-        return prefix + this.maskFor(rule.name, secret);
+        return prefix + q + this.maskFor(rule.name, inner) + q;
       });
     }
     for (const re of this.extra) {

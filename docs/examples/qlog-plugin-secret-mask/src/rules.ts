@@ -33,7 +33,7 @@ export const RULES: readonly Rule[] = [
     name: 'bearer_token',
     description: 'Bearer tokens (Authorization: Bearer <token>).',
     hint: /bearer/i,
-    re: /(\bBearer[ \t]+)([A-Za-z0-9._~+/-]{1,4096}=*)/gi,
+    re: /(\bBearer[ \t]+)([A-Za-z0-9._~+/-]{12,4096}=*)/gi,
   },
   {
     name: 'basic_auth',
@@ -75,8 +75,9 @@ export const RULES: readonly Rule[] = [
     name: 'key_value',
     description: 'Values of secret-looking keys: password=..., "api_key": "...", client_secret: ..., db.token=...',
     hint: /[:=]/,
-    re: /([\w.-]{1,64}["']?[ \t]*[:=][ \t]*["']?)([^\s"',;&}]{1,4096})/g,
-    accept: (prefix) => SECRET_KEY.test(prefix.replace(/["']?[ \t]*[:=][ \t]*["']?$/, '')),
+    // A quoted value may contain spaces; its quotes are kept around the mask.
+    re: /([\w.-]{1,64}["']?[ \t]*[:=][ \t]*)("[^"\n]{0,4096}"|'[^'\n]{0,4096}'|[^\s"',;&}]{1,4096})/g,
+    accept: (prefix) => SECRET_KEY.test(prefix.replace(/["']?[ \t]*[:=][ \t]*$/, '')),
   },
 ];
 

@@ -1,0 +1,47 @@
+/** `qlog monitor [-c CID] <CONFIG>`: qlog's enclave side, on a qlog config file. */
+import { resolve } from 'node:path';
+import { runAgent } from '../agent.js';
+import { loadQlogConfig } from '../qlog-compat/load.js';
+import { checkTransport, EXTENSION_OPTIONS, extensionHelp, parseCid } from '../qlog-compat/cli-options.js';
+import { vsockAddress, VMADDR_CID_ANY } from '../qlog-compat/translate.js';
+import { UsageError, type Command } from './command.js';
+import { parse } from './args.js';
+
+const usage = `Monitor logs and/or resource usage
+
+Usage: qlog monitor [OPTIONS] <CONFIG>
+
+Arguments:
+  <CONFIG>  A configuration file in yaml format, which defines items to be monitored
+
+Options:
+  -c, --cid <CID>  CID to listen on (defaults to VMADDR_CID_ANY) [default: 4294967295]
+  -h, --help       Print help
+${extensionHelp('monitor')}`;
+
+const command: Command = {
+  summary: 'Monitor resource usage',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { cid: { type: 'string', short: 'c' }, ...EXTENSION_OPTIONS }, usage);
+    if (positionals.length !== 1) throw new UsageError(`${positionals.length ? 'unexpected argument' : 'the following required arguments were not provided: <CONFIG>'}${positionals.length > 1 ? ` '${positionals[1]}'` : ''}\n\n${usage}`);
+    const file = positionals[0]!;
+    const opts = {
+      role: 'monitor' as const,
+      cid: values.cid === undefined ? VMADDR_CID_ANY : parseCid(values.cid, '--cid <CID>', usage),
+      transport: checkTransport(values.transport, usage),
+      stateDir: values['state-dir'],
+      httpListen: values['http-listen'],
+      display: file,
+    };
+    const load = async () => (await loadQlogConfig(resolve(file), opts)).config;
+    const first = await loadQlogConfig(resolve(file), opts);
+    if (values['print-config']) {
+      process.stdout.write(first.yaml);
+      return 0;
+    }
+    process.stderr.write(`qlog monitor: listening on ${vsockAddress(first.qlog, opts)}, ${first.qlog.monitor_items.length} items; log: ${first.config.service.log_file}\n`);
+    return runAgent(first.config, load);
+  },
+};
+export default command;

@@ -1,0 +1,53 @@
+/** `qlog receive-file [-w DIR] <CID> <CONFIG>`: qlog's parent side, on a qlog config file. */
+import { resolve } from 'node:path';
+import { runAgent } from '../agent.js';
+import { loadQlogConfig } from '../qlog-compat/load.js';
+import { checkTransport, EXTENSION_OPTIONS, extensionHelp, parseCid } from '../qlog-compat/cli-options.js';
+import { roleWorkspace, vsockAddress } from '../qlog-compat/translate.js';
+import { UsageError, type Command } from './command.js';
+import { parse } from './args.js';
+
+const usage = `Receive data from qlog monitor
+
+Usage: qlog receive-file [OPTIONS] <CID> <CONFIG>
+
+Arguments:
+  <CID>     Enclave VM's CID
+  <CONFIG>  A configuration file in yaml format, which defines items to be monitored
+
+Options:
+  -w, --workspace <WORKSPACE>  Set to workspace if specified, prior to configuration file
+  -h, --help                   Print help
+${extensionHelp('receive-file')}`;
+
+const command: Command = {
+  summary: 'Receive data from qlog monitor',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { workspace: { type: 'string', short: 'w' }, ...EXTENSION_OPTIONS }, usage);
+    if (positionals.length !== 2) {
+      const missing = ['<CID>', '<CONFIG>'].slice(positionals.length).join(' ');
+      throw new UsageError(`${positionals.length > 2 ? `unexpected argument '${positionals[2]}'` : `the following required arguments were not provided: ${missing}`}\n\n${usage}`);
+    }
+    const [cidText, file] = positionals as [string, string];
+    const opts = {
+      role: 'receive-file' as const,
+      cid: parseCid(cidText, '<CID>', usage),
+      workspace: values.workspace === undefined ? undefined : resolve(values.workspace),
+      transport: checkTransport(values.transport, usage),
+      stateDir: values['state-dir'],
+      httpListen: values['http-listen'],
+      display: file,
+    };
+    const load = async () => (await loadQlogConfig(resolve(file), opts)).config;
+    const first = await loadQlogConfig(resolve(file), opts);
+    if (values['print-config']) {
+      process.stdout.write(first.yaml);
+      return 0;
+    }
+    const ws = roleWorkspace(first.qlog, { ...opts, cwd: process.cwd() });
+    process.stderr.write(`qlog receive-file: connecting to ${vsockAddress(first.qlog, opts)}, writing ${first.qlog.monitor_items.length} files in ${ws}; log: ${first.config.service.log_file}\n`);
+    return runAgent(first.config, load);
+  },
+};
+export default command;

@@ -1,0 +1,41 @@
+export const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    connect: {
+      type: 'string',
+      default: '',
+      description: 'Connect to the receiver at this address: vsock://CID:PORT, unix:///path.sock, tcp://host:port or vsock+unix:///path/v.sock:PORT. Give exactly one of connect and listen.',
+      examples: ['vsock://3:24224', 'unix:///run/qlog/forward.sock'],
+    },
+    listen: {
+      type: 'string',
+      default: '',
+      description: "Listen at this address and send to the receiver that connects (qlog's layout: the enclave listens, the parent connects; the newest connection wins). Same address forms as connect; vsock://any:PORT listens on every CID.",
+      examples: ['vsock://any:24224'],
+    },
+    shared_key: { type: 'string', default: '', description: 'Forward protocol shared_key: answer the receiver\'s HELO with PING and check its PONG. Empty: no handshake (the receiver must not require one).' },
+    self_hostname: { type: 'string', default: '', description: 'Hostname sent in PING. Empty: the service hostname.' },
+    compress: { type: 'string', enum: ['none', 'gzip'], default: 'none', description: 'gzip sends CompressedPackedForward frames (less link traffic, more CPU in the enclave).' },
+    require_ack: {
+      type: 'boolean',
+      default: true,
+      description: 'Ask the receiver for {ack: chunk} and report a chunk delivered only then (end-to-end delivery). false: a chunk counts as delivered once written to the socket (may lose data on a reset).',
+    },
+    max_inflight: { unit: 'size', default: '4MiB', description: 'Encoded bytes sent and not yet acknowledged; when reached, further flushes wait (backpressure to the inputs).' },
+    max_inflight_chunks: { type: 'integer', minimum: 1, default: 64, description: 'Chunks sent and not yet acknowledged; when reached, further flushes wait.' },
+    connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect and to complete the shared_key handshake.' },
+    reconnect_base: { unit: 'duration', default: '500ms', description: 'First delay before reconnecting after a failed or lost connection (connect mode); doubles each attempt, with jitter.' },
+    reconnect_max: { unit: 'duration', default: '30s', description: 'Longest delay between reconnect attempts.' },
+    heartbeat: {
+      unit: 'duration',
+      default: '5s',
+      description: 'After this long without sending, send a heartbeat (an empty Forward message that asks for an ack); a qlog receiver drops a peer silent for 3 intervals. 0: off.',
+    },
+    ack_timeout: {
+      unit: 'duration',
+      default: '60s',
+      description: 'Drop the connection and resend (same chunk ids) when an ack is this late. Must exceed the longest stall of the receiving side\'s outputs.',
+    },
+  },
+} as const;

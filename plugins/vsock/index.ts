@@ -1,0 +1,26 @@
+/**
+ * vsock: receives Fluent Forward messages from qlog's vsock-forward (or any Forward sender:
+ * Fluent Bit, Fluentd, fluent-logger, Docker's fluentd driver) over vsock, unix, tcp or hybrid
+ * vsock, and acks each chunk only once every output it was routed to has it.
+ */
+import { definePlugin, VERSION_RANGE } from '../../core/index.js';
+import { checkEndpoint } from '../../core/transport/index.js';
+import { schema } from './schema.js';
+import { VsockReceiver } from './vsock-receiver.js';
+
+export default definePlugin({
+  kind: 'input',
+  name: 'vsock',
+  description: 'Receives records from enclaves (vsock-forward) or any Fluent Forward sender over vsock, unix, tcp or hybrid vsock; acks end to end.',
+  qlog: VERSION_RANGE,
+  schema,
+  check: (o) => checkEndpoint(o),
+  setup(ctx) {
+    const receiver = new VsockReceiver(ctx);
+    ctx.hooks.start.tapPromise('vsock', () => receiver.start());
+    ctx.hooks.pause.tap('vsock', () => receiver.pause());
+    ctx.hooks.resume.tap('vsock', () => receiver.resume());
+    ctx.hooks.stop.tapPromise('vsock', () => receiver.stopIntake());
+    ctx.hooks.drained.tapPromise('vsock', async () => receiver.closeAll());
+  },
+});

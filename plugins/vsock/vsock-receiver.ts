@@ -1,0 +1,179 @@
+/**
+ * The vsock input's connections: accept (or dial) senders, check who they are, decode their
+ * frames into chunks, and ack each chunk only when the pipeline has settled it.
+ */
+import type { Duplex } from 'node:stream';
+import type { InputContext, LogRecord } from '../../core/index.js';
+import { ReceiverSession, type DecodedEvents } from '../../core/forward/index.js';
+import { Endpoint, type PeerIdentity } from '../../core/transport/index.js';
+import { ChunkDedupe } from './vsock-dedupe.js';
+import type { schema } from './schema.js';
+import type { Infer } from '../../core/index.js';
+
+type Options = Infer<typeof schema>;
+
+export class VsockReceiver {
+  readonly endpoint: Endpoint;
+  private readonly sessions = new Set<ReceiverSession>();
+  private readonly dedupe: ChunkDedupe;
+  private readonly allowed: ReadonlySet<number>;
+  private readonly warnedTag = new WeakSet<ReceiverSession>();
+  private paused = false;
+  private stopping = false;
+
+  constructor(private readonly ctx: InputContext<Options>) {
+    const o = ctx.options;
+    this.dedupe = new ChunkDedupe(o.dedupe_window);
+    this.allowed = new Set(o.allowed_cids);
+    this.endpoint = new Endpoint({
+      connect: o.connect,
+      listen: o.listen,
+      connectTimeoutMs: o.connect_timeout,
+      reconnectBaseMs: o.reconnect_base,
+      reconnectMaxMs: o.reconnect_max,
+      log: ctx.log,
+      name: ctx.id,
+      onConnection: (s, peer) => this.accept(s, peer),
+      onDialError: () => ctx.counters.add('connect_errors'),
+    });
+  }
+
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  start(): Promise<void> {
+    return this.endpoint.start();
+  }
+
+  /** Stop reading from every sender (downstream is full, or the agent is stopping). */
+  pause(): void {
+    this.paused = true;
+    for (const s of this.sessions) s.pause();
+  }
+
+  resume(): void {
+    if (this.stopping) return;
+    this.paused = false;
+    for (const s of this.sessions) s.resume();
+  }
+
+  /** Agent stopping: no new connections or frames; open connections stay to carry the last acks. */
+  async stopIntake(): Promise<void> {
+    this.stopping = true;
+    this.pause();
+    await this.endpoint.stop();
+  }
+
+  /** After the outputs drained: close every connection (acks written so far still go out). */
+  closeAll(): void {
+    for (const s of [...this.sessions]) s.shutdown();
+  }
+
+  /** Whether a peer may connect; logs and counts a refusal. */
+  admit(peer: PeerIdentity): boolean {
+    const c = this.ctx.counters;
+    let why: string | undefined;
+    if (this.stopping) why = 'the agent is stopping';
+    else if (peer.transport === 'vsock' && this.allowed.size > 0 && (peer.cid === undefined || !this.allowed.has(peer.cid)))
+      why = `CID ${peer.cid ?? '?'} is not in allowed_cids [${[...this.allowed].join(', ')}]`;
+    else if (this.endpoint.mode === 'listen' && this.sessions.size >= this.ctx.options.max_connections)
+      why = `max_connections (${this.ctx.options.max_connections}) reached`;
+    if (why === undefined) return true;
+    c.add('connections_refused');
+    this.ctx.log.warn(`${this.ctx.id}: refused connection from ${peer.label}: ${why}`);
+    return false;
+  }
+
+  /** A new connection (accepted or dialed); resolves when it is over. */
+  accept(stream: Duplex, peer: PeerIdentity): Promise<void> {
+    if (!this.admit(peer)) {
+      stream.destroy();
+      return Promise.resolve();
+    }
+    const o = this.ctx.options;
+    return new Promise<void>((done) => {
+      const session = new ReceiverSession(stream, peer, {
+        sharedKey: o.shared_key || undefined,
+        selfHostname: o.self_hostname || this.ctx.service.hostname,
+        maxFrameSize: o.max_frame_size,
+        handshakeTimeoutMs: o.connect_timeout,
+        onEvents: (ev, s) => this.onEvents(ev, s),
+        onClose: (s, reason, dropped) => {
+          this.sessions.delete(s);
+          if (dropped) {
+            this.ctx.counters.add('peers_dropped');
+            this.ctx.log.warn(`${this.ctx.id}: dropped peer ${peer.label}: ${reason}`);
+          } else if (!this.stopping) this.ctx.log.info(`${this.ctx.id}: connection from ${peer.label} closed${reason ? ` (${reason})` : ''}`);
+          done();
+        },
+      });
+      this.sessions.add(session);
+      this.ctx.counters.add('connections');
+      this.ctx.counters.set('open_connections', this.sessions.size);
+      if (this.paused) session.pause();
+      this.ctx.log.info(`${this.ctx.id}: connected with ${peer.label}`);
+    }).finally(() => this.ctx.counters.set('open_connections', this.sessions.size));
+  }
+
+  /** Dedupe key: chunk ids are per sender; a vsock sender is its CID, others share the address. */
+  private sourceKey(peer: PeerIdentity): string {
+    return peer.transport === 'vsock' ? `cid:${peer.cid}` : this.endpoint.address.uri;
+  }
+
+  private onEvents(ev: DecodedEvents, session: ReceiverSession): void {
+    const c = this.ctx.counters;
+    const peer = session.peer;
+    c.add('frames');
+    if (ev.invalid) {
+      c.add('invalid_records', ev.invalid);
+      this.ctx.log.debug(`${this.ctx.id}: skipped ${ev.invalid} entries that are not [time, map] from ${peer.label}`);
+    }
+    if (ev.tagRewritten) {
+      c.add('tags_rewritten');
+      if (!this.warnedTag.has(session)) {
+        this.warnedTag.add(session);
+        this.ctx.log.warn(`${this.ctx.id}: ${peer.label} sent a tag outside [A-Za-z0-9._-] (or with "..", a leading "." or over 256 characters); rewritten to "${ev.tag}"`);
+      }
+    }
+    const ackValue = ev.ackValue;
+    const ack = ackValue === undefined ? undefined : () => session.ack(ackValue);
+    const key = ev.chunk === undefined ? undefined : `${this.sourceKey(peer)}|${ev.chunk}`;
+    if (key !== undefined && !this.dedupe.arrive(key, ack!)) {
+      c.add('duplicate_chunks');
+      return;
+    }
+    if (ev.records.length === 0) {
+      if (key !== undefined) this.dedupe.settle(key, ack);
+      return;
+    }
+    annotate(ev.records, peer);
+    const tag = this.ctx.options.tag_prefix + ev.tag;
+    const onSettled =
+      key === undefined
+        ? undefined
+        : (s: { delivered: boolean }) => {
+            if (!s.delivered) {
+              c.add('chunks_dropped_downstream');
+              this.ctx.log.warn(`${this.ctx.id}: an output dropped chunk ${ev.chunk} from ${peer.label}; acking it anyway so the sender moves on`);
+            }
+            this.dedupe.settle(key, ack);
+          };
+    if (!this.ctx.emit(tag, ev.records, { onSettled })) this.pause();
+  }
+}
+
+/** Who sent it: meta.cid for vsock peers, meta.peer for the others (never what the wire claimed). */
+function annotate(records: LogRecord[], peer: PeerIdentity): void {
+  const vsock = peer.transport === 'vsock' && peer.cid !== undefined;
+  for (let i = 0; i < records.length; i++) {
+    const m = records[i]!.meta;
+    if (vsock) {
+      m.cid = peer.cid;
+      if (m.peer !== undefined) delete m.peer;
+    } else {
+      m.peer = peer.label;
+      if (m.cid !== undefined) delete m.cid;
+    }
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * End-to-end benchmark (issue 7): two real agent processes,
+ *   enclave: tail -> vsock-forward --unix socket--> parent: vsock -> rotated-file
+ * on a generated file of 1,000,000 lines of ~120 bytes, against a raw baseline (the same file
+ * copied through a unix socket into a file, no processing). Then p50/p99 latency from append to
+ * arrival in the parent's file at a steady 10,000 lines/s, and the enclave agent's idle RSS.
+ * Writes docs/benchmarks.md. Run: npm run bench -- e2e   (env LINES=... to change the size)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, fstatSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'dist/core/cli/main.js');
+const LINES = Number(process.env.LINES ?? 1_000_000);
+const LAT_RATE = 10_000;
+const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? 10);
+const dir = mkdtempSync(join(tmpdir(), 'qlog-bench-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function procStats(pid: number): { cpu: number; hwm: number; rss: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+    return { cpu: ticks / 100, hwm: kb('VmHWM'), rss: kb('VmRSS') };
+  } catch {
+    return { cpu: 0, hwm: 0, rss: 0 };
+  }
+}
+
+function fileSize(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitSize(p: string, size: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fileSize(p) >= size) return true;
+    await sleep(5);
+  }
+  return false;
+}
+
+function generate(file: string, n: number): number {
+  const fd = openSync(file, 'w');
+  const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(4);
+  let buf = '';
+  let bytes = 0;
+  for (let i = 1; i <= n; i++) {
+    buf += `2026-11-23T12:00:00.000Z INFO service[42]: request ${String(i).padStart(8, '0')} ok ${pad.slice(0, 120 - 58)}\n`;
+    if (buf.length > 1 << 20) {
+      bytes += Buffer.byteLength(buf);
+      writeFileSync(fd, buf);
+      buf = '';
+    }
+  }
+  bytes += Buffer.byteLength(buf);
+  writeFileSync(fd, buf);
+  closeSync(fd);
+  return bytes;
+}
+
+function spawnAgent(name: string, yaml: string): ChildProcess {
+  const cfg = join(dir, `${name}.yaml`);
+  writeFileSync(cfg, yaml);
+  const err = openSync(join(dir, `${name}.stderr`), 'w');
+  return spawn(process.execPath, [CLI, 'run', cfg], { cwd: dir, stdio: ['ignore', 'ignore', err] });
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return;
+  const done = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+  await done;
+  clearTimeout(t);
+}
+
+const parentYaml = (sock: string, ws: string, state: string) => `service:
+  log_level: warn
+  state_dir: ${state}
+pipeline:
+  inputs:
+    - name: vsock
+      listen: unix://${sock}
+  outputs:
+    - name: rotated-file
+      match: '*'
+      workspace: ${ws}
+      file: out.log
+      rotate_size: 4GB
+      rotate_num: 2
+`;
+const enclaveYaml = (sock: string, path: string, state: string) => `service:
+  log_level: warn
+  state_dir: ${state}
+pipeline:
+  inputs:
+    - name: tail
+      tag: bench
+      path: ${path}
+      read_from_head: true
+  outputs:
+    - name: vsock-forward
+      match: '*'
+      connect: unix://${sock}
+`;
+
+async function rawBaseline(input: string, bytes: number): Promise<number> {
+  const sock = join(dir, 'raw.sock');
+  const out = join(dir, 'raw.out');
+  const recv = spawn(process.execPath, ['-e', `const net=require('net'),fs=require('fs');const s=net.createServer(c=>c.pipe(fs.createWriteStream(${JSON.stringify(out)})));s.listen(${JSON.stringify(sock)},()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => recv.stdout!.once('data', r));
+  const t0 = performance.now();
+  const send = spawn(process.execPath, ['-e', `const net=require('net'),fs=require('fs');const c=net.connect(${JSON.stringify(sock)},()=>fs.createReadStream(${JSON.stringify(input)},{highWaterMark:1<<20}).pipe(c))`], { stdio: 'inherit' });
+  await waitSize(out, bytes, 120_000);
+  const ms = performance.now() - t0;
+  send.kill();
+  recv.kill();
+  return ms;
+}
+
+async function throughput(input: string, bytes: number) {
+  const ws = join(dir, 'ws');
+  const sock = join(dir, 'link.sock');
+  const parent = spawnAgent('parent', parentYaml(sock, ws, join(dir, 'pstate')));
+  await sleep(1500);
+  const t0 = performance.now();
+  const enclave = spawnAgent('enclave', enclaveYaml(sock, input, join(dir, 'estate')));
+  let peakE = 0;
+  let peakP = 0;
+  const out = join(ws, 'out.log');
+  const deadline = Date.now() + 300_000;
+  while (fileSize(out) < bytes && Date.now() < deadline) {
+    peakE = Math.max(peakE, procStats(enclave.pid!).rss);
+    peakP = Math.max(peakP, procStats(parent.pid!).rss);
+    await sleep(20);
+  }
+  const ms = performance.now() - t0;
+  const e = procStats(enclave.pid!);
+  const p = procStats(parent.pid!);
+  const ok = fileSize(out) === bytes;
+  await sleep(3000);
+  const idleRss = procStats(enclave.pid!).rss;
+  await stop(enclave);
+  await stop(parent);
+  return { ms, ok, got: fileSize(out), enclaveCpu: e.cpu, parentCpu: p.cpu, enclavePeak: Math.max(peakE, e.hwm), parentPeak: Math.max(peakP, p.hwm), idleRss };
+}
+
+async function latency() {
+  const ws = join(dir, 'lws');
+  const sock = join(dir, 'lat.sock');
+  const log = join(dir, 'lat.log');
+  writeFileSync(log, '');
+  const parent = spawnAgent('lparent', parentYaml(sock, ws, join(dir, 'lpstate')));
+  await sleep(1500);
+  const enclave = spawnAgent('lenclave', enclaveYaml(sock, log, join(dir, 'lestate')));
+  await sleep(2000);
+  const out = join(ws, 'out.log');
+  const total = LAT_RATE * LAT_SECONDS;
+  // Writer in-process on a timer; reader polls the parent's file every millisecond.
+  const origin = Date.now() - performance.now();
+  const wfd = openSync(log, 'a');
+  let written = 0;
+  const t0 = performance.now();
+  const writer = setInterval(() => {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * LAT_RATE));
+    let s = '';
+    for (; written < due; written++) s += `t=${(origin + performance.now()).toFixed(3)} seq=${written} ${'y'.repeat(80)}\n`;
+    if (s) writeFileSync(wfd, s);
+  }, 1);
+  const lat: number[] = [];
+  let pos = 0;
+  let rest = '';
+  const buf = Buffer.alloc(1 << 20);
+  const end = Date.now() + LAT_SECONDS * 1000 + 15_000;
+  while (lat.length < total && Date.now() < end) {
+    if (!existsSync(out)) {
+      await sleep(1);
+      continue;
+    }
+    const fd = openSync(out, 'r');
+    for (;;) {
+      if (fstatSync(fd).size <= pos) break;
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      pos += n;
+      const now = origin + performance.now();
+      const text = rest + buf.toString('utf8', 0, n);
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) {
+        const m = /^t=(\d+\.\d+) /.exec(l);
+        if (m) lat.push(now - Number(m[1]));
+      }
+    }
+    closeSync(fd);
+    await sleep(1);
+  }
+  clearInterval(writer);
+  closeSync(wfd);
+  await stop(enclave);
+  await stop(parent);
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  return { samples: lat.length, expected: total, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN };
+}
+
+const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+const input = join(dir, 'input.log');
+const bytes = generate(input, LINES);
+console.log(`generated ${LINES} lines, ${mb(bytes)} MiB in ${input}`);
+const rawMs = await rawBaseline(input, bytes);
+console.log(`raw baseline (unix socket copy): ${(rawMs / 1000).toFixed(2)} s`);
+const t = await throughput(input, bytes);
+console.log(`qlog end to end: ${(t.ms / 1000).toFixed(2)} s, complete=${t.ok} (${t.got}/${bytes} bytes)`);
+const l = await latency();
+console.log(`latency at ${LAT_RATE}/s: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (${l.samples}/${l.expected} samples)`);
+
+const ratio = t.ms / rawMs;
+const row = (k: string, v: string, target = '') => `| ${k} | ${v} | ${target} |`;
+const report = `# Benchmarks
+
+Generated by \`npm run bench\` (test/bench/e2e.bench.ts) on ${new Date().toISOString().slice(0, 10)}.
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}.
+
+## End to end: tail -> vsock-forward -> unix socket -> vsock -> rotated-file (two processes)
+
+${LINES.toLocaleString('en')} lines of ~120 bytes (${mb(bytes)} MiB), read from the head of an existing file.
+
+| figure | value | target |
+|---|---|---|
+${row('raw baseline (file -> unix socket -> file, no processing)', `${(rawMs / 1000).toFixed(2)} s`)}
+${row('qlog wall time', `${(t.ms / 1000).toFixed(2)} s${t.ok ? '' : ` (INCOMPLETE: ${t.got} of ${bytes} bytes)`}`)}
+${row('ratio to raw baseline', `${ratio.toFixed(2)}×`, '≤ 4×')}
+${row('throughput', `${Math.round(LINES / (t.ms / 1000)).toLocaleString('en')} lines/s, ${(bytes / 2 ** 20 / (t.ms / 1000)).toFixed(1)} MiB/s`)}
+${row('CPU seconds, enclave agent', t.enclaveCpu.toFixed(2))}
+${row('CPU seconds, parent agent', t.parentCpu.toFixed(2))}
+${row('peak RSS, enclave agent', `${mb(t.enclavePeak)} MiB`, '≤ 80 MiB')}
+${row('peak RSS, parent agent', `${mb(t.parentPeak)} MiB`)}
+${row('idle RSS, enclave agent (3 s after the run)', `${mb(t.idleRss)} MiB`, '≤ 50 MiB')}
+
+## Latency at a steady ${LAT_RATE.toLocaleString('en')} lines/s
+
+From append (timestamp written into the line) to the line being readable in the parent's file, polled every
+millisecond, ${LAT_SECONDS} s run (${l.samples.toLocaleString('en')} of ${l.expected.toLocaleString('en')} lines seen).
+
+| figure | value | target |
+|---|---|---|
+${row('p50', `${l.p50.toFixed(1)} ms`)}
+${row('p99', `${l.p99.toFixed(1)} ms`, '≤ 50 ms')}
+${row('max', `${l.max.toFixed(1)} ms`)}
+
+Reproduce: \`npm ci && npm run bench -- e2e\` (\`LINES=200000\` for a quicker run).
+`;
+writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), report);
+console.log(report);
+rmSync(dir, { recursive: true, force: true });
