@@ -24,6 +24,8 @@ export class Agent {
   private stopping?: Promise<void>;
   private reloading: Promise<unknown> = Promise.resolve();
   private keepAlive?: NodeJS.Timeout;
+  /** Called when the agent cannot go on (both the new and the old pipeline failed to start on reload). */
+  onFatal?: () => void;
 
   constructor(
     private config: AgentConfig,
@@ -81,7 +83,14 @@ export class Agent {
         return true;
       } catch (e) {
         this.logger.error({ err: e }, `reload failed while starting the new pipeline (${(e as Error).message}); restarting the previous one`);
-        this.engine = await this.startEngine(this.config);
+        try {
+          this.engine = await this.startEngine(this.config);
+        } catch (e2) {
+          // Neither pipeline starts: nothing can be collected, so say so and stop (exit 1).
+          this.logger.fatal({ err: e2 }, `the previous pipeline failed to restart too (${(e2 as Error).message}); exiting`);
+          this.engine = undefined;
+          this.onFatal?.();
+        }
         return false;
       }
     };
@@ -143,6 +152,9 @@ export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
+  agent.onFatal = () => {
+    void agent.stop().finally(() => done(1));
+  };
   try {
     await agent.start();
   } catch (e) {

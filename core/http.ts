@@ -37,7 +37,9 @@ export function startHttp(listen: string, metrics: () => InstanceMetrics[], log:
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
-      log.info(`metrics on http://${listen}/metrics`);
+      const a = server.address();
+      const where = a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : listen;
+      log.info({ http: where }, `metrics on http://${where}/metrics`);
       resolve({ close: () => new Promise<void>((r) => server.close(() => r())) });
     });
   });

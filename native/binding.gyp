@@ -8,10 +8,7 @@
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       # The uv_poll close callbacks live in this library: keep it mapped after a worker
       # thread's environment unloads it, until libuv has run them.
-      "ldflags": ["-Wl,-z,nodelete"],
-      "conditions": [
-        ["OS!='linux'", {"sources!": ["vsock.cc", "sock.cc"]}]
-      ]
+      "ldflags": ["-Wl,-z,nodelete"]
     }
   ]
 }

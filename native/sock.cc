@@ -146,10 +146,12 @@ void Sock::OnPoll(uv_poll_t* handle, int status, int events) {
   // Raw N-API from here on: the node-addon-api wrappers turn a failed call into a thrown
   // error, which is fatal when the environment can no longer run JS.
   napi_value cb;
-  if (napi_get_named_property(env, recv, "onpoll", &cb) != napi_ok) {
-    // The environment is shutting down (e.g. a worker being terminated): libuv still runs
-    // the loop once to clean up, but no JS may run. Stop polling; the fd is closed when
-    // the object is finalized.
+  napi_valuetype type = napi_undefined;
+  if (napi_get_named_property(env, recv, "onpoll", &cb) != napi_ok ||
+      napi_typeof(env, cb, &type) != napi_ok || type != napi_function) {
+    // Either the environment is shutting down (e.g. a worker being terminated: libuv runs
+    // the loop once more to clean up, but no JS may run), or nobody listens. Stop polling
+    // (a level-triggered poll would spin); the fd is closed when the object is finalized.
     bool pending = false;
     napi_value ignored;
     if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
@@ -160,8 +162,6 @@ void Sock::OnPoll(uv_poll_t* handle, int status, int events) {
     self->DropRef();
     return;
   }
-  napi_valuetype type;
-  if (napi_typeof(env, cb, &type) != napi_ok || type != napi_function) return;
   napi_value argv[2];
   napi_create_int32(env, status, &argv[0]);
   napi_create_int32(env, ((events & UV_READABLE) ? kReadable : 0) | ((events & UV_WRITABLE) ? kWritable : 0),

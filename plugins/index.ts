@@ -6,3 +6,5 @@ export { default as prefix } from './prefix/index.js';
 export { default as rate } from './rate/index.js';
 export { default as rotatedFile } from './rotated-file/index.js';
 export { default as tail } from './tail/index.js';
+export { default as vsock } from './vsock/index.js';
+export { default as vsockForward } from './vsock-forward/index.js';

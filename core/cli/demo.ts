@@ -73,7 +73,10 @@ const command: Command = {
     if (Buffer.byteLength(socket) > 100) socket = join(tmpdir(), `qlog-demo-${process.pid}.sock`);
     const [enclavePort, parentPort] = [await freePort(), await freePort()];
     const serviceLog = join(dir, 'service.log');
-    const show = (p: string) => relative(process.cwd(), p) || '.';
+    const show = (p: string) => {
+      const r = relative(process.cwd(), p);
+      return r === '' ? '.' : r.startsWith('..') ? p : r;
+    };
 
     const env = (http: number) => ({ ...process.env, QLOG_DEMO_DIR: dir, QLOG_DEMO_SOCKET: socket, QLOG_DEMO_HTTP: `127.0.0.1:${http}` });
     const children: ChildProcess[] = [];
@@ -119,7 +122,8 @@ Watch it with: tail -F ${show(join(dir, 'workspace', 'service.log'))}      Ctrl-
       const inFiles = sum(p, 'rotated-file', 'lines_written');
       const samples = sum(e, 'resource', 'records_out');
       const secs = Math.round((Date.now() - t0) / 1000);
-      const line = `[${String(secs).padStart(3)}s] service lines written ${n - startN}, read ${read} | shipped+acked ${acked} (${acked - lastAcked}/s, incl. ${samples} resource samples) | written to files ${inFiles}${e ? '' : ' | enclave agent starting...'}${p ? '' : ' | parent agent starting...'}`;
+      const waiting = [e ? '' : 'enclave agent starting', p ? '' : 'parent agent starting'].filter(Boolean).join(', ');
+      const line = `[${String(secs).padStart(3)}s] service log: ${n - startN} lines written, ${read} read | shipped and acked: ${acked} records (${acked - lastAcked}/s) | in files: ${inFiles} lines (${samples} resource samples)${waiting ? ` | ${waiting}...` : ''}`;
       lastAcked = acked;
       if (!stopping) process.stdout.write(line + '\n');
     };

@@ -49,8 +49,10 @@ export function packageJson(p: PackageParams): string {
       docs: 'node --import tsx scripts/docs.ts',
       prepack: 'npm run build',
     },
+    // npm (7+) installs peer dependencies, so `npm install` brings qlog for development too;
+    // users install the plugin next to their qlog.
     peerDependencies: { qlog: p.range },
-    devDependencies: { '@types/node': dev['@types/node'], qlog: p.range, tsx: dev.tsx, typescript: dev.typescript },
+    devDependencies: { '@types/node': dev['@types/node'], tsx: dev.tsx, typescript: dev.typescript },
   };
   return JSON.stringify(pj, null, 2) + '\n';
 }

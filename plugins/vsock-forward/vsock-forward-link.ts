@@ -30,6 +30,8 @@ export interface LinkOptions {
 interface Pending {
   readonly id: string;
   readonly frame: Buffer;
+  /** Written on some connection already (a later send is a resend). */
+  sent?: boolean;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -108,7 +110,10 @@ export class ForwardLink {
       const p = this.queue.shift()!;
       this.window.set(p.id, p);
       this.windowBytes += p.frame.length;
-      if (this.session && !this.session.closed && this.ready) this.session.send(p.frame, p.id);
+      if (this.session && !this.session.closed && this.ready) {
+        p.sent = true;
+        this.session.send(p.frame, p.id);
+      }
     }
     this.gauges();
   }
@@ -189,11 +194,16 @@ export class ForwardLink {
           this.ready = true;
           this.o.counters.add('connections');
           this.o.log.info(`${this.o.name}: connected to ${peer.label}${session.serverHostname ? ` (${session.serverHostname})` : ''}`);
-          if (this.window.size) {
-            this.o.counters.add('resent_chunks', this.window.size);
-            this.o.log.info(`${this.o.name}: resending ${this.window.size} unacknowledged chunks`);
+          let resent = 0;
+          for (const p of this.window.values()) {
+            if (p.sent) resent++;
+            p.sent = true;
+            session.send(p.frame, p.id);
           }
-          for (const p of this.window.values()) session.send(p.frame, p.id);
+          if (resent) {
+            this.o.counters.add('resent_chunks', resent);
+            this.o.log.info(`${this.o.name}: resent ${resent} unacknowledged chunks`);
+          }
           const unsent = this.unsent;
           this.unsent = [];
           for (const u of unsent) session.send(u.frame, undefined, u.done);

@@ -147,8 +147,8 @@ export class VsockReceiver {
       if (key !== undefined) this.dedupe.settle(key, ack);
       return;
     }
-    annotate(ev.records, peer);
     const tag = this.ctx.options.tag_prefix + ev.tag;
+    annotate(ev.records, tag, peer);
     const onSettled =
       key === undefined
         ? undefined
@@ -163,11 +163,13 @@ export class VsockReceiver {
   }
 }
 
-/** Who sent it: meta.cid for vsock peers, meta.peer for the others (never what the wire claimed). */
-function annotate(records: LogRecord[], peer: PeerIdentity): void {
+/** The final tag, and who sent it: meta.cid for vsock peers, meta.peer for the others (never what the wire claimed). */
+function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
   const vsock = peer.transport === 'vsock' && peer.cid !== undefined;
   for (let i = 0; i < records.length; i++) {
-    const m = records[i]!.meta;
+    const r = records[i]!;
+    r.tag = tag;
+    const m = r.meta;
     if (vsock) {
       m.cid = peer.cid;
       if (m.peer !== undefined) delete m.peer;

@@ -56,10 +56,17 @@ export interface RunResult {
   stderr: string;
 }
 
+/** process.env without NODE_TEST_CONTEXT (a child `node --test` would report to us, not print TAP). */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
 /** Run a command to completion (bounded by `timeout` ms). */
 export function run(cmd: string, args: string[], opts: SpawnOptions & { timeout?: number; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: childEnv(), ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -88,7 +95,7 @@ export function node(args: string[], opts: SpawnOptions & { timeout?: number; in
  */
 export function runAgentUntil(bin: string, config: string, ready: (stdout: string, stderr: string) => boolean, opts: { cwd: string; timeout?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult & { ready: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'run', config], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'run', config], { cwd: opts.cwd, env: opts.env ?? childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let isReady = false;

@@ -20,6 +20,8 @@ export interface CliOptions {
   until?: (stdout: string) => boolean;
   /** SIGTERM after this long whatever happens (then SIGKILL 5 s later). */
   timeoutMs?: number;
+  /** Stop the agent (SIGTERM) when this settles. */
+  stopWhen?: Promise<unknown>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -41,6 +43,7 @@ export async function runCli(command: 'run' | 'validate', yaml: string, o: CliOp
       killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
     };
     const deadline = setTimeout(stop, o.timeoutMs ?? 15_000);
+    void o.stopWhen?.then(stop, stop);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       if (o.until?.(stdout)) stop();

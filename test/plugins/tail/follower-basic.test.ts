@@ -11,7 +11,6 @@ test('read_from_head reads existing files; appends follow; records carry path, s
   const sink = new FakeSink();
   const f = follower(dir, sink, { pathKey: 'file' });
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.lines().length === 2, 'existing lines');
   await appendFile(a, 'three\r\nfour\n');
   await until(() => sink.lines().length === 4, 'appended lines');
@@ -34,7 +33,6 @@ test('without read_from_head, existing files start at the end (of the last compl
   const sink = new FakeSink();
   const f = follower(dir, sink, { readFromHead: false });
   await f.start();
-  t.after(() => f.close());
   await appendFile(a, '-done\nnew\n');
   await until(() => sink.lines().length === 2, 'new lines');
   assert.deepEqual(sink.lines(), ['half-done', 'new']);
@@ -45,7 +43,6 @@ test('a file that appears later matching the glob is read from its head; exclude
   const sink = new FakeSink();
   const f = follower(dir, sink, { readFromHead: false, exclude: '*.skip.log' });
   await f.start();
-  t.after(() => f.close());
   await writeFile(join(dir, 'x.skip.log'), 'no\n');
   await writeFile(join(dir, 'b.log'), numbered('B', 0, 1000).join('\n') + '\n');
   await writeFile(join(dir, 'c.txt'), 'no\n');
@@ -61,7 +58,6 @@ test('partial last line waits for its newline', async (t) => {
   const sink = new FakeSink();
   const f = follower(dir, sink);
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.lines().length === 1, 'first');
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(sink.lines(), ['first']);
@@ -78,7 +74,6 @@ test('backpressure: emit() false stops reading until ready()', async (t) => {
   sink.fullAfter = 2;
   const f = follower(dir, sink, { readSize: 16 * 1024, maxLine: 1024 });
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.chunks.length === 2, 'two chunks');
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(sink.chunks.length, 2);
@@ -94,7 +89,6 @@ test('a line longer than buffer_max_size is split, flagged and counted; the file
   const sink = new FakeSink();
   const f = follower(dir, sink, { maxLine: 1000, readSize: 1500 });
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.lines().at(-1) === 'b', 'b');
   const r = sink.records();
   assert.equal(r.map((x) => x.body).join(''), `a${long}b`);
@@ -110,7 +104,6 @@ test('invalid UTF-8 is replaced and flagged on that line only', async (t) => {
   const sink = new FakeSink();
   const f = follower(dir, sink);
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.lines().length === 3, 'lines');
   const r = sink.records();
   assert.deepEqual(r.map((x) => [x.body, x.meta.invalid_utf8]), [['ok', undefined], ['\ufffd(', true], ['ok2', undefined]]);

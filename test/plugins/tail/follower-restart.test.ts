@@ -35,7 +35,6 @@ test('only settled chunks are committed, in order; a restart resumes at the comm
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readSize: 32 * 1024, maxLine: 1024, readFromHead: false });
   await f2.start();
-  t.after(() => f2.close());
   const rest = s1.chunks.slice(4).flatMap((c) => c.records);
   await until(() => s2.lines().length === rest.length, 'the unsettled rest');
   assert.deepEqual(s2.records().map((r) => [r.body, r.meta.src, r.meta.seq]), rest.map((r) => [r.body, r.meta.src, r.meta.seq]));
@@ -57,7 +56,6 @@ test('a file rotated while stopped is finished, then the new file is read from i
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
-  t.after(() => f2.close());
   await until(() => s2.lines().length >= 1200, 'second run');
   await new Promise((r) => setTimeout(r, 200));
   const want = [...numbered('A', 1000, 1500), ...numbered('B', 0, 700)];
@@ -84,7 +82,6 @@ test('a file copytruncated while stopped: the rest comes from the copy, then the
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
-  t.after(() => f2.close());
   await until(() => s2.lines().length >= 500, 'second run');
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(s2.lines(), [...numbered('A', 1000, 1200), ...numbered('B', 0, 300)]);
@@ -108,7 +105,6 @@ test('inode reuse (same dev:ino, other first bytes) reads the new file from its 
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false });
   await f2.start();
-  t.after(() => f2.close());
   await until(() => s2.lines().length === 2, 'second run');
   assert.deepEqual(s2.lines(), ['another file entirely, much longer than before', 'second']);
   assert.notEqual(s2.records()[0]!.meta.src, s1.records()[0]!.meta.src);
@@ -131,7 +127,6 @@ test('truncation generation is persisted: after a restart the src keeps its gene
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path });
   await f2.start();
-  t.after(() => f2.close());
   await until(() => s2.lines().length === 1, 'second run');
   assert.deepEqual(s2.lines(), ['four']);
   assert.equal(s2.records()[0]!.meta.src, s1.records()[2]!.meta.src);
@@ -153,7 +148,6 @@ test('first start without read_from_head skips old content; a restart reads file
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { readFromHead: false });
   await f2.start();
-  t.after(() => f2.close());
   await until(() => s2.lines().length === 1, 'new file');
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(sameLines(s2.lines(), ['born while stopped']), undefined);

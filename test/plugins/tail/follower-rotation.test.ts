@@ -26,7 +26,6 @@ for (const watcher of ['inotify', 'poll'] as const) {
     await writeFile(path, '');
     const f = follower(dir, sink, { path, watcher, rotateWaitMs: 300 });
     await f.start();
-    t.after(() => f.close());
     const N = 60_000;
     await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20, afterRotateMs: watcher === 'poll' ? 200 : 150 });
     const want = numbered('L', 0, N);
@@ -47,7 +46,6 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
   await writeFile(path, '');
   const f = follower(dir, sink, { path });
   await f.start();
-  t.after(() => f.close());
   const N = 60_000;
   await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate', afterRotateMs: 150 });
   const want = numbered('L', 0, N);
@@ -65,7 +63,6 @@ test('copytruncate while reading is blocked: file grew past our offset again (fi
   sink.fullAfter = 1;
   const f = follower(dir, sink, { path, readSize: 8192, maxLine: 1024 });
   await f.start();
-  t.after(() => f.close());
   await runWriter({ path, to: 2000 });
   await until(() => sink.chunks.length === 1, 'first chunk');
   // Blocked after one chunk: copytruncate, then write more than we had read.
@@ -85,7 +82,6 @@ test('plain truncation restarts at the new start with a new src', async (t) => {
   const sink = new FakeSink();
   const f = follower(dir, sink, { path });
   await f.start();
-  t.after(() => f.close());
   await runWriter({ path, to: 5000 });
   await until(() => sink.lines().length === 5000, 'before truncation');
   await truncate(path, 0);
@@ -108,7 +104,6 @@ test('a file deleted before it was fully read is read to its end, partial last l
   sink.fullAfter = 1;
   const f = follower(dir, sink, { path, readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 });
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.chunks.length === 1, 'first chunk');
   await unlink(path);
   await new Promise((r) => setTimeout(r, 100));
@@ -126,7 +121,6 @@ test('rotated file whose last line has no newline: emitted after rotate_wait', a
   const sink = new FakeSink();
   const f = follower(dir, sink, { path, rotateWaitMs: 150 });
   await f.start();
-  t.after(() => f.close());
   await until(() => sink.lines().length === 1, 'a');
   await rename(path, `${path}.1`);
   await writeFile(path, 'c\n');

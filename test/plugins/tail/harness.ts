@@ -83,15 +83,23 @@ export class FakeSink implements FollowerSink {
   }
 }
 
+/** Followers made in a temp dir, closed before the dir is removed (their state is written at close). */
+const owned = new Map<string, Follower[]>();
+
 export async function tempDir(t: TestContext, prefix = 'qlog-tail-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  owned.set(dir, []);
+  t.after(async () => {
+    for (const f of owned.get(dir) ?? []) await f.close();
+    owned.delete(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
   return dir;
 }
 
 export function follower(dir: string, sink: FollowerSink, o: Partial<FollowerOptions> & { path?: string | string[]; exclude?: string } = {}): Follower {
   const { path, exclude, ...rest } = o;
-  return new Follower(
+  const f = new Follower(
     {
       paths: compilePaths(path ?? join(dir, '*.log'), exclude ?? [], dir),
       tag: 'test.*',
@@ -110,6 +118,8 @@ export function follower(dir: string, sink: FollowerSink, o: Partial<FollowerOpt
     },
     sink,
   );
+  owned.get(dir)?.push(f);
+  return f;
 }
 
 /** Poll until pred() is true; throws with `what` after timeoutMs. */

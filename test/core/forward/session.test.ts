@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
+import { tempDir } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/wait.js';
+import { encodeEntries, encodeHeartbeat, encodePackedForward, packr, type DecodedEvents } from '../../../core/forward/codec.js';
+import { ReceiverSession, type ReceiverSessionOptions } from '../../../core/forward/receiver.js';
+import { SenderSession, type SenderSessionOptions } from '../../../core/forward/sender.js';
+import type { LogRecord } from '../../../core/record.js';
+
+/** A connected pair of unix sockets. */
+async function pair(dir: string, name: string): Promise<[net.Socket, net.Socket]> {
+  const path = join(dir, name);
+  return new Promise((resolve) => {
+    const srv = net.createServer((a) => {
+      srv.close();
+      resolve([a, b]);
+    });
+    let b: net.Socket;
+    srv.listen(path, () => (b = net.connect(path)));
+  });
+}
+
+const rec = (n: number): LogRecord => ({ time: BigInt(n) * 1_000_000_000n, tag: 't', body: `line ${n}`, meta: { src: 's', seq: n } });
+
+function frame(id: string, n = 3): Buffer {
+  const rs = Array.from({ length: n }, (_, i) => rec(i + 1));
+  return encodePackedForward('t', encodeEntries(rs), { chunk: id, size: n });
+}
+
+interface Ends {
+  events: DecodedEvents[];
+  acks: string[];
+  recvClosed: { reason?: string; dropped: boolean }[];
+  sendClosed: (string | undefined)[];
+  receiver: ReceiverSession;
+  sender: SenderSession;
+}
+
+async function link(t: { after(f: () => void): void }, r: Partial<ReceiverSessionOptions> = {}, s: Partial<SenderSessionOptions> = {}, autoAck = true): Promise<Ends> {
+  const dir = tempDir(t);
+  const [a, b] = await pair(dir, 's.sock');
+  t.after(() => (a.destroy(), b.destroy()));
+  const e: Partial<Ends> & Pick<Ends, 'events' | 'acks' | 'recvClosed' | 'sendClosed'> = { events: [], acks: [], recvClosed: [], sendClosed: [] };
+  e.receiver = new ReceiverSession(a, { transport: 'unix', label: 'unix:test#1' }, {
+    selfHostname: 'parent',
+    maxFrameSize: 1 << 20,
+    onEvents: (ev, sess) => {
+      e.events.push(ev);
+      if (autoAck && ev.ackValue !== undefined) sess.ack(ev.ackValue);
+    },
+    onClose: (_s, reason, dropped) => e.recvClosed.push({ reason, dropped }),
+    ...r,
+  });
+  e.sender = new SenderSession(b, {
+    selfHostname: 'enclave',
+    heartbeatMs: 0,
+    ackTimeoutMs: 5000,
+    onAck: (id) => e.acks.push(id),
+    onClose: (reason) => e.sendClosed.push(reason),
+    ...s,
+  });
+  return e as Ends;
+}
+
+test('frames in, acks out, without a handshake', async (t) => {
+  const e = await link(t);
+  await e.sender.ready;
+  e.sender.send(frame('c1'), 'c1');
+  e.sender.send(frame('c2', 1000), 'c2');
+  await waitFor(() => e.acks.length === 2, { what: 'two acks' });
+  assert.deepEqual(e.acks, ['c1', 'c2']);
+  assert.equal(e.events[1]!.records.length, 1000);
+  assert.equal(e.sender.unacked, 0);
+});
+
+test('shared_key handshake: matching keys authenticate both ways', async (t) => {
+  const e = await link(t, { sharedKey: 'k' }, { sharedKey: 'k' });
+  await e.sender.ready;
+  assert.equal(e.sender.serverHostname, 'parent');
+  assert.equal(e.receiver.clientHostname, 'enclave');
+  e.sender.send(frame('c1'), 'c1');
+  await waitFor(() => e.acks.length === 1, { what: 'ack' });
+});
+
+test('shared_key mismatch: the receiver drops the peer and says why in PONG', async (t) => {
+  const e = await link(t, { sharedKey: 'right' }, { sharedKey: 'wrong' });
+  await assert.rejects(e.sender.ready, /refused authentication: shared_key mismatch/);
+  await waitFor(() => e.recvClosed.length === 1, { what: 'receiver close' });
+  assert.deepEqual(e.recvClosed[0], { reason: 'shared_key mismatch', dropped: true });
+  assert.equal(e.events.length, 0);
+});
+
+test('a receiver that requires a key drops a sender without one', async (t) => {
+  const e = await link(t, { sharedKey: 'k' }, {});
+  await e.sender.ready; // no key: the sender does not wait for HELO
+  e.sender.send(frame('c1'), 'c1');
+  await waitFor(() => e.recvClosed.length === 1 && e.sendClosed.length === 1, { what: 'both closed' });
+  assert.equal(e.recvClosed[0]!.dropped, true);
+  assert.match(e.recvClosed[0]!.reason!, /expected PING/);
+  assert.match(e.sendClosed[0]!, /requires shared_key/);
+  assert.equal(e.events.length, 0);
+});
+
+test('a sender with a key and a receiver without one: the handshake times out with a hint', async (t) => {
+  const e = await link(t, {}, { sharedKey: 'k', handshakeTimeoutMs: 200 });
+  await assert.rejects(e.sender.ready, /no HELO .*is shared_key set on the receiving side/);
+});
+
+test('an oversized frame drops the peer with a reason', async (t) => {
+  const e = await link(t, { maxFrameSize: 1024 });
+  await e.sender.ready;
+  e.sender.send(frame('big', 500), 'big');
+  await waitFor(() => e.recvClosed.length === 1, { what: 'drop' });
+  assert.equal(e.recvClosed[0]!.dropped, true);
+  assert.match(e.recvClosed[0]!.reason!, /max_frame_size \(1024 bytes\)/);
+  assert.equal(e.events.length, 0);
+});
+
+test('garbage drops the peer', async (t) => {
+  const e = await link(t);
+  (e.sender.stream as Duplex).write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  await waitFor(() => e.recvClosed.length === 1, { what: 'drop' });
+  assert.equal(e.recvClosed[0]!.dropped, true);
+  assert.match(e.recvClosed[0]!.reason!, /expected an event message|not valid msgpack|invalid msgpack/);
+});
+
+test('heartbeats are acked by the receiver and never reach onEvents', async (t) => {
+  const e = await link(t, {}, { heartbeatMs: 50 });
+  await e.sender.ready;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(e.events.length, 0);
+  assert.equal(e.sendClosed.length, 0);
+  assert.equal(e.recvClosed.length, 0);
+  assert.equal(e.sender.unacked <= 1, true);
+});
+
+test('a peer that heartbeated and then went silent is dropped after 3 intervals', async (t) => {
+  const dir = tempDir(t);
+  const [a, b] = await pair(dir, 'hb.sock');
+  t.after(() => (a.destroy(), b.destroy()));
+  const closed: { reason?: string; dropped: boolean }[] = [];
+  new ReceiverSession(a, { transport: 'unix', label: 'x' }, { selfHostname: 'p', maxFrameSize: 1 << 20, onEvents: () => {}, onClose: (_s, reason, dropped) => closed.push({ reason, dropped }) });
+  b.write(encodeHeartbeat('h', 100));
+  b.resume();
+  const t0 = Date.now();
+  await waitFor(() => closed.length === 1, { what: 'watchdog', timeoutMs: 5000 });
+  assert.ok(Date.now() - t0 >= 900, 'not before 3 intervals (1 s minimum)');
+  assert.match(closed[0]!.reason!, /no data or heartbeat for 1000 ms/);
+});
+
+test('a paused receiver does not time out a silent peer', async (t) => {
+  const dir = tempDir(t);
+  const [a, b] = await pair(dir, 'hbp.sock');
+  t.after(() => (a.destroy(), b.destroy()));
+  const closed: unknown[] = [];
+  const r = new ReceiverSession(a, { transport: 'unix', label: 'x' }, { selfHostname: 'p', maxFrameSize: 1 << 20, onEvents: () => {}, onClose: () => closed.push(1) });
+  b.write(encodeHeartbeat('h', 100));
+  b.resume();
+  await new Promise((res) => setTimeout(res, 50));
+  r.pause();
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.equal(closed.length, 0);
+  r.close('test over');
+});
+
+test('a receiver that never acks: the sender drops the connection after ack_timeout', async (t) => {
+  const e = await link(t, {}, { ackTimeoutMs: 300 }, false);
+  await e.sender.ready;
+  e.sender.send(frame('c1'), 'c1');
+  await waitFor(() => e.sendClosed.length === 1, { what: 'ack timeout', timeoutMs: 3000 });
+  assert.match(e.sendClosed[0]!, /no ack for chunk c1 within 300 ms/);
+});
+
+test('an unexpected reply drops the connection on the sender side', async (t) => {
+  const dir = tempDir(t);
+  const [a, b] = await pair(dir, 'u.sock');
+  t.after(() => (a.destroy(), b.destroy()));
+  const closed: (string | undefined)[] = [];
+  new SenderSession(b, { selfHostname: 'e', heartbeatMs: 0, ackTimeoutMs: 1000, onAck: () => {}, onClose: (r) => closed.push(r) });
+  a.write(packr.pack(['what', 1]));
+  await waitFor(() => closed.length === 1, { what: 'close' });
+  assert.match(closed[0]!, /unexpected frame/);
+});
