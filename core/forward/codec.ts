@@ -3,15 +3,13 @@
  * mode (Message, Forward, PackedForward, CompressedPackedForward) on the receiver, acks and the
  * qlog heartbeat frame. See docs/protocol.md.
  */
-import { Packr, Unpackr } from 'msgpackr';
 import { gunzipSync } from 'node:zlib';
 import type { LogRecord, RecordMeta } from '../record.js';
-import { EVENT_TIME_BYTES, wireTimeToNs, writeEventTime } from './event-time.js';
+import { packr, unpackr } from './codec-packr.js';
+import { EntryWriter } from './entry-encoder.js';
+import { wireTimeToNs } from './event-time.js';
 
-/** Plain msgpack (no msgpackr records/structures), so any Forward implementation can read it. */
-export const packr = new Packr({ useRecords: false, largeBigIntToFloat: true, encodeUndefinedAsNil: true });
-/** Maps become plain objects (`__proto__` keys are renamed by msgpackr), 64-bit ints numbers. */
-export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+export { packr, unpackr };
 
 /** Key of the record map that carries qlog's metadata (meta.src, meta.seq, meta.path ...). */
 export const META_KEY = '_qlog';
@@ -37,12 +35,6 @@ function protocolError(message: string): ProtocolError {
 
 // ---------------------------------------------------------------- encoding (sender)
 
-function wireMap(r: LogRecord): Record<string, unknown> {
-  const b = r.body;
-  if (typeof b === 'string') return { log: b, [META_KEY]: r.meta };
-  return { ...b, [META_KEY]: r.meta };
-}
-
 /**
  * The PackedForward payload: concatenated `[EventTime, map]` entries. A string body travels as
  * `{log: line}`; the record's meta rides under `_qlog`.
@@ -51,25 +43,64 @@ export function encodeEntries(records: readonly LogRecord[]): Buffer {
   let cap = 256;
   for (let i = 0; i < records.length; i++) {
     const b = records[i]!.body;
-    cap += typeof b === 'string' ? b.length + 96 : 256;
+    cap += typeof b === 'string' ? b.length + 128 : 256;
   }
-  let buf = Buffer.allocUnsafe(cap);
-  let pos = 0;
+  const w = new EntryWriter(cap, META_KEY);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    const m = packr.pack(wireMap(r));
-    const need = pos + 1 + EVENT_TIME_BYTES + m.length;
-    if (need > buf.length) {
-      const nb = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
-      buf.copy(nb, 0, 0, pos);
-      buf = nb;
-    }
-    buf[pos++] = 0x92;
-    pos = writeEventTime(buf, pos, r.time);
-    m.copy(buf, pos);
-    pos += m.length;
+    w.entry(r.time, r.body, r.meta);
   }
-  return buf.subarray(0, pos);
+  return w.result();
+}
+
+export interface EntryPart {
+  /** Concatenated entries (a view into one buffer). */
+  entries: Buffer;
+  /** Number of entries. */
+  count: number;
+}
+
+/**
+ * encodeEntries, cut into parts of at most `maxBytes` each (at entry boundaries), so no frame
+ * exceeds what the receiver accepts. An entry bigger than `maxBytes` on its own cannot be sent:
+ * it is left out and counted in `oversized`.
+ */
+export function encodeEntryParts(records: readonly LogRecord[], maxBytes: number): { parts: EntryPart[]; oversized: number } {
+  let cap = 256;
+  for (let i = 0; i < records.length; i++) {
+    const b = records[i]!.body;
+    cap += typeof b === 'string' ? b.length + 128 : 256;
+  }
+  const w = new EntryWriter(cap, META_KEY);
+  const bounds: number[] = [0];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    w.entry(r.time, r.body, r.meta);
+    bounds.push(w.offset);
+  }
+  const all = w.result();
+  const parts: EntryPart[] = [];
+  let oversized = 0;
+  let start = 0;
+  let count = 0;
+  for (let i = 1; i < bounds.length; i++) {
+    const size = bounds[i]! - bounds[i - 1]!;
+    if (size > maxBytes) {
+      if (count) parts.push({ entries: all.subarray(start, bounds[i - 1]), count });
+      oversized++;
+      start = bounds[i]!;
+      count = 0;
+      continue;
+    }
+    if (bounds[i]! - start > maxBytes) {
+      parts.push({ entries: all.subarray(start, bounds[i - 1]), count });
+      start = bounds[i - 1]!;
+      count = 0;
+    }
+    count++;
+  }
+  if (count) parts.push({ entries: all.subarray(start), count });
+  return { parts, oversized };
 }
 
 function binHeader(n: number): Buffer {

@@ -3,6 +3,7 @@ export {
   decodeEvents,
   encodeAck,
   encodeEntries,
+  encodeEntryParts,
   encodeHeartbeat,
   encodePackedForward,
   packr,
@@ -16,6 +17,7 @@ export {
   MAX_TAG_LENGTH,
   type DecodedEvents,
   type DecodeLimits,
+  type EntryPart,
   type PackedForwardOptions,
 } from './codec.js';
 export { EventTime, wireTimeToNs, writeEventTime } from './event-time.js';

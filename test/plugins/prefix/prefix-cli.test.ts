@@ -39,12 +39,12 @@ pipeline:
 
 test('CLI: prefix rejects an unknown option (validate exits 2)', async () => {
   const r = await runCli('validate', unknownOptionConfig('filters', 'prefix', 'prefx'));
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /unknown key "prefx" \(did you mean "prefix"\?\)/);
 });
 
 test('CLI: prefix with an unclosed ${ is a config error with file:line:column', async () => {
   const r = await runCli('validate', unknownOptionConfig('filters', 'prefix', 'x').replace('      x: 1\n', "      prefix: '[${tag '\n"));
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /cfg\.yaml:\d+:\d+: .*prefix: unclosed "\$\{" .*at column 2/);
 });

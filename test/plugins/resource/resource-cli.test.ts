@@ -44,16 +44,16 @@ pipeline:
 
 test('CLI: resource rejects an unknown option (validate exits 2)', async () => {
   const r = await runCli('validate', unknownOptionConfig('inputs', 'resource', 'intervall'));
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /unknown key "intervall" \(did you mean "interval"\?\)/);
 });
 
 test('CLI: resource rejects a too short interval and an unknown log field', async () => {
   const base = unknownOptionConfig('inputs', 'resource', 'x');
   let r = await runCli('validate', base.replace('      x: 1\n', '      interval: 10ms\n'));
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /interval: expected an interval of at least 100ms, found 10ms/);
   r = await runCli('validate', base.replace('      x: 1\n', '      log_fields: [cpu, disk]\n'));
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /expected one of "cpu", .*found "disk"/);
 });

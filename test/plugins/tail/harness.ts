@@ -29,6 +29,8 @@ export class FakeSink implements FollowerSink {
   /** Become full after this many more chunks (for "blocked mid-file" scenarios). */
   fullAfter = Infinity;
   private waiters: (() => void)[] = [];
+  private readonly all: LogRecord[] = [];
+  private readonly bodies: string[] = [];
 
   readonly log = {
     debug: (obj: object, msg: string) => this.logs.push({ level: 'debug', obj, msg }),
@@ -45,6 +47,10 @@ export class FakeSink implements FollowerSink {
       onSettled();
     };
     this.chunks.push(c);
+    for (const r of records) {
+      this.all.push(r);
+      this.bodies.push(r.body as string);
+    }
     if (this.autoSettle) setImmediate(c.settle);
     if (--this.fullAfter <= 0) this.full = true;
     return !this.full;
@@ -70,12 +76,14 @@ export class FakeSink implements FollowerSink {
     return this.counters.get(name) ?? 0;
   }
 
-  records(): LogRecord[] {
-    return this.chunks.flatMap((c) => c.records);
+  /** Every record emitted so far, in order (a live array: do not modify). */
+  records(): readonly LogRecord[] {
+    return this.all;
   }
 
-  lines(): string[] {
-    return this.records().map((r) => r.body as string);
+  /** Bodies of every record emitted so far (a live array). */
+  lines(): readonly string[] {
+    return this.bodies;
   }
 
   settleAll(): void {

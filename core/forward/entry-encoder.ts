@@ -1,0 +1,218 @@
+/**
+ * A hand-rolled msgpack writer for PackedForward entries: `[EventTime, {log: line, _qlog: meta}]`
+ * (or `[EventTime, {...fields, _qlog: meta}]`) written straight into one growing buffer. Strings,
+ * numbers, booleans and null are written here; anything else (nested objects, arrays, bigint,
+ * binary) goes through msgpackr. About 3x faster than one packr.pack() per record.
+ */
+import { packr } from './codec-packr.js';
+import { EVENT_TIME_BYTES, writeEventTime } from './event-time.js';
+
+const KEY_LOG = Buffer.from([0xa3, 0x6c, 0x6f, 0x67]); // "log"
+/** Encoded map keys (they repeat on every record). */
+const keyCache = new Map<string, Buffer>();
+const KEY_CACHE_MAX = 4096;
+
+export class EntryWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(
+    initial: number,
+    private readonly metaKey: string,
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.max(256, initial));
+  }
+
+  /** The bytes written so far. */
+  result(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Bytes written so far (an entry boundary between entry() calls). */
+  get offset(): number {
+    return this.pos;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const nb = Buffer.allocUnsafe(Math.max(this.pos + n, this.buf.length * 2));
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  private byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  private raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  private mapHeader(n: number): void {
+    this.ensure(5);
+    if (n < 16) this.buf[this.pos++] = 0x80 | n;
+    else if (n < 0x10000) {
+      this.buf[this.pos] = 0xde;
+      this.buf.writeUInt16BE(n, this.pos + 1);
+      this.pos += 3;
+    } else {
+      this.buf[this.pos] = 0xdf;
+      this.buf.writeUInt32BE(n, this.pos + 1);
+      this.pos += 5;
+    }
+  }
+
+  /** A map key: cached, since the same few keys come on every record. */
+  key(k: string): void {
+    let b = keyCache.get(k);
+    if (!b) {
+      const start = this.pos;
+      this.str(k);
+      if (keyCache.size < KEY_CACHE_MAX) keyCache.set(k, Buffer.from(this.buf.subarray(start, this.pos)));
+      return;
+    }
+    this.raw(b);
+  }
+
+  str(s: string): void {
+    const len = s.length;
+    if (len < 32) {
+      // Short ASCII strings: a JS loop is cheaper than a call into Buffer.write.
+      this.ensure(len + 1);
+      const b = this.buf;
+      const p = this.pos;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p + 1 + i] = c;
+      }
+      if (i === len) {
+        b[p] = 0xa0 | len;
+        this.pos = p + 1 + len;
+        return;
+      }
+    }
+    const max = s.length * 3;
+    this.ensure(max + 5);
+    // Guess the header from the length in characters (exact for ASCII), fix it up if needed.
+    const guess = s.length < 32 ? 1 : s.length < 0x100 ? 2 : s.length < 0x10000 ? 3 : 5;
+    const n = this.buf.write(s, this.pos + guess, 'utf8');
+    const h = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+    if (h !== guess) this.buf.copyWithin(this.pos + h, this.pos + guess, this.pos + guess + n);
+    const b = this.buf;
+    const p = this.pos;
+    if (h === 1) b[p] = 0xa0 | n;
+    else if (h === 2) {
+      b[p] = 0xd9;
+      b[p + 1] = n;
+    } else if (h === 3) {
+      b[p] = 0xda;
+      b.writeUInt16BE(n, p + 1);
+    } else {
+      b[p] = 0xdb;
+      b.writeUInt32BE(n, p + 1);
+    }
+    this.pos = p + h + n;
+  }
+
+  private num(v: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    const p = this.pos;
+    if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) {
+      if (v >= 0) {
+        if (v < 0x80) {
+          b[p] = v;
+          this.pos = p + 1;
+        } else if (v < 0x100) {
+          b[p] = 0xcc;
+          b[p + 1] = v;
+          this.pos = p + 2;
+        } else if (v < 0x10000) {
+          b[p] = 0xcd;
+          b.writeUInt16BE(v, p + 1);
+          this.pos = p + 3;
+        } else if (v < 0x100000000) {
+          b[p] = 0xce;
+          b.writeUInt32BE(v, p + 1);
+          this.pos = p + 5;
+        } else {
+          b[p] = 0xcf;
+          b.writeUInt32BE(Math.floor(v / 0x100000000), p + 1);
+          b.writeUInt32BE(v >>> 0, p + 5);
+          this.pos = p + 9;
+        }
+      } else if (v >= -32) {
+        b[p] = v & 0xff;
+        this.pos = p + 1;
+      } else if (v >= -0x80) {
+        b[p] = 0xd0;
+        b.writeInt8(v, p + 1);
+        this.pos = p + 2;
+      } else if (v >= -0x8000) {
+        b[p] = 0xd1;
+        b.writeInt16BE(v, p + 1);
+        this.pos = p + 3;
+      } else if (v >= -0x80000000) {
+        b[p] = 0xd2;
+        b.writeInt32BE(v, p + 1);
+        this.pos = p + 5;
+      } else {
+        b[p] = 0xd3;
+        b.writeBigInt64BE(BigInt(v), p + 1);
+        this.pos = p + 9;
+      }
+      return;
+    }
+    b[p] = 0xcb;
+    b.writeDoubleBE(v, p + 1);
+    this.pos = p + 9;
+  }
+
+  value(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        return this.str(v);
+      case 'number':
+        return this.num(v);
+      case 'boolean':
+        return this.byte(v ? 0xc3 : 0xc2);
+      case 'undefined':
+        return this.byte(0xc0);
+      default:
+        if (v === null) return this.byte(0xc0);
+        this.raw(packr.pack(v));
+    }
+  }
+
+  /** A map of the own enumerable keys of `o` whose value is not undefined, plus `extra` entries. */
+  private map(o: Record<string, unknown>, skip: string | undefined, extra: number): void {
+    let n = extra;
+    for (const k in o) if (o[k] !== undefined && k !== skip) n++;
+    this.mapHeader(n);
+    for (const k in o) {
+      const v = o[k];
+      if (v === undefined || k === skip) continue;
+      this.key(k);
+      this.value(v);
+    }
+  }
+
+  /** One `[EventTime, map]` entry. */
+  entry(timeNs: bigint, body: string | Record<string, unknown>, meta: Record<string, unknown>): void {
+    this.ensure(1 + EVENT_TIME_BYTES + 1);
+    this.buf[this.pos++] = 0x92;
+    this.pos = writeEventTime(this.buf, this.pos, timeNs);
+    if (typeof body === 'string') {
+      this.buf[this.pos++] = 0x82;
+      this.raw(KEY_LOG);
+      this.str(body);
+    } else this.map(body, this.metaKey, 1);
+    this.key(this.metaKey);
+    this.map(meta, undefined, 0);
+  }
+}
