@@ -152,6 +152,17 @@ export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
+  // A plugin's own timer or socket handler that throws must not take the agent down:
+  // log it with its stack, count it, keep collecting.
+  const contain = (kind: string) => (e: unknown) => {
+    try {
+      agent.logger.error({ err: e }, `${kind} (a plugin's callback threw; the agent keeps running): ${(e as Error)?.message ?? String(e)}`);
+    } catch {
+      process.stderr.write(`qlog: ${kind}: ${String(e)}\n`);
+    }
+  };
+  process.on('uncaughtException', contain('uncaught exception'));
+  process.on('unhandledRejection', contain('unhandled rejection'));
   agent.onFatal = () => {
     void agent.stop().finally(() => done(1));
   };

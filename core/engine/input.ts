@@ -124,7 +124,13 @@ export class InputInstance extends InstanceBase {
     if (this._paused) return;
     this._paused = true;
     this.counters.add('paused');
-    if (this.hooks.pause.isUsed()) this.hooks.pause.call();
+    if (this.hooks.pause.isUsed()) {
+      try {
+        this.hooks.pause.call();
+      } catch (e) {
+        this.fail('pause', e);
+      }
+    }
   }
 
   /** Re-check after an output made room. */
@@ -134,7 +140,13 @@ export class InputInstance extends InstanceBase {
 
   private resume(): void {
     this._paused = false;
-    if (this.hooks.resume.isUsed()) this.hooks.resume.call();
+    if (this.hooks.resume.isUsed()) {
+      try {
+        this.hooks.resume.call();
+      } catch (e) {
+        this.fail('resume', e);
+      }
+    }
     const w = this.readyWaiters;
     this.readyWaiters = [];
     for (const f of w) f();

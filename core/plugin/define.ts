@@ -143,8 +143,9 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
   readonly qlog: string;
   readonly schema: S;
   /** Cross-field checks that JSON Schema cannot express; return the first problem found. */
-  readonly check?: (options: Infer<S>) => CheckError | undefined;
-  readonly setup: (ctx: ContextOf<K, Infer<S>>) => void | Promise<void>;
+  // Method syntax (bivariant parameters) so any concrete plugin is assignable to AnyPlugin.
+  check?(options: Infer<S>): CheckError | undefined;
+  setup(ctx: ContextOf<K, Infer<S>>): void | Promise<void>;
 }
 
 export type Plugin<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> = Readonly<

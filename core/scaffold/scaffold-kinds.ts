@@ -257,14 +257,15 @@ export default definePlugin({
 });
 `,
   test: (name) => `import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { createHarness, withOptionsTable } from 'qlog/testing';
 import plugin from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), '${name}-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('appends the lines and acks', async () => {
   const path = join(dir, 'out.log');

@@ -3,7 +3,7 @@
  * output, written as the YAML a user would write and loaded by the real config loader, so
  * options are validated, defaulted and unit-converted exactly as in production.
  */
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -86,6 +86,7 @@ export async function buildConfig(input: ConfigInput): Promise<BuiltConfig> {
   try {
     config = await loadConfigFrom(src, resolve(input.configDir), registry, { loadPlugins: false, env: input.env, display: DISPLAY });
   } catch (e) {
+    if (tempStateDir) rmSync(tempStateDir, { recursive: true, force: true });
     throw e instanceof ConfigError ? relocate(e, plugin.kind) : e;
   }
   const stateDir = resolve(config.service.state_dir);

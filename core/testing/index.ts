@@ -16,11 +16,13 @@ import type { Infer, OptionsSchema } from '../plugin/schema.js';
 import { checkPlugin } from '../plugin/loader.js';
 import { markdownTable, optionRows } from '../docs/options-table.js';
 import { buildConfig, captureLogger, type ServiceOverrides } from './harness-config.js';
-import { FilterHarness, InputHarness, OutputHarness, toRecord } from './harness.js';
+import { FilterHarness, OutputHarness, toRecord } from './harness.js';
+import { InputHarness } from './harness-input.js';
 import { makeLibInput, makeLibOutput, Sink } from './harness-lib.js';
 import type { LogRecord } from '../record.js';
 
-export { FilterHarness, InputHarness, OutputHarness, HarnessBase, toRecord } from './harness.js';
+export { FilterHarness, OutputHarness, HarnessBase, toRecord } from './harness.js';
+export { InputHarness } from './harness-input.js';
 export type { FlushResult, HarnessError, RecordInput, StopResult } from './harness.js';
 export type { LogEntry, ServiceOverrides } from './harness-config.js';
 export { ConfigError, ConfigIssue, QlogError } from '../errors.js';

@@ -12,7 +12,8 @@ export default definePlugin({
     const { dummy, rate, samples } = ctx.options;
     let parsed: Record<string, unknown> | undefined;
     try {
-      const v = JSON.parse(dummy) as unknown;
+      // Detect JSON with ${seq} substituted, so an unquoted '{"n":${seq}}' counts as an object too.
+      const v = JSON.parse(dummy.replaceAll('${seq}', '0')) as unknown;
       if (v && typeof v === 'object' && !Array.isArray(v)) parsed = v as Record<string, unknown>;
     } catch {
       /* not JSON: a plain line */

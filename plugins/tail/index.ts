@@ -43,6 +43,7 @@ export default definePlugin({
         emit: (tag, records, bytes, onSettled) => ctx.emit(tag, records, { bytes, onSettled: () => onSettled() }),
         ready: () => ctx.ready(),
         count: (name, n) => ctx.counters.add(name, n),
+        gauge: (name, v) => ctx.counters.set(name, v),
         log: ctx.log,
       },
     );

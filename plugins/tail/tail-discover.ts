@@ -171,12 +171,22 @@ export class Discovery {
     if (prev && prev.state === 'gone' && !prev.closed) f.after ??= prev;
     this.register(f, path);
     this.t.sink.count('files_opened');
+    this.t.sink.gauge?.('files_open', this.t.files.size);
     this.t.sink.log.info({ path, offset: f.offset, src: f.src }, `following file (${how})`);
+  }
+
+  forget(f: TailFile): void {
+    if (this.left.get(f.path) === f) this.left.delete(f.path);
   }
 
   /** A followed file showed up under another followed name: keep following it there. */
   private async moved(f: TailFile, path: string): Promise<void> {
-    if (f.state === 'active' && f.path === path) return;
+    if (f.state === 'active') {
+      if (f.path === path) return;
+      // Still at its old name too (a hard link)? Then keep that name; else it was renamed.
+      const at = await stat(f.path, { bigint: true }).catch(() => undefined);
+      if (at && fileKey(at) === f.key) return;
+    }
     for (const p of [f.path, f.realPath]) if (this.t.byPath.get(p) === f) this.t.byPath.delete(p);
     f.path = path;
     f.realPath = await this.t.resolveReal(path);

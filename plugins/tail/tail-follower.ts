@@ -54,6 +54,8 @@ export interface FollowerSink {
   emit(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean;
   ready(): Promise<void>;
   count(name: string, n?: number): void;
+  /** Set a gauge (optional). */
+  gauge?(name: string, value: number): void;
   log: FollowerLog;
 }
 
@@ -79,6 +81,7 @@ export class Follower {
   private poll: PollWatcher | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private goneTimer: NodeJS.Timeout | undefined;
+  private readonly watchWarned = new Set<string>();
   mode: 'inotify' | 'poll' = 'inotify';
 
   constructor(
@@ -176,8 +179,10 @@ export class Follower {
       return;
     }
     this.inotify ??= new InotifyWatcher(this.onEvent, (dir, err) => {
-      this.sink.log.warn({ dir, err }, 'cannot watch directory; it is re-checked every refresh_interval');
       this.sink.count('watch_errors');
+      if (this.watchWarned.has(dir)) return;
+      this.watchWarned.add(dir);
+      this.sink.log.warn({ dir, err }, 'cannot watch directory; its files are re-checked every refresh_interval');
       if (this.opts.watcher === 'auto' && this.mode === 'inotify') {
         this.sink.log.warn({}, `falling back to polling every ${this.opts.pollMs} ms`);
         this.mode = 'poll';
@@ -249,8 +254,11 @@ export class Follower {
   private nextDirty(): TailFile | undefined {
     for (const f of this.dirty) {
       const a = f.after;
-      // Finish the rotated file first (its unterminated last line too: that waits rotate_wait).
-      if (a && !a.closed && (!a.drainedSinceGone || a.partial)) continue;
+      if (a) {
+        // Finish the rotated file first (its unterminated last line too: that waits rotate_wait).
+        if (!a.closed && (!a.drainedSinceGone || a.partial)) continue;
+        f.after = undefined; // do not keep a chain of closed predecessors alive
+      }
       this.dirty.delete(f);
       return f;
     }
@@ -369,7 +377,9 @@ export class Follower {
     this.dirty.delete(f);
     if (this.files.get(f.key) === f) this.files.delete(f.key);
     for (const p of [f.path, f.realPath]) if (this.byPath.get(p) === f) this.byPath.delete(p);
+    this.discovery.forget(f);
     this.sink.count('files_closed');
+    this.sink.gauge?.('files_open', this.files.size);
     this.sink.log.info({ path: f.path, offset: f.offset, src: f.src, real: f.realPath }, 'closed rotated file (read to its end)');
     this.commit(f);
   }

@@ -5,12 +5,14 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { definePlugin, VERSION_RANGE } from '../../core/index.js';
-import { encodeEntries, encodePackedForward } from '../../core/forward/index.js';
+import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
 import { checkEndpoint } from '../../core/transport/index.js';
 import { schema } from './schema.js';
 import { ForwardLink } from './vsock-forward-link.js';
 
 const gzipAsync = promisify(gzip);
+/** Room for the tag (up to 256 characters) and the options around the entries of a frame. */
+const FRAME_OVERHEAD = 1024;
 
 export default definePlugin({
   kind: 'output',
@@ -42,10 +44,21 @@ export default definePlugin({
 
     ctx.hooks.start.tapPromise('vsock-forward', () => link.start());
     ctx.hooks.flush.tapPromise('vsock-forward', async (chunk) => {
-      const entries = encodeEntries(chunk.records);
-      const payload = gz ? await gzipAsync(entries) : entries;
-      const frame = encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? chunk.id : undefined, size: chunk.records.length, gzip: gz });
-      await link.send(chunk.id, frame);
+      const { parts, oversized } = encodeEntryParts(chunk.records, Math.max(1024, o.max_frame_size - FRAME_OVERHEAD));
+      if (oversized) {
+        ctx.counters.add('records_too_large', oversized);
+        ctx.log.error(`${ctx.id}: dropped ${oversized} record(s) of ${chunk.tag} bigger than max_frame_size (${o.max_frame_size} bytes) on their own`);
+      }
+      // Part ids derive from the chunk id, so a retried chunk is cut and named the same way.
+      const frames: { id: string; frame: Buffer }[] = [];
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i]!;
+        const id = parts.length === 1 ? chunk.id : `${chunk.id}.${i}`;
+        const payload = gz ? await gzipAsync(p.entries) : p.entries;
+        frames.push({ id, frame: encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? id : undefined, size: p.count, gzip: gz }) });
+      }
+      // Queue every part now, in order; the flush is done when all are acked.
+      await Promise.all(frames.map((f) => link.send(f.id, f.frame)));
     });
     ctx.hooks.stop.tapPromise('vsock-forward', () => link.stop());
   },

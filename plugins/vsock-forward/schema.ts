@@ -22,6 +22,12 @@ export const schema = {
       default: true,
       description: 'Ask the receiver for {ack: chunk} and report a chunk delivered only then (end-to-end delivery). false: a chunk counts as delivered once written to the socket (may lose data on a reset).',
     },
+    max_frame_size: {
+      unit: 'size',
+      default: '1MiB',
+      description:
+        "Largest Forward message sent: a bigger chunk goes as several messages (chunk ids <id>.0, <id>.1 ...). Keep it at or below the receiver's limit (qlog vsock: max_frame_size, 16MiB; Fluent Bit in_forward: buffer_max_size). A single record bigger than this is dropped (counted as records_too_large).",
+    },
     max_inflight: { unit: 'size', default: '4MiB', description: 'Encoded bytes sent and not yet acknowledged; when reached, further flushes wait (backpressure to the inputs).' },
     max_inflight_chunks: { type: 'integer', minimum: 1, default: 64, description: 'Chunks sent and not yet acknowledged; when reached, further flushes wait.' },
     connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect and to complete the shared_key handshake.' },

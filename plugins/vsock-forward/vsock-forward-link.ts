@@ -36,10 +36,6 @@ interface Pending {
   reject(err: Error): void;
 }
 
-export class LinkStoppedError extends Error {
-  override name = 'LinkStoppedError';
-}
-
 export class ForwardLink {
   private readonly endpoint: Endpoint;
   private session?: SenderSession;
@@ -77,17 +73,20 @@ export class ForwardLink {
     return this.session !== undefined && !this.session.closed;
   }
 
-  /** Stop: close the connection; flushes still waiting reject (the core keeps those records). */
+  /**
+   * Stop: close the connection. Flushes still waiting are left pending on purpose: settling them
+   * (even as failed) would let the inputs commit records the receiver never acknowledged; left
+   * unsettled, tail reads them again after the restart.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.endpoint.stop();
     this.session?.close(undefined);
-    const err = new LinkStoppedError('agent stopping: chunk not acknowledged');
-    for (const p of this.window.values()) p.reject(err);
+    const left = this.window.size + this.queue.length + this.unsent.length;
+    if (left) this.o.log.warn(`${this.o.name}: stopping with ${left} chunks not acknowledged by the receiver; they are sent again after a restart`);
     this.window.clear();
-    for (const p of this.queue) p.reject(err);
+    this.windowBytes = 0;
     this.queue = [];
-    for (const u of this.unsent) u.done(err);
     this.unsent = [];
     this.gauges();
   }
@@ -95,7 +94,7 @@ export class ForwardLink {
   /** Send one encoded chunk; resolves when the receiver acked it (or it was written, without acks). */
   send(id: string, frame: Buffer): Promise<void> {
     if (!this.o.requireAck) return this.sendUnacked(frame);
-    if (this.stopped) return Promise.reject(new LinkStoppedError('agent stopping'));
+    if (this.stopped) return new Promise<void>(() => {}); // never settled: see stop()
     const existing = this.window.get(id) ?? this.queue.find((p) => p.id === id);
     if (existing) return new Promise((resolve, reject) => this.chain(existing, resolve, reject));
     return new Promise<void>((resolve, reject) => {

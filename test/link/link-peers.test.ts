@@ -27,7 +27,7 @@ test('rogue peers (random bytes, an oversized frame) are dropped; the enclave st
   const path = join(dir, 'parent.sock');
   const parent = start(t, dir, parentConfig(dir, { mode: 'listen', uri: `unix://${path}`, extra: { max_frame_size: '256KiB' } }));
   await parent.waitForLine(/listening on/, { stream: 'stderr' });
-  const enclave = start(t, dir, enclaveConfig(dir, { mode: 'connect', uri: `unix://${path}`, extra: { flush_max_size: '32KiB' } }));
+  const enclave = start(t, dir, enclaveConfig(dir, { mode: 'connect', uri: `unix://${path}`, extra: { max_frame_size: '128KiB' } }));
   await waitForCount(dir, 1000, 30_000, [enclave, parent]);
   // A frame whose header announces 100 MB: dropped from the header, nothing buffered.
   const oversized = Buffer.concat([Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xc6, 0x05, 0xf5, 0xe1, 0x00]), randomBytes(1000)]);

@@ -146,3 +146,20 @@ test('meta from the wire is type-checked', () => {
   const ev = roundTrip(encodePackedForward('t', entries, { size: 1 }));
   assert.deepEqual(ev.records[0]!.meta, { host: 'h', other: 'kept' });
 });
+
+test('encodeEntryParts cuts at entry boundaries within the limit and leaves out oversized entries', async () => {
+  const { encodeEntryParts } = await import('../../../core/forward/codec.js');
+  const recs: LogRecord[] = Array.from({ length: 100 }, (_, i) => ({ time: BigInt(i), tag: 't', body: i === 50 ? 'x'.repeat(5000) : `line ${i} ${'y'.repeat(80)}`, meta: { seq: i } }));
+  const { parts, oversized } = encodeEntryParts(recs, 1000);
+  assert.equal(oversized, 1);
+  assert.ok(parts.length > 5);
+  const seqs: number[] = [];
+  for (const p of parts) {
+    assert.ok(p.entries.length <= 1000, `part of ${p.entries.length} bytes`);
+    const ev = decodeEvents(unpackFrame(encodePackedForward('t', p.entries, { size: p.count })), limits);
+    assert.equal(ev.records.length, p.count);
+    for (const r of ev.records) seqs.push(r.meta.seq as number);
+  }
+  assert.deepEqual(seqs, Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== 50));
+  assert.equal(encodeEntryParts(recs.slice(0, 3), 1 << 20).parts.length, 1);
+});

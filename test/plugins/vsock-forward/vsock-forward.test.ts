@@ -108,11 +108,11 @@ test('shared_key: handshake with the receiver; a wrong key never delivers', asyn
 
   const bad = await setup(t, { shared_key: 'other' }, { autoAck: true, sharedKey: 'k1' });
   const p = bad.h.flush(['never']);
+  p.catch(() => undefined); // never acknowledged: the harness gives up after its timeout
   await waitFor(() => bad.r.drops.length >= 2, { what: 'drops', timeoutMs: 5000 });
   assert.ok(bad.r.drops.every((d) => d === 'shared_key mismatch'));
   assert.equal(bad.r.frames.length, 0);
   assert.ok(bad.h.logs.some((l) => /refused authentication: shared_key mismatch/.test(String(l.msg))));
-  void p;
 });
 
 test('heartbeats keep an idle link checked; a receiver that stops acking is left and the chunk resent', async (t) => {
@@ -146,4 +146,16 @@ test('listen mode: sends to whichever receiver connects; the newest connection w
   assert.equal((await p).acked, true, 'resent to r2 and acked there');
   assert.equal(r2.frames[0]!.ev.chunk, r1.frames[0]!.ev.chunk);
   await waitFor(() => r1.open.length === 0, { what: 'r1 dropped' });
+});
+
+test('a chunk bigger than max_frame_size goes as several frames (ids <id>.0, <id>.1 ...)', async (t) => {
+  const { h, r } = await setup(t, { max_frame_size: '4KiB' }, { autoAck: true });
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${'z'.repeat(60)}`);
+  lines[100] = 'x'.repeat(10_000);
+  assert.equal((await h.flush(lines)).acked, true);
+  const id = h.attempts[0]!.chunk.id;
+  assert.ok(r.frames.length >= 3);
+  assert.deepEqual(r.ids, r.frames.map((_, i) => `${id}.${i}`));
+  assert.deepEqual(r.frames.flatMap((f) => f.ev.records.map((x) => x.body)), lines.filter((_, i) => i !== 100));
+  assert.equal(h.counters.records_too_large, 1);
 });

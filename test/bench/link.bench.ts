@@ -1,0 +1,143 @@
+/**
+ * Link throughput over a unix socket: the vsock-forward side (encode PackedForward, window,
+ * acks) in this process, the vsock input side (frame split, decode, ack) in a child process,
+ * as in production (two agents). Reports lines/s and MB/s of log text (and wire MB/s).
+ *
+ * Run: node --import tsx test/bench/link.bench.ts      (env LINES=..., LINE_BYTES=...)
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import pino from 'pino';
+import { encodeEntryParts, encodePackedForward, ReceiverSession } from '../../core/forward/index.js';
+import { listen } from '../../core/transport/index.js';
+import type { Counters } from '../../core/index.js';
+import type { LogRecord } from '../../core/record.js';
+import { ForwardLink } from '../../plugins/vsock-forward/vsock-forward-link.js';
+
+const LINES = Number(process.env.LINES ?? 1_000_000);
+const LINE_BYTES = Number(process.env.LINE_BYTES ?? 120);
+
+// ---------------------------------------------------------------- receiver (child process)
+async function receiver(path: string): Promise<void> {
+  let records = 0;
+  let bytes = 0;
+  await listen(`unix://${path}`, (stream, peer) => {
+    new ReceiverSession(stream, peer, {
+      selfHostname: 'bench-parent',
+      maxFrameSize: 16 << 20,
+      onEvents: (ev, s) => {
+        records += ev.records.length;
+        for (const r of ev.records) bytes += typeof r.body === 'string' ? r.body.length : 0;
+        if (ev.ackValue !== undefined) s.ack(ev.ackValue);
+      },
+      onClose: () => process.send!({ records, bytes }),
+    });
+  });
+  process.send!('ready');
+}
+
+// ---------------------------------------------------------------- sender (this process)
+const counters: Counters = (() => {
+  const m = new Map<string, number>();
+  return { add: (k, n = 1) => void m.set(k, (m.get(k) ?? 0) + n), set: (k, v) => void m.set(k, v), get: (k) => m.get(k) ?? 0, snapshot: () => Object.fromEntries(m) };
+})();
+
+function makeChunk(from: number, n: number): LogRecord[] {
+  const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(LINE_BYTES / 36));
+  const t = BigInt(Date.now()) * 1_000_000n;
+  const out: LogRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const seq = from + i;
+    const head = `2026-11-23T12:00:00.000Z INFO service[42]: request ${seq} `;
+    out[i] = { time: t + BigInt(i), tag: 'service', body: head + pad.slice(0, Math.max(0, LINE_BYTES - head.length)), meta: { src: '65024:2162803:9f32d36a40ea:0', seq: seq * LINE_BYTES, path: '/var/log/service.log' } };
+  }
+  return out;
+}
+
+interface Case {
+  name: string;
+  chunkLines: number;
+  inflight: number;
+  gzip: boolean;
+}
+
+async function runCase(c: Case, dir: string): Promise<string> {
+  const path = join(dir, `${c.name.replace(/\W+/g, '-')}.sock`);
+  const child = fork(fileURLToPath(import.meta.url), ['--receiver', path], { execArgv: ['--import', 'tsx'] });
+  await new Promise<void>((r) => child.once('message', () => r()));
+  const link = new ForwardLink({
+    connect: `unix://${path}`,
+    listen: '',
+    selfHostname: 'bench-enclave',
+    requireAck: true,
+    maxInflightBytes: 64 << 20,
+    maxInflightChunks: c.inflight,
+    connectTimeoutMs: 5000,
+    reconnectBaseMs: 50,
+    reconnectMaxMs: 500,
+    heartbeatMs: 0,
+    ackTimeoutMs: 60_000,
+    log: pino({ level: 'silent' }),
+    counters,
+    name: 'bench',
+  });
+  await link.start();
+  const gz = promisify(gzip);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let wire = 0;
+  const pending: Promise<void>[] = [];
+  for (let sent = 0; sent < LINES; sent += c.chunkLines) {
+    const n = Math.min(c.chunkLines, LINES - sent);
+    const { parts } = encodeEntryParts(makeChunk(sent + 1, n), 1 << 20);
+    for (let i = 0; i < parts.length; i++) {
+      const id = `c${sent}.${i}`;
+      const payload = c.gzip ? await gz(parts[i]!.entries) : parts[i]!.entries;
+      const frame = encodePackedForward('service', payload, { chunk: id, size: parts[i]!.count, gzip: c.gzip });
+      wire += frame.length;
+      pending.push(link.send(id, frame));
+    }
+    // Like the engine with `workers`: keep a bounded number of flushes outstanding.
+    if (pending.length >= c.inflight * 2) await Promise.all(pending.splice(0, c.inflight));
+  }
+  await Promise.all(pending);
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await link.stop();
+  const got = await new Promise<{ records: number; bytes: number }>((r) => child.once('message', (m) => r(m as { records: number; bytes: number })));
+  child.kill();
+  if (got.records !== LINES) throw new Error(`${c.name}: receiver got ${got.records} of ${LINES} lines`);
+  const mb = got.bytes / 1e6;
+  return `| ${c.name} | ${c.chunkLines} | ${c.inflight} | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${(mb / secs).toFixed(1)} | ${(wire / 1e6 / secs).toFixed(1)} | ${((cpu.user + cpu.system) / 1e3 / LINES * 1e3).toFixed(2)} |`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'qlog-link-bench-'));
+  try {
+    const cases: Case[] = [
+      { name: 'PackedForward', chunkLines: 1000, inflight: 8, gzip: false },
+      { name: 'PackedForward, big chunks', chunkLines: 8000, inflight: 8, gzip: false },
+      { name: 'PackedForward, one chunk in flight', chunkLines: 1000, inflight: 1, gzip: false },
+      { name: 'CompressedPackedForward (gzip)', chunkLines: 1000, inflight: 8, gzip: true },
+    ];
+    console.log(`link throughput over a unix socket: ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes, sender and receiver in separate processes`);
+    console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}\n`);
+    console.log('| case | lines/chunk | chunks in flight | lines/s | MB/s (text) | MB/s (wire) | sender CPU µs/line |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const c of cases) console.log(await runCase(c, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--receiver') void receiver(process.argv[3]!);
+else
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

@@ -1,0 +1,89 @@
+// Scenario tests on the real agent: tail -> stdout while a writer process writes and rotates.
+// Each asserts the exact set of lines that came out (nothing lost, nothing repeated).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { numbered, sameLines } from './harness.js';
+import { lines, settle, started, startAgent, stop, tailConfig, tempDir } from './cli.js';
+import { runWriter } from './writer.js';
+
+test('CLI: rename + create under load', async (t) => {
+  const dir = tempDir(t, 'qlog-tail-cli-');
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const a = startAgent(t, dir, tailConfig(dir, { path }));
+  await started(a);
+  const N = 40_000;
+  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'rename', lateWrites: 10, afterRotateMs: 150 });
+  await lines(a, N);
+  await settle(400);
+  await stop(a);
+  assert.equal(sameLines(a.stdout, numbered('L', 0, N)), undefined);
+  assert.equal(a.logs().filter((l) => String(l.msg).startsWith('file rotated')).length, 3);
+});
+
+test('CLI: copytruncate under load', async (t) => {
+  const dir = tempDir(t, 'qlog-tail-cli-');
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const a = startAgent(t, dir, tailConfig(dir, { path }));
+  await started(a);
+  const N = 40_000;
+  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'copytruncate', afterRotateMs: 150 });
+  await lines(a, N);
+  await settle(400);
+  await stop(a);
+  assert.equal(sameLines(a.stdout, numbered('L', 0, N)), undefined);
+});
+
+test('CLI: plain truncation restarts at the new start', async (t) => {
+  const dir = tempDir(t, 'qlog-tail-cli-');
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const a = startAgent(t, dir, tailConfig(dir, { path }));
+  await started(a);
+  await runWriter({ path, to: 3000 });
+  await lines(a, 3000);
+  truncateSync(path, 0);
+  await runWriter({ path, from: 3000, to: 3500, prefix: 'L' });
+  await lines(a, 3500);
+  await settle(300);
+  await stop(a);
+  assert.equal(sameLines(a.stdout, numbered('L', 0, 3500)), undefined);
+});
+
+test('CLI: a file deleted before it was read is read to its end', async (t) => {
+  const dir = tempDir(t, 'qlog-tail-cli-');
+  const path = join(dir, 'app.log');
+  const want = numbered('D', 0, 100_000);
+  writeFileSync(path, want.join('\n') + '\n');
+  // Small buffers and an unread stdout pipe: the agent is blocked long before the end of the file.
+  const a = startAgent(t, dir, tailConfig(dir, { path, read_from_head: true }, { inputLimit: '64KiB', outputLimit: '64KiB' }));
+  a.child.stdout!.pause();
+  await started(a);
+  await settle(300);
+  unlinkSync(path);
+  await settle(200);
+  a.child.stdout!.resume();
+  await lines(a, want.length);
+  await settle(300);
+  await stop(a);
+  assert.equal(sameLines(a.stdout, want), undefined);
+  const del = a.logs().find((l) => l.msg === 'file deleted: reading it to its end');
+  assert.ok(del && Number(del.offset) < Buffer.byteLength(want.join('\n')) / 2, `deleted while far from its end (${del?.offset})`);
+});
+
+test('CLI: a new file matching the glob is read from its head; copies made by rotation are not', async (t) => {
+  const dir = tempDir(t, 'qlog-tail-cli-');
+  writeFileSync(join(dir, 'old.log'), 'before start\n');
+  const a = startAgent(t, dir, tailConfig(dir, { path: join(dir, '*.log'), exclude_path: '*.1.log' }));
+  await started(a);
+  writeFileSync(join(dir, 'new.log'), numbered('N', 0, 500).join('\n') + '\n');
+  writeFileSync(join(dir, 'new.1.log'), 'excluded\n');
+  copyFileSync(join(dir, 'new.log'), join(dir, 'new.txt'));
+  await lines(a, 500);
+  await settle(300);
+  await stop(a);
+  assert.equal(sameLines(a.stdout, numbered('N', 0, 500)), undefined);
+});
