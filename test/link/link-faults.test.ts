@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
-import { check, enclaveConfig, messages, outLines, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
+import { check, enclaveConfig, messages, outBytes, outLines, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
 import { startProxy } from './proxy.js';
 
 const clean = (n: number) => ({ count: n, missing: 0, duplicated: 0, outOfOrder: 0, firstProblem: undefined });
@@ -19,25 +19,26 @@ test('the connection is cut 10 times mid-stream: nothing lost or duplicated', as
   t.after(() => void proxy.close());
   const enclave = start(t, dir, enclaveConfig(dir, { mode: 'listen', uri: `unix://${enclaveSock}`, extra: { flush_max_size: '64KiB' } }));
   const parent = start(t, dir, parentConfig(dir, { mode: 'connect', uri: `unix://${proxySock}` }));
-  // The service writes while the link is cut under the agents, every ~150 ms.
+  // The service keeps writing while the link is cut under the agents: each cut comes once the
+  // parent's file has grown since the previous one (data is flowing) and before the writer is done.
   let written = 0;
   let cuts = 0;
-  let lastCount = -1;
-  while (written < N || cuts < 10) {
-    if (written < N) {
-      writeLines(dir, written + 1, Math.min(N, written + 2500));
-      written = Math.min(N, written + 2500);
+  let grownFrom = 0;
+  const deadline = Date.now() + 60_000;
+  while (cuts < 10 && Date.now() < deadline) {
+    if (written < N - 500) {
+      writeLines(dir, written + 1, written + 500);
+      written += 500;
     }
-    await new Promise((r) => setTimeout(r, 150));
-    const c = outLines(dir).length;
-    // Cut only while data is moving (mid-stream) and a connection is up.
-    if (cuts < 10 && c !== lastCount && proxy.connections > 0) {
+    await new Promise((r) => setTimeout(r, 30));
+    const size = outBytes(dir);
+    if (size > grownFrom + 8_000 && proxy.connections > 0 && outLines(dir).length < written) {
       proxy.cut();
       cuts++;
+      grownFrom = size;
     }
-    lastCount = c;
-    if (cuts < 10 && written >= N && c >= N) break;
   }
+  writeLines(dir, written + 1, N);
   await waitForCount(dir, N, 60_000, [enclave, parent]);
   await new Promise((r) => setTimeout(r, 300));
   await stop(enclave, parent);

@@ -3,7 +3,7 @@
  * side tailing a numbered file into vsock-forward, the parent side receiving with the vsock input
  * into rotated-file. `check()` says which lines are missing, duplicated or out of order.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli, waitExit, type RunningCli } from '../helpers/cli.js';
 import type { HasAfter } from '../helpers/tmp.js';
@@ -76,10 +76,10 @@ ${opts(side.extra)}  outputs:
   );
 }
 
-/** Append lines `line <from>` .. `line <to>` to the source file. */
-export function writeLines(dir: string, from: number, to: number): void {
+/** Append lines `line <from>` .. `line <to>` (each followed by `pad`) to the source file. */
+export function writeLines(dir: string, from: number, to: number, pad = ''): void {
   let s = '';
-  for (let i = from; i <= to; i++) s += `line ${i}\n`;
+  for (let i = from; i <= to; i++) s += `line ${i}${pad}\n`;
   appendFileSync(join(dir, 'source.log'), s);
 }
 
@@ -94,6 +94,15 @@ export function outLines(dir: string): string[] {
   return text ? text.split('\n').filter((l) => l !== '') : [];
 }
 
+/** Size of the parent's file (cheap progress check). */
+export function outBytes(dir: string): number {
+  try {
+    return statSync(join(dir, 'out', 'app.log')).size;
+  } catch {
+    return 0;
+  }
+}
+
 export interface CheckResult {
   count: number;
   missing: number;
@@ -102,7 +111,7 @@ export interface CheckResult {
   firstProblem?: string;
 }
 
-/** Compare the parent's file with `line 1` .. `line n`. */
+/** Compare the parent's file with `line 1` .. `line n` (whatever padding follows the number). */
 export function check(dir: string, n: number): CheckResult {
   const lines = outLines(dir);
   const seen = new Uint8Array(n + 1);
@@ -111,7 +120,8 @@ export function check(dir: string, n: number): CheckResult {
   let last = 0;
   let firstProblem: string | undefined;
   for (let i = 0; i < lines.length; i++) {
-    const v = Number(lines[i]!.slice(5));
+    const sp = lines[i]!.indexOf(' ', 5);
+    const v = Number(lines[i]!.slice(5, sp < 0 ? undefined : sp));
     if (!lines[i]!.startsWith('line ') || !(v >= 1 && v <= n)) {
       firstProblem ??= `foreign line ${JSON.stringify(lines[i])} at ${i + 1}`;
       continue;

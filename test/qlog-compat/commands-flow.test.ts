@@ -49,10 +49,11 @@ test('service lines arrive byte for byte, resource.log gets a line per interval,
   assert.match(readFileSync(join(l.enclaveWs, 'server.log'), 'utf8'), /qlog .* started/);
   assert.match(readFileSync(join(l.parentWs, 'client.log'), 'utf8'), /qlog .* started/);
 
-  receiver.signal('SIGTERM');
+  // The enclave side first: it delivers what it holds while the parent is still there to ack.
   monitor.signal('SIGTERM');
-  assert.equal((await waitExit(receiver)).code, 0);
   assert.equal((await waitExit(monitor)).code, 0);
+  receiver.signal('SIGTERM');
+  assert.equal((await waitExit(receiver)).code, 0);
 });
 
 test('help texts are qlog\'s; a bad config exits 2 with file:line:column', async (t) => {

@@ -75,8 +75,15 @@ export function generations(ws: string, name: string): string[] {
 
 /** Everything written to `name` (rotated files, oldest first, then the live one), as lines. */
 export function readLines(ws: string, name: string): string[] {
-  const text = generations(ws, name)
-    .map((f) => readFileSync(join(ws, f), 'utf8'))
-    .join('');
-  return text ? text.replace(/\n$/, '').split('\n') : [];
+  // A rotation may rename a file between the listing and the read: list and read again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const text = generations(ws, name)
+        .map((f) => readFileSync(join(ws, f), 'utf8'))
+        .join('');
+      return text ? text.replace(/\n$/, '').split('\n') : [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 20) throw e;
+    }
+  }
 }

@@ -1,6 +1,10 @@
 /**
  * Fault-suite checker: which numbered lines arrived in the parent's files (rotated and gzipped
- * ones included), compared with the ones written. Reports lost and duplicated counts.
+ * ones included), compared with the ones written. Reports lost, duplicated and torn counts.
+ *
+ * The writer's line n is exactly `<prefix><n, 9 digits> <x * (lineBytes - prefix - 11)>`, so a
+ * line that starts like a numbered line but differs anywhere else is torn (a partial write, two
+ * lines run together): it is counted in `torn` and does not count as an arrival.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,34 +16,57 @@ export interface CheckResult {
   lost: number;
   duplicated: number;
   lostSample: number[];
+  /** Lost line numbers as ranges ("1201-1450, 3001"), at most 20 ranges. */
+  lostRanges: string;
   dupSample: number[];
-  /** Lines that did not parse as numbered lines (torn or foreign). */
+  /** Numbered lines whose content is not exactly what the writer wrote. */
+  torn: number;
+  tornSample: string[];
+  /** Lines that did not parse as numbered lines (foreign). */
   foreign: string[];
 }
 
-/** All lines in `<dir>/<base>` and its rotations (<base>.1 .. .N, .gz). */
-export function readRotated(dir: string, base: string): string[] {
+/** The files of `<dir>/<base>` and its rotations (<base>.1 .. .N, .gz), delivery state and temp files excluded. */
+export function rotatedFiles(dir: string, base: string): string[] {
   if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => (f === base || f.startsWith(`${base}.`)) && !f.endsWith('.tmp') && !f.endsWith('.json'))
+    .map((f) => join(dir, f));
+}
+
+/** All lines in `<dir>/<base>` and its rotations. A gzip file still being written is skipped. */
+export function readRotated(dir: string, base: string): string[] {
   const lines: string[] = [];
-  for (const f of readdirSync(dir)) {
-    if (f !== base && !f.startsWith(`${base}.`)) continue;
-    if (f.endsWith('.tmp') || f.endsWith('.json')) continue;
-    let buf = readFileSync(join(dir, f));
-    if (f.endsWith('.gz')) buf = gunzipSync(buf);
+  for (const p of rotatedFiles(dir, base)) {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(p);
+      if (p.endsWith('.gz')) buf = gunzipSync(buf);
+    } catch {
+      continue; // rotated away between readdir and read, or a compression in progress
+    }
     const text = buf.toString('utf8');
     for (const l of text.split('\n')) if (l) lines.push(l);
   }
   return lines;
 }
 
-export function check(lines: string[], prefix: string, first: number, last: number): CheckResult {
-  const seen = new Uint8Array(last - first + 1);
+export function check(lines: string[], prefix: string, first: number, last: number, lineBytes = 100): CheckResult {
+  const seen = new Uint8Array(Math.max(0, last - first + 1));
   const foreign: string[] = [];
+  const tornSample: string[] = [];
+  let torn = 0;
   const re = new RegExp(`^${prefix}(\\d{9}) `);
+  const pad = 'x'.repeat(Math.max(0, lineBytes - prefix.length - 11));
   for (const l of lines) {
     const m = re.exec(l);
     if (!m) {
       if (foreign.length < 20) foreign.push(l.slice(0, 120));
+      continue;
+    }
+    if (l.length !== m[0].length + pad.length || !l.endsWith(pad)) {
+      torn++;
+      if (tornSample.length < 5) tornSample.push(l.length > 150 ? `${l.slice(0, 70)}...(${l.length})...${l.slice(-70)}` : l);
       continue;
     }
     const n = Number(m[1]);
@@ -50,9 +77,19 @@ export function check(lines: string[], prefix: string, first: number, last: numb
   let dup = 0;
   let arrived = 0;
   const lostSample: number[] = [];
+  const lostR: string[] = [];
+  let runStart = -1;
   const dupSample: number[] = [];
-  for (let i = 0; i < seen.length; i++) {
-    const c = seen[i]!;
+  for (let i = 0; i <= seen.length; i++) {
+    const c = i < seen.length ? seen[i]! : 1;
+    if (c === 0) {
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      if (lostR.length < 20) lostR.push(runStart === i - 1 ? String(runStart + first) : `${runStart + first}-${i - 1 + first}`);
+      else if (lostR.length === 20) lostR.push('...');
+      runStart = -1;
+    }
+    if (i === seen.length) break;
     if (c === 0) {
       lost++;
       if (lostSample.length < 10) lostSample.push(i + first);
@@ -64,5 +101,5 @@ export function check(lines: string[], prefix: string, first: number, last: numb
       }
     }
   }
-  return { expected: seen.length, arrived, lost, duplicated: dup, lostSample, dupSample, foreign };
+  return { expected: seen.length, arrived, lost, duplicated: dup, lostSample, lostRanges: lostR.join(', '), dupSample, torn, tornSample, foreign };
 }

@@ -15,7 +15,7 @@ test('CLI: rename + create under load', async (t) => {
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
   const N = 40_000;
-  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'rename', lateWrites: 10, afterRotateMs: 150 });
+  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'rename', lateWrites: 10, afterRotateMs: 300 });
   await lines(a, N);
   await settle(400);
   await stop(a);
@@ -30,7 +30,7 @@ test('CLI: copytruncate under load', async (t) => {
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
   const N = 40_000;
-  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'copytruncate', afterRotateMs: 150 });
+  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'copytruncate', afterRotateMs: 300 });
   await lines(a, N);
   await settle(400);
   await stop(a);

@@ -159,3 +159,20 @@ test('a chunk bigger than max_frame_size goes as several frames (ids <id>.0, <id
   assert.deepEqual(r.frames.flatMap((f) => f.ev.records.map((x) => x.body)), lines.filter((_, i) => i !== 100));
   assert.equal(h.counters.records_too_large, 1);
 });
+
+test('stopping with unacknowledged chunks leaves them unsettled (tail re-reads them after a restart)', async (t) => {
+  const dir = tempDir(t);
+  const r = new TestReceiver();
+  const uri = await r.listen(`unix://${join(dir, 'parent.sock')}`);
+  t.after(() => void r.close());
+  const h = await createHarness(vsockForward, { options: { connect: uri }, timeout: 2000 });
+  let settled = false;
+  const p = h.flush(['unacked']).then(() => (settled = true));
+  p.catch(() => undefined);
+  await waitFor(() => r.frames.length === 1, { what: 'sent' });
+  await h.stop({ grace: 100 });
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal(settled, false);
+  assert.equal(h.attempts[0]!.error, undefined, 'the flush did not reject either (a rejection would be dropped and settled)');
+  assert.ok(h.logs.some((l) => /stopping with 1 chunks not acknowledged/.test(String(l.msg))));
+});

@@ -1,0 +1,228 @@
+/**
+ * The fault-suite rig: two real agents over a unix socket, a log file the enclave tails, the
+ * parent's workspace the checker reads.
+ *
+ *   enclave (tail <dir>/app.log -> vsock-forward connect unix://<dir>/link.sock)
+ *     [-> CuttableProxy <dir>/link.sock -> <dir>/parent.sock]    (with `proxy: true`)
+ *   parent  (vsock listen unix://<dir>/parent.sock -> rotated-file <ws>/out.log)
+ *
+ * Configs are written as JSON (a subset of YAML), from objects the cases can override.
+ * Every process is owned by the test: killed (SIGKILL, by pid) when the test ends.
+ */
+import type { TestContext } from 'node:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentProcess, runWriter, waitFor } from './agents.js';
+import { check, readRotated, type CheckResult } from './checker.js';
+import { CuttableProxy } from './proxy.js';
+
+export type Obj = Record<string, unknown>;
+
+export interface FinalResult extends CheckResult {
+  /** Exit codes of the graceful stops (0 = clean). */
+  exit: { enclave: number | null; parent: number | null };
+}
+
+export interface RigOptions {
+  /** Put a cuttable proxy between the agents. */
+  proxy?: boolean;
+  /** Workspace directory (default <dir>/ws), e.g. a tmpfs mount point. */
+  workspace?: string;
+  /** Merged into the tail input's options. */
+  tail?: Obj;
+  /** Merged into the vsock-forward output's options. */
+  forward?: Obj;
+  /** Merged into the vsock input's options. */
+  vsock?: Obj;
+  /** Merged into the rotated-file output's options. */
+  file?: Obj;
+  /** Merged into each agent's service section. */
+  enclaveService?: Obj;
+  parentService?: Obj;
+  /** Extra outputs of the parent (after rotated-file). */
+  parentOutputs?: Obj[];
+  /** Keep the temp dir (for debugging: QLOG_FAULTS_KEEP=1 keeps every dir). */
+  keep?: boolean;
+}
+
+export const LINE_PREFIX = 'L';
+export const OUT_FILE = 'out.log';
+
+export class Rig {
+  readonly dir: string;
+  readonly log: string;
+  readonly ws: string;
+  readonly parentSock: string;
+  readonly linkSock: string;
+  readonly parent: AgentProcess;
+  readonly enclave: AgentProcess;
+  proxy?: CuttableProxy;
+  private readonly writers = new Set<{ kill(): boolean; exitCode: number | null }>();
+
+  constructor(
+    t: TestContext,
+    readonly o: RigOptions = {},
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'qlog-faults-'));
+    this.log = join(this.dir, 'app.log');
+    this.ws = o.workspace ?? join(this.dir, 'ws');
+    this.parentSock = join(this.dir, 'parent.sock');
+    this.linkSock = o.proxy ? join(this.dir, 'link.sock') : this.parentSock;
+    mkdirSync(join(this.dir, 'logs'));
+    this.parent = AgentProcess.withConfig('parent', this.dir, this.parentConfig());
+    this.enclave = AgentProcess.withConfig('enclave', this.dir, this.enclaveConfig());
+    t.after(async () => {
+      for (const w of this.writers) if (w.exitCode === null) w.kill();
+      this.enclave.signal('SIGKILL');
+      this.parent.signal('SIGCONT');
+      this.parent.signal('SIGKILL');
+      await this.proxy?.close();
+      if (!o.keep && !process.env.QLOG_FAULTS_KEEP) rmSync(this.dir, { recursive: true, force: true });
+      else console.log(`# kept ${this.dir}`);
+    });
+  }
+
+  parentConfig(extraOutputs: Obj[] = this.o.parentOutputs ?? []): string {
+    const cfg = {
+      service: { log_level: 'info', state_dir: join(this.dir, 'pstate'), grace: '5s', http_listen: '127.0.0.1:0', ...this.o.parentService },
+      pipeline: {
+        inputs: [{ name: 'vsock', alias: 'link', listen: `unix://${this.parentSock}`, ...this.o.vsock }],
+        outputs: [
+          { name: 'rotated-file', alias: 'file', match: '*', workspace: this.ws, file: OUT_FILE, rotate_size: '1MB', rotate_num: 1000, ...this.o.file },
+          ...extraOutputs,
+        ],
+      },
+    };
+    return JSON.stringify(cfg, null, 2) + '\n';
+  }
+
+  enclaveConfig(): string {
+    const cfg = {
+      service: { log_level: 'info', state_dir: join(this.dir, 'estate'), grace: '5s', http_listen: '127.0.0.1:0', ...this.o.enclaveService },
+      pipeline: {
+        inputs: [{ name: 'tail', alias: 'app', tag: 'app', path: this.log, read_from_head: true, refresh_interval: '250ms', ...this.o.tail }],
+        outputs: [
+          {
+            name: 'vsock-forward',
+            alias: 'fwd',
+            match: '*',
+            connect: `unix://${this.linkSock}`,
+            reconnect_base: '100ms',
+            reconnect_max: '1s',
+            workers: 4,
+            ...this.o.forward,
+          },
+        ],
+      },
+    };
+    return JSON.stringify(cfg, null, 2) + '\n';
+  }
+
+  /** Start the proxy (if any), the parent, then the enclave; resolves once both logged "started". */
+  async start(): Promise<void> {
+    if (this.o.proxy) {
+      this.proxy = new CuttableProxy(this.linkSock, this.parentSock);
+      await this.proxy.start();
+    }
+    await this.startParent();
+    await this.startEnclave();
+  }
+
+  async startParent(): Promise<void> {
+    await startAndWait(this.parent);
+  }
+
+  async startEnclave(): Promise<void> {
+    await startAndWait(this.enclave);
+  }
+
+  /** Run the writer on the tailed file (options of writer.mjs). */
+  writer(opts: Obj): Promise<{ written: number; first: number; last: number }> {
+    const w = runWriter({ file: this.log, prefix: LINE_PREFIX, ...opts });
+    this.writers.add(w.proc);
+    return w.done;
+  }
+
+  /** Every line in the parent's output file and its rotations. */
+  lines(base = OUT_FILE, dir = this.ws): string[] {
+    return readRotated(dir, base);
+  }
+
+  check(first: number, last: number, base = OUT_FILE, dir = this.ws): CheckResult {
+    return check(this.lines(base, dir), LINE_PREFIX, first, last);
+  }
+
+  /**
+   * Poll until every line of [first, last] arrived (or `ms` passed); returns the last check.
+   * Agents are not stopped: call finish() for the final figures.
+   */
+  async waitArrived(first: number, last: number, ms = 60_000, base = OUT_FILE, dir = this.ws): Promise<CheckResult> {
+    let r: CheckResult = this.check(first, last, base, dir);
+    await waitFor(() => (r = this.check(first, last, base, dir)).lost === 0, ms, 250);
+    return r;
+  }
+
+  /** Graceful stop of both agents (enclave first, so its last acks come back), then the final check. */
+  async finish(first: number, last: number): Promise<FinalResult> {
+    const enclave = await this.enclave.stop();
+    const parent = await this.parent.stop();
+    await this.proxy?.close();
+    return { ...this.check(first, last), exit: { enclave, parent } };
+  }
+
+  /** Counters of every plugin instance of a running agent, by instance id (from its metrics endpoint). */
+  async metrics(which: 'enclave' | 'parent'): Promise<Record<string, Record<string, number>>> {
+    const a = which === 'enclave' ? this.enclave : this.parent;
+    const urls = [...a.stderr().matchAll(/metrics on (http:\/\/[^/"]+)\/metrics/g)];
+    const base = urls.at(-1)?.[1];
+    if (!base) throw new Error(`${which} has no metrics endpoint in its log`);
+    const r = await fetch(`${base}/api/v1/metrics`, { signal: AbortSignal.timeout(5000) });
+    const list = (await r.json()) as { id: string; counters: Record<string, number> }[];
+    return Object.fromEntries(list.map((m) => [m.id, m.counters]));
+  }
+
+  /** The enclave's committed tail offsets (state file), by file key. */
+  committedOffsets(): { path: string; offset: number; sid: string; gen: number }[] {
+    try {
+      const s = JSON.parse(readFileSync(join(this.dir, 'estate', 'app.offsets.json'), 'utf8')) as { files: Record<string, { path: string; offset: number; sid: string; gen: number }> };
+      return Object.values(s.files);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Agent logs (pino JSON lines on stderr) at level >= warn, for failure messages. */
+  problems(which: 'enclave' | 'parent', max = 15): string {
+    const a = which === 'enclave' ? this.enclave : this.parent;
+    const out: string[] = [];
+    for (const l of a.stderr().split('\n')) {
+      if (!l) continue;
+      try {
+        const j = JSON.parse(l) as { level?: number; msg?: string };
+        if ((j.level ?? 0) >= 40) out.push(`${which}: ${j.msg}`);
+      } catch {
+        out.push(`${which}: ${l.slice(0, 200)}`);
+      }
+    }
+    return out.slice(-max).join('\n');
+  }
+
+  /** A one-line summary for assertion messages. */
+  describe(r: CheckResult): string {
+    return (
+      `expected ${r.expected}, arrived ${r.arrived}, lost ${r.lost} [${r.lostRanges}], duplicated ${r.duplicated} ${JSON.stringify(r.dupSample)}, torn ${r.torn}` + (r.torn ? ` ${JSON.stringify(r.tornSample)}` : "") +
+      (r.foreign.length ? `, foreign ${JSON.stringify(r.foreign.slice(0, 3))}` : '') +
+      `\n${this.problems('enclave')}\n${this.problems('parent')}\n(dir ${this.dir})`
+    );
+  }
+}
+
+async function startAndWait(a: AgentProcess): Promise<void> {
+  const before = a.stderr().length;
+  a.start();
+  const ok = await waitFor(() => a.stderr().slice(before).includes(' started with ') || a.proc!.exitCode !== null, 20_000, 50);
+  if (!ok || a.proc!.exitCode !== null) throw new Error(`${a.name} did not start (exit ${a.proc!.exitCode}):\n${a.stderr().slice(before, before + 4000)}`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,108 @@
+/**
+ * Fault cases 1-4: what happens to the tailed file (rename rotation, copytruncate, truncation,
+ * deletion) while lines stream to the parent. See docs/delivery.md.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { Rig, sleep } from './lib/rig.js';
+import { waitFor } from './lib/agents.js';
+import { assertExact, report } from './lib/assert.js';
+import { numberedLines } from './lib/lines.js';
+
+const RATE = 5000;
+
+test('1. rotation by rename + create every 200 ms at 5,000 lines/s: 0 lost, 0 duplicated', async (t) => {
+  const rig = new Rig(t);
+  await rig.start();
+  const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'rename', every: 200, keep: 5 });
+  await rig.waitArrived(w.first, w.last, 30_000);
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'rename rotation', r);
+  assertExact(rig, r);
+  assert.ok(rig.enclave.stderr().split('file rotated').length - 1 >= 15, 'the file was rotated (>= 15 times)');
+});
+
+test('2. copytruncate rotation every 200 ms at 5,000 lines/s: 0 lost, 0 duplicated', async (t) => {
+  const rig = new Rig(t);
+  await rig.start();
+  const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
+  await rig.waitArrived(w.first, w.last, 30_000);
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'copytruncate', r);
+  assertExact(rig, r);
+  assert.ok(rig.enclave.stderr().split('file truncated (copytruncate)').length - 1 >= 15, 'copytruncate was seen (>= 15 times)');
+});
+
+test('3. truncation to zero, then more writes: 0 lost, 0 duplicated', async (t) => {
+  const rig = new Rig(t);
+  await rig.start();
+  // a) truncate, then a steady trickle: the file is shorter than the offset (size check).
+  const a = await rig.writer({ rate: RATE, total: 10_000 });
+  await rig.waitArrived(1, a.last, 20_000);
+  truncateSync(rig.log, 0);
+  const b = await rig.writer({ rate: RATE, total: 5000, startAt: a.last + 1 });
+  await rig.waitArrived(1, b.last, 20_000);
+  // b) truncated and rewritten while the enclave agent is frozen (SIGSTOP), so it only sees the
+  //    result: more bytes than its offset (first bytes changed: fingerprint check), exactly as
+  //    many (nothing to read until the next append, which must reveal it), fewer (size check).
+  let last = b.last;
+  for (const factor of [2, 1, 0.5]) {
+    const offset = statSync(rig.log).size;
+    const count = Math.round((offset / 100) * factor);
+    rig.enclave.signal('SIGSTOP');
+    truncateSync(rig.log, 0);
+    appendFileSync(rig.log, numberedLines(last + 1, count));
+    last += count;
+    rig.enclave.signal('SIGCONT');
+    if (factor === 1) {
+      await sleep(500);
+      appendFileSync(rig.log, numberedLines(last + 1, 100));
+      last += 100;
+    }
+    await rig.waitArrived(1, last, 20_000);
+  }
+  // c) truncation under a steady stream (each truncation waits for the lines before it to arrive).
+  for (let i = 0; i < 3; i++) {
+    truncateSync(rig.log, 0);
+    const d = await rig.writer({ rate: RATE, total: 2500, startAt: last + 1 });
+    last = d.last;
+    await rig.waitArrived(1, last, 20_000);
+  }
+  const r = await rig.finish(1, last);
+  report(t, 'truncations', r);
+  assertExact(rig, r);
+  const whys = [...rig.enclave.stderr().matchAll(/"why":"(\w+)"/g)].map((m) => m[1]);
+  t.diagnostic(`truncations seen by: ${whys.join(', ')}`);
+  assert.ok(whys.length >= 5, 'the truncations were seen');
+});
+
+test('4. a file deleted before it was fully read: read to its end, 0 lost, 0 duplicated', async (t) => {
+  // A small output buffer, so that while the parent is stopped the tail soon stops reading.
+  const rig = new Rig(t, { forward: { buffer_limit: '256KiB', max_inflight: '256KiB' } });
+  await rig.start();
+  const a = await rig.writer({ rate: RATE, total: 5000 });
+  await rig.waitArrived(1, a.last, 20_000);
+  rig.parent.signal('SIGSTOP');
+  const b = await rig.writer({ rate: 1e9, total: 40_000, startAt: a.last + 1 });
+  const size = statSync(rig.log).size;
+  // The tail reads until its buffers are full, then waits: well before the end of the file.
+  let read = 0;
+  await waitFor(async () => {
+    const before = read;
+    read = (await rig.metrics('enclave'))['app']?.read_bytes ?? 0;
+    return read > 0 && read === before;
+  }, 10_000, 300);
+  assert.ok(read < size / 2, `the tail stopped before the end of the file (read ${read} of ${size} bytes)`);
+  unlinkSync(rig.log);
+  // The service reopens its log: a new file at the same path.
+  appendFileSync(rig.log, '');
+  const c = await rig.writer({ rate: RATE, total: 5000, startAt: b.last + 1 });
+  await sleep(300);
+  rig.parent.signal('SIGCONT');
+  await rig.waitArrived(1, c.last, 40_000);
+  const r = await rig.finish(1, c.last);
+  report(t, 'deleted while unread', r);
+  assertExact(rig, r);
+  assert.match(rig.enclave.stderr(), /file deleted: reading it to its end/);
+});
