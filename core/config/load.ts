@@ -117,7 +117,13 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
         issues.push(...found);
         const common: Record<string, unknown> = {};
         const options: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(data)) (COMMON_KEYS[kind].includes(k) && !(k in props) ? common : options)[k] = v;
+        // A plugin may redeclare a common option to change its default (vsock-forward: workers);
+        // the value then reaches both the core and the plugin.
+        for (const [k, v] of Object.entries(data)) {
+          const isCommon = COMMON_KEYS[kind].includes(k);
+          if (isCommon) common[k] = v;
+          if (!isCommon || k in props) options[k] = v;
+        }
         if (!found.length && plugin.check) {
           const problem = plugin.check(options);
           if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...path, problem.key], problem.message));
