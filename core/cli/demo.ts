@@ -136,6 +136,8 @@ Watch it with: tail -F ${show(join(dir, 'workspace', 'service.log'))}      Ctrl-
       clearInterval(ticker);
       clearInterval(writer);
       process.stdout.write(`\n${why}: stopping both agents (they deliver what is in flight first)...\n`);
+      // Give the last lines written a moment to reach the files (else they wait for the next run).
+      for (let i = 0; i < 20 && why !== 'error' && lastNumber(join(dir, 'workspace', 'service.log')) < n; i++) await new Promise((r) => setTimeout(r, 100));
       for (const c of [enclave, parent]) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
       const timer = setTimeout(killAll, 15_000);
       const codes = await Promise.all([exited(enclave), exited(parent)]);

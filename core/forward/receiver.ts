@@ -17,6 +17,8 @@ export interface ReceiverSessionOptions {
   maxFrameSize: number;
   /** Largest decompressed CompressedPackedForward payload (default 4 x maxFrameSize). */
   maxDecompressed?: number;
+  /** Least silence (ms) before a heartbeating peer is dropped (default 5000). */
+  minSilenceMs?: number;
   /** Drop a peer that has not completed the handshake in this time (default 10 s). */
   handshakeTimeoutMs?: number;
   /** A data frame arrived (after the handshake). Throwing drops the peer. */
@@ -29,8 +31,9 @@ export interface ReceiverSessionOptions {
   onClose(session: ReceiverSession, reason: string | undefined, dropped: boolean): void;
 }
 
-/** A peer that sent heartbeats is dropped after this many intervals of silence. */
+/** A peer that sent heartbeats is dropped after this many intervals of silence (and at least 5 s). */
 export const HEARTBEAT_MISSES = 3;
+const MIN_SILENCE_MS = 5000;
 
 export class ReceiverSession {
   private readonly decoder: FrameDecoder;
@@ -157,7 +160,7 @@ export class ReceiverSession {
     if (!(ms > 0) || ms === this.heartbeatMs) return;
     this.heartbeatMs = ms;
     clearInterval(this.timer);
-    const limit = Math.max(HEARTBEAT_MISSES * ms, 1000);
+    const limit = Math.max(HEARTBEAT_MISSES * ms, this.o.minSilenceMs ?? MIN_SILENCE_MS);
     this.timer = setInterval(() => {
       if (!this.isPaused && Date.now() - this.lastData > limit) this.close(`no data or heartbeat for ${limit} ms (peer heartbeats every ${ms} ms)`);
     }, Math.min(ms, 1000));

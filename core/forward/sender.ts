@@ -69,7 +69,8 @@ export class SenderSession {
       this.state = 'ready';
       this.readyResolve();
     }
-    const tick = Math.max(50, Math.min(1000, o.heartbeatMs || 1000, o.ackTimeoutMs / 4));
+    // Fine enough that a heartbeat goes out at most ~1.25 intervals after the last write.
+    const tick = Math.max(25, Math.min(1000, (o.heartbeatMs || 4000) / 4, o.ackTimeoutMs / 4));
     this.ticker = setInterval(() => this.tick(), tick);
     this.ticker.unref();
   }

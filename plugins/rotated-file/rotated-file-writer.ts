@@ -14,12 +14,13 @@
  * is cut back to the last recorded size (no torn line), the write is rejected (no ack: the sender
  * keeps the data and the core retries), and the next attempt re-creates the stream.
  */
-import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { Logger } from 'pino';
 import type { Counters } from '../../core/index.js';
 import { RefusedPath, type Confined } from './rotated-file-path.js';
+import { cutFile, reconcile, type RecoveryContext } from './rotated-file-recover.js';
 import { emptyState, mergeMarks, readState, saveState, saveStateSync, type FileState } from './rotated-file-state.js';
 
 const fsyncAsync = promisify(fsync);
@@ -108,8 +109,9 @@ export class RotatedFileWriter {
     const run = async () => {
       try {
         if (this.closed) throw new Error(`${this.rel}: the file was closed (agent stopping)`);
-        await this.ensureOpen();
         while (progress.done < items.length) {
+          // (Re)open before each part: the stream may have been dropped (file moved away, error).
+          await this.ensureOpen();
           const part = this.nextPart(items, progress.done);
           if (part.lines > 0) await this.writePart(part);
           this.o.counters.add('duplicates_skipped', part.skipped);
@@ -236,7 +238,7 @@ export class RotatedFileWriter {
     try {
       const where = this.o.locate();
       this.path = where.path;
-      this.reconcile();
+      if (reconcile(this.state, this.recovery())) this.saveSync();
       stream = createStream(where.base, {
         path: where.dir,
         size: `${Math.max(1, this.o.rotateSize)}B`,
@@ -255,14 +257,15 @@ export class RotatedFileWriter {
     try {
       await new Promise<void>((resolve, reject) => {
         const ok = () => {
-          stream.off('error', reject);
+          stream.off('error', bad);
           resolve();
         };
-        stream.once('open', ok);
-        stream.once('error', (e) => {
+        const bad = (e: Error) => {
           stream.off('open', ok);
           reject(e);
-        });
+        };
+        stream.once('open', ok);
+        stream.once('error', bad);
       });
     } catch (e) {
       throw this.fail(e as NodeJS.ErrnoException);
@@ -327,72 +330,8 @@ export class RotatedFileWriter {
     }
   }
 
-  /**
-   * Before (re)opening: make the files agree with the state. Bytes past the recorded size were
-   * never acknowledged and are cut; a rotation interrupted by a crash is finished cleanly.
-   */
-  private reconcile(): void {
-    const s = this.state;
-    let live;
-    try {
-      live = lstatSync(this.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    let changed = false;
-    if (s.rotating) {
-      if (live && live.ino === s.rotating.ino) {
-        // Interrupted before the rename: the live file is intact. A .1.gz that is not the one
-        // we saw before the rotation is a partial compressed copy: remove it (compression reruns).
-        const first = this.rotatedName(1);
-        const ino = this.inode(first);
-        if (this.o.compress && ino !== null && ino !== s.rotating.first) {
-          unlinkSync(first);
-          this.o.log.info(`${this.rel}: removed ${first}, left incomplete by an interrupted rotation`);
-        }
-        delete s.rotating;
-        changed = true;
-      } else {
-        // The rotation finished: the live file holds only bytes written after it, never recorded.
-        if (live && live.size > 0) this.cut(live.ino, 0, live.size);
-        s.ino = live?.ino ?? null;
-        s.size = 0;
-        delete s.rotating;
-        this.saveSync();
-        return;
-      }
-    }
-    if (!live) {
-      if (s.ino !== null && s.size > 0) this.o.log.warn(`${this.rel}: ${this.path} is gone (removed by another program?); starting a new file`);
-      if (s.ino !== null || s.size !== 0) changed = true;
-      s.ino = null;
-      s.size = 0;
-    } else if (s.ino === null || live.ino !== s.ino) {
-      if (s.ino !== null) this.o.log.warn(`${this.rel}: ${this.path} was replaced by another program; appending to the new file`);
-      s.ino = live.ino;
-      s.size = live.size;
-      changed = true;
-    } else if (live.size > s.size) {
-      this.cut(live.ino, s.size, live.size);
-    } else if (live.size < s.size) {
-      this.o.log.warn(`${this.rel}: ${this.path} is shorter than recorded (${live.size} < ${s.size} bytes): truncated by another program?`);
-      s.size = live.size;
-      changed = true;
-    }
-    if (changed) this.saveSync();
-  }
-
-  /** Truncate the live file (inode `ino`) to `size`: the bytes after it were never acknowledged. */
-  private cut(ino: number, size: number, from: number): void {
-    const fd = openSync(this.path, 'r+');
-    try {
-      if (fstatSync(fd).ino !== ino) return;
-      ftruncateSync(fd, size);
-    } finally {
-      closeSync(fd);
-    }
-    this.o.counters.add('unacked_bytes_cut', from - size);
-    this.o.log.info({ file: this.path, from, to: size }, `${this.path}: cut ${from - size} bytes written but never acknowledged (they will be sent again)`);
+  private recovery(): RecoveryContext {
+    return { path: this.path, rel: this.rel, compress: this.o.compress, log: this.o.log, counters: this.o.counters, rotatedName: (n) => this.rotatedName(n) };
   }
 
   private closeFd(): void {
@@ -431,7 +370,7 @@ export class RotatedFileWriter {
         }
       } else if (this.state.ino !== null && this.path) {
         const live = lstatSync(this.path);
-        if (live.ino === this.state.ino && live.size > this.state.size) this.cut(live.ino, this.state.size, live.size);
+        if (live.ino === this.state.ino && live.size > this.state.size) cutFile(this.recovery(), live.ino, this.state.size, live.size);
       }
     } catch (e) {
       this.o.log.debug({ err: e }, `${this.rel}: could not cut back to ${this.state.size} bytes yet (retried before the next write)`);

@@ -86,7 +86,7 @@ export class Discovery {
     this.t.sink.count(links === 0 ? 'deletions' : 'rotations');
     this.t.sink.log.info({ path: f.path, offset: f.offset, src: f.src }, links === 0 ? 'file deleted: reading it to its end' : 'file rotated: reading the old file to its end');
     this.t.markDirty(f);
-    this.t.ensureGoneTimer();
+    this.t.ensureTicker();
   }
 
   private register(f: TailFile, path: string): void {
@@ -136,6 +136,7 @@ export class Discovery {
       f.sid = entry.sid;
       f.gen = entry.gen;
       f.setSrc();
+      f.savedSrc = f.src;
       f.startAt(entry.offset);
       how = 'resumed at committed offset';
     } else {
@@ -240,7 +241,7 @@ export class Discovery {
     this.t.files.set(f.key, f);
     this.t.commit(f);
     this.t.markDirty(f);
-    this.t.ensureGoneTimer();
+    this.t.ensureTicker();
   }
 
   /** Files in the state that no pattern matched: rotated while we were stopped? Finish them. */

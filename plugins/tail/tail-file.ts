@@ -61,6 +61,8 @@ export class TailFile {
   size = 0;
   /** Consecutive read errors (for back-off). */
   errors = 0;
+  /** The `src` this file's state entry was last saved with (records of another src wait for a save). */
+  savedSrc = '';
 
   private constructor(
     readonly fh: FileHandle,

@@ -2,22 +2,22 @@
  * The tail engine, independent of the qlog core: follows the files a PathSet names, hands
  * batches of line records to a sink, and commits offsets when the sink reports them settled.
  *
- * One async loop does all file work, in this order: wait while downstream is full (the file
- * is the buffer), rescan globs when due, re-check paths named by watch events, then read one
- * batch from the next dirty file (round robin). Nothing is read in parallel, so a single
- * read buffer serves every file and memory does not grow with the number of files.
+ * One async loop does all file work, in this order: rescan globs when due, re-check paths
+ * named by watch events, probe waiting files for truncation, then read one batch from the next
+ * dirty file (round robin) unless downstream is full (then only the structural work goes on:
+ * the file is the buffer, and rotations meanwhile are still noticed). Nothing is read in
+ * parallel, so one read buffer serves every file and memory does not grow with their number.
  */
 import { realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { nowNs, type LogRecord, type RecordMeta } from '../../core/index.js';
 import { OffsetDb } from './tail-db.js';
-import { Discovery, type Stream } from './tail-discover.js';
+import { Discovery } from './tail-discover.js';
+import { Truncation } from './tail-truncate.js';
 import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, splitLines } from './tail-lines.js';
 import type { PathSet } from './tail-scan.js';
 import { HEAD_MAX, TailFile } from './tail-file.js';
 import type { CommitQueue } from './tail-commit.js';
-import { InotifyWatcher, eventlessFs } from './tail-watch-inotify.js';
-import { PollWatcher } from './tail-watch-poll.js';
+import { Watching } from './tail-watch.js';
 
 export interface FollowerOptions {
   paths: PathSet;
@@ -66,9 +66,11 @@ export class Follower {
   readonly byPath = new Map<string, TailFile>();
   readonly db: OffsetDb;
   readonly discovery: Discovery;
+  readonly truncation: Truncation;
   private readonly dirty = new Set<TailFile>();
   private readonly toCheck = new Set<string>();
   private scanDue = false;
+  private probeDue = false;
   private blocked = false;
   private stopping = false;
   private stopSignal!: () => void;
@@ -77,12 +79,9 @@ export class Follower {
   private loopDone: Promise<void> | undefined;
   private readonly buf: Buffer;
   private readonly scratch = Buffer.allocUnsafe(HEAD_MAX);
-  private inotify: InotifyWatcher | undefined;
-  private poll: PollWatcher | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
-  private goneTimer: NodeJS.Timeout | undefined;
-  private readonly watchWarned = new Set<string>();
-  mode: 'inotify' | 'poll' = 'inotify';
+  private ticker: NodeJS.Timeout | undefined;
+  readonly watching: Watching;
 
   constructor(
     readonly opts: FollowerOptions,
@@ -91,11 +90,13 @@ export class Follower {
     this.buf = Buffer.allocUnsafe(Math.max(opts.readSize, opts.maxLine + 1));
     this.db = new OffsetDb(opts.statePath, opts.stateIntervalMs ?? 1000, (err, what) => sink.log.error({ err }, what));
     this.discovery = new Discovery(this);
+    this.truncation = new Truncation(this);
+    this.watching = new Watching(this);
   }
 
   async start(): Promise<void> {
     await this.db.load();
-    this.mode = await this.pickMode();
+    await this.watching.pickMode();
     await this.discovery.initial();
     this.updateWatches();
     this.refreshTimer = setInterval(() => {
@@ -103,19 +104,6 @@ export class Follower {
       this.wake();
     }, this.opts.refreshMs);
     this.loopDone = this.loop();
-  }
-
-  private async pickMode(): Promise<'inotify' | 'poll'> {
-    const w = this.opts.watcher;
-    if (w !== 'auto') return w;
-    for (const dir of this.opts.paths.baseDirs) {
-      const fs = await eventlessFs(dir);
-      if (fs) {
-        this.sink.log.info({ dir, fs }, `${fs} gives no change events: polling every ${this.opts.pollMs} ms`);
-        return 'poll';
-      }
-    }
-    return 'inotify';
   }
 
   /** Stop reading and release files and watches. Settlements still commit (see close()). */
@@ -126,9 +114,8 @@ export class Follower {
     this.wake();
     await this.loopDone;
     clearInterval(this.refreshTimer);
-    clearInterval(this.goneTimer);
-    this.inotify?.close();
-    this.poll?.close();
+    clearInterval(this.ticker);
+    this.watching.close();
     for (const f of this.files.values()) await f.close();
   }
 
@@ -149,82 +136,63 @@ export class Follower {
     this.wake();
   }
 
+  /** Glob the patterns again (a directory event without a name). */
+  rescan(): void {
+    this.scanDue = true;
+    this.wake();
+  }
+
   /** A path needs a re-stat (rotation, deletion, new file). */
   check(path: string): void {
     this.toCheck.add(path);
     this.wake();
   }
 
-  private onEvent = (dir: string, name: string | null, kind: 'rename' | 'change'): void => {
-    if (this.stopping) return;
-    if (name === null) {
-      this.scanDue = true;
-      this.wake();
-      return;
-    }
-    const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
-    const f = this.byPath.get(p);
-    if (f) {
-      this.markDirty(f);
-      if (kind === 'rename') this.check(f.path);
-    } else if (this.opts.paths.matches(p)) this.check(p);
-  };
-
-  /** Watch the directories of followed files and of the patterns (or poll the files). */
   updateWatches(): void {
-    if (this.stopping) return;
-    if (this.mode === 'poll') {
-      this.poll ??= new PollWatcher(this.opts.pollMs, this.onEvent);
-      this.poll.set([...this.files.values()].filter((f) => f.state === 'active').map((f) => f.path));
-      return;
-    }
-    this.inotify ??= new InotifyWatcher(this.onEvent, (dir, err) => {
-      this.sink.count('watch_errors');
-      if (this.watchWarned.has(dir)) return;
-      this.watchWarned.add(dir);
-      this.sink.log.warn({ dir, err }, 'cannot watch directory; its files are re-checked every refresh_interval');
-      if (this.opts.watcher === 'auto' && this.mode === 'inotify') {
-        this.sink.log.warn({}, `falling back to polling every ${this.opts.pollMs} ms`);
-        this.mode = 'poll';
-        this.inotify?.close();
-        this.updateWatches();
-      }
-    });
-    const dirs = new Set(this.opts.paths.baseDirs);
-    for (const f of this.files.values()) {
-      if (f.state !== 'active') continue;
-      dirs.add(dirname(f.path));
-      dirs.add(dirname(f.realPath));
-    }
-    this.inotify.set(dirs);
+    if (!this.stopping) this.watching.update();
   }
 
-  /** Poll files that were renamed away or deleted until they are closed. */
-  ensureGoneTimer(): void {
-    if (this.goneTimer || this.stopping) return;
-    this.goneTimer = setInterval(() => {
-      let any = false;
+  get mode(): 'inotify' | 'poll' {
+    return this.watching.mode;
+  }
+
+  /**
+   * While files are gone (renamed away or deleted), waiting for a predecessor, or downstream is
+   * full: every tick, re-read the gone ones and probe the waiting ones for truncation.
+   */
+  ensureTicker(): void {
+    if (this.ticker || this.stopping) return;
+    this.ticker = setInterval(() => {
+      let any = this.blocked;
       for (const f of this.files.values()) {
         if (f.state !== 'gone') continue;
         any = true;
         this.dirty.add(f);
       }
       if (!any) {
-        clearInterval(this.goneTimer);
-        this.goneTimer = undefined;
+        clearInterval(this.ticker);
+        this.ticker = undefined;
       }
+      this.probeDue = true;
       this.wake();
     }, Math.min(this.opts.pollMs, 250));
   }
 
+  /** Downstream is full: read nothing until it has room (the file is the buffer). */
+  private block(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.ensureTicker();
+    void Promise.race([this.sink.ready(), this.stopped]).then(() => {
+      this.blocked = false;
+      this.wake();
+    });
+  }
+
   private async loop(): Promise<void> {
+    // Structural work (new files, rotations, truncations) goes on while reading waits.
     while (!this.stopping) {
       try {
-        if (this.blocked) {
-          await Promise.race([this.sink.ready(), this.stopped]);
-          this.blocked = false;
-          continue;
-        }
         if (this.scanDue) {
           this.scanDue = false;
           await this.discovery.refresh();
@@ -237,7 +205,12 @@ export class Follower {
           this.updateWatches();
           continue;
         }
-        const f = this.nextDirty();
+        if (this.probeDue) {
+          this.probeDue = false;
+          for (const f of [...this.dirty]) if (this.blocked || gated(f)) await this.truncation.probe(f);
+          continue;
+        }
+        const f = this.blocked ? undefined : this.nextDirty();
         if (f) {
           await this.service(f);
           continue;
@@ -253,12 +226,8 @@ export class Follower {
 
   private nextDirty(): TailFile | undefined {
     for (const f of this.dirty) {
-      const a = f.after;
-      if (a) {
-        // Finish the rotated file first (its unterminated last line too: that waits rotate_wait).
-        if (!a.closed && (!a.drainedSinceGone || a.partial)) continue;
-        f.after = undefined; // do not keep a chain of closed predecessors alive
-      }
+      if (gated(f)) continue;
+      f.after = undefined; // do not keep a chain of closed predecessors alive
       this.dirty.delete(f);
       return f;
     }
@@ -268,15 +237,24 @@ export class Follower {
   /** One read of one file: emit its complete lines, or handle EOF / truncation / close. */
   private async service(f: TailFile): Promise<void> {
     if (f.closed) return;
+    if (f.savedSrc !== f.src) {
+      // A new byte stream (a new file, or a truncation): its identity is saved before any of its
+      // records leaves. Otherwise a crash before the next coalesced state write would give the
+      // file a new random src at the restart (its lines read again under it: duplicates
+      // downstream), or lose track of it if it was rotated away meanwhile (its unread end lost).
+      this.commit(f);
+      await this.db.save();
+      f.savedSrc = f.src;
+    }
     const finishing = f.state === 'gone' && f.drainedSinceGone && Date.now() - f.goneAt >= this.opts.rotateWaitMs;
     let n: number;
     try {
       n = await f.read(this.buf, this.buf.length);
       if (n === 0) {
-        if ((await f.fsize()) < f.offset) return await this.truncated(f, 'size');
+        if ((await f.fsize()) < f.offset) return await this.truncation.handle(f, 'size');
       } else if (f.state === 'active' && (f.offset > 0 || f.head.length < HEAD_MAX)) {
         // Content replaced under us (copytruncate, then the file grew past our offset)?
-        if ((await f.checkHead(this.scratch)) === 'changed') return await this.truncated(f, 'fingerprint');
+        if ((await f.checkHead(this.scratch)) === 'changed') return await this.truncation.handle(f, 'fingerprint');
       }
       f.errors = 0;
     } catch (err) {
@@ -328,7 +306,7 @@ export class Follower {
     const queue = f.queue;
     const ticket = queue.push(f.offset);
     if (records.length === 0) this.settled(queue, ticket);
-    else if (!this.sink.emit(tag, records, st.consumed, () => this.settled(queue, ticket))) this.blocked = true;
+    else if (!this.sink.emit(tag, records, st.consumed, () => this.settled(queue, ticket))) this.block();
     return st.consumed;
   }
 
@@ -351,26 +329,6 @@ export class Follower {
     this.db.set(f.key, f.entry());
   }
 
-  /** The file shrank or its first bytes changed: recover the rest from the copy, restart at 0. */
-  private async truncated(f: TailFile, why: 'size' | 'fingerprint'): Promise<void> {
-    this.sink.count('truncations');
-    const old: Stream = { path: f.path, sid: f.sid, gen: f.gen, offset: f.offset, inLong: f.inLong, queue: f.queue };
-    const head = f.head;
-    const copy = f.offset > 0 ? await this.discovery.adoptCopy(f.realPath, old, f.tag, (h) => h.equals(head), head.length) : undefined;
-    if (!copy) old.queue!.owner = undefined; // that stream ends here; its late settlements change nothing
-    this.sink.log.info(
-      { path: f.path, offset: old.offset, why, copy: copy?.realPath },
-      copy ? 'file truncated (copytruncate): reading the rest from the copy, then the file from its start' : 'file truncated: reading it from its start',
-    );
-    f.gen++;
-    f.setSrc();
-    f.head = await f.readHead();
-    f.startAt(0);
-    f.after = copy;
-    this.commit(f);
-    this.markDirty(f);
-  }
-
   /** Rotated-away / deleted file: fully read, rotate_wait passed: close it. */
   private async finish(f: TailFile): Promise<void> {
     await f.close();
@@ -391,4 +349,10 @@ export class Follower {
   get isStopping(): boolean {
     return this.stopping;
   }
+}
+
+/** Must `f` wait for the file it replaced (read to its end, unterminated last line included)? */
+function gated(f: TailFile): boolean {
+  const a = f.after;
+  return !!a && !a.closed && (!a.drainedSinceGone || a.partial);
 }

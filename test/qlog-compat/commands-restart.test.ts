@@ -52,8 +52,9 @@ test('kill -9 of receive-file, then of monitor, while lines flow: nothing lost, 
   await waitFor(() => readLines(l.parentWs, 'service.log').at(-1) === last, { what: 'the last line', timeoutMs: 20_000 });
   mark('all arrived');
   const got = readLines(l.parentWs, 'service.log');
-  const dupes = got.length - new Set(got).size;
-  const missing = w.written.filter((x) => !new Set(got).has(x)).length;
+  const seen = new Set(got);
+  const dupes = got.length - seen.size;
+  const missing = w.written.filter((x) => !seen.has(x)).length;
   assert.equal(dupes, 0, `${dupes} duplicated lines`);
   assert.equal(missing, 0, `${missing} lost lines`);
   assert.deepEqual(got, w.written);

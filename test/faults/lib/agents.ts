@@ -9,6 +9,8 @@ export const CLI = fileURLToPath(new URL('../../../dist/core/cli/main.js', impor
 export class AgentProcess {
   proc?: ChildProcess;
   exits: (number | null)[] = [];
+  /** Node options for the agent process (e.g. --trace-gc while investigating). */
+  nodeArgs: string[] = [];
   private exited?: Promise<number | null>;
   constructor(
     readonly name: string,
@@ -30,7 +32,7 @@ export class AgentProcess {
   start(): this {
     const log = openSync(join(this.dir, `${this.name}.stderr`), 'a');
     const out = openSync(join(this.dir, `${this.name}.stdout`), 'a');
-    this.proc = spawn(process.execPath, [CLI, ...this.argv], { cwd: this.dir, stdio: ['ignore', out, log] });
+    this.proc = spawn(process.execPath, [...this.nodeArgs, CLI, ...this.argv], { cwd: this.dir, stdio: ['ignore', out, log] });
     closeSync(log);
     closeSync(out);
     const p = this.proc;

@@ -39,6 +39,10 @@ export class CuttableProxy {
 
   cut(): void {
     this.cuts++;
+    this.destroyAll();
+  }
+
+  private destroyAll(): void {
     for (const [a, b] of this.pairs) {
       a.destroy();
       b.destroy();
@@ -47,7 +51,7 @@ export class CuttableProxy {
   }
 
   close(): Promise<void> {
-    this.cut();
+    this.destroyAll();
     return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }

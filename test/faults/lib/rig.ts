@@ -62,7 +62,7 @@ export class Rig {
 
   constructor(
     t: TestContext,
-    readonly o: RigOptions = {},
+    public o: RigOptions = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'qlog-faults-'));
     this.log = join(this.dir, 'app.log');
@@ -117,6 +117,13 @@ export class Rig {
       },
     };
     return JSON.stringify(cfg, null, 2) + '\n';
+  }
+
+  /** Change options and rewrite both config files (takes effect at the next start or SIGHUP). */
+  configure(patch: Partial<RigOptions>): void {
+    this.o = { ...this.o, ...patch };
+    this.parent.rewrite(this.parentConfig());
+    this.enclave.rewrite(this.enclaveConfig());
   }
 
   /** Start the proxy (if any), the parent, then the enclave; resolves once both logged "started". */

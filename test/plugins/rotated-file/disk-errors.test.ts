@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp.js';
 import { lines, numbered, openRotatedFile } from './harness.js';
@@ -100,5 +100,21 @@ test('mkdir: false and a missing workspace: rejected with a hint until the direc
   mkdirSync(ws);
   await out.flush(c);
   assert.equal(readFileSync(join(ws, 's.log'), 'utf8'), 'x\n');
+  await out.close();
+});
+
+test('a file moved away by another program (logrotate): written lines stay there, new ones go to a new file', async (t) => {
+  const dir = tempDir(t);
+  const ws = join(dir, 'ws');
+  const out = await openRotatedFile(t, { workspace: ws, file: 's.log', rotate_size: 60 }, join(dir, 'state'));
+  await out.flush(lines(['a 1', 'a 2'], { src: 'S', from: 1 }));
+  renameSync(join(ws, 's.log'), join(ws, 's.log.moved'));
+  // Spans two parts (rotation at 60 bytes): the first lands in the moved file, the rest in new files.
+  await out.flush(lines(numbered('b', 1, 20), { src: 'S', from: 3 }));
+  await out.flush(lines(['c 1'], { src: 'S', from: 23 }));
+  const all = ['s.log.moved', ...readdirSync(ws).filter((f) => /^s\.log\.\d+$/.test(f)).sort((a, b) => Number(b.split('.').pop()) - Number(a.split('.').pop())), 's.log']
+    .map((f) => readFileSync(join(ws, f), 'utf8'))
+    .join('');
+  assert.deepEqual(all.trim().split('\n').sort(), ['a 1', 'a 2', ...numbered('b', 1, 20), 'c 1'].sort());
   await out.close();
 });

@@ -69,3 +69,18 @@ test('connect mode: a sender that is not up yet is retried with backoff', async 
   await waitFor(() => got === 1, { what: 'connected once up' });
   assert.equal(h.logs.filter((x) => /cannot connect/.test(String(x.msg)) && x.level === 'warn').length, 1, 'one warning, then debug');
 });
+
+test('listen on vsock://any:PORT (only listening: no AF_VSOCK connect in tests)', async (t) => {
+  const { loadVsock } = await import('../../../core/transport/index.js');
+  try {
+    await loadVsock();
+  } catch (e) {
+    return t.skip((e as Error).message);
+  }
+  const h = await createHarness(vsock, { options: { listen: 'vsock://any:50777', allowed_cids: [16] } });
+  assert.ok(h.logs.some((l) => /listening on vsock:\/\/any:50777/.test(String(l.msg))));
+  await h.stop({ grace: 100 });
+  // The port is free again after stop.
+  const h2 = await createHarness(vsock, { options: { listen: 'vsock://any:50777' } });
+  await h2.stop({ grace: 100 });
+});

@@ -1,0 +1,102 @@
+/**
+ * Fault cases 7 and 11: the link between the agents. The transport is closed under both agents
+ * ten times (unacknowledged chunks are resent with the same ids; the parent acks a chunk it
+ * already has without writing it again), and rogue clients send garbage to the parent's socket
+ * (they are dropped; the enclave's stream goes on untouched).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createConnection, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Rig, sleep } from './lib/rig.js';
+import { waitFor } from './lib/agents.js';
+import { assertExact, report } from './lib/assert.js';
+
+const RATE = 5000;
+
+test('7. the link cut 10 times under the agents: 0 lost, 0 duplicated', async (t) => {
+  const rig = new Rig(t, { proxy: true });
+  await rig.start();
+  const wp = rig.writer({ rate: RATE, total: 7 * RATE });
+  for (let i = 0; i < 10; i++) {
+    // Wait for the enclave to be connected again (and some traffic to flow), then cut.
+    assert.ok(await waitFor(() => rig.proxy!.connections > 0, 10_000, 20), `reconnected before cut ${i + 1}`);
+    await sleep(250 + Math.floor(Math.random() * 300));
+    rig.proxy!.cut();
+  }
+  const w = await wp;
+  await rig.waitArrived(w.first, w.last, 30_000);
+  const enclave = (await rig.metrics('enclave'))['fwd']!;
+  const parent = await rig.metrics('parent');
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'link cut 10 times', r);
+  t.diagnostic(
+    `cuts ${rig.proxy!.cuts}; enclave disconnects ${enclave.disconnects}, resent chunks ${enclave.resent_chunks}; parent duplicate chunks ${parent['link']?.duplicate_chunks ?? 0}, duplicate lines skipped ${parent['file']?.duplicates_skipped ?? 0}`,
+  );
+  assertExact(rig, r);
+  assert.equal(rig.proxy!.cuts, 10);
+  assert.ok((enclave.disconnects ?? 0) >= 10, `the enclave saw the cuts (disconnects ${enclave.disconnects})`);
+});
+
+/** Connect to the parent's socket, send `chunks` (one write each, `gapMs` apart); resolves how the connection ended. */
+async function rogue(path: string, chunks: Buffer[], gapMs = 20, waitMs = 5000): Promise<{ closedByPeer: boolean; sent: number }> {
+  const s: Socket = createConnection(path);
+  s.on('error', () => undefined);
+  s.resume();
+  await new Promise<void>((r, j) => {
+    s.once('connect', () => r());
+    s.once('error', j);
+  });
+  let closed = false;
+  s.once('close', () => (closed = true));
+  let sent = 0;
+  for (const c of chunks) {
+    if (closed || s.destroyed) break;
+    await new Promise<void>((r) => s.write(c, () => r()));
+    sent += c.length;
+    await sleep(gapMs);
+  }
+  await waitFor(() => closed, waitMs, 20);
+  const closedByPeer = closed;
+  s.destroy();
+  return { closedByPeer, sent };
+}
+
+test('11. rogue clients (random bytes, oversized frames, non-Forward messages) are dropped; the stream is unaffected', async (t) => {
+  const rig = new Rig(t, { vsock: { max_frame_size: '1MiB' } });
+  await rig.start();
+  const wp = rig.writer({ rate: RATE, total: 6 * RATE });
+  await sleep(500);
+  const MiB = 1024 * 1024;
+  const cases: [string, Buffer[]][] = [
+    // 0xc1 is never used in msgpack.
+    ['invalid msgpack byte', [Buffer.from([0xc1]), randomBytes(4096)]],
+    ['random bytes', Array.from({ length: 64 }, () => randomBytes(16 * 1024))],
+    // [tag, <bin32 of 64 MiB>, ...]: refused from its header, before the payload is buffered.
+    ['oversized frame (header)', [Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xc6, 0x04, 0x00, 0x00, 0x00]), ...Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 0x41))]],
+    // A whole 2 MiB str frame, sent in one go.
+    ['oversized frame (whole)', [Buffer.concat([Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xdb, 0x00, 0x20, 0x00, 0x00]), Buffer.alloc(2 * MiB, 0x41)])]],
+    // Valid msgpack, not a Forward message.
+    ['a msgpack string', [Buffer.from([0xa5, 0x68, 0x65, 0x6c, 0x6c, 0x6f])]],
+    ['a msgpack map', [Buffer.from([0x81, 0xa1, 0x61, 0x01])]],
+    // Nesting 100 deep.
+    ['deep nesting', [Buffer.alloc(100, 0x91)]],
+  ];
+  for (const [what, chunks] of cases) {
+    const r = await rogue(rig.parentSock, chunks);
+    t.diagnostic(`${what}: dropped by the parent after ${r.sent} bytes: ${r.closedByPeer}`);
+    assert.ok(r.closedByPeer, `${what}: the parent closed the rogue connection`);
+    if (what === 'oversized frame (header)') assert.ok(r.sent < MiB, `${what}: dropped before the payload was buffered (sent ${r.sent})`);
+  }
+  const w = await wp;
+  await rig.waitArrived(w.first, w.last, 30_000);
+  const enclave = (await rig.metrics('enclave'))['fwd']!;
+  const parent = (await rig.metrics('parent'))['link']!;
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'legitimate stream during rogue clients', r);
+  t.diagnostic(`parent peers_dropped ${parent.peers_dropped}; enclave disconnects ${enclave.disconnects ?? 0}`);
+  assertExact(rig, r);
+  assert.equal(parent.peers_dropped, cases.length, 'every rogue peer was dropped (counted)');
+  assert.equal(enclave.disconnects ?? 0, 0, "the enclave's connection was never disturbed");
+  assert.equal(rig.parent.exits.length, 1, 'the parent never restarted');
+});

@@ -1,0 +1,60 @@
+/**
+ * Fault case 8: the parent frozen (SIGSTOP) for 20 s while the service keeps logging. The
+ * enclave agent's memory stays bounded by what its config allows: the output's buffer_limit
+ * (records queued or in flight, counted in the bytes read from the file) plus vsock-forward's
+ * max_inflight (encoded frames sent and not acknowledged) on top of the baseline the agent
+ * has while streaming normally. The log file is the buffer meanwhile; after SIGCONT everything arrives.
+ *
+ * Baseline: the peak RSS of the same agent streaming the same load to a healthy parent for as
+ * long as the stall lasts. V8 grows its heap lazily under a steady allocation rate (at 5,000
+ * lines/s the enclave agent's RSS climbs from ~67 MB idle to a plateau of ~110 MB in about 20 s,
+ * with 13-19 MB of live heap after each full GC), so a shorter baseline would mostly measure
+ * that growth, not the buffers. See docs/delivery.md.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rig, sleep } from './lib/rig.js';
+import { assertExact, report } from './lib/assert.js';
+
+const RATE = 5000;
+const MiB = 1024 * 1024;
+const BUFFER_LIMIT = 4 * MiB;
+const MAX_INFLIGHT = 2 * MiB;
+const STOP_MS = 20_000;
+
+async function peakRss(rss: () => number, ms: number): Promise<{ peak: number; samples: number }> {
+  const end = Date.now() + ms;
+  let peak = 0;
+  let samples = 0;
+  while (Date.now() < end) {
+    peak = Math.max(peak, rss());
+    samples++;
+    await sleep(100);
+  }
+  return { peak, samples };
+}
+
+test('8. parent stopped (SIGSTOP) for 20 s: enclave RSS within baseline + buffer_limit + max_inflight, then everything arrives', async (t) => {
+  const rig = new Rig(t, { forward: { buffer_limit: `${BUFFER_LIMIT}`, max_inflight: `${MAX_INFLIGHT}` } });
+  await rig.start();
+  const wp = rig.writer({ rate: RATE, total: (2 + 2 * STOP_MS / 1000) * RATE });
+  const idle = rig.enclave.rss();
+  await sleep(1000);
+  // Baseline: the enclave agent streaming normally at 5,000 lines/s (its buffers near empty).
+  const base = await peakRss(() => rig.enclave.rss(), STOP_MS);
+  const bound = base.peak + BUFFER_LIMIT + MAX_INFLIGHT;
+  rig.parent.signal('SIGSTOP');
+  const stalled = await peakRss(() => rig.enclave.rss(), STOP_MS);
+  const during = await rig.metrics('enclave');
+  rig.parent.signal('SIGCONT');
+  const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+  t.diagnostic(
+    `enclave RSS: idle ${mb(idle)}, baseline (peak over ${STOP_MS / 1000} s of normal streaming) ${mb(base.peak)}, peak while the parent was stopped ${mb(stalled.peak)} (${stalled.samples} samples), bound ${mb(bound)} = baseline + buffer_limit ${mb(BUFFER_LIMIT)} + max_inflight ${mb(MAX_INFLIGHT)}; fwd inflight ${mb(during['fwd']?.inflight_bytes ?? 0)}`,
+  );
+  const w = await wp;
+  await rig.waitArrived(w.first, w.last, 60_000);
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'parent stopped 20 s', r);
+  assert.ok(stalled.peak <= bound, `enclave RSS ${mb(stalled.peak)} exceeded ${mb(bound)}`);
+  assertExact(rig, r);
+});

@@ -1,0 +1,63 @@
+// Rotations while downstream is full: reading waits (the file is the buffer), but rotations and
+// truncations are still noticed, so several of them in a row lose nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, copyFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('three renames while blocked: every generation is read, in order', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, '');
+  const sink = new FakeSink();
+  sink.fullAfter = 1;
+  const f = follower(dir, sink, { path, readSize: 8192, maxLine: 1024, rotateWaitMs: 100 });
+  await f.start();
+  const want: string[] = [];
+  for (let g = 0; g < 4; g++) {
+    await appendFile(path, numbered('L', g * 1000, (g + 1) * 1000).join('\n') + '\n');
+    want.push(...numbered('L', g * 1000, (g + 1) * 1000));
+    if (g === 0) await until(() => sink.chunks.length === 1, 'first chunk, then blocked');
+    if (g < 3) {
+      await rename(path, `${path}.${3 - g}`);
+      await pause(150); // > tick: the new file is seen before it is rotated too
+    }
+  }
+  assert.ok(sink.lines().length < 1000, 'still blocked');
+  sink.release();
+  await until(() => sink.lines().length >= want.length, 'all generations', 10_000);
+  await pause(300);
+  assert.deepEqual(sink.lines(), want);
+});
+
+test('three copytruncates while blocked: each generation is recovered from its copy', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, '');
+  const sink = new FakeSink();
+  sink.fullAfter = 1;
+  const f = follower(dir, sink, { path, readSize: 8192, maxLine: 1024, rotateWaitMs: 100 });
+  await f.start();
+  const want: string[] = [];
+  for (let g = 0; g < 4; g++) {
+    await appendFile(path, numbered('L', g * 1000, (g + 1) * 1000).join('\n') + '\n');
+    want.push(...numbered('L', g * 1000, (g + 1) * 1000));
+    if (g === 0) await until(() => sink.chunks.length === 1, 'first chunk, then blocked');
+    await pause(150); // > tick: the generation's first bytes are probed
+    if (g < 3) {
+      await copyFile(path, `${path}.${g + 1}`);
+      await truncate(path, 0);
+      await pause(150);
+    }
+  }
+  assert.ok(sink.lines().length < 1000, 'still blocked');
+  sink.release();
+  await until(() => sink.lines().length >= want.length, `all generations (have ${sink.lines().length})`, 10_000);
+  await pause(300);
+  assert.equal(sameLines(sink.lines(), want), undefined);
+  assert.deepEqual(sink.lines(), want); // and in order
+  assert.equal(sink.c('copytruncate_recovered'), 3);
+});
