@@ -20,7 +20,8 @@ export default definePlugin({
     }
     const text = parsed ? undefined : dummy;
     const hasSeq = dummy.includes('${seq}');
-    const src = `dummy:${ctx.id}`;
+    // seq restarts at 1 each run, so the src names the run: a restart is a new stream, not a replay to dedupe.
+    const src = `dummy:${ctx.id}:${Date.now().toString(36)}`;
     const tickMs = rate >= 100 ? 10 : Math.max(10, Math.min(1000, 1000 / rate));
     let seq = 0;
     let credit = 0;

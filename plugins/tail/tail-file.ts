@@ -53,6 +53,8 @@ export class TailFile {
   /** The last read ended in an unterminated line (held back until a newline or the close). */
   partial = false;
   closed = false;
+  /** Read to its end after it was rotated away or deleted, and closed for good (not just closed because the agent stops). */
+  finished = false;
   /** Read after this file is drained (the file it replaced at the same path). */
   after: TailFile | undefined;
   /** An event arrived while a read was in flight: read again before declaring EOF. */

@@ -320,8 +320,9 @@ export class Follower {
 
   commit(f: TailFile): void {
     const cur = this.db.get(f.key);
-    if (f.closed) {
-      // A finished file leaves the state once all its data settled.
+    if (f.finished) {
+      // A finished file leaves the state once all its data settled. (Files closed because the
+      // agent stops keep their entry: their settlements during the drain must not delete it.)
       if (cur && cur.sid === f.sid && f.queue.pending === 0) this.db.delete(f.key);
       else if (cur && cur.sid === f.sid) this.db.set(f.key, f.entry());
       return;
@@ -331,6 +332,7 @@ export class Follower {
 
   /** Rotated-away / deleted file: fully read, rotate_wait passed: close it. */
   private async finish(f: TailFile): Promise<void> {
+    f.finished = true;
     await f.close();
     this.dirty.delete(f);
     if (this.files.get(f.key) === f) this.files.delete(f.key);
