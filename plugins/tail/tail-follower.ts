@@ -252,8 +252,9 @@ export class Follower {
       n = await f.read(this.buf, this.buf.length);
       if (n === 0) {
         if ((await f.fsize()) < f.offset) return await this.truncation.handle(f, 'size');
-      } else if (f.state === 'active' && (f.offset > 0 || f.head.length < HEAD_MAX)) {
-        // Content replaced under us (copytruncate, then the file grew past our offset)?
+      } else if (f.state === 'active') {
+        // Content replaced under us (copytruncate, then the file grew past our offset; or
+        // replaced before we read anything)? The batch is then dropped and the copy looked for.
         if ((await f.checkHead(this.scratch)) === 'changed') return await this.truncation.handle(f, 'fingerprint');
       }
       f.errors = 0;

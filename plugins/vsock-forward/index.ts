@@ -4,7 +4,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { definePlugin, VERSION_RANGE } from '../../core/index.js';
+import { definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
 import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
 import { checkEndpoint } from '../../core/transport/index.js';
 import { schema } from './schema.js';
@@ -43,7 +43,26 @@ export default definePlugin({
     });
 
     ctx.hooks.start.tapPromise('vsock-forward', () => link.start());
+    // Chunks must reach the window in the order the core flushed them (the receiver keeps that
+    // order, and the parent's dedupe by src/seq drops a line that arrives after a later one):
+    // encoding (gzip) runs concurrently, handing over to the link is serialised in flush order.
+    let handOver: Promise<void> = Promise.resolve();
     ctx.hooks.flush.tapPromise('vsock-forward', async (chunk) => {
+      const previous = handOver;
+      let release!: () => void;
+      handOver = new Promise((r) => (release = r));
+      let sends: Promise<void>[];
+      try {
+        const frames = await encode(chunk);
+        await previous;
+        sends = frames.map((f) => link.send(f.id, f.frame));
+      } finally {
+        release();
+      }
+      await Promise.all(sends);
+    });
+
+    async function encode(chunk: Chunk): Promise<{ id: string; frame: Buffer }[]> {
       const { parts, oversized } = encodeEntryParts(chunk.records, Math.max(1024, o.max_frame_size - FRAME_OVERHEAD));
       if (oversized) {
         ctx.counters.add('records_too_large', oversized);
@@ -57,9 +76,8 @@ export default definePlugin({
         const payload = gz ? await gzipAsync(p.entries) : p.entries;
         frames.push({ id, frame: encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? id : undefined, size: p.count, gzip: gz }) });
       }
-      // Queue every part now, in order; the flush is done when all are acked.
-      await Promise.all(frames.map((f) => link.send(f.id, f.frame)));
-    });
+      return frames;
+    }
     ctx.hooks.stop.tapPromise('vsock-forward', () => link.stop());
   },
 });

@@ -4,7 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { InputContext, LogRecord } from '../../core/index.js';
-import { ReceiverSession, type DecodedEvents } from '../../core/forward/index.js';
+import { ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
 import { Endpoint, type PeerIdentity } from '../../core/transport/index.js';
 import { ChunkDedupe } from './vsock-dedupe.js';
 import type { schema } from './schema.js';
@@ -147,7 +147,8 @@ export class VsockReceiver {
       if (key !== undefined) this.dedupe.settle(key, ack);
       return;
     }
-    const tag = this.ctx.options.tag_prefix + ev.tag;
+    const prefix = this.ctx.options.tag_prefix;
+    const tag = prefix ? sanitizeTag(prefix + ev.tag) : ev.tag;
     annotate(ev.records, tag, peer);
     const onSettled =
       key === undefined
@@ -163,15 +164,22 @@ export class VsockReceiver {
   }
 }
 
-/** The final tag, and who sent it: meta.cid for vsock peers, meta.peer for the others (never what the wire claimed). */
+/**
+ * The final tag, and who sent it: meta.cid for vsock peers, meta.peer for the others (never what
+ * the wire claimed). A vsock peer's meta.src is put in its CID's namespace (`cid16/<src>`): two
+ * enclaves made from one image can have identical file identities, and one enclave must not be
+ * able to move another's dedupe high-water mark in a file they share.
+ */
 function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
   const vsock = peer.transport === 'vsock' && peer.cid !== undefined;
+  const ns = vsock ? `cid${peer.cid}/` : '';
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     r.tag = tag;
     const m = r.meta;
     if (vsock) {
       m.cid = peer.cid;
+      if (m.src !== undefined) m.src = ns + m.src;
       if (m.peer !== undefined) delete m.peer;
     } else {
       m.peer = peer.label;

@@ -6,6 +6,7 @@
  *    when dist/ is built: what a pipeline gets.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,12 +33,12 @@ export async function generate(path: string, lines: number): Promise<number> {
   for (let i = 0; i < lines; i++) {
     buf += `2026-01-01T00:00:00.${String(i % 1000).padStart(3, '0')}Z INFO service[4242]: request ${i} handled in ${i % 997} ms path=/api/v1/items\n`;
     if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(buf)) await once(out, 'drain');
       buf = '';
     }
   }
   out.end(buf);
-  await new Promise((r) => out.once('finish', r));
+  await once(out, 'finish');
   return (await stat(path)).size;
 }
 

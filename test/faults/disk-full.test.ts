@@ -87,7 +87,7 @@ test('9. the parent workspace fills up (2 MiB tmpfs): nothing acked unwritten, n
   const r = await rig.finish(w.first, w.last);
   report(t, 'workspace full, then freed', r);
   t.diagnostic(
-    `${checks} checks of the enclave's committed offset against the parent's files against the files (up to line ${maxCommitted}), committed offset stuck at ${stuck} bytes; parent write_errors ${pm.write_errors}, torn_bytes_cut ${pm.torn_bytes_cut ?? 0}`,
+    `${checks} checks of the enclave's committed offset against the parent's files (up to line ${maxCommitted}); while full the committed offset stayed at ${stuck} bytes; parent write_errors ${pm.write_errors}, torn_bytes_cut ${pm.torn_bytes_cut ?? 0}`,
   );
   assertExact(rig, r);
   assert.match(rig.parent.stderr(), /writing resumed/, 'the parent logged that writing resumed');

@@ -34,6 +34,25 @@ test('2. copytruncate rotation every 200 ms at 5,000 lines/s: 0 lost, 0 duplicat
   assert.ok(rig.enclave.stderr().split('file truncated (copytruncate)').length - 1 >= 15, 'copytruncate was seen (>= 15 times)');
 });
 
+test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 2 s): 0 lost, 0 duplicated', async (t) => {
+  // With the pipeline full the tail does not read; meanwhile the writer copytruncates ~10 times
+  // and keeps only 5 copies. Every generation is still on disk when the stall starts; none may
+  // be skipped. (Lines can only be lost if a copy is deleted before the tail has seen it.)
+  const rig = new Rig(t, { forward: { buffer_limit: '256KiB', max_inflight: '256KiB' } });
+  await rig.start();
+  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
+  await sleep(1500);
+  rig.parent.signal('SIGSTOP');
+  await sleep(2000);
+  rig.parent.signal('SIGCONT');
+  const w = await wp;
+  await rig.waitArrived(w.first, w.last, 20_000);
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'copytruncate while held back', r);
+  if (r.lost) t.diagnostic(`lost line ranges: ${r.lostRanges}`);
+  assertExact(rig, r);
+});
+
 test('3. truncation to zero, then more writes: 0 lost, 0 duplicated', async (t) => {
   const rig = new Rig(t);
   await rig.start();

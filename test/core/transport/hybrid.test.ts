@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { connect, listen, hybridListenPath, parseAddress, TransportError, type H
 import { startHybridMux } from '../../link/proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qlog-hybrid-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function readAll(s: Duplex): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { connect, listen, TransportError, type PeerIdentity } from '../../../core/transport/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qlog-transport-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function readAll(s: Duplex): Promise<Buffer> {
   return new Promise((resolve, reject) => {

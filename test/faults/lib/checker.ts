@@ -16,6 +16,8 @@ export interface CheckResult {
   lost: number;
   duplicated: number;
   lostSample: number[];
+  /** Every lost line number (capped at 1,000,000). */
+  lostAll: number[];
   /** Lost line numbers as ranges ("1201-1450, 3001"), at most 20 ranges. */
   lostRanges: string;
   dupSample: number[];
@@ -77,6 +79,7 @@ export function check(lines: string[], prefix: string, first: number, last: numb
   let dup = 0;
   let arrived = 0;
   const lostSample: number[] = [];
+  const lostAll: number[] = [];
   const lostR: string[] = [];
   let runStart = -1;
   const dupSample: number[] = [];
@@ -93,6 +96,7 @@ export function check(lines: string[], prefix: string, first: number, last: numb
     if (c === 0) {
       lost++;
       if (lostSample.length < 10) lostSample.push(i + first);
+      if (lostAll.length < 1_000_000) lostAll.push(i + first);
     } else {
       arrived++;
       if (c > 1) {
@@ -101,5 +105,5 @@ export function check(lines: string[], prefix: string, first: number, last: numb
       }
     }
   }
-  return { expected: seen.length, arrived, lost, duplicated: dup, lostSample, lostRanges: lostR.join(', '), dupSample, torn, tornSample, foreign };
+  return { expected: seen.length, arrived, lost, duplicated: dup, lostSample, lostAll, lostRanges: lostR.join(', '), dupSample, torn, tornSample, foreign };
 }

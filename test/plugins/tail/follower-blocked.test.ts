@@ -2,11 +2,22 @@
 // truncations are still noticed, so several of them in a row lose nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, copyFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Follower } from '../../../plugins/tail/tail-follower.js';
 import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait until the follower holds the file now at `path` open (it noticed the rotation). */
+async function opened(f: Follower, path: string): Promise<void> {
+  const st = await stat(path, { bigint: true });
+  await until(() => f.byPath.get(path)?.key === `${st.dev}:${st.ino}`, `follower opened the new ${path}`);
+}
+
+/** Wait until the follower knows the first bytes of the file at `path` (its fingerprint). */
+async function fingerprinted(f: Follower, path: string): Promise<void> {
+  const head = (await readFile(path)).subarray(0, 256);
+  await until(() => f.byPath.get(path)?.head.equals(head) === true, `fingerprint of ${path}`);
+}
 
 test('three renames while blocked: every generation is read, in order', async (t) => {
   const dir = await tempDir(t);
@@ -23,13 +34,14 @@ test('three renames while blocked: every generation is read, in order', async (t
     if (g === 0) await until(() => sink.chunks.length === 1, 'first chunk, then blocked');
     if (g < 3) {
       await rename(path, `${path}.${3 - g}`);
-      await pause(150); // > tick: the new file is seen before it is rotated too
+      await writeFile(path, '');
+      await opened(f, path);
     }
   }
   assert.ok(sink.lines().length < 1000, 'still blocked');
   sink.release();
   await until(() => sink.lines().length >= want.length, 'all generations', 10_000);
-  await pause(300);
+  await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(sink.lines(), want);
 });
 
@@ -46,17 +58,16 @@ test('three copytruncates while blocked: each generation is recovered from its c
     await appendFile(path, numbered('L', g * 1000, (g + 1) * 1000).join('\n') + '\n');
     want.push(...numbered('L', g * 1000, (g + 1) * 1000));
     if (g === 0) await until(() => sink.chunks.length === 1, 'first chunk, then blocked');
-    await pause(150); // > tick: the generation's first bytes are probed
+    await fingerprinted(f, path);
     if (g < 3) {
       await copyFile(path, `${path}.${g + 1}`);
       await truncate(path, 0);
-      await pause(150);
     }
   }
   assert.ok(sink.lines().length < 1000, 'still blocked');
   sink.release();
   await until(() => sink.lines().length >= want.length, `all generations (have ${sink.lines().length})`, 10_000);
-  await pause(300);
+  await new Promise((r) => setTimeout(r, 300));
   assert.equal(sameLines(sink.lines(), want), undefined);
   assert.deepEqual(sink.lines(), want); // and in order
   assert.equal(sink.c('copytruncate_recovered'), 3);

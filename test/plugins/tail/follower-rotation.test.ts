@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
-import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+import { FakeSink, follower, lineWatcher, numbered, sameLines, tempDir, until } from './harness.js';
 import { runWriter } from './writer.js';
 
 /** Within each src, seq strictly increases in emit order. */
@@ -27,7 +27,8 @@ for (const watcher of ['inotify', 'poll'] as const) {
     const f = follower(dir, sink, { path, watcher, rotateWaitMs: 300 });
     await f.start();
     const N = 48_000;
-    await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20, afterRotateMs: 400 });
+    const seen = lineWatcher(() => sink.lines());
+    await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20 }, { beforeRotate: (first) => seen(`L${first}`) });
     const want = numbered('L', 0, N);
     await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
     await new Promise((r) => setTimeout(r, 400)); // nothing more may arrive
@@ -47,7 +48,8 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
   const f = follower(dir, sink, { path });
   await f.start();
   const N = 48_000;
-  await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate', afterRotateMs: 400 });
+  const seen = lineWatcher(() => sink.lines());
+  await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(`L${first}`) });
   const want = numbered('L', 0, N);
   await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
   await new Promise((r) => setTimeout(r, 400));

@@ -139,6 +139,25 @@ export async function until(pred: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
+/**
+ * Wait for a line to have come out: seen('L123') resolves once a line starting with "L123 "
+ * is in lines() (scanned incrementally, so it is cheap to call often).
+ */
+export function lineWatcher(lines: () => readonly string[], timeoutMs = 20_000): (token: string) => Promise<void> {
+  const seen = new Set<string>();
+  let i = 0;
+  return (token) =>
+    until(
+      () => {
+        const l = lines();
+        for (; i < l.length; i++) seen.add(l[i]!.slice(0, l[i]!.indexOf(' ')));
+        return seen.has(token);
+      },
+      `line ${token}`,
+      timeoutMs,
+    );
+}
+
 /** Lines "<prefix><i> <padding>" for i in [from, to). */
 export function numbered(prefix: string, from: number, to: number, pad = 40): string[] {
   const out: string[] = [];

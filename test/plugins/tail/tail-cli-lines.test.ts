@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,13 +51,13 @@ test('CLI: a 1,000,000-line file comes out byte for byte', async (t) => {
     chunk += i % 97 === 0 ? `${i} héllo wörld ✓ 日本語 line\n` : `${i} the quick brown fox jumps over the lazy dog\n`;
     if (chunk.length > 1 << 20) {
       fileHash.update(chunk);
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';
     }
   }
   fileHash.update(chunk);
   out.end(chunk);
-  await new Promise((r) => out.once('finish', r));
+  await once(out, 'finish');
   const want = fileHash.digest('hex');
   const cfg = writeConfig(dir, 'cfg.yaml', `
 service:

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { numbered, sameLines } from './harness.js';
+import { lineWatcher, numbered, sameLines } from './harness.js';
 import { lines, settle, started, startAgent, stop, tailConfig, tempDir } from './cli.js';
 import { runWriter } from './writer.js';
 
@@ -15,7 +15,8 @@ test('CLI: rename + create under load', async (t) => {
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
   const N = 40_000;
-  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'rename', lateWrites: 10, afterRotateMs: 300 });
+  const seen = lineWatcher(() => a.stdout);
+  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'rename', lateWrites: 10 }, { beforeRotate: (first) => seen(`L${first}`) });
   await lines(a, N);
   await settle(400);
   await stop(a);
@@ -30,7 +31,8 @@ test('CLI: copytruncate under load', async (t) => {
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
   const N = 40_000;
-  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'copytruncate', afterRotateMs: 300 });
+  const seen = lineWatcher(() => a.stdout);
+  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(`L${first}`) });
   await lines(a, N);
   await settle(400);
   await stop(a);

@@ -19,9 +19,24 @@ export interface WriterOptions {
   crlf?: boolean;
 }
 
-export function runWriter(o: WriterOptions, timeoutMs = 30_000): Promise<void> {
+export interface WriterHooks {
+  /** Before each rotation: resolve to let it happen (`first` = index of the current file's first line). */
+  beforeRotate?: (first: number) => Promise<void>;
+}
+
+export function runWriter(o: WriterOptions, hooks: WriterHooks = {}, timeoutMs = 45_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [script, JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const handshake = !!hooks.beforeRotate;
+    const p = spawn(process.execPath, [script, JSON.stringify({ ...o, handshake })], { stdio: ['ignore', 'pipe', 'inherit', ...(handshake ? (['ipc'] as const) : [])] });
+    p.on('message', (m: { first: number }) => {
+      hooks.beforeRotate!(m.first).then(
+        () => p.connected && p.send('go'),
+        (err: unknown) => {
+          p.kill('SIGKILL');
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
       reject(new Error('writer timed out'));

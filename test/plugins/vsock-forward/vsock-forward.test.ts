@@ -176,3 +176,12 @@ test('stopping with unacknowledged chunks leaves them unsettled (tail re-reads t
   assert.equal(h.attempts[0]!.error, undefined, 'the flush did not reject either (a rejection would be dropped and settled)');
   assert.ok(h.logs.some((l) => /stopping with 1 chunks not acknowledged/.test(String(l.msg))));
 });
+
+test('with gzip and several workers, frames still leave in flush order', async (t) => {
+  const { h, r } = await setup(t, { compress: 'gzip', workers: 8 }, { autoAck: true });
+  const big = Array.from({ length: 30_000 }, (_, i) => `big ${i} ${Math.random()}`);
+  const ps = [h.flush(big, { tag: 'first' }), h.flush(['tiny'], { tag: 'second' }), h.flush(['tiny too'], { tag: 'third' })];
+  for (const p of ps) assert.equal((await p).acked, true);
+  const tags = r.frames.map((f) => f.ev.tag);
+  assert.deepEqual(tags.filter((x, i) => tags[i - 1] !== x), ['first', 'second', 'third']);
+});

@@ -70,6 +70,7 @@ test('allowed_cids: a vsock peer outside the list is refused on accept, one insi
   d.write(packr.pack(['app', 1, { log: 'hi', _qlog: { src: 's', seq: 1 } }, { chunk: 'k1' }]));
   await waitFor(() => emitted.length === 1 && acks.length === 1, { what: 'record and ack' });
   assert.equal(emitted[0]!.records[0]!.meta.cid, 16);
+  assert.equal(emitted[0]!.records[0]!.meta.src, 'cid16/s', 'src is namespaced by the CID');
   assert.equal(emitted[0]!.records[0]!.meta.peer, undefined);
   d.destroy();
   await done;
@@ -84,11 +85,13 @@ test('a rogue peer (random bytes, oversized frame, wrong key) is dropped; a good
   good.send('g1', ['good 1']);
   await h.collect({ count: 1 });
 
-  // Random bytes before the handshake.
-  const r1 = net.connect(join(dir, 'in.sock'));
-  r1.on('error', () => {});
-  r1.resume();
-  r1.write(randomBytes(4096));
+  // Random bytes before the handshake; then data without the handshake.
+  for (const bytes of [randomBytes(4096), packr.pack(['app', 1, { log: 'sneaky' }])]) {
+    const r = net.connect(join(dir, 'in.sock'));
+    r.on('error', () => {});
+    r.resume();
+    r.write(bytes);
+  }
   // A wrong key.
   await assert.rejects(sender(uri, { sharedKey: 'nope' }), /shared_key mismatch/);
   // A right key, then an oversized frame.
@@ -104,7 +107,7 @@ test('a rogue peer (random bytes, oversized frame, wrong key) is dropped; a good
   const got = await h.collect({ count: 1 });
   assert.equal(got[0]!.body, 'good 2');
   await waitFor(() => good.acks.length === 2, { what: 'acks of the good peer' });
-  await waitFor(() => (h.counters.peers_dropped ?? 0) >= 4, { what: 'four drops' });
+  await waitFor(() => (h.counters.peers_dropped ?? 0) >= 5, { what: 'five drops' });
   const reasons = h.logs.filter((l) => /dropped peer/.test(String(l.msg))).map((l) => String(l.msg));
   assert.ok(reasons.some((m) => /shared_key mismatch/.test(m)), reasons.join('\n'));
   assert.ok(reasons.some((m) => /max_frame_size \(65536 bytes\)/.test(m)), reasons.join('\n'));
