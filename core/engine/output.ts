@@ -112,11 +112,16 @@ export class OutputInstance extends InstanceBase {
       return this.release(d);
     }
     this.counters.add('errors');
+    if (this.stopped) {
+      // Abandoned at shutdown: leave the tickets unsettled so inputs that track offsets read
+      // these records again after a restart (settling as dropped would let tail commit past them).
+      return this.release(d);
+    }
     const limit = this.cfg.retry_limit;
     const permanent = error instanceof PermanentError;
-    if (permanent || (typeof limit === 'number' && d.attempt >= limit) || this.stopped) {
+    if (permanent || (typeof limit === 'number' && d.attempt >= limit)) {
       this.counters.add('dropped_records', d.chunk.records.length);
-      this.log.error({ err: error, chunk: d.chunk.id, records: d.chunk.records.length, attempts: d.attempt + 1 }, `${this.id}: dropping ${d.chunk.records.length} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : this.stopped ? ' (agent stopping)' : ` (retry_limit ${limit} reached)`}`);
+      this.log.error({ err: error, chunk: d.chunk.id, records: d.chunk.records.length, attempts: d.attempt + 1 }, `${this.id}: dropping ${d.chunk.records.length} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : ` (retry_limit ${limit} reached)`}`);
       for (const t of d.tickets) t.drop();
       return this.release(d);
     }

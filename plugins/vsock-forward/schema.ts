@@ -28,6 +28,13 @@ export const schema = {
       description:
         "Largest Forward message sent: a bigger chunk goes as several messages (chunk ids <id>.0, <id>.1 ...). Keep it at or below the receiver's limit (qlog vsock: max_frame_size, 16MiB; Fluent Bit in_forward: buffer_max_size). A single record bigger than this is dropped (counted as records_too_large).",
     },
+    workers: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      default: 8,
+      description: 'Chunks the core hands over at once (the common output option, with a pipelining default): they are sent back to back, in order, and each resolves when its ack arrives, so the link is not idle during ack round trips.',
+    },
     max_inflight: { unit: 'size', default: '4MiB', description: 'Encoded bytes sent and not yet acknowledged; when reached, further flushes wait (backpressure to the inputs).' },
     max_inflight_chunks: { type: 'integer', minimum: 1, default: 64, description: 'Chunks sent and not yet acknowledged; when reached, further flushes wait.' },
     connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect and to complete the shared_key handshake.' },

@@ -4,7 +4,7 @@
  * already has without writing it again), and rogue clients send garbage to the parent's socket
  * (they are dropped; the enclave's stream goes on untouched).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -14,12 +14,12 @@ import { assertExact, report } from './lib/assert.js';
 
 const RATE = 5000;
 
-test('7. the link cut 10 times under the agents: 0 lost, 0 duplicated', async (t) => {
-  const rig = new Rig(t, { proxy: true });
+async function cutTenTimes(t: TestContext, layout: 'parent-listens' | 'enclave-listens'): Promise<void> {
+  const rig = new Rig(t, { proxy: true, layout });
   await rig.start();
   const wp = rig.writer({ rate: RATE, total: 7 * RATE });
   for (let i = 0; i < 10; i++) {
-    // Wait for the enclave to be connected again (and some traffic to flow), then cut.
+    // Wait for the agents to be connected again (and some traffic to flow), then cut.
     assert.ok(await waitFor(() => rig.proxy!.connections > 0, 10_000, 20), `reconnected before cut ${i + 1}`);
     await sleep(250 + Math.floor(Math.random() * 300));
     rig.proxy!.cut();
@@ -29,14 +29,18 @@ test('7. the link cut 10 times under the agents: 0 lost, 0 duplicated', async (t
   const enclave = (await rig.metrics('enclave'))['fwd']!;
   const parent = await rig.metrics('parent');
   const r = await rig.finish(w.first, w.last);
-  report(t, 'link cut 10 times', r);
+  report(t, `link cut 10 times (${layout})`, r);
   t.diagnostic(
     `cuts ${rig.proxy!.cuts}; enclave disconnects ${enclave.disconnects}, resent chunks ${enclave.resent_chunks}; parent duplicate chunks ${parent['link']?.duplicate_chunks ?? 0}, duplicate lines skipped ${parent['file']?.duplicates_skipped ?? 0}`,
   );
   assertExact(rig, r);
   assert.equal(rig.proxy!.cuts, 10);
   assert.ok((enclave.disconnects ?? 0) >= 10, `the enclave saw the cuts (disconnects ${enclave.disconnects})`);
-});
+}
+
+test('7. the link cut 10 times under the agents: 0 lost, 0 duplicated', (t) => cutTenTimes(t, 'parent-listens'));
+
+test("7b. the link cut 10 times, qlog's layout (the enclave listens, the parent connects): 0 lost, 0 duplicated", (t) => cutTenTimes(t, 'enclave-listens'));
 
 /** Connect to the parent's socket, send `chunks` (one write each, `gapMs` apart); resolves how the connection ended. */
 async function rogue(path: string, chunks: Buffer[], gapMs = 20, waitMs = 5000): Promise<{ closedByPeer: boolean; sent: number }> {
@@ -83,7 +87,7 @@ test('11. rogue clients (random bytes, oversized frames, non-Forward messages) a
     ['deep nesting', [Buffer.alloc(100, 0x91)]],
   ];
   for (const [what, chunks] of cases) {
-    const r = await rogue(rig.parentSock, chunks);
+    const r = await rogue(rig.listenSock, chunks);
     t.diagnostic(`${what}: dropped by the parent after ${r.sent} bytes: ${r.closedByPeer}`);
     assert.ok(r.closedByPeer, `${what}: the parent closed the rogue connection`);
     if (what === 'oversized frame (header)') assert.ok(r.sent < MiB, `${what}: dropped before the payload was buffered (sent ${r.sent})`);

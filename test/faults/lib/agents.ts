@@ -99,11 +99,19 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number
 }
 
 /** Run the line writer as a child process; resolves with its summary. */
-export function runWriter(opts: Record<string, unknown>): { done: Promise<{ written: number; first: number; last: number }>; proc: ChildProcess } {
+export interface WriterSummary {
+  written: number;
+  first: number;
+  last: number;
+  /** First line written after each rotation (a generation is [rotations[i], rotations[i+1] - 1]). */
+  rotations: number[];
+}
+
+export function runWriter(opts: Record<string, unknown>): { done: Promise<WriterSummary>; proc: ChildProcess } {
   const proc = spawn(process.execPath, [fileURLToPath(new URL('./writer.mjs', import.meta.url)), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
-  const done = new Promise<{ written: number; first: number; last: number }>((resolve, reject) => {
+  const done = new Promise<WriterSummary>((resolve, reject) => {
     proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`writer exited ${code}`))));
   });
   return { done, proc };

@@ -107,3 +107,27 @@ export function check(lines: string[], prefix: string, first: number, last: numb
   }
   return { expected: seen.length, arrived, lost, duplicated: dup, lostSample, lostAll, lostRanges: lostR.join(', '), dupSample, torn, tornSample, foreign };
 }
+
+/**
+ * Split lost lines by generation of the written file (generation i = [starts[i], starts[i+1] - 1],
+ * starts from the writer's `rotations`): which generations were lost whole, and which only in part.
+ */
+export function lostByGeneration(lost: readonly number[], first: number, last: number, rotations: readonly number[]): { whole: [number, number][]; partial: { from: number; to: number; lost: number }[] } {
+  const starts = [first, ...rotations.filter((s) => s > first && s <= last)];
+  const whole: [number, number][] = [];
+  const partial: { from: number; to: number; lost: number }[] = [];
+  let j = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const from = starts[i]!;
+    const to = i + 1 < starts.length ? starts[i + 1]! - 1 : last;
+    let n = 0;
+    while (j < lost.length && lost[j]! <= to) {
+      if (lost[j]! >= from) n++;
+      j++;
+    }
+    if (n === 0) continue;
+    if (n === to - from + 1) whole.push([from, to]);
+    else partial.push({ from, to, lost: n });
+  }
+  return { whole, partial };
+}

@@ -5,6 +5,8 @@
  *   enclave (tail <dir>/app.log -> vsock-forward connect unix://<dir>/link.sock)
  *     [-> CuttableProxy <dir>/link.sock -> <dir>/parent.sock]    (with `proxy: true`)
  *   parent  (vsock listen unix://<dir>/parent.sock -> rotated-file <ws>/out.log)
+ * or, with `layout: 'enclave-listens'` (qlog's layout), the enclave listens on <dir>/enclave.sock
+ * and the parent connects (to link.sock through the proxy, or straight to enclave.sock).
  *
  * Configs are written as JSON (a subset of YAML), from objects the cases can override.
  * Every process is owned by the test: killed (SIGKILL, by pid) when the test ends.
@@ -13,7 +15,7 @@ import type { TestContext } from 'node:test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentProcess, runWriter, waitFor } from './agents.js';
+import { AgentProcess, runWriter, waitFor, type WriterSummary } from './agents.js';
 import { check, readRotated, type CheckResult } from './checker.js';
 import { CuttableProxy } from './proxy.js';
 
@@ -27,6 +29,11 @@ export interface FinalResult extends CheckResult {
 export interface RigOptions {
   /** Put a cuttable proxy between the agents. */
   proxy?: boolean;
+  /**
+   * Who listens: the parent (default: enclave connects to <dir>/parent.sock) or the enclave
+   * (qlog's layout: the parent connects to <dir>/enclave.sock).
+   */
+  layout?: 'parent-listens' | 'enclave-listens';
   /** Workspace directory (default <dir>/ws), e.g. a tmpfs mount point. */
   workspace?: string;
   /** Merged into the tail input's options. */
@@ -53,8 +60,11 @@ export class Rig {
   readonly dir: string;
   readonly log: string;
   readonly ws: string;
-  readonly parentSock: string;
+  /** The listening agent's socket (parent.sock, or enclave.sock in the enclave-listens layout). */
+  readonly listenSock: string;
+  /** Where the connecting agent dials (link.sock with a proxy, else listenSock). */
   readonly linkSock: string;
+  readonly enclaveListens: boolean;
   readonly parent: AgentProcess;
   readonly enclave: AgentProcess;
   proxy?: CuttableProxy;
@@ -67,8 +77,9 @@ export class Rig {
     this.dir = mkdtempSync(join(tmpdir(), 'qlog-faults-'));
     this.log = join(this.dir, 'app.log');
     this.ws = o.workspace ?? join(this.dir, 'ws');
-    this.parentSock = join(this.dir, 'parent.sock');
-    this.linkSock = o.proxy ? join(this.dir, 'link.sock') : this.parentSock;
+    this.enclaveListens = o.layout === 'enclave-listens';
+    this.listenSock = join(this.dir, this.enclaveListens ? 'enclave.sock' : 'parent.sock');
+    this.linkSock = o.proxy ? join(this.dir, 'link.sock') : this.listenSock;
     mkdirSync(join(this.dir, 'logs'));
     this.parent = AgentProcess.withConfig('parent', this.dir, this.parentConfig());
     this.enclave = AgentProcess.withConfig('enclave', this.dir, this.enclaveConfig());
@@ -87,7 +98,11 @@ export class Rig {
     const cfg = {
       service: { log_level: 'info', state_dir: join(this.dir, 'pstate'), grace: '5s', http_listen: '127.0.0.1:0', ...this.o.parentService },
       pipeline: {
-        inputs: [{ name: 'vsock', alias: 'link', listen: `unix://${this.parentSock}`, ...this.o.vsock }],
+        inputs: [
+          this.enclaveListens
+            ? { name: 'vsock', alias: 'link', connect: `unix://${this.linkSock}`, reconnect_base: '100ms', reconnect_max: '1s', ...this.o.vsock }
+            : { name: 'vsock', alias: 'link', listen: `unix://${this.listenSock}`, ...this.o.vsock },
+        ],
         outputs: [
           { name: 'rotated-file', alias: 'file', match: '*', workspace: this.ws, file: OUT_FILE, rotate_size: '1MB', rotate_num: 1000, ...this.o.file },
           ...extraOutputs,
@@ -107,9 +122,7 @@ export class Rig {
             name: 'vsock-forward',
             alias: 'fwd',
             match: '*',
-            connect: `unix://${this.linkSock}`,
-            reconnect_base: '100ms',
-            reconnect_max: '1s',
+            ...(this.enclaveListens ? { listen: `unix://${this.listenSock}` } : { connect: `unix://${this.linkSock}`, reconnect_base: '100ms', reconnect_max: '1s' }),
             workers: 4,
             ...this.o.forward,
           },
@@ -129,7 +142,7 @@ export class Rig {
   /** Start the proxy (if any), the parent, then the enclave; resolves once both logged "started". */
   async start(): Promise<void> {
     if (this.o.proxy) {
-      this.proxy = new CuttableProxy(this.linkSock, this.parentSock);
+      this.proxy = new CuttableProxy(this.linkSock, this.listenSock);
       await this.proxy.start();
     }
     await this.startParent();
@@ -145,7 +158,7 @@ export class Rig {
   }
 
   /** Run the writer on the tailed file (options of writer.mjs). */
-  writer(opts: Obj): Promise<{ written: number; first: number; last: number }> {
+  writer(opts: Obj): Promise<WriterSummary> {
     const w = runWriter({ file: this.log, prefix: LINE_PREFIX, ...opts });
     this.writers.add(w.proc);
     return w.done;

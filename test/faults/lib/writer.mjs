@@ -2,10 +2,12 @@
 // Fault-suite writer: appends numbered lines to a file at a steady rate, optionally rotating it.
 // Usage: node writer.mjs '<json options>'
 //   file, rate (lines/s), total (lines), lineBytes (approx, default 100), prefix (default "L"),
-//   mode: none | rename | copytruncate, every (ms between rotations), keep (rotated files kept for rename, default 5),
-//   startAt (first sequence number, default 1), special: true to mix in invalid UTF-8 / NUL lines (line text stays unique)
-// Each line: `<prefix><seq, 9 digits> <payload>\n`. Prints one JSON line at the end: {"written": n, "first": a, "last": b}.
-import { appendFileSync, copyFileSync, existsSync, renameSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
+//   mode: none | rename | copytruncate, every (ms between rotations), keep (rotated files or copies kept, default 5),
+//   startAt (first sequence number, default 1)
+// Each line: `<prefix><seq, 9 digits> <payload>\n` (lineBytes bytes in all). Prints one JSON line at the end:
+// {"written": n, "first": a, "last": b, "rotations": [s1, s2 ...]} where s_i is the first line written after rotation i
+// (so a generation of the file is [s_i, s_i+1 - 1]).
+import { appendFileSync, copyFileSync, existsSync, renameSync, truncateSync, openSync, closeSync } from 'node:fs';
 
 const o = { rate: 1000, total: 1000, lineBytes: 100, prefix: 'L', mode: 'none', every: 200, keep: 5, startAt: 1, ...JSON.parse(process.argv[2]) };
 const pad = 'x'.repeat(Math.max(0, o.lineBytes - o.prefix.length - 11));
@@ -14,8 +16,10 @@ let seq = o.startAt;
 const end = o.startAt + o.total;
 const t0 = performance.now();
 let lastRotate = t0;
+const rotations = [];
 
 function rotate() {
+  rotations.push(seq);
   if (o.mode === 'rename') {
     for (let i = o.keep - 1; i >= 1; i--) if (existsSync(`${o.file}.${i}`)) renameSync(`${o.file}.${i}`, `${o.file}.${i + 1}`);
     if (existsSync(o.file)) renameSync(o.file, `${o.file}.1`);
@@ -42,8 +46,7 @@ function tick() {
     rotate();
   }
   if (seq < end) setTimeout(tick, 5);
-  else process.stdout.write(JSON.stringify({ written: o.total, first: o.startAt, last: end - 1 }) + '\n');
+  else process.stdout.write(JSON.stringify({ written: o.total, first: o.startAt, last: end - 1, rotations }) + '\n');
 }
 if (o.total > 0) tick();
-else process.stdout.write(JSON.stringify({ written: 0 }) + '\n');
-void openSync, void writeSync;
+else process.stdout.write(JSON.stringify({ written: 0, rotations }) + '\n');
