@@ -32,7 +32,8 @@ export class OutputInstance extends InstanceBase {
     stop: new AsyncSeriesHook<[]>(),
     flush: new AsyncParallelHook<[Chunk]>(['chunk']),
   });
-  private readonly queue: Queued[] = [];
+  /** FIFO; slots before `head` are cleared when taken so delivered chunks can be collected. */
+  private readonly queue: (Queued | undefined)[] = [];
   private head = 0;
   private inflight = 0;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
@@ -74,7 +75,8 @@ export class OutputInstance extends InstanceBase {
 
   private schedule(): void {
     while (this.inflight < this.cfg.workers && this.head < this.queue.length && !this.stopped) {
-      const first = this.queue[this.head++]!;
+      const first = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
       const tickets = [first.ticket];
       let chunk = first.chunk;
       let bytes = chunk.bytes;
@@ -87,9 +89,12 @@ export class OutputInstance extends InstanceBase {
         bytes += next.chunk.bytes;
         chunk.bytes = bytes;
         tickets.push(next.ticket);
-        this.head++;
+        this.queue[this.head++] = undefined;
       }
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
