@@ -73,7 +73,8 @@ function spawnAgent(name: string, yaml: string): ChildProcess {
   const cfg = join(dir, `${name}.yaml`);
   writeFileSync(cfg, yaml);
   const err = openSync(join(dir, `${name}.stderr`), 'w');
-  return spawn(process.execPath, [CLI, 'run', cfg], { cwd: dir, stdio: ['ignore', 'ignore', err] });
+  // Executed as the installed `qlog` bin is (its shebang carries the agent's V8 flags).
+  return spawn(CLI, ['run', cfg], { cwd: dir, stdio: ['ignore', 'ignore', err] });
 }
 
 async function stop(p: ChildProcess): Promise<void> {
