@@ -24,6 +24,30 @@ export const ERRORS = {
   QLOG_ERR_PLUGIN_SETUP: 'plugin instance {id} failed during {phase}: {reason}',
   QLOG_ERR_PLUGIN_TIMEOUT: 'plugin instance {id} did not finish {phase} within {ms} ms',
   QLOG_ERR_USAGE: '{reason}',
+  // Link (transports, vsock addon, Forward protocol) and templates: thrown with specific messages
+  // of this shape by core/transport, core/forward and core/template.ts.
+  QLOG_ERR_TRANSPORT_ADDRESS: '{uri}: expected {expected}, found {found} (e.g. {example})',
+  QLOG_ERR_TRANSPORT_REFUSED: 'connection to {uri} refused: nothing listens there',
+  QLOG_ERR_TRANSPORT_TIMEOUT: 'connecting to {uri} took longer than {ms} ms',
+  QLOG_ERR_TRANSPORT_DENIED: 'no permission to use {uri}',
+  QLOG_ERR_TRANSPORT_RESET: '{uri} reset the connection while connecting',
+  QLOG_ERR_TRANSPORT_RESOLVE: 'cannot resolve host {host}',
+  QLOG_ERR_TRANSPORT_CONNECT: 'cannot connect to {uri}: {reason}',
+  QLOG_ERR_TRANSPORT_IN_USE: 'cannot listen on {uri}: {reason}',
+  QLOG_ERR_TRANSPORT_LISTEN: 'cannot listen on {uri}: {reason}',
+  QLOG_ERR_TRANSPORT_HYBRID: 'hybrid vsock {uri}: expected "OK <port>" after CONNECT, found {found}',
+  QLOG_ERR_TRANSPORT_VSOCK_UNAVAILABLE: 'vsock is not available here: {reason}',
+  QLOG_ERR_VSOCK_UNAVAILABLE: 'no vsock: {reason}',
+  QLOG_ERR_VSOCK_ADDR_IN_USE: 'vsock port {port} is already bound',
+  QLOG_ERR_VSOCK_REFUSED: 'vsock connection to {cid}:{port} refused',
+  QLOG_ERR_VSOCK_RESET: 'vsock connection reset: {reason}',
+  QLOG_ERR_VSOCK_TIMEOUT: 'vsock connect to {cid}:{port} timed out after {ms} ms',
+  QLOG_ERR_VSOCK_IO: 'vsock {syscall} failed: {reason}',
+  QLOG_ERR_FORWARD_FRAME_TOO_LARGE: 'frame of {size} bytes exceeds max_frame_size ({max})',
+  QLOG_ERR_FORWARD_BAD_MSGPACK: 'bytes that are not msgpack from {peer}',
+  QLOG_ERR_FORWARD_TOO_DEEP: 'msgpack nested deeper than 64 levels from {peer}',
+  QLOG_ERR_FORWARD_PROTOCOL: '{peer} sent valid msgpack that is not a Forward message: {reason}',
+  QLOG_ERR_TEMPLATE_SYNTAX: '{reason} at column {column} of template {template}',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

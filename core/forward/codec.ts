@@ -8,6 +8,7 @@ import type { LogRecord, RecordMeta } from '../record.js';
 import { packr, unpackr } from './codec-packr.js';
 import { EntryWriter } from './entry-encoder.js';
 import { wireTimeToNs } from './event-time.js';
+import type { ErrorCode } from '../errors.js';
 
 export { packr, unpackr };
 
@@ -22,7 +23,7 @@ export const MAX_TAG_LENGTH = 256;
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

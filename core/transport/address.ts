@@ -9,6 +9,7 @@
  *                               multiplexes guest ports (see docs/protocol.md)
  */
 import { isAbsolute } from 'node:path';
+import type { ErrorCode } from '../errors.js';
 
 export type TransportKind = 'vsock' | 'unix' | 'tcp' | 'hybrid';
 
@@ -60,7 +61,7 @@ export interface PeerIdentity {
 export class TransportError extends Error {
   override name = 'TransportError';
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

@@ -36,6 +36,7 @@ async function peakRss(rss: () => number, ms: number): Promise<{ peak: number; s
 
 test('8. parent stopped (SIGSTOP) for 20 s: enclave RSS within baseline + buffer_limit + max_inflight, then everything arrives', async (t) => {
   const rig = new Rig(t, { forward: { buffer_limit: `${BUFFER_LIMIT}`, max_inflight: `${MAX_INFLIGHT}` } });
+  if (process.env.QLOG_FAULTS_SEMI) rig.enclave.nodeArgs = [`--max-semi-space-size=${process.env.QLOG_FAULTS_SEMI}`];
   await rig.start();
   const wp = rig.writer({ rate: RATE, total: (2 + 2 * STOP_MS / 1000) * RATE });
   const idle = rig.enclave.rss();
