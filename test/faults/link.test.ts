@@ -104,3 +104,43 @@ test('11. rogue clients (random bytes, oversized frames, non-Forward messages) a
   assert.equal(enclave.disconnects ?? 0, 0, "the enclave's connection was never disturbed");
   assert.equal(rig.parent.exits.length, 1, 'the parent never restarted');
 });
+
+test('11b. idle rogue connections holding partial frames do not lock the enclave out (max_connections 4)', async (t) => {
+  // Rogues that connect, send the start of a frame (or one byte) and go silent: without a
+  // handshake or heartbeats nothing ever drops them, each holds its partial frame in memory,
+  // and once they fill max_connections the enclave, reconnecting after a cut, is refused for
+  // good. Expected: such a peer is dropped after a bounded time (here at most connect_timeout,
+  // 2 s, plus slack), so the legitimate stream resumes.
+  const rig = new Rig(t, { proxy: true, vsock: { max_connections: 4, connect_timeout: '2s' } });
+  await rig.start();
+  const wp = rig.writer({ rate: RATE, total: 4 * RATE });
+  await sleep(500);
+  const rogues: Socket[] = [];
+  const openRogue = async (first: Buffer[]): Promise<void> => {
+    const s = createConnection(rig.listenSock);
+    s.on('error', () => undefined);
+    s.resume();
+    await new Promise<void>((r) => s.once('connect', () => r()).once('close', () => r()));
+    for (const b of first) s.write(b);
+    rogues.push(s);
+  };
+  t.after(() => rogues.forEach((s) => s.destroy()));
+  // Three slots taken (the enclave has the fourth): 4 MiB of a 8 MiB bin each, then silence.
+  for (let i = 0; i < 3; i++) await openRogue([Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xc6, 0x00, 0x80, 0x00, 0x00]), Buffer.alloc(4 * 1024 * 1024, 0x41)]);
+  await sleep(300);
+  // The link breaks; a rogue retrying every 20 ms takes the freed slot before the enclave redials.
+  rig.proxy!.cut();
+  for (let i = 0; i < 100; i++) {
+    await openRogue([Buffer.from([0x93])]);
+    await sleep(20);
+    if (!rogues.at(-1)!.destroyed && !rogues.at(-1)!.readableEnded) break;
+  }
+  const w = await wp;
+  await rig.waitArrived(w.first, w.last, 15_000);
+  const open = rogues.filter((s) => !s.destroyed && !s.readableEnded).length;
+  const tried = rogues.length;
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'legitimate stream with idle rogues', r);
+  t.diagnostic(`rogue connections still open at the end: ${open} of ${tried} opened; refusals logged: ${rig.parent.stderr().split('max_connections (4) reached').length - 1}`);
+  assertExact(rig, r);
+});

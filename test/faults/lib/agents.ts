@@ -6,11 +6,22 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../../dist/core/cli/main.js', import.meta.url));
 
+/** The node options of the CLI's shebang (`#!/usr/bin/env -S node --opt ...`): agents run as `qlog` would. */
+export function shebangNodeArgs(): string[] {
+  try {
+    const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
+    const m = /^#!.*\bnode((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+  } catch {
+    return [];
+  }
+}
+
 export class AgentProcess {
   proc?: ChildProcess;
   exits: (number | null)[] = [];
-  /** Node options for the agent process (e.g. --trace-gc while investigating). */
-  nodeArgs: string[] = [];
+  /** Node options for the agent process: those of the CLI's shebang (plus e.g. --trace-gc while investigating). */
+  nodeArgs: string[] = shebangNodeArgs();
   private exited?: Promise<number | null>;
   constructor(
     readonly name: string,

@@ -116,7 +116,7 @@ export class Rig {
     const cfg = {
       service: { log_level: 'info', state_dir: join(this.dir, 'estate'), grace: '5s', http_listen: '127.0.0.1:0', ...this.o.enclaveService },
       pipeline: {
-        inputs: [{ name: 'tail', alias: 'app', tag: 'app', path: this.log, read_from_head: true, refresh_interval: '250ms', ...this.o.tail }],
+        inputs: [{ name: 'tail', alias: 'app', tag: 'app', path: this.log, read_from_head: true, ...this.o.tail }],
         outputs: [
           {
             name: 'vsock-forward',

@@ -40,7 +40,8 @@ test('json format: date, tag and the fields; include_meta adds the metadata', as
   assert.equal(o.log, 'plain');
   const [withMeta] = await print(t, '{"message":"m","n":1}', 'format: json, include_meta: true', 1);
   const m = JSON.parse(withMeta!) as Record<string, unknown>;
-  assert.deepEqual({ ...m, date: 'x' }, { date: 'x', tag: 'app.web', message: 'm', n: 1, meta: { src: 'dummy:dummy.0', seq: 1 } });
+  assert.match(m.meta.src, /^dummy:dummy\.0:[0-9a-z]+$/);
+  assert.deepEqual({ ...m, date: 'x', meta: { ...m.meta, src: 'run' } }, { date: 'x', tag: 'app.web', message: 'm', n: 1, meta: { src: 'run', seq: 1 } });
 });
 
 /** Replace process.stdout.write while `fn` runs (the plugin writes to this process's stdout). */
