@@ -51,6 +51,11 @@ export class FrameDecoder {
   }
 
   /** Bytes held for a frame that is not complete yet. */
+  /** A frame has started and is not complete yet. */
+  get pending(): boolean {
+    return this.inFrame;
+  }
+
   get buffered(): number {
     return this.len - this.start;
   }

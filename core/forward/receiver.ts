@@ -19,7 +19,12 @@ export interface ReceiverSessionOptions {
   maxDecompressed?: number;
   /** Least silence (ms) before a heartbeating peer is dropped (default 5000). */
   minSilenceMs?: number;
-  /** Drop a peer that has not completed the handshake in this time (default 10 s). */
+  /**
+   * Drop a peer that has not completed the handshake in this time (default 10 s). The same
+   * limit drops a peer that completes no message within it of connecting, or leaves a frame
+   * incomplete for longer (idle or trickling rogues must not hold a connection slot and a
+   * partial frame's memory forever). Not applied while we are paused (then the stall is ours).
+   */
   handshakeTimeoutMs?: number;
   /** A data frame arrived (after the handshake). Throwing drops the peer. */
   onEvents(ev: DecodedEvents, session: ReceiverSession): void;
@@ -43,6 +48,11 @@ export class ReceiverSession {
   private heartbeatMs = 0;
   private lastData = Date.now();
   private isPaused = false;
+  private readonly stallTimer: NodeJS.Timeout;
+  /** When the frame now pending started arriving (0: none pending). */
+  private frameStarted = 0;
+  private frames = 0;
+  private readonly connectedAt = Date.now();
   /** Hostname the peer gave in PING (with shared_key). */
   clientHostname?: string;
 
@@ -62,6 +72,16 @@ export class ReceiverSession {
       const ms = o.handshakeTimeoutMs ?? 10_000;
       this.timer = setTimeout(() => this.close(`no PING within ${ms} ms of HELO (shared_key is required)`), ms);
     } else this.state = 'ready';
+    const stallMs = o.handshakeTimeoutMs ?? 10_000;
+    this.stallTimer = setInterval(() => this.checkStall(stallMs), Math.max(100, Math.min(1000, stallMs / 4)));
+    this.stallTimer.unref();
+  }
+
+  private checkStall(ms: number): void {
+    if (this.isPaused || this.state === 'closed') return;
+    const now = Date.now();
+    if (this.frameStarted && now - this.frameStarted > ms) this.close(`a message stayed incomplete for more than ${ms} ms (connect_timeout)`);
+    else if (this.frames === 0 && now - this.connectedAt > ms) this.close(`no complete message within ${ms} ms of connecting (connect_timeout)`);
   }
 
   get closed(): boolean {
@@ -88,6 +108,7 @@ export class ReceiverSession {
     if (!this.isPaused) return;
     this.isPaused = false;
     this.lastData = Date.now();
+    if (this.frameStarted) this.frameStarted = this.lastData;
     if (this.state !== 'closed') this.stream.resume();
   }
 
@@ -109,6 +130,7 @@ export class ReceiverSession {
     this.state = 'closed';
     clearTimeout(this.timer);
     clearInterval(this.timer);
+    clearInterval(this.stallTimer);
     this.decoder.reset();
     this.o.onClose(this, reason, dropped);
     return true;
@@ -117,13 +139,18 @@ export class ReceiverSession {
   private onData(d: Buffer): void {
     if (this.state === 'closed') return;
     this.lastData = Date.now();
+    const before = this.frames;
     try {
       this.decoder.push(d, (frame) => {
+        this.frames++;
         if (this.state !== 'closed') this.onFrame(frame);
       });
     } catch (err) {
       this.close((err as Error).message);
+      return;
     }
+    if (!this.decoder.pending) this.frameStarted = 0;
+    else if (!this.frameStarted || this.frames !== before) this.frameStarted = this.lastData;
   }
 
   private onFrame(frame: Buffer): void {

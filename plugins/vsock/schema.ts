@@ -31,7 +31,7 @@ export const schema = {
       default: 10000,
       description: 'Chunk ids remembered per sender, so a chunk resent after a lost ack is acked again without being delivered twice. 0: off.',
     },
-    connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect (connect mode) and to complete the shared_key handshake.' },
+    connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect (connect mode) and to complete the shared_key handshake. A peer that sends no complete message within this time of connecting, or leaves a message incomplete for longer (while we are reading), is dropped: idle or trickling peers cannot hold a connection slot.' },
     reconnect_base: { unit: 'duration', default: '500ms', description: 'First reconnect delay (connect mode); doubles each attempt, with jitter.' },
     reconnect_max: { unit: 'duration', default: '30s', description: 'Longest reconnect delay.' },
   },
