@@ -71,6 +71,18 @@ export function recordBytes(r: LogRecord): number {
   return n;
 }
 
+/**
+ * Memory a queued record takes beyond its payload bytes (the record and metadata objects, the
+ * time, the string header), measured at ~150 bytes on Node 20. Buffer limits count it, so
+ * buffer_limit bounds memory, not only line bytes.
+ */
+export const RECORD_OVERHEAD = 160;
+
+/** What holding a chunk costs in memory, for buffer limits. */
+export function chunkCost(c: { bytes: number; records: readonly unknown[] }): number {
+  return c.bytes + c.records.length * RECORD_OVERHEAD;
+}
+
 export function chunkBytes(records: readonly LogRecord[]): number {
   let n = 0;
   for (let i = 0; i < records.length; i++) n += recordBytes(records[i]!);

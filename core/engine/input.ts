@@ -5,7 +5,7 @@
  */
 import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
-import { chunkBytes, newChunkId, type Chunk, type LogRecord } from '../record.js';
+import { chunkBytes, newChunkId, RECORD_OVERHEAD, type Chunk, type LogRecord } from '../record.js';
 import type { EmitOptions, InputContext, InputHooks, ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonInput } from '../config/common.js';
@@ -32,7 +32,7 @@ export class InputInstance extends InstanceBase {
   readonly cfg: CommonInput;
   /** Outputs this input has sent to (for backpressure). */
   readonly feeds = new Set<OutputInstance>();
-  private readonly queue: { chunk: Chunk; ticket: Ticket }[] = [];
+  private readonly queue: { chunk: Chunk; ticket: Ticket; cost: number }[] = [];
   private queuedBytes = 0;
   private processing = false;
   private _paused = false;
@@ -95,8 +95,10 @@ export class InputInstance extends InstanceBase {
     }
     this.counters.add('records_out', records.length);
     this.counters.add('bytes_out', bytes);
-    this.queue.push({ chunk: { id: newChunkId(), tag, records, bytes }, ticket: new Ticket(opts.onSettled) });
-    this.queuedBytes += bytes;
+    // Memory cost, fixed now: filters may change the chunk's bytes while it is queued.
+    const cost = bytes + records.length * RECORD_OVERHEAD;
+    this.queue.push({ chunk: { id: newChunkId(), tag, records, bytes }, ticket: new Ticket(opts.onSettled), cost });
+    this.queuedBytes += cost;
     if (!this.processing) void this.drainQueue();
     if (!opts.dropIfFull && this.blocked()) this.pause();
     return !this._paused;
@@ -111,7 +113,7 @@ export class InputInstance extends InstanceBase {
       } catch (e) {
         this.fail('routing', e);
       }
-      this.queuedBytes -= item.chunk.bytes;
+      this.queuedBytes -= item.cost;
       if (this._paused && !this.blocked()) this.resume();
     }
     this.processing = false;

@@ -7,7 +7,7 @@
  */
 import { AsyncParallelHook, AsyncSeriesHook } from 'tapable';
 import type { Logger } from 'pino';
-import { newChunkId, type Chunk } from '../record.js';
+import { chunkCost, newChunkId, type Chunk } from '../record.js';
 import { PermanentError, type OutputContext, type OutputHooks, type ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonOutput } from '../config/common.js';
@@ -17,12 +17,15 @@ import type { Ticket } from './ticket.js';
 interface Queued {
   chunk: Chunk;
   ticket: Ticket;
+  /** Memory cost counted in bufferedBytes (fixed at enqueue: the chunk must not change it later). */
+  cost: number;
 }
 
 interface Delivery {
   chunk: Chunk;
   tickets: Ticket[];
   bytes: number;
+  cost: number;
   attempt: number;
 }
 
@@ -37,7 +40,7 @@ export class OutputInstance extends InstanceBase {
   private head = 0;
   private inflight = 0;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  /** Bytes accepted and not yet acked or dropped (queued + in flight). */
+  /** Memory held by chunks accepted and not yet acked or dropped (queued + in flight): bytes + per-record overhead. */
   bufferedBytes = 0;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
@@ -66,8 +69,9 @@ export class OutputInstance extends InstanceBase {
   }
 
   enqueue(chunk: Chunk, ticket: Ticket): void {
-    this.queue.push({ chunk, ticket });
-    this.bufferedBytes += chunk.bytes;
+    const cost = chunkCost(chunk);
+    this.queue.push({ chunk, ticket, cost });
+    this.bufferedBytes += cost;
     this.counters.add('records_in', chunk.records.length);
     this.counters.add('bytes_in', chunk.bytes);
     this.schedule();
@@ -80,6 +84,7 @@ export class OutputInstance extends InstanceBase {
       const tickets = [first.ticket];
       let chunk = first.chunk;
       let bytes = chunk.bytes;
+      let cost = first.cost;
       // Merge followers with the same tag (never more than flush_max_size).
       while (this.head < this.queue.length) {
         const next = this.queue[this.head]!;
@@ -87,6 +92,7 @@ export class OutputInstance extends InstanceBase {
         if (tickets.length === 1) chunk = { id: newChunkId(), tag: chunk.tag, records: chunk.records.slice(), bytes };
         for (const r of next.chunk.records) chunk.records.push(r);
         bytes += next.chunk.bytes;
+        cost += next.cost;
         chunk.bytes = bytes;
         tickets.push(next.ticket);
         this.queue[this.head++] = undefined;
@@ -99,7 +105,7 @@ export class OutputInstance extends InstanceBase {
         this.head = 0;
       }
       this.inflight++;
-      void this.run({ chunk, tickets, bytes, attempt: 0 });
+      void this.run({ chunk, tickets, bytes, cost, attempt: 0 });
     }
   }
 
@@ -145,7 +151,7 @@ export class OutputInstance extends InstanceBase {
 
   private release(d: Delivery): void {
     const wasFull = this.full;
-    this.bufferedBytes -= d.bytes;
+    this.bufferedBytes -= d.cost;
     this.inflight--;
     if (this.idle) {
       const w = this.idleWaiters;

@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { definePlugin, nowNs, type LogRecord } from '../../core/index.js';
 import { startEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
+import { RECORD_OVERHEAD } from '../../core/record.js';
 
 const CHUNKS = 300;
 const PER_CHUNK = 10;
 const LINE = 'x'.repeat(99); // 100 bytes per record as the core counts them (length + 1)
 const CHUNK_BYTES = PER_CHUNK * (LINE.length + 1);
+// Buffer limits count memory: line bytes + RECORD_OVERHEAD per record.
+const CHUNK_COST = CHUNK_BYTES + PER_CHUNK * RECORD_OVERHEAD;
 const OUT_LIMIT = 8 * 1024;
 
 test('a slow output pauses a fast input; buffer bounded; all records once, in order', async (t) => {
@@ -84,7 +87,7 @@ pipeline:
   assert.ok(seen.emitFalse > 0, 'emit() returned false at least once');
   assert.ok(seen.pauseHook > 0 && seen.resumeHook > 0, `pause/resume hooks fired (pause ${seen.pauseHook}, resume ${seen.resumeHook})`);
   assert.equal(seen.pauseHook, seen.resumeHook, 'every pause was followed by a resume');
-  assert.ok(maxBuffered <= OUT_LIMIT + CHUNK_BYTES, `output buffer peaked at ${maxBuffered} bytes; limit ${OUT_LIMIT} + one chunk ${CHUNK_BYTES}`);
+  assert.ok(maxBuffered <= OUT_LIMIT + CHUNK_COST, `output buffer peaked at ${maxBuffered} bytes; limit ${OUT_LIMIT} + one chunk ${CHUNK_COST}`);
   assert.ok(flushes < CHUNKS, `a busy output batches (${flushes} flushes for ${CHUNKS} chunks)`);
   const m = h.engine.metrics();
   const input = m.find((x) => x.kind === 'input')!.counters;
@@ -131,7 +134,7 @@ test('an input that cannot pause (dropIfFull) drops with a counter while the out
     `
 pipeline:
   inputs: [{ name: sampler, tag: s }]
-  outputs: [{ name: stuck, alias: out, buffer_limit: 1000 }]
+  outputs: [{ name: stuck, alias: out, buffer_limit: ${10 * (LINE.length + 1 + RECORD_OVERHEAD)} }]
 `,
     [sampler, stuck],
   );
@@ -141,7 +144,7 @@ pipeline:
     results.push(ctxRef!.emit('s', rec(seq), { dropIfFull: true }));
     await new Promise((r) => setImmediate(r));
   }
-  // 100 bytes per record, limit 1000: the first 10 are accepted, the other 10 dropped.
+  // One record costs 100 bytes + RECORD_OVERHEAD; the limit holds 10: the first 10 are accepted, the other 10 dropped.
   assert.deepEqual(results, [...Array<boolean>(10).fill(true), ...Array<boolean>(10).fill(false)]);
   const input = h.engine.metrics().find((m) => m.kind === 'input')!.counters;
   assert.equal(input.dropped_records, 10);
