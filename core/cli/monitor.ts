@@ -1,7 +1,5 @@
 /** `qlog monitor [-c CID] <CONFIG>`: qlog's enclave side, on a qlog config file. */
-import { resolve } from 'node:path';
-import { runAgent } from '../agent.js';
-import { loadQlogConfig } from '../qlog-compat/load.js';
+import { runQlogRole } from './qlog-role.js';
 import { checkTransport, EXTENSION_OPTIONS, extensionHelp, parseCid } from '../qlog-compat/cli-options.js';
 import { vsockAddress, VMADDR_CID_ANY } from '../qlog-compat/translate.js';
 import { UsageError, type Command } from './command.js';
@@ -34,14 +32,7 @@ const command: Command = {
       httpListen: values['http-listen'],
       display: file,
     };
-    const load = async () => (await loadQlogConfig(resolve(file), opts)).config;
-    const first = await loadQlogConfig(resolve(file), opts);
-    if (values['print-config']) {
-      process.stdout.write(first.yaml);
-      return 0;
-    }
-    process.stderr.write(`qlog monitor: listening on ${vsockAddress(first.qlog, opts)}, ${first.qlog.monitor_items.length} items; log: ${first.config.service.log_file}\n`);
-    return runAgent(first.config, load);
+    return runQlogRole(file, opts, values['print-config'], (qlog, log) => `qlog monitor: listening on ${vsockAddress(qlog, opts)}, ${qlog.monitor_items.length} items; log: ${log}`);
   },
 };
 export default command;

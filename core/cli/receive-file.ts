@@ -1,7 +1,6 @@
 /** `qlog receive-file [-w DIR] <CID> <CONFIG>`: qlog's parent side, on a qlog config file. */
 import { resolve } from 'node:path';
-import { runAgent } from '../agent.js';
-import { loadQlogConfig } from '../qlog-compat/load.js';
+import { runQlogRole } from './qlog-role.js';
 import { checkTransport, EXTENSION_OPTIONS, extensionHelp, parseCid } from '../qlog-compat/cli-options.js';
 import { roleWorkspace, vsockAddress } from '../qlog-compat/translate.js';
 import { UsageError, type Command } from './command.js';
@@ -39,15 +38,7 @@ const command: Command = {
       httpListen: values['http-listen'],
       display: file,
     };
-    const load = async () => (await loadQlogConfig(resolve(file), opts)).config;
-    const first = await loadQlogConfig(resolve(file), opts);
-    if (values['print-config']) {
-      process.stdout.write(first.yaml);
-      return 0;
-    }
-    const ws = roleWorkspace(first.qlog, { ...opts, cwd: process.cwd() });
-    process.stderr.write(`qlog receive-file: connecting to ${vsockAddress(first.qlog, opts)}, writing ${first.qlog.monitor_items.length} files in ${ws}; log: ${first.config.service.log_file}\n`);
-    return runAgent(first.config, load);
+    return runQlogRole(file, opts, values['print-config'], (qlog, log) => `qlog receive-file: connecting to ${vsockAddress(qlog, opts)}, writing ${qlog.monitor_items.length} files in ${roleWorkspace(qlog, { ...opts, cwd: process.cwd() })}; log: ${log}`);
   },
 };
 export default command;
