@@ -25,7 +25,9 @@ test('rogue peers (random bytes, an oversized frame) are dropped; the enclave st
   resetSource(dir);
   writeLines(dir, 1, N / 2);
   const path = join(dir, 'parent.sock');
-  const parent = start(t, dir, parentConfig(dir, { mode: 'listen', uri: `unix://${path}`, extra: { max_frame_size: '256KiB' } }));
+  // connect_timeout 2s: random bytes can happen to parse as the start of a frame; such a peer is
+  // dropped when the frame stays incomplete for 2 s (before the rogue gives up at 5 s).
+  const parent = start(t, dir, parentConfig(dir, { mode: 'listen', uri: `unix://${path}`, extra: { max_frame_size: '256KiB', connect_timeout: '2s' } }));
   await parent.waitForLine(/listening on/, { stream: 'stderr' });
   const enclave = start(t, dir, enclaveConfig(dir, { mode: 'connect', uri: `unix://${path}`, extra: { max_frame_size: '128KiB' } }));
   await waitForCount(dir, 1000, 30_000, [enclave, parent]);
