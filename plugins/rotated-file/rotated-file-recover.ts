@@ -49,7 +49,10 @@ export function reconcile(s: FileState, c: RecoveryContext): boolean {
   }
   let changed = false;
   if (s.rotating) {
-    if (!live || live.ino !== s.rotating.ino) {
+    // A live file shorter than recorded cannot be the intact pre-rotation file: the rotation
+    // finished and the new file reused the old inode number (freed when the compressed copy's
+    // source was unlinked). Taking it for an interrupted rotation would delete a complete .1.gz.
+    if (!live || live.ino !== s.rotating.ino || live.size < s.size) {
       // The rotation finished: the live file holds only bytes written after it, never recorded.
       if (live && live.size > 0) cutFile(c, live.ino, 0, live.size);
       s.ino = live?.ino ?? null;
