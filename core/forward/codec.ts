@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import type { LogRecord, RecordMeta } from '../record.js';
 import { packr, unpackr } from './codec-packr.js';
 import { EntryWriter } from './entry-encoder.js';
+import { EntryReader, type FastEntry } from './entry-decoder.js';
 import { wireTimeToNs } from './event-time.js';
 import type { ErrorCode } from '../errors.js';
 
@@ -178,7 +179,11 @@ export interface DecodedEvents {
 export interface DecodeLimits {
   /** Largest decompressed CompressedPackedForward payload. */
   maxDecompressed: number;
+  /** Reader for PackedForward entries (one per connection keeps its caches warm). */
+  reader?: EntryReader;
 }
+
+const sharedReader = new EntryReader();
 
 function isMap(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
@@ -207,6 +212,21 @@ function toRecord(tag: string, time: unknown, rec: unknown): LogRecord | undefin
   const body: Record<string, unknown> = {};
   for (const k in rec) if (k !== META_KEY) body[k] = rec[k];
   return { time: ns, tag, body, meta };
+}
+
+/** A record from the entry reader's fast path (same result as toRecord on msgpackr's output). */
+function fastRecord(tag: string, e: FastEntry): LogRecord {
+  const meta: RecordMeta = e.meta ?? {};
+  if (e.n === 1 && e.metaPresent && e.keys[0] === 'log' && typeof e.values[0] === 'string') return { time: e.time, tag, body: e.values[0], meta };
+  const body: Record<string, unknown> = {};
+  for (let i = 0; i < e.n; i++) body[e.keys[i]!] = e.values[i];
+  if (e.metaPresent && e.n > 1) {
+    // Duplicate keys collapse: a map that ends up as {log: string} is still a line.
+    let keys = 0;
+    for (const _ in body) keys++;
+    if (keys === 1 && typeof body.log === 'string') return { time: e.time, tag, body: body.log, meta };
+  }
+  return { time: e.time, tag, body, meta };
 }
 
 function readOptions(opt: unknown, out: DecodedEvents): Record<string, unknown> | undefined {
@@ -262,12 +282,17 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
     } else if (comp !== undefined && comp !== 'text') throw protocolError(`unsupported compression ${JSON.stringify(comp)} (only "gzip")`);
     else out.mode = 'packed';
     if (entries.length === 0) return out;
+    const records = out.records;
     try {
-      unpackr.unpackMultiple(entries, (e: unknown) => {
-        const r = Array.isArray(e) ? toRecord(tag, e[0], e[1]) : undefined;
-        if (r) out.records.push(r);
-        else out.invalid++;
-      });
+      (limits.reader ?? sharedReader).read(
+        entries,
+        (e) => records.push(fastRecord(tag, e)),
+        (e) => {
+          const r = Array.isArray(e) ? toRecord(tag, e[0], e[1]) : undefined;
+          if (r) records.push(r);
+          else out.invalid++;
+        },
+      );
     } catch (err) {
       throw protocolError(`PackedForward entries are not valid msgpack: ${(err as Error).message}`);
     }

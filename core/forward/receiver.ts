@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { PeerIdentity } from '../transport/index.js';
 import { decodeEvents, encodeAck, unpackFrame, type DecodedEvents } from './codec.js';
 import { FrameDecoder } from './frame-decoder.js';
+import { EntryReader } from './entry-decoder.js';
 import { checkPing, encodeHelo, encodePong, newNonce } from './handshake.js';
 
 export interface ReceiverSessionOptions {
@@ -42,6 +43,7 @@ const MIN_SILENCE_MS = 5000;
 
 export class ReceiverSession {
   private readonly decoder: FrameDecoder;
+  private readonly reader = new EntryReader();
   private state: 'ping' | 'ready' | 'closed';
   private readonly nonce?: Buffer;
   private timer?: NodeJS.Timeout;
@@ -173,7 +175,7 @@ export class ReceiverSession {
       this.state = 'ready';
       return;
     }
-    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize });
+    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize, reader: this.reader });
     if (ev.heartbeatMs !== undefined) {
       this.watch(ev.heartbeatMs);
       if (ev.ackValue !== undefined) this.ack(ev.ackValue);
