@@ -21,18 +21,44 @@ export function prometheusText(metrics: InstanceMetrics[]): string {
   return out;
 }
 
+/** The agent process itself: memory (RSS, V8 heap, Buffers) and CPU time. */
+export function processMetrics(): Record<string, number> {
+  const m = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    resident_memory_bytes: m.rss,
+    heap_used_bytes: m.heapUsed,
+    heap_total_bytes: m.heapTotal,
+    external_memory_bytes: m.external,
+    array_buffers_bytes: m.arrayBuffers,
+    cpu_seconds_total: (cpu.user + cpu.system) / 1e6,
+    uptime_seconds: process.uptime(),
+  };
+}
+
+function processText(): string {
+  let out = '';
+  for (const [k, v] of Object.entries(processMetrics())) {
+    const name = `qlog_process_${k}`;
+    out += `# TYPE ${name} ${k.endsWith('_total') ? 'counter' : 'gauge'}\n${name} ${v}\n`;
+  }
+  return out;
+}
+
 export function startHttp(listen: string, metrics: () => InstanceMetrics[], log: Logger): Promise<HttpEndpoint> {
   const i = listen.lastIndexOf(':');
   const host = i > 0 ? listen.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
   const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(metrics()));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(metrics()) + processText());
     } else if (req.url === '/api/v1/metrics') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(metrics()));
+    } else if (req.url === '/api/v1/process') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(processMetrics()));
     } else if (req.url === '/api/v1/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    } else res.writeHead(404).end('not found: try /metrics, /api/v1/metrics, /api/v1/health\n');
+    } else res.writeHead(404).end('not found: try /metrics, /api/v1/metrics, /api/v1/process, /api/v1/health\n');
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

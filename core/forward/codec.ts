@@ -62,18 +62,24 @@ export interface EntryPart {
   count: number;
 }
 
+/** Reused by encodeEntryParts: one buffer for every chunk instead of a new one per chunk. */
+let scratch = new EntryWriter(1 << 20, META_KEY);
+/** A scratch buffer grown past this by one huge chunk is dropped after it. */
+const SCRATCH_KEEP = 8 << 20;
+
 /**
  * encodeEntries, cut into parts of at most `maxBytes` each (at entry boundaries), so no frame
  * exceeds what the receiver accepts. An entry bigger than `maxBytes` on its own cannot be sent:
  * it is left out and counted in `oversized`.
+ *
+ * The parts are views into a scratch buffer that the next call overwrites: frame them
+ * (encodePackedForward copies) or copy them before anything else encodes (before any await).
+ * Encoding a chunk therefore allocates nothing but its frames.
  */
 export function encodeEntryParts(records: readonly LogRecord[], maxBytes: number): { parts: EntryPart[]; oversized: number } {
-  let cap = 256;
-  for (let i = 0; i < records.length; i++) {
-    const b = records[i]!.body;
-    cap += typeof b === 'string' ? b.length + 128 : 256;
-  }
-  const w = new EntryWriter(cap, META_KEY);
+  if (scratch.capacity > SCRATCH_KEEP) scratch = new EntryWriter(1 << 20, META_KEY);
+  const w = scratch;
+  w.reset();
   const bounds: number[] = [0];
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;

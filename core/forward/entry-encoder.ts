@@ -23,6 +23,16 @@ export class EntryWriter {
     this.buf = Buffer.allocUnsafe(Math.max(256, initial));
   }
 
+  /** Start over, keeping the buffer (a reused scratch writer). */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Size of the buffer (what a reused writer holds on to). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** The bytes written so far. */
   result(): Buffer {
     return this.buf.subarray(0, this.pos);

@@ -69,11 +69,15 @@ export default definePlugin({
         ctx.log.error(`${ctx.id}: dropped ${oversized} record(s) of ${chunk.tag} bigger than max_frame_size (${o.max_frame_size} bytes) on their own`);
       }
       // Part ids derive from the chunk id, so a retried chunk is cut and named the same way.
+      // The entries are views into the encoder's scratch buffer, which the next chunk reuses:
+      // framing copies them at once; gzip runs on the thread pool, so it gets copies taken now,
+      // before the first await.
+      const payloads = gz ? parts.map((p) => Buffer.from(p.entries)) : undefined;
       const frames: { id: string; frame: Buffer }[] = [];
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i]!;
         const id = parts.length === 1 ? chunk.id : `${chunk.id}.${i}`;
-        const payload = gz ? await gzipAsync(p.entries) : p.entries;
+        const payload = payloads ? await gzipAsync(payloads[i]!) : p.entries;
         frames.push({ id, frame: encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? id : undefined, size: p.count, gzip: gz }) });
       }
       return frames;

@@ -92,10 +92,18 @@ pipeline:
       typed.add(name);
       continue;
     }
-    const m = /^(qlog_[a-z_]+)\{id="[^"]+",plugin="[^"]+"\} -?\d+(\.\d+)?$/.exec(l);
+    const m = /^(qlog_[a-z_]+)(?:\{id="[^"]+",plugin="[^"]+"\})? -?\d+(\.\d+)?(e[-+]\d+)?$/.exec(l);
     assert.ok(m, `a Prometheus sample line: ${l}`);
     assert.ok(typed.has(m[1]!), `# TYPE before ${m[1]}`);
   }
+
+  // The process itself: memory and CPU, in both forms.
+  const rss = lines.find((l) => l.startsWith('qlog_process_resident_memory_bytes '));
+  assert.ok(rss && Number(rss.split(' ')[1]) > 10e6, `/metrics has the agent's RSS: ${rss}`);
+  assert.ok(lines.includes('# TYPE qlog_process_cpu_seconds_total counter'));
+  const proc = JSON.parse((await httpGet(`${base}/api/v1/process`)).body) as Record<string, number>;
+  for (const k of ['resident_memory_bytes', 'heap_used_bytes', 'heap_total_bytes', 'external_memory_bytes', 'array_buffers_bytes', 'cpu_seconds_total', 'uptime_seconds'])
+    assert.ok(typeof proc[k] === 'number' && proc[k]! > 0, `/api/v1/process has ${k}: ${proc[k]}`);
 
   assert.deepEqual(await httpGet(`${base}/api/v1/health`).then((r) => [r.status, r.body]), [200, '{"status":"ok"}']);
   assert.equal((await httpGet(`${base}/nope`)).status, 404);
