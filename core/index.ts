@@ -11,7 +11,7 @@ export type {
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
 export { nowNs, recordLine, recordBytes, chunkBytes, newChunkId } from './record.js';
-export type { Chunk, LogRecord, RecordBody, RecordMeta } from './record.js';
+export type { Chunk, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
 export { parseSize, parseDuration } from './config/units.js';
 export { compileMatch } from './match.js';
 export { VERSION };

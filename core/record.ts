@@ -35,6 +35,119 @@ export interface LogRecord {
   meta: RecordMeta;
 }
 
+/** Flags of a line in a LineBlock (the same bits as the records' meta flags they become). */
+export const LINE_TRUNCATED = 1;
+export const LINE_INVALID_UTF8 = 2;
+
+/**
+ * Lines kept as the bytes they were read as: no string, record or metadata object per line
+ * until something asks for records (see LineChunk). Line i is `buf[starts[i], ends[i])`
+ * (terminator removed); its meta.seq is `base + seqs[i]`. Every line shares time, path and src.
+ */
+export interface LineBlock {
+  /**
+   * Holds the lines (and may be longer). It can be a pooled read buffer that is reused once the
+   * chunk settled: copy what you keep beyond that (records are copies already).
+   */
+  readonly buf: Buffer;
+  readonly count: number;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  /** meta.seq of each line, relative to `base`. */
+  readonly seqs: Uint32Array;
+  readonly base: number;
+  /** LINE_* flags per line, or undefined when no line has any. */
+  readonly flags: Uint8Array | undefined;
+  /** Every byte is ASCII (latin1 decoding is exact and faster). */
+  readonly ascii: boolean;
+  readonly time: bigint;
+  /** meta.path and meta.src of every line; `pathKey`, when set, repeats the path under that key. */
+  readonly path: string;
+  readonly src: string;
+  readonly pathKey: string;
+}
+
+type FastSlices = Buffer & { latin1Slice(s: number, e: number): string; utf8Slice(s: number, e: number): string };
+
+/** The line's text: what the record body of line i is. */
+export function blockLine(b: LineBlock, i: number): string {
+  const buf = b.buf as FastSlices;
+  return b.ascii ? buf.latin1Slice(b.starts[i]!, b.ends[i]!) : buf.utf8Slice(b.starts[i]!, b.ends[i]!);
+}
+
+/** The record of line i: `{time, tag, body: line, meta: {path, src, seq, [pathKey], truncated?, invalid_utf8?}}`. */
+export function blockRecord(b: LineBlock, i: number, tag: string): LogRecord {
+  const meta: RecordMeta = { path: b.path, src: b.src, seq: b.base + b.seqs[i]! };
+  if (b.pathKey) meta[b.pathKey] = b.path;
+  const f = b.flags === undefined ? 0 : b.flags[i]!;
+  if (f !== 0) {
+    if (f & LINE_TRUNCATED) meta.truncated = true;
+    if (f & LINE_INVALID_UTF8) meta.invalid_utf8 = true;
+  }
+  return { time: b.time, tag, body: blockLine(b, i), meta };
+}
+
+/** Memory a queued line of a LineBlock takes beyond its bytes (its offsets and flag). */
+export const LINE_OVERHEAD = 13;
+
+/**
+ * A chunk of LineBlocks. `records` is built on first access (and from then on is an ordinary
+ * array the holder may change); until then an output that understands blocks (vsock-forward)
+ * can encode the bytes directly. The engine hands filters plain chunks.
+ */
+export class LineChunk implements Chunk {
+  private recs: LogRecord[] | undefined;
+  private blks: LineBlock[] | undefined;
+  private n: number;
+
+  constructor(
+    readonly id: string,
+    readonly tag: string,
+    blocks: LineBlock[],
+    public bytes: number,
+  ) {
+    this.blks = blocks;
+    let n = 0;
+    for (const b of blocks) n += b.count;
+    this.n = n;
+  }
+
+  get records(): LogRecord[] {
+    if (this.recs === undefined) {
+      const out: LogRecord[] = new Array(this.n);
+      let k = 0;
+      for (const b of this.blks!) for (let i = 0; i < b.count; i++) out[k++] = blockRecord(b, i, this.tag);
+      this.recs = out;
+      this.blks = undefined;
+    }
+    return this.recs;
+  }
+
+  set records(r: LogRecord[]) {
+    this.recs = r;
+    this.blks = undefined;
+  }
+
+  /** The blocks, as long as nobody asked for records (then undefined: use `records`). */
+  get blocks(): readonly LineBlock[] | undefined {
+    return this.blks;
+  }
+
+  get count(): number {
+    return this.blks ? this.n : this.recs!.length;
+  }
+}
+
+/** Records in a chunk, without building a LineChunk's records. */
+export function recordCount(c: Chunk): number {
+  return c instanceof LineChunk ? c.count : c.records.length;
+}
+
+/** A LineChunk's blocks while its records were never built, else undefined. */
+export function lineBlocks(c: Chunk): readonly LineBlock[] | undefined {
+  return c instanceof LineChunk ? c.blocks : undefined;
+}
+
 /** A batch of records sharing one tag. */
 export interface Chunk {
   /** Unique id; stays the same when the chunk is retried. */
@@ -79,8 +192,12 @@ export function recordBytes(r: LogRecord): number {
 export const RECORD_OVERHEAD = 160;
 
 /** What holding a chunk costs in memory, for buffer limits. */
-export function chunkCost(c: { bytes: number; records: readonly unknown[] }): number {
-  return c.bytes + c.records.length * RECORD_OVERHEAD;
+export function chunkCost(c: Chunk): number {
+  const blocks = lineBlocks(c);
+  if (blocks === undefined) return c.bytes + c.records.length * RECORD_OVERHEAD;
+  let n = 0;
+  for (const b of blocks) n += b.buf.length + b.count * LINE_OVERHEAD;
+  return n;
 }
 
 export function chunkBytes(records: readonly LogRecord[]): number {

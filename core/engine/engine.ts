@@ -6,7 +6,7 @@
 import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
-import { chunkBytes, newChunkId, type Chunk, type LogRecord } from '../record.js';
+import { chunkBytes, LineChunk, newChunkId, recordCount, type Chunk, type LogRecord } from '../record.js';
 import type { ServiceInfo } from '../plugin/define.js';
 import { compileMatch, type TagMatcher } from '../match.js';
 import { withTimeout, type InstanceBase } from './context.js';
@@ -51,7 +51,7 @@ export class Engine {
     readonly service: ServiceInfo,
     private readonly logger: Logger,
   ) {
-    const pipeline = { process: (c: Chunk, t: Ticket, from: InputInstance) => this.process(c, t, from, 0), outputsFor: (tag: string) => this.route(tag).outputs };
+    const pipeline = { process: (c: Chunk, t: Ticket, from: InputInstance) => this.process(c, t, from, 0), outputsFor: (tag: string) => this.route(tag).outputs, filtered: (tag: string) => this.route(tag).filters.length > 0 };
     config.inputs.forEach((e, i) => this.inputs.push(new InputInstance(e, i, logger, service, pipeline)));
     for (const e of config.filters) this.filters.push(new FilterInstance(e, logger, service, (f, tag, recs) => this.inject(f, tag, recs)));
     for (const e of config.outputs) {
@@ -134,16 +134,19 @@ export class Engine {
   private async process(chunk: Chunk, ticket: Ticket, from: InputInstance | undefined, startAt: number): Promise<void> {
     const route = this.route(chunk.tag);
     let c = chunk;
+    // Filters get plain chunks (records built from line blocks here).
+    if (route.filters.length > 0 && c instanceof LineChunk) c = { id: c.id, tag: c.tag, records: c.records, bytes: c.bytes };
     for (let i = 0; i < route.filters.length; i++) {
       const f = route.filters[i]!;
       if (startAt && this.filters.indexOf(f) < startAt) continue;
       c = await f.run(c);
       if (c.records.length === 0) break;
     }
-    if (c.records.length === 0) return ticket.expect(0);
+    const n = recordCount(c);
+    if (n === 0) return ticket.expect(0);
     if (route.outputs.length === 0) {
       if (this.unrouted++ % 10_000 === 0) this.logger.warn({ tag: c.tag }, `no output matches tag "${c.tag}"; its records are discarded (check the outputs' match)`);
-      from?.counters.add('unrouted_records', c.records.length);
+      from?.counters.add('unrouted_records', n);
     }
     ticket.expect(route.outputs.length);
     for (const o of route.outputs) {

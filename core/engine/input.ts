@@ -5,7 +5,7 @@
  */
 import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
-import { chunkBytes, newChunkId, RECORD_OVERHEAD, type Chunk, type LogRecord } from '../record.js';
+import { chunkBytes, chunkCost, LineChunk, newChunkId, RECORD_OVERHEAD, type Chunk, type LineBlock, type LogRecord } from '../record.js';
 import type { EmitOptions, InputContext, InputHooks, ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonInput } from '../config/common.js';
@@ -18,6 +18,8 @@ export interface Pipeline {
   process(chunk: Chunk, ticket: Ticket, from: InputInstance): Promise<void>;
   /** The outputs a chunk with this tag is routed to (so emit() can check their room before queueing). */
   outputsFor(tag: string): readonly OutputInstance[];
+  /** Whether any filter matches this tag. */
+  filtered(tag: string): boolean;
 }
 
 export class InputInstance extends InstanceBase {
@@ -59,6 +61,7 @@ export class InputInstance extends InstanceBase {
       hooks: this.hooks,
       tag: this.tag,
       emit: (tag, records, opts) => this.emit(tag, records, opts),
+      emitLines: (tag, block, opts) => this.emitLines(tag, block, opts),
       ready: () => this.ready(),
       get paused() {
         return self._paused;
@@ -82,22 +85,37 @@ export class InputInstance extends InstanceBase {
   }
 
   emit(tag: string, records: LogRecord[], opts: EmitOptions = {}): boolean {
-    if (records.length === 0) {
+    const bytes = opts.bytes ?? (records.length ? chunkBytes(records) : 0);
+    // Memory cost, fixed now: filters may change the chunk's bytes while it is queued.
+    return this.admit({ id: newChunkId(), tag, records, bytes }, records.length, bytes + records.length * RECORD_OVERHEAD, opts);
+  }
+
+  /**
+   * emit() for lines kept as bytes (a LineBlock): no record objects are built unless a filter
+   * or an output asks for them. Same flow control and settlement as emit().
+   */
+  emitLines(tag: string, block: LineBlock, opts: EmitOptions = {}): boolean {
+    const bytes = opts.bytes ?? (block.count ? block.ends[block.count - 1]! - block.starts[0]! + block.count : 0);
+    const chunk = new LineChunk(newChunkId(), tag, [block], bytes);
+    // Filters turn the lines into records: count that memory if any filter will see them.
+    const cost = this.pipeline.filtered(tag) ? bytes + block.count * RECORD_OVERHEAD : chunkCost(chunk);
+    return this.admit(chunk, block.count, cost, opts);
+  }
+
+  private admit(chunk: Chunk, count: number, cost: number, opts: EmitOptions): boolean {
+    if (count === 0) {
       opts.onSettled?.({ delivered: true });
       return !this._paused;
     }
-    const bytes = opts.bytes ?? chunkBytes(records);
-    for (const o of this.pipeline.outputsFor(tag)) this.feeds.add(o);
+    for (const o of this.pipeline.outputsFor(chunk.tag)) this.feeds.add(o);
     if (this.stopped || (opts.dropIfFull && this.blocked())) {
-      this.counters.add('dropped_records', records.length);
-      if (!this.stopped) this.log.debug({ records: records.length }, `${this.id}: downstream full, dropped ${records.length} records`);
+      this.counters.add('dropped_records', count);
+      if (!this.stopped) this.log.debug({ records: count }, `${this.id}: downstream full, dropped ${count} records`);
       return false;
     }
-    this.counters.add('records_out', records.length);
-    this.counters.add('bytes_out', bytes);
-    // Memory cost, fixed now: filters may change the chunk's bytes while it is queued.
-    const cost = bytes + records.length * RECORD_OVERHEAD;
-    this.queue.push({ chunk: { id: newChunkId(), tag, records, bytes }, ticket: new Ticket(opts.onSettled), cost });
+    this.counters.add('records_out', count);
+    this.counters.add('bytes_out', chunk.bytes);
+    this.queue.push({ chunk, ticket: new Ticket(opts.onSettled), cost });
     this.queuedBytes += cost;
     if (!this.processing) void this.drainQueue();
     if (!opts.dropIfFull && this.blocked()) this.pause();

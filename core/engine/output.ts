@@ -7,7 +7,7 @@
  */
 import { AsyncParallelHook, AsyncSeriesHook } from 'tapable';
 import type { Logger } from 'pino';
-import { chunkCost, newChunkId, type Chunk } from '../record.js';
+import { chunkCost, lineBlocks, LineChunk, newChunkId, recordCount, type Chunk, type LineBlock } from '../record.js';
 import { PermanentError, type OutputContext, type OutputHooks, type ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonOutput } from '../config/common.js';
@@ -72,7 +72,7 @@ export class OutputInstance extends InstanceBase {
     const cost = chunkCost(chunk);
     this.queue.push({ chunk, ticket, cost });
     this.bufferedBytes += cost;
-    this.counters.add('records_in', chunk.records.length);
+    this.counters.add('records_in', recordCount(chunk));
     this.counters.add('bytes_in', chunk.bytes);
     this.schedule();
   }
@@ -85,18 +85,30 @@ export class OutputInstance extends InstanceBase {
       let chunk = first.chunk;
       let bytes = chunk.bytes;
       let cost = first.cost;
-      // Merge followers with the same tag (never more than flush_max_size).
+      // Merge followers with the same tag (never more than flush_max_size). Line blocks stay
+      // blocks (no records are built); anything else is merged as records.
+      let blocks = lineBlocks(chunk)?.slice();
       while (this.head < this.queue.length) {
         const next = this.queue[this.head]!;
         if (next.chunk.tag !== chunk.tag || bytes + next.chunk.bytes > this.cfg.flush_max_size) break;
-        if (tickets.length === 1) chunk = { id: newChunkId(), tag: chunk.tag, records: chunk.records.slice(), bytes };
-        for (const r of next.chunk.records) chunk.records.push(r);
+        const nextBlocks: readonly LineBlock[] | undefined = blocks && lineBlocks(next.chunk);
+        if (nextBlocks) {
+          for (const b of nextBlocks) blocks!.push(b);
+        } else {
+          if (blocks) {
+            // Records of every block merged so far (a fresh array).
+            chunk = { id: newChunkId(), tag: chunk.tag, records: new LineChunk('', chunk.tag, blocks, bytes).records, bytes };
+            blocks = undefined;
+          } else if (tickets.length === 1) chunk = { id: newChunkId(), tag: chunk.tag, records: chunk.records.slice(), bytes };
+          for (const r of next.chunk.records) chunk.records.push(r);
+        }
         bytes += next.chunk.bytes;
         cost += next.cost;
         chunk.bytes = bytes;
         tickets.push(next.ticket);
         this.queue[this.head++] = undefined;
       }
+      if (blocks && tickets.length > 1) chunk = new LineChunk(newChunkId(), chunk.tag, blocks, bytes);
       if (this.head === this.queue.length) {
         this.queue.length = 0;
         this.head = 0;
@@ -117,7 +129,7 @@ export class OutputInstance extends InstanceBase {
       error = e ?? new Error('flush rejected');
     }
     if (error === undefined) {
-      this.counters.add('records_out', d.chunk.records.length);
+      this.counters.add('records_out', recordCount(d.chunk));
       this.counters.add('bytes_out', d.bytes);
       for (const t of d.tickets) t.ack();
       return this.release(d);
@@ -131,15 +143,16 @@ export class OutputInstance extends InstanceBase {
     const limit = this.cfg.retry_limit;
     const permanent = error instanceof PermanentError;
     if (permanent || (typeof limit === 'number' && d.attempt >= limit)) {
-      this.counters.add('dropped_records', d.chunk.records.length);
-      this.log.error({ err: error, chunk: d.chunk.id, records: d.chunk.records.length, attempts: d.attempt + 1 }, `${this.id}: dropping ${d.chunk.records.length} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : ` (retry_limit ${limit} reached)`}`);
+      const n = recordCount(d.chunk);
+      this.counters.add('dropped_records', n);
+      this.log.error({ err: error, chunk: d.chunk.id, records: n, attempts: d.attempt + 1 }, `${this.id}: dropping ${n} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : ` (retry_limit ${limit} reached)`}`);
       for (const t of d.tickets) t.drop();
       return this.release(d);
     }
     const ceiling = Math.min(this.cfg.retry_max, this.cfg.retry_base * 2 ** Math.min(d.attempt, 30));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     this.counters.add('retries');
-    this.counters.add('retried_records', d.chunk.records.length);
+    this.counters.add('retried_records', recordCount(d.chunk));
     const level = d.attempt === 0 ? 'warn' : 'debug';
     this.log[level]({ err: error, chunk: d.chunk.id, attempt: d.attempt + 1, delay_ms: Math.round(delay) }, `${this.id}: flush failed (${(error as Error)?.message ?? error}); retrying in ${Math.round(delay)} ms`);
     const timer = setTimeout(() => {
@@ -185,7 +198,7 @@ export class OutputInstance extends InstanceBase {
     let n = 0;
     for (let i = this.head; i < this.queue.length; i++) {
       const q = this.queue[i]!;
-      n += q.chunk.records.length;
+      n += recordCount(q.chunk);
     }
     this.queue.length = 0;
     this.head = 0;

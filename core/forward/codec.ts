@@ -4,7 +4,7 @@
  * qlog heartbeat frame. See docs/protocol.md.
  */
 import { gunzipSync } from 'node:zlib';
-import type { LogRecord, RecordMeta } from '../record.js';
+import { lineBlocks, type Chunk, type LogRecord, type RecordMeta } from '../record.js';
 import { packr, unpackr } from './codec-packr.js';
 import { EntryWriter } from './entry-encoder.js';
 import { EntryReader, type FastEntry } from './entry-decoder.js';
@@ -76,15 +76,23 @@ const SCRATCH_KEEP = 8 << 20;
  * (encodePackedForward copies) or copy them before anything else encodes (before any await).
  * Encoding a chunk therefore allocates nothing but its frames.
  */
-export function encodeEntryParts(records: readonly LogRecord[], maxBytes: number): { parts: EntryPart[]; oversized: number } {
+export function encodeEntryParts(chunk: Chunk | readonly LogRecord[], maxBytes: number): { parts: EntryPart[]; oversized: number } {
   if (scratch.capacity > SCRATCH_KEEP) scratch = new EntryWriter(1 << 20, META_KEY);
   const w = scratch;
   w.reset();
   const bounds: number[] = [0];
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    w.entry(r.time, r.body, r.meta);
-    bounds.push(w.offset);
+  const blocks = Array.isArray(chunk) ? undefined : lineBlocks(chunk as Chunk);
+  if (blocks) {
+    // Lines kept as bytes (tail): copied straight into the entries.
+    const mark = (offset: number) => void bounds.push(offset);
+    for (const b of blocks) w.lines(b, 0, b.count, mark);
+  } else {
+    const records = Array.isArray(chunk) ? (chunk as readonly LogRecord[]) : (chunk as Chunk).records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      w.entry(r.time, r.body, r.meta);
+      bounds.push(w.offset);
+    }
   }
   const all = w.result();
   const parts: EntryPart[] = [];
@@ -129,14 +137,23 @@ export interface PackedForwardOptions {
   gzip?: boolean;
 }
 
-/** `[tag, <bin entries>, {chunk, size, compressed?}]` as one buffer. */
-export function encodePackedForward(tag: string, entries: Buffer, o: PackedForwardOptions): Buffer {
+/**
+ * `[tag, <bin entries>, {chunk, size, compressed?}]` as one buffer: a new one, or the start of
+ * the one `alloc(size)` gives.
+ */
+export function encodePackedForward(tag: string, entries: Buffer, o: PackedForwardOptions, alloc?: (size: number) => Buffer): Buffer {
   const opt: Record<string, unknown> = { size: o.size };
   if (o.chunk !== undefined) opt.chunk = o.chunk;
   if (o.gzip) opt.compressed = 'gzip';
   const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(entries.length)]);
   const tail = packr.pack(opt);
-  return Buffer.concat([head, entries, tail], head.length + entries.length + tail.length);
+  const size = head.length + entries.length + tail.length;
+  if (!alloc) return Buffer.concat([head, entries, tail], size);
+  const out = alloc(size);
+  head.copy(out, 0);
+  entries.copy(out, head.length);
+  tail.copy(out, head.length + entries.length);
+  return out.subarray(0, size);
 }
 
 /** `[_qlog.heartbeat, [], {chunk, qlog_heartbeat: ms}]`: acked by any Forward receiver, emits nothing. */

@@ -5,12 +5,16 @@
  * binary) goes through msgpackr. About 3x faster than one packr.pack() per record.
  */
 import { packr } from './codec-packr.js';
+import { blockLine, blockRecord, LINE_INVALID_UTF8, LINE_TRUNCATED, type LineBlock } from '../record.js';
 import { EVENT_TIME_BYTES, writeEventTime } from './event-time.js';
 
 const KEY_LOG = Buffer.from([0xa3, 0x6c, 0x6f, 0x67]); // "log"
 /** Encoded map keys (they repeat on every record). */
 const keyCache = new Map<string, Buffer>();
 const KEY_CACHE_MAX = 4096;
+
+/** path_key values that would collide with the metadata keys lines() writes itself. */
+const OWN_META_KEYS = new Set(['path', 'src', 'seq', 'truncated', 'invalid_utf8']);
 
 export class EntryWriter {
   private buf: Buffer;
@@ -209,6 +213,94 @@ export class EntryWriter {
       if (v === undefined || k === skip) continue;
       this.key(k);
       this.value(v);
+    }
+  }
+
+  /**
+   * The entries of lines `from` .. `to - 1` of a LineBlock, byte for byte what entry() writes for
+   * the records blockRecord() would build: `[time, {log: line, _qlog: {path, src, seq,
+   * [pathKey], truncated?, invalid_utf8?}}]`. Line bytes are copied, never decoded (lines with
+   * invalid UTF-8 go through their decoded text, as their records would). Calls `after(i)` with
+   * the offset after each entry when given.
+   */
+  lines(b: LineBlock, from: number, to: number, after?: (offset: number) => void): void {
+    if (OWN_META_KEYS.has(b.pathKey)) {
+      for (let i = from; i < to; i++) {
+        const r = blockRecord(b, i, '');
+        this.entry(r.time, r.body, r.meta);
+        after?.(this.pos);
+      }
+      return;
+    }
+    // What every line of the block shares: the time, the meta key, the metadata pairs before seq.
+    this.ensure(EVENT_TIME_BYTES);
+    const mark = this.pos;
+    this.key(this.metaKey);
+    const metaKey = Buffer.from(this.buf.subarray(mark, this.pos));
+    this.pos = mark;
+    this.pos = writeEventTime(this.buf, this.pos, b.time);
+    const time = Buffer.from(this.buf.subarray(mark, this.pos));
+    this.key('path');
+    this.str(b.path);
+    this.key('src');
+    this.str(b.src);
+    this.key('seq');
+    const shared = Buffer.from(this.buf.subarray(mark + EVENT_TIME_BYTES, this.pos));
+    let tail: Buffer | undefined;
+    if (b.pathKey) {
+      const m = this.pos;
+      this.key(b.pathKey);
+      this.str(b.path);
+      tail = Buffer.from(this.buf.subarray(m, this.pos));
+    }
+    this.pos = mark;
+    const baseKeys = 3 + (b.pathKey ? 1 : 0);
+    const src = b.buf;
+    for (let i = from; i < to; i++) {
+      const f = b.flags === undefined ? 0 : b.flags[i]!;
+      const start = b.starts[i]!;
+      const len = b.ends[i]! - start;
+      this.ensure(len + 64 + shared.length + (tail?.length ?? 0) + metaKey.length);
+      const buf = this.buf;
+      buf[this.pos++] = 0x92;
+      buf.set(time, this.pos);
+      this.pos += EVENT_TIME_BYTES;
+      buf[this.pos++] = 0x82;
+      buf.set(KEY_LOG, this.pos);
+      this.pos += KEY_LOG.length;
+      if (f & LINE_INVALID_UTF8) this.str(blockLine(b, i));
+      else {
+        let p = this.pos;
+        if (len < 32) buf[p++] = 0xa0 | len;
+        else if (len < 0x100) {
+          buf[p++] = 0xd9;
+          buf[p++] = len;
+        } else if (len < 0x10000) {
+          buf[p++] = 0xda;
+          buf[p++] = len >> 8;
+          buf[p++] = len & 0xff;
+        } else {
+          buf[p++] = 0xdb;
+          buf.writeUInt32BE(len, p);
+          p += 4;
+        }
+        src.copy(buf, p, start, start + len);
+        this.pos = p + len;
+      }
+      this.raw(metaKey);
+      this.mapHeader(baseKeys + (f & LINE_TRUNCATED ? 1 : 0) + (f & LINE_INVALID_UTF8 ? 1 : 0));
+      this.raw(shared);
+      this.num(b.base + b.seqs[i]!);
+      if (tail) this.raw(tail);
+      if (f & LINE_TRUNCATED) {
+        this.key('truncated');
+        this.byte(0xc3);
+      }
+      if (f & LINE_INVALID_UTF8) {
+        this.key('invalid_utf8');
+        this.byte(0xc3);
+      }
+      after?.(this.pos);
     }
   }
 

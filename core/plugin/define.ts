@@ -7,7 +7,7 @@
  */
 import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
-import type { Chunk, LogRecord } from '../record.js';
+import type { Chunk, LineBlock, LogRecord } from '../record.js';
 import type { Infer, OptionsSchema } from './schema.js';
 
 export type PluginKind = 'input' | 'filter' | 'output';
@@ -90,6 +90,12 @@ export interface InputContext<O> extends BaseContext<O> {
    * stops and waits for the `resume` hook (or `await ready()`), as with stream.write().
    */
   emit(tag: string, records: LogRecord[], opts?: EmitOptions): boolean;
+  /**
+   * emit() for lines kept as the bytes they were read as (see LineBlock): no record objects are
+   * built unless a filter or an output asks for them, and vsock-forward encodes the bytes
+   * directly. For inputs that read text lines in bulk (tail).
+   */
+  emitLines(tag: string, block: LineBlock, opts?: EmitOptions): boolean;
   /** Resolves when downstream has room (at once if it has). */
   ready(): Promise<void>;
   readonly paused: boolean;

@@ -40,7 +40,7 @@ export default definePlugin({
         statePath: ctx.statePath('offsets.json'),
       },
       {
-        emit: (tag, records, bytes, onSettled) => ctx.emit(tag, records, { bytes, onSettled: () => onSettled() }),
+        emitLines: (tag, block, bytes, onSettled) => ctx.emitLines(tag, block, { bytes, onSettled: () => onSettled() }),
         ready: () => ctx.ready(),
         count: (name, n) => ctx.counters.add(name, n),
         gauge: (name, v) => ctx.counters.set(name, v),

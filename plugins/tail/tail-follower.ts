@@ -9,15 +9,20 @@
  * parallel, so one read buffer serves every file and memory does not grow with their number.
  */
 import { realpath } from 'node:fs/promises';
-import { nowNs, type LogRecord, type RecordMeta } from '../../core/index.js';
+import { isAscii } from 'node:buffer';
+import { nowNs, type LineBlock } from '../../core/index.js';
+import { BufferPool } from '../../core/buffer-pool.js';
 import { OffsetDb } from './tail-db.js';
 import { Discovery } from './tail-discover.js';
 import { Truncation } from './tail-truncate.js';
-import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, splitLines } from './tail-lines.js';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, scanLines } from './tail-lines.js';
 import type { PathSet } from './tail-scan.js';
 import { HEAD_MAX, TailFile } from './tail-file.js';
 import type { CommitQueue } from './tail-commit.js';
 import { Watching } from './tail-watch.js';
+
+/** Free read buffers kept for reuse. */
+const POOL_KEEP = 8;
 
 export interface FollowerOptions {
   paths: PathSet;
@@ -51,7 +56,7 @@ export interface FollowerLog {
 
 export interface FollowerSink {
   /** Hand over one batch of one file; false = downstream is full, stop until ready(). */
-  emit(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean;
+  emitLines(tag: string, block: LineBlock, bytes: number, onSettled: () => void): boolean;
   ready(): Promise<void>;
   count(name: string, n?: number): void;
   /** Set a gauge (optional). */
@@ -77,8 +82,12 @@ export class Follower {
   private readonly stopped = new Promise<void>((r) => (this.stopSignal = r));
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
-  private readonly buf: Buffer;
+  /** The read buffer; handed to a LineBlock with the lines read into it (see emitBatch). */
+  private buf: Buffer;
+  private readonly pool: BufferPool;
   private readonly scratch = Buffer.allocUnsafe(HEAD_MAX);
+  /** Line offsets of the batch being split (grown as needed, copied into each block). */
+  private readonly lines = new LineScratch();
   private refreshTimer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   readonly watching: Watching;
@@ -87,7 +96,8 @@ export class Follower {
     readonly opts: FollowerOptions,
     readonly sink: FollowerSink,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(opts.readSize, opts.maxLine + 1));
+    this.pool = new BufferPool(Math.max(opts.readSize, opts.maxLine + 1), POOL_KEEP);
+    this.buf = this.pool.acquire();
     this.db = new OffsetDb(opts.statePath, opts.stateIntervalMs ?? 1000, (err, what) => sink.log.error({ err }, what));
     this.discovery = new Discovery(this);
     this.truncation = new Truncation(this);
@@ -277,28 +287,30 @@ export class Follower {
     }
   }
 
-  /** Emit the complete lines of buf[0, n); returns the bytes consumed. */
+  /**
+   * Emit the complete lines of buf[0, n) as one LineBlock (their bytes copied once, no string
+   * or object per line); returns the bytes consumed.
+   */
   private emitBatch(f: TailFile, n: number, final: boolean): number {
-    const time = nowNs();
-    const records: LogRecord[] = [];
-    const { tag, path, src } = f;
-    const pathKey = this.opts.pathKey;
     let long = 0;
     let invalid = 0;
-    const st = splitLines(this.buf, n, f.offset, this.opts.maxLine, f.inLong, final, (body, seq, flags) => {
-      const meta: RecordMeta = { path, src, seq };
-      if (pathKey) meta[pathKey] = path;
-      if (flags !== 0) {
-        if (flags & F_TRUNCATED) meta.truncated = true;
-        if (flags & F_LONG_START) long++;
-        if (flags & F_INVALID_UTF8) {
-          meta.invalid_utf8 = true;
-          invalid++;
-        }
-      }
-      records.push({ time, tag, body, meta });
+    let count = 0;
+    let anyFlags = 0;
+    const sc = this.lines;
+    const st = scanLines(this.buf, n, f.offset, this.opts.maxLine, f.inLong, final, (start, end, seq, flags) => {
+      if (count === sc.starts.length) sc.grow();
+      sc.starts[count] = start;
+      sc.ends[count] = end;
+      sc.seqs[count] = seq - f.offset;
+      const fl = flags & (F_TRUNCATED | F_INVALID_UTF8);
+      sc.flags[count] = fl;
+      anyFlags |= fl;
+      if (flags & F_LONG_START) long++;
+      if (flags & F_INVALID_UTF8) invalid++;
+      count++;
     });
     if (st.consumed === 0) return 0;
+    const base = f.offset;
     f.offset += st.consumed;
     f.inLong = st.inLong;
     this.sink.count('read_bytes', st.consumed);
@@ -306,8 +318,41 @@ export class Follower {
     if (invalid) this.sink.count('invalid_utf8_lines', invalid);
     const queue = f.queue;
     const ticket = queue.push(f.offset);
-    if (records.length === 0) this.settled(queue, ticket);
-    else if (!this.sink.emit(tag, records, st.consumed, () => this.settled(queue, ticket))) this.block();
+    if (count === 0) {
+      this.settled(queue, ticket);
+      return st.consumed;
+    }
+    // A big batch takes the read buffer itself (a fresh one from the pool reads next; this one
+    // returns to the pool when the chunk settled); a small one is copied to its own buffer.
+    let buf: Buffer;
+    let pooled = false;
+    if (st.consumed * 4 >= this.buf.length) {
+      buf = this.buf;
+      this.buf = this.pool.acquire();
+      pooled = true;
+    } else {
+      buf = Buffer.allocUnsafe(st.consumed);
+      this.buf.copy(buf, 0, 0, st.consumed);
+    }
+    const block: LineBlock = {
+      buf,
+      count,
+      starts: sc.starts.slice(0, count),
+      ends: sc.ends.slice(0, count),
+      seqs: sc.seqs.slice(0, count),
+      base,
+      flags: anyFlags ? sc.flags.slice(0, count) : undefined,
+      ascii: isAscii(buf.subarray(0, st.consumed)),
+      time: nowNs(),
+      path: f.path,
+      src: f.src,
+      pathKey: this.opts.pathKey,
+    };
+    const onSettled = () => {
+      if (pooled) this.pool.release(buf);
+      this.settled(queue, ticket);
+    };
+    if (!this.sink.emitLines(f.tag, block, st.consumed, onSettled)) this.block();
     return st.consumed;
   }
 
@@ -358,4 +403,25 @@ export class Follower {
 function gated(f: TailFile): boolean {
   const a = f.after;
   return !!a && !a.closed && (!a.drainedSinceGone || a.partial);
+}
+
+/** Growable per-line arrays for splitting one batch. */
+class LineScratch {
+  starts = new Uint32Array(4096);
+  ends = new Uint32Array(4096);
+  seqs = new Uint32Array(4096);
+  flags = new Uint8Array(4096);
+
+  grow(): void {
+    const n = this.starts.length * 2;
+    const g = <T extends Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.starts = g(this.starts, (k) => new Uint32Array(k));
+    this.ends = g(this.ends, (k) => new Uint32Array(k));
+    this.seqs = g(this.seqs, (k) => new Uint32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
+  }
 }

@@ -1,19 +1,22 @@
 /**
- * Line splitting for tail: bytes in, line strings out, with the byte offset after each line.
- * Hot path: one indexOf(10) and one string slice per line, nothing else per line in the
- * common case (an ASCII or valid-UTF-8 batch).
+ * Line splitting for tail: bytes in, line ranges (or strings) out, with the byte offset after
+ * each line. Hot path: one indexOf(10) per line, nothing else per line in the common case (an
+ * ASCII or valid-UTF-8 batch).
  */
 import { isAscii, isUtf8 } from 'node:buffer';
+import { LINE_INVALID_UTF8, LINE_TRUNCATED } from '../../core/record.js';
 
 /** The line is a piece of a line longer than the limit. */
-export const F_TRUNCATED = 1;
+export const F_TRUNCATED = LINE_TRUNCATED;
 /** The line held bytes that are not valid UTF-8 (decoded as U+FFFD). */
-export const F_INVALID_UTF8 = 2;
+export const F_INVALID_UTF8 = LINE_INVALID_UTF8;
 /** The piece is the first of its long line (for counting long lines, not pieces). */
 export const F_LONG_START = 4;
 
 /** Receives one line: its text (terminator removed), the byte offset just after it, flags. */
 export type LineFn = (body: string, seq: number, flags: number) => void;
+/** Receives one line as its byte range [start, end) in the buffer, the file offset just after it, flags. */
+export type RangeFn = (start: number, end: number, seq: number, flags: number) => void;
 
 export interface SplitState {
   /** Bytes of the batch consumed (complete lines and emitted pieces). */
@@ -44,14 +47,14 @@ function cutAt(buf: Buffer, start: number, want: number): number {
 }
 
 /**
- * Split buf[0, n), which holds the file's bytes from offset `base`.
- * Complete lines are emitted with CR LF or LF removed. A line longer than maxLine bytes is
+ * Scan buf[0, n), which holds the file's bytes from offset `base`, for lines: each is reported
+ * as its byte range in buf. Complete lines are emitted with CR LF or LF removed. A line longer than maxLine bytes is
  * emitted in pieces of at most maxLine bytes, each flagged F_TRUNCATED (a piece is emitted as
  * soon as more than maxLine bytes of the line are known). With `final`, an unterminated last
  * line is emitted too (the file is finished). Returns what was consumed; the caller re-reads
  * from base + consumed next time.
  */
-export function splitLines(buf: Buffer, n: number, base: number, maxLine: number, inLong: boolean, final: boolean, out: LineFn): SplitState {
+export function scanLines(buf: Buffer, n: number, base: number, maxLine: number, inLong: boolean, final: boolean, out: RangeFn): SplitState {
   const view = n === buf.length ? buf : buf.subarray(0, n);
   const last = view.lastIndexOf(LF);
   // 0: ASCII (latin1 slice is exact), 1: valid UTF-8, 2: some line is invalid: check per line.
@@ -60,9 +63,6 @@ export function splitLines(buf: Buffer, n: number, base: number, maxLine: number
     const done = last + 1 === n ? view : view.subarray(0, last + 1);
     if (!isAscii(done)) mode = isUtf8(done) ? 1 : 2;
   }
-  const fb = view as unknown as FastSlice;
-  const text = (s: number, e: number, m: number): string =>
-    fast ? (m === 0 ? fb.latin1Slice(s, e) : fb.utf8Slice(s, e)) : view.toString(m === 0 ? 'latin1' : 'utf8', s, e);
   const bad = (s: number, e: number): number => (isUtf8(view.subarray(s, e)) ? 0 : F_INVALID_UTF8);
 
   let s = 0;
@@ -76,18 +76,16 @@ export function splitLines(buf: Buffer, n: number, base: number, maxLine: number
         // A long line that ends inside this batch: pieces, the last one covering the LF.
         while (e - s > maxLine) {
           const cut = cutAt(view, s, s + maxLine);
-          out(text(s, cut, mode === 0 ? 0 : 1), base + cut, F_TRUNCATED | (long ? 0 : F_LONG_START) | (mode === 2 ? bad(s, cut) : 0));
+          out(s, cut, base + cut, F_TRUNCATED | (long ? 0 : F_LONG_START) | (mode === 2 ? bad(s, cut) : 0));
           long = true;
           s = cut;
         }
-        out(text(s, e, mode === 0 ? 0 : 1), base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
+        out(s, e, base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
       } else if (long) {
         // The end of a line whose earlier pieces were emitted; nothing left but CR: skip.
-        if (e > s) out(text(s, e, mode === 0 ? 0 : 1), base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
-      } else if (mode === 0) {
-        out(fast ? fb.latin1Slice(s, e) : view.toString('latin1', s, e), base + nl + 1, 0);
+        if (e > s) out(s, e, base + nl + 1, F_TRUNCATED | (mode === 2 ? bad(s, e) : 0));
       } else {
-        out(text(s, e, 1), base + nl + 1, mode === 2 ? bad(s, e) : 0);
+        out(s, e, base + nl + 1, mode === 2 ? bad(s, e) : 0);
       }
       long = false;
       s = nl + 1;
@@ -96,14 +94,23 @@ export function splitLines(buf: Buffer, n: number, base: number, maxLine: number
   // Unterminated rest: emit pieces while more than maxLine bytes are known.
   while (n - s > maxLine) {
     const cut = cutAt(view, s, s + maxLine);
-    out(text(s, cut, 1), base + cut, F_TRUNCATED | (long ? 0 : F_LONG_START) | bad(s, cut));
+    out(s, cut, base + cut, F_TRUNCATED | (long ? 0 : F_LONG_START) | bad(s, cut));
     s = cut;
     long = true;
   }
   if (final && s < n) {
-    out(text(s, n, 1), base + n, (long ? F_TRUNCATED : 0) | bad(s, n));
+    out(s, n, base + n, (long ? F_TRUNCATED : 0) | bad(s, n));
     s = n;
     long = false;
   }
   return { consumed: s, inLong: long };
+}
+
+/** scanLines, with each line decoded to a string (ASCII batches as latin1, the rest as UTF-8). */
+export function splitLines(buf: Buffer, n: number, base: number, maxLine: number, inLong: boolean, final: boolean, out: LineFn): SplitState {
+  const view = n === buf.length ? buf : buf.subarray(0, n);
+  const ascii = isAscii(view);
+  const fb = view as unknown as FastSlice;
+  const text = (s: number, e: number): string => (fast ? (ascii ? fb.latin1Slice(s, e) : fb.utf8Slice(s, e)) : view.toString(ascii ? 'latin1' : 'utf8', s, e));
+  return scanLines(buf, n, base, maxLine, inLong, final, (s, e, seq, flags) => out(text(s, e), seq, flags));
 }

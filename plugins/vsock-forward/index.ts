@@ -7,6 +7,7 @@ import { gzip } from 'node:zlib';
 import { definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
 import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
 import { checkEndpoint } from '../../core/transport/index.js';
+import { BufferPool } from '../../core/buffer-pool.js';
 import { schema } from './schema.js';
 import { ForwardLink } from './vsock-forward-link.js';
 
@@ -24,6 +25,9 @@ export default definePlugin({
   setup(ctx) {
     const o = ctx.options;
     const gz = o.compress === 'gzip';
+    // Frames come back to the pool once acked (or written, without acks): at full speed the
+    // frames in flight are reused instead of piling up as garbage.
+    const frames = new BufferPool(o.max_frame_size, Math.min(32, Math.ceil(o.max_inflight / o.max_frame_size) + o.workers));
     const link = new ForwardLink({
       connect: o.connect,
       listen: o.listen,
@@ -52,18 +56,27 @@ export default definePlugin({
       let release!: () => void;
       handOver = new Promise((r) => (release = r));
       let sends: Promise<void>[];
+      let encoded: Frame[];
       try {
-        const frames = await encode(chunk);
+        encoded = await encode(chunk);
         await previous;
-        sends = frames.map((f) => link.send(f.id, f.frame));
+        sends = encoded.map((f) => link.send(f.id, f.frame));
       } finally {
         release();
       }
       await Promise.all(sends);
+      for (const f of encoded) if (f.pooled) frames.release(f.pooled);
     });
 
-    async function encode(chunk: Chunk): Promise<{ id: string; frame: Buffer }[]> {
-      const { parts, oversized } = encodeEntryParts(chunk.records, Math.max(1024, o.max_frame_size - FRAME_OVERHEAD));
+    interface Frame {
+      id: string;
+      frame: Buffer;
+      /** The pooled buffer the frame was written into. */
+      pooled?: Buffer;
+    }
+
+    async function encode(chunk: Chunk): Promise<Frame[]> {
+      const { parts, oversized } = encodeEntryParts(chunk, Math.max(1024, o.max_frame_size - FRAME_OVERHEAD));
       if (oversized) {
         ctx.counters.add('records_too_large', oversized);
         ctx.log.error(`${ctx.id}: dropped ${oversized} record(s) of ${chunk.tag} bigger than max_frame_size (${o.max_frame_size} bytes) on their own`);
@@ -73,14 +86,20 @@ export default definePlugin({
       // framing copies them at once; gzip runs on the thread pool, so it gets copies taken now,
       // before the first await.
       const payloads = gz ? parts.map((p) => Buffer.from(p.entries)) : undefined;
-      const frames: { id: string; frame: Buffer }[] = [];
+      const out: Frame[] = [];
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i]!;
         const id = parts.length === 1 ? chunk.id : `${chunk.id}.${i}`;
         const payload = payloads ? await gzipAsync(payloads[i]!) : p.entries;
-        frames.push({ id, frame: encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? id : undefined, size: p.count, gzip: gz }) });
+        let pooled: Buffer | undefined;
+        const frame = encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? id : undefined, size: p.count, gzip: gz }, (n) => {
+          const t = frames.take(n);
+          if (t.pooled) pooled = t.buf;
+          return t.buf;
+        });
+        out.push({ id, frame, pooled });
       }
-      return frames;
+      return out;
     }
     ctx.hooks.stop.tapPromise('vsock-forward', () => link.stop());
   },

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { LogRecord } from '../../../core/record.js';
+import { blockRecord, type LineBlock, type LogRecord } from '../../../core/record.js';
 import { Follower, type FollowerOptions, type FollowerSink } from '../../../plugins/tail/tail-follower.js';
 import { compilePaths } from '../../../plugins/tail/tail-scan.js';
 
@@ -38,6 +38,13 @@ export class FakeSink implements FollowerSink {
     warn: (obj: object, msg: string) => this.logs.push({ level: 'warn', obj, msg }),
     error: (obj: object, msg: string) => this.logs.push({ level: 'error', obj, msg }),
   };
+
+  /** The follower's output: a block of lines, turned into records as the engine would. */
+  emitLines(tag: string, block: LineBlock, bytes: number, onSettled: () => void): boolean {
+    const records: LogRecord[] = [];
+    for (let i = 0; i < block.count; i++) records.push(blockRecord(block, i, tag));
+    return this.emit(tag, records, bytes, onSettled);
+  }
 
   emit(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean {
     const c: Emitted = { tag, records, bytes, settled: false, settle: () => {} };

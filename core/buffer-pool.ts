@@ -1,0 +1,35 @@
+/**
+ * A free list of same-size Buffers for data whose end of life is known (a tail read buffer
+ * handed to a LineBlock comes back when its chunk settled; a frame comes back when the
+ * receiver acked it). Reusing them keeps the agent's memory at what is in use: Buffers left to
+ * the garbage collector pile up as external memory until a full GC, tens of MB at full speed.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    /** Size of every pooled buffer. */
+    readonly size: number,
+    /** Free buffers kept at most (the rest are left to the GC). */
+    private readonly keep: number,
+  ) {}
+
+  acquire(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /** Give back a buffer from acquire(); nothing may use it afterwards. */
+  release(b: Buffer): void {
+    if (b.length === this.size && b.byteOffset === 0 && this.free.length < this.keep && !this.free.includes(b)) this.free.push(b);
+  }
+
+  /** A buffer for `n` bytes: pooled when it fills a quarter of one at least, else its own exact one. */
+  take(n: number): { buf: Buffer; pooled: boolean } {
+    if (n <= this.size && n * 4 >= this.size) return { buf: this.acquire(), pooled: true };
+    return { buf: Buffer.allocUnsafe(n), pooled: false };
+  }
+
+  get available(): number {
+    return this.free.length;
+  }
+}

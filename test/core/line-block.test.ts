@@ -1,0 +1,124 @@
+/**
+ * Lines kept as bytes (LineBlock / LineChunk): the records they become, what they cost, and
+ * the PackedForward entries written straight from their bytes, which must be byte for byte
+ * the entries of the records they stand for.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAscii } from 'node:buffer';
+import { blockRecord, chunkCost, lineBlocks, LineChunk, LINE_INVALID_UTF8, LINE_TRUNCATED, recordCount, RECORD_OVERHEAD, type LineBlock } from '../../core/record.js';
+import { decodeEvents, encodeEntries, encodeEntryParts } from '../../core/forward/codec.js';
+
+function rng(seed: number) {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+}
+
+/** A block of random lines: ASCII or not, short and long, some flagged, one invalid UTF-8. */
+function makeBlock(r: () => number, pathKey = '', base = 1000): LineBlock {
+  const parts: Buffer[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const seqs: number[] = [];
+  const flags: number[] = [];
+  let pos = 0;
+  const n = 1 + Math.floor(r() * 60);
+  for (let i = 0; i < n; i++) {
+    const kind = Math.floor(r() * 7);
+    const line =
+      kind === 0 ? Buffer.from('')
+      : kind === 1 ? Buffer.from('ünïcødé ✓ line ' + i)
+      : kind === 2 ? Buffer.from('x'.repeat(200 + Math.floor(r() * 100)))
+      : kind === 3 ? Buffer.from('y'.repeat(70_000))
+      : kind === 4 ? Buffer.from([0x61, 0xff, 0xfe, 0x62]) // invalid UTF-8
+      : Buffer.from(`2026-11-23 INFO request ${i} ok`);
+    starts.push(pos);
+    ends.push(pos + line.length);
+    parts.push(line, Buffer.from('\n'));
+    pos += line.length + 1;
+    seqs.push(pos);
+    flags.push((kind === 4 ? LINE_INVALID_UTF8 : 0) | (r() < 0.1 ? LINE_TRUNCATED : 0));
+  }
+  const buf = Buffer.concat([...parts, Buffer.alloc(Math.floor(r() * 100))]); // capacity beyond the lines
+  return {
+    buf,
+    count: n,
+    starts: Uint32Array.from(starts),
+    ends: Uint32Array.from(ends),
+    seqs: Uint32Array.from(seqs),
+    base,
+    flags: flags.some((f) => f) ? Uint8Array.from(flags) : undefined,
+    ascii: isAscii(buf.subarray(0, pos)),
+    time: 1_700_000_000_123_456_789n + BigInt(Math.floor(r() * 1e9)),
+    path: '/var/log/app.log',
+    src: '2049:1234:0',
+    pathKey,
+  };
+}
+
+test('a block writes exactly the entries of the records it stands for', () => {
+  const r = rng(11);
+  for (let round = 0; round < 100; round++) {
+    const pathKey = ['', '', 'file', 'src', 'seq'][round % 5]!;
+    const blocks = [makeBlock(r, pathKey, round * 1e9), makeBlock(r, pathKey, 2 ** 40 + round)];
+    const records = blocks.flatMap((b) => Array.from({ length: b.count }, (_, i) => blockRecord(b, i, 'app')));
+    const fromRecords = Buffer.from(encodeEntries(records));
+    const chunk = new LineChunk('c', 'app', blocks, 0);
+    const { parts } = encodeEntryParts(chunk, 1 << 30);
+    assert.equal(parts.length, 1);
+    assert.ok(Buffer.from(parts[0]!.entries).equals(fromRecords), `round ${round} (path_key "${pathKey}"): entries differ`);
+    assert.equal(parts[0]!.count, records.length);
+    assert.ok(chunk.blocks, 'encoding did not build records');
+  }
+});
+
+test('block records: invalid UTF-8 replaced and flagged, truncated flagged, seq from base, path_key repeated', () => {
+  const buf = Buffer.from('ok\na\xffb\nlong piece\n', 'latin1');
+  const b: LineBlock = {
+    buf,
+    count: 3,
+    starts: Uint32Array.from([0, 3, 7]),
+    ends: Uint32Array.from([2, 6, 17]),
+    seqs: Uint32Array.from([3, 7, 18]),
+    base: 5_000_000_000,
+    flags: Uint8Array.from([0, LINE_INVALID_UTF8, LINE_TRUNCATED]),
+    ascii: false,
+    time: 7n,
+    path: '/l/a.log',
+    src: 's1',
+    pathKey: 'file',
+  };
+  assert.deepEqual(
+    [0, 1, 2].map((i) => blockRecord(b, i, 't')),
+    [
+      { time: 7n, tag: 't', body: 'ok', meta: { path: '/l/a.log', src: 's1', seq: 5_000_000_003, file: '/l/a.log' } },
+      { time: 7n, tag: 't', body: 'a\ufffdb', meta: { path: '/l/a.log', src: 's1', seq: 5_000_000_007, file: '/l/a.log', invalid_utf8: true } },
+      { time: 7n, tag: 't', body: 'long piece', meta: { path: '/l/a.log', src: 's1', seq: 5_000_000_018, file: '/l/a.log', truncated: true } },
+    ],
+  );
+  // The entries decode to the same records on the receiving side.
+  const { parts } = encodeEntryParts(new LineChunk('c', 't', [b], 0), 1 << 20);
+  const ev = decodeEvents(['t', Buffer.from(parts[0]!.entries)], { maxDecompressed: 1 << 20 });
+  assert.deepEqual(ev.records.map((x) => [x.body, x.meta]), [0, 1, 2].map((i) => [blockRecord(b, i, 't').body, blockRecord(b, i, 't').meta]));
+});
+
+test('LineChunk builds records once, on demand; count and cost without building them', () => {
+  const r = rng(5);
+  const blocks = [makeBlock(r), makeBlock(r)];
+  const n = blocks[0]!.count + blocks[1]!.count;
+  const c = new LineChunk('id', 'tag', blocks, 123);
+  assert.equal(recordCount(c), n);
+  assert.equal(lineBlocks(c), c.blocks);
+  assert.equal(chunkCost(c), blocks[0]!.buf.length + blocks[1]!.buf.length + n * 13);
+  const recs = c.records;
+  assert.equal(recs.length, n);
+  assert.equal(c.records, recs, 'built once');
+  assert.equal(lineBlocks(c), undefined, 'no blocks once records exist (they may have changed)');
+  recs.pop();
+  assert.equal(recordCount(c), n - 1);
+  assert.equal(chunkCost(c), 123 + (n - 1) * RECORD_OVERHEAD);
+  c.records = [];
+  assert.equal(recordCount(c), 0);
+});
