@@ -332,10 +332,51 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
   return out;
 }
 
+/**
+ * A PackedForward frame `[tag, <bin entries>, option?]` read by hand: the entries stay a view
+ * into the frame (msgpackr copies bin values, see codec-packr.ts), to be decoded before the
+ * frame's memory is reused. Undefined for any other shape.
+ */
+function packedFrame(frame: Buffer): unknown[] | undefined {
+  const n = frame[0] === 0x92 ? 2 : frame[0] === 0x93 ? 3 : 0;
+  if (n === 0 || frame.length < 3) return undefined;
+  let p = 1;
+  let len: number;
+  const t = frame[p]!;
+  if (t >= 0xa0 && t <= 0xbf) {
+    len = t & 0x1f;
+    p += 1;
+  } else if (t === 0xd9) {
+    len = frame[p + 1]!;
+    p += 2;
+  } else return undefined;
+  if (p + len > frame.length) return undefined;
+  const tag = frame.toString('utf8', p, p + len);
+  p += len;
+  const h = frame[p];
+  let size: number;
+  if (h === 0xc4 && p + 2 <= frame.length) {
+    size = frame[p + 1]!;
+    p += 2;
+  } else if (h === 0xc5 && p + 3 <= frame.length) {
+    size = frame.readUInt16BE(p + 1);
+    p += 3;
+  } else if (h === 0xc6 && p + 5 <= frame.length) {
+    size = frame.readUInt32BE(p + 1);
+    p += 5;
+  } else return undefined;
+  if (p + size > frame.length) return undefined;
+  const entries = frame.subarray(p, p + size);
+  p += size;
+  if (n === 2) return p === frame.length ? [tag, entries] : undefined;
+  if (p >= frame.length) return undefined;
+  return [tag, entries, unpackr.unpack(frame.subarray(p))];
+}
+
 /** msgpack -> JS for one whole frame; garbage becomes a ProtocolError. */
 export function unpackFrame(frame: Buffer): unknown {
   try {
-    return unpackr.unpack(frame);
+    return packedFrame(frame) ?? unpackr.unpack(frame);
   } catch (err) {
     throw protocolError(`frame is not valid msgpack: ${(err as Error).message}`);
   }

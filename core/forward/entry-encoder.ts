@@ -284,7 +284,8 @@ export class EntryWriter {
           buf.writeUInt32BE(len, p);
           p += 4;
         }
-        src.copy(buf, p, start, start + len);
+        // TypedArray.set skips Buffer.copy's argument checks (1 M calls per 1 M lines).
+        buf.set(new Uint8Array(src.buffer, src.byteOffset + start, len), p);
         this.pos = p + len;
       }
       this.raw(metaKey);

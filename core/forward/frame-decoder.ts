@@ -33,6 +33,8 @@ export class FrameDecoder {
   private buf: Buffer = EMPTY;
   /** true when `buf` was allocated here (its spare capacity may be written). */
   private owned = false;
+  /** A buffer allocated here and free again (at most max frame size + 64 KiB). */
+  private spare: Buffer = EMPTY;
   /** Valid bytes in buf. */
   private len = 0;
   /** Start of the frame being scanned. */
@@ -62,7 +64,8 @@ export class FrameDecoder {
 
   /**
    * Add bytes; `onFrame` is called synchronously for every complete frame, in order. The frame
-   * buffer stays valid after the call (it is never overwritten). Throws a FrameError on bytes
+   * is valid during the call only: its memory is reused for later frames (a fresh buffer per
+   * frame costs a page fault per 4 KiB), so copy what you keep. Throws a FrameError on bytes
    * that are not msgpack, on a frame over the limit or nested too deep; the decoder is then
    * unusable (drop the connection).
    */
@@ -168,6 +171,11 @@ export class FrameDecoder {
     }
   }
 
+  /** Keep the current buffer, if it is ours and bigger than the spare, for the next frame. */
+  private keepSpare(): void {
+    if (this.owned && this.buf.length > this.spare.length) this.spare = this.buf;
+  }
+
   /** Forget everything buffered (after a connection reset). */
   reset(): void {
     this.release();
@@ -176,6 +184,7 @@ export class FrameDecoder {
   }
 
   private release(): void {
+    this.keepSpare();
     this.buf = EMPTY;
     this.owned = false;
     this.len = this.start = this.pos = 0;
@@ -200,9 +209,13 @@ export class FrameDecoder {
     // The headers may already tell how big the frame is (pos past len): allocate that at once.
     const known = Math.min(this.pos - this.start, this.max);
     const cap = Math.max(need, known, Math.min(need * 2, this.max + MIN_ALLOC), MIN_ALLOC);
-    // Never write into a buffer that frames were handed out from: allocate and copy instead.
-    const nb = Buffer.allocUnsafe(cap);
+    // Frames handed out are done with (see push): the spare buffer, if big enough, takes the
+    // rest of this frame; else a new one, and the old one may become the spare.
+    const spare = this.spare;
+    const nb = spare.length >= cap && spare !== this.buf ? spare : Buffer.allocUnsafe(cap);
+    if (nb === spare) this.spare = EMPTY;
     this.buf.copy(nb, 0, this.start, this.len);
+    this.keepSpare();
     data.copy(nb, keep);
     this.pos -= this.start;
     this.start = 0;

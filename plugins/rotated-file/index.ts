@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
+import { definePlugin, VERSION_RANGE, type Chunk, type LogRecord } from '../../core/index.js';
 import { compileTemplate, TemplateError } from '../../core/template.js';
 import { formatter, type Format } from './rotated-file-format.js';
 import { confine, RefusedPath, relativeName, workspaceRoot } from './rotated-file-path.js';
 import { WriterPool } from './rotated-file-pool.js';
-import { RotatedFileWriter, type Item, type Progress } from './rotated-file-writer.js';
+import { RotatedFileWriter, type Progress } from './rotated-file-writer.js';
 import { schema } from './schema.js';
 
 const MAX_NAME_CACHE = 10_000;
@@ -157,10 +157,10 @@ export default definePlugin({
     });
 
     ctx.hooks.flush.tapPromise('rotated-file', async (chunk: Chunk) => {
-      const groups = new Map<string, Item[]>();
-      for (const r of chunk.records) {
-        let rel = fixedRel;
-        if (rel === undefined) {
+      const groups = new Map<string, LogRecord[]>();
+      if (fixedRel !== undefined) groups.set(fixedRel, chunk.records);
+      else
+        for (const r of chunk.records) {
           const name = nameOf(r);
           let c = names.get(name);
           if (!c) {
@@ -172,13 +172,10 @@ export default definePlugin({
             refuse(name, c.refused, 1);
             continue;
           }
-          rel = c.rel;
+          let g = groups.get(c.rel);
+          if (!g) groups.set(c.rel, (g = []));
+          g.push(r);
         }
-        let g = groups.get(rel);
-        if (!g) groups.set(rel, (g = []));
-        const m = r.meta;
-        g.push({ line: format(r), src: typeof m.src === 'string' ? m.src : undefined, seq: typeof m.seq === 'number' ? m.seq : undefined });
-      }
       const prev = progress.get(chunk.id);
       const progs = new Map<string, Progress>();
       let failure: unknown;
@@ -187,7 +184,7 @@ export default definePlugin({
           const p = prev?.get(rel) ?? { done: 0 };
           progs.set(rel, p);
           try {
-            await (await pool.get(rel)).write(items, p);
+            await (await pool.get(rel)).write(items, format, p);
           } catch (e) {
             if (e instanceof RefusedPath) {
               refuse(rel, e.reason, items.length - p.done);

@@ -18,18 +18,19 @@ import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openS
 import { promisify } from 'node:util';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { Logger } from 'pino';
-import type { Counters } from '../../core/index.js';
+import type { Counters, LogRecord } from '../../core/index.js';
 import { RefusedPath, type Confined } from './rotated-file-path.js';
 import { cutFile, reconcile, type RecoveryContext } from './rotated-file-recover.js';
 import { emptyState, mergeMarks, readState, saveState, saveStateSync, type FileState } from './rotated-file-state.js';
 
 const fsyncAsync = promisify(fsync);
 
-export interface Item {
-  line: string;
-  src?: string;
-  seq?: number;
-}
+/** How a record becomes its line (without the newline). */
+export type LineFormat = (r: LogRecord) => string;
+
+type Utf8Writer = Buffer & { utf8Write(s: string, offset: number): number };
+/** A writer's reused part buffer is dropped after a part bigger than this. */
+const SCRATCH_KEEP = 8 << 20;
 
 /** How far a chunk got in this file; kept across retries of the same chunk (records without src/seq). */
 export interface Progress {
@@ -63,6 +64,8 @@ interface Part {
   committed: boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function errno(message: string, code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
 }
@@ -75,6 +78,8 @@ export class RotatedFileWriter {
   private fd = -1;
   private state: FileState;
   private part?: Part;
+  /** Reused by nextPart for every part of this file. */
+  private scratch: Buffer = EMPTY;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private closed = false;
@@ -102,8 +107,8 @@ export class RotatedFileWriter {
     return this.pending > 0;
   }
 
-  /** Append items (from progress.done on); resolves once written and recorded. */
-  write(items: Item[], progress: Progress): Promise<void> {
+  /** Append the records' lines (from progress.done on); resolves once written and recorded. */
+  write(items: readonly LogRecord[], format: LineFormat, progress: Progress): Promise<void> {
     this.pending++;
     this.lastUsed = Date.now();
     const run = async () => {
@@ -112,7 +117,7 @@ export class RotatedFileWriter {
         while (progress.done < items.length) {
           // (Re)open before each part: the stream may have been dropped (file moved away, error).
           await this.ensureOpen();
-          const part = this.nextPart(items, progress.done);
+          const part = this.nextPart(items, format, progress.done);
           if (part.lines > 0) await this.writePart(part);
           this.o.counters.add('duplicates_skipped', part.skipped);
           progress.done = part.end;
@@ -129,35 +134,45 @@ export class RotatedFileWriter {
 
   /**
    * Lines from `start` up to and including the one that makes the file reach rotate_size,
-   * encoded straight into one buffer (one write call; no string concatenation to flatten).
+   * encoded straight into one buffer (one write call; no string concatenation to flatten). The
+   * buffer is the writer's own, reused by the next part: parts of a file are written one at a
+   * time, and a part is done with its buffer once written and recorded.
    */
-  private nextPart(items: Item[], start: number): Part {
+  private nextPart(items: readonly LogRecord[], format: LineFormat, start: number): Part {
     const room = this.o.rotateSize - this.state.size;
     const marks = new Map<string, number>();
     const hw = this.state.hw;
-    let cap = 0;
-    for (let i = start; i < items.length; i++) cap += items[i]!.line.length;
-    // UTF-8 needs at most 3 bytes per UTF-16 unit; the buffer is sliced to what was written.
-    const buf = Buffer.allocUnsafe(cap * 3 + (items.length - start));
+    let buf = this.scratch;
     let off = 0;
     let skipped = 0;
     let lines = 0;
     let i = start;
     while (i < items.length) {
-      const it = items[i++]!;
-      if (it.src !== undefined && it.seq !== undefined) {
-        const prev = marks.get(it.src) ?? hw.get(it.src);
-        if (prev !== undefined && it.seq <= prev) {
+      const r = items[i++]!;
+      const src = r.meta.src;
+      const seq = r.meta.seq;
+      if (typeof src === 'string' && typeof seq === 'number') {
+        const prev = marks.get(src) ?? hw.get(src);
+        if (prev !== undefined && seq <= prev) {
           skipped++;
           continue;
         }
-        marks.set(it.src, it.seq);
+        marks.set(src, seq);
       }
-      off += buf.write(it.line, off, 'utf8');
+      const line = format(r);
+      // UTF-8 needs at most 3 bytes per UTF-16 unit.
+      const need = off + line.length * 3 + 1;
+      if (need > buf.length) {
+        const nb = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2, 64 * 1024));
+        buf.copy(nb, 0, 0, off);
+        buf = nb;
+      }
+      off += (buf as Utf8Writer).utf8Write(line, off);
       buf[off++] = 10;
       lines++;
       if (off >= room) break;
     }
+    this.scratch = buf.length <= SCRATCH_KEEP ? buf : EMPTY;
     return { buf: buf.subarray(0, off), marks, skipped, lines, end: i, committed: false };
   }
 

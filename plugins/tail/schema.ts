@@ -10,6 +10,11 @@ export const schema = {
   additionalProperties: false,
   required: ['path'],
   properties: {
+    buffer_limit: {
+      unit: 'size',
+      default: '1MiB',
+      description: "The common input option, with a tail default: lines read and not yet handed to the outputs. The file is the buffer, so a small one costs nothing (tail's lines are kept as bytes until a filter or an output needs records).",
+    },
     path: {
       ...pathList(
         'File(s) to follow: a path or glob pattern (`*`, `**`, `?`, `[..]`, `{a,b}`), a comma-separated list of them, or a YAML list. Relative paths resolve against the config file directory. Hidden files match only patterns that name the dot.',

@@ -33,7 +33,7 @@ const samples: unknown[] = [
 
 function collect(d: FrameDecoder, parts: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
-  for (const p of parts) d.push(p, (f) => out.push(f));
+  for (const p of parts) d.push(p, (f) => out.push(Buffer.from(f))); // a frame is valid during the call only
   return out;
 }
 
@@ -117,4 +117,22 @@ test('random garbage never hangs or over-buffers the decoder', () => {
     }
     assert.ok(d.buffered <= 64 * 1024 + 4096);
   }
+});
+
+test('frame memory is reused: frames that span reads land in the same buffer', () => {
+  const d = new FrameDecoder({ maxFrameSize: 1 << 20 });
+  const frame = packr.pack(['tag', Buffer.alloc(200_000, 7), { chunk: 'x', size: 1 }]);
+  const seen = new Set<ArrayBufferLike>();
+  const got: Buffer[] = [];
+  for (let i = 0; i < 20; i++) {
+    // Each frame arrives in 64 KiB reads, as from a socket.
+    for (let o = 0; o < frame.length; o += 65536)
+      d.push(Buffer.from(frame.subarray(o, o + 65536)), (f) => {
+        seen.add(f.buffer);
+        got.push(Buffer.from(f));
+      });
+  }
+  assert.equal(got.length, 20);
+  for (const g of got) assert.ok(g.equals(frame));
+  assert.ok(seen.size <= 2, `frames reuse the decoder's buffers (${seen.size} distinct)`);
 });
