@@ -20,7 +20,11 @@ export type {
   LifecycleHooks, OutputContext, OutputHooks, Plugin, PluginDefinition, PluginKind, ServiceInfo, Settlement,
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
-export type { Chunk, LogRecord, RecordBody, RecordMeta } from './record.js';
+export type { Chunk, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
+
+/** LineBlock flags (the values of core/record.ts). */
+export const LINE_TRUNCATED = 1;
+export const LINE_INVALID_UTF8 = 2;
 
 export const PLUGIN_BRAND: typeof ESM_BRAND = Symbol.for('qlog.plugin') as typeof ESM_BRAND;
 

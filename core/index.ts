@@ -10,7 +10,7 @@ export type {
   LifecycleHooks, OutputContext, OutputHooks, Plugin, PluginDefinition, PluginKind, ServiceInfo, Settlement,
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
-export { nowNs, recordLine, recordBytes, chunkBytes, newChunkId } from './record.js';
+export { nowNs, recordLine, recordBytes, chunkBytes, newChunkId, LINE_TRUNCATED, LINE_INVALID_UTF8 } from './record.js';
 export type { Chunk, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
 export { parseSize, parseDuration } from './config/units.js';
 export { compileMatch } from './match.js';
