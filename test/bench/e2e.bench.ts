@@ -238,7 +238,7 @@ const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 
 /** RSS of a Node process that does nothing, with the agent's V8 flags. */
 function bareNodeRss(): number {
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=2', '-e', "setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 2000)"], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=4', '-e', "setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 2000)"], { encoding: 'utf8' });
   return Number(r.stdout.trim()) * 1024;
 }
 const input = join(dir, 'input.log');

@@ -7,7 +7,7 @@
  *
  * Baseline: the peak RSS of the same agent streaming the same load to a healthy parent for
  * BASELINE_MS, just before the stall. The agent runs with the node options of the CLI's
- * shebang, as `qlog` does (--max-semi-space-size=2): with V8's default young generation its RSS
+ * shebang, as `qlog` does (--max-semi-space-size=4): with V8's default young generation its RSS
  * at 5,000 lines/s climbed lazily to anywhere between ~80 and ~118 MiB with only 13-19 MiB of
  * live heap, noise that hid a few MiB of buffers in either direction; with it the baseline is
  * steady (~66 MiB). See docs/delivery.md.
