@@ -116,6 +116,8 @@ export class EntryReader {
   private readonly metaCache: (CachedString | undefined)[] = new Array(META_SLOTS);
   private lastSec = -1;
   private lastSecNs = 0n;
+  private lastNsec = -1;
+  private lastTime = 0n;
   private readonly e: FastEntry = { time: 0n, keys: [], values: [], n: 0, meta: undefined, metaPresent: false };
 
   /**
@@ -223,11 +225,14 @@ export class EntryReader {
       const nsec = buf.readUInt32BE(this.pos + 6);
       if (nsec >= 1_000_000_000) return undefined;
       this.pos += 10;
+      // Records of one read share their time (tail): one bigint for all of them.
+      if (sec === this.lastSec && nsec === this.lastNsec) return this.lastTime;
       if (sec !== this.lastSec) {
         this.lastSec = sec;
         this.lastSecNs = BigInt(sec) * NS_PER_S;
       }
-      return this.lastSecNs + BigInt(nsec);
+      this.lastNsec = nsec;
+      return (this.lastTime = this.lastSecNs + BigInt(nsec));
     }
     // Integer seconds (older Fluent clients).
     if (b <= 0x7f) {
