@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BufferPool } from '../../core/buffer-pool.js';
+
+test('a pool reuses released buffers, keeps at most `keep`, and ignores foreign ones', () => {
+  const p = new BufferPool(1024, 2);
+  const a = p.acquire();
+  const b = p.acquire();
+  const c = p.acquire();
+  assert.equal(a.length, 1024);
+  p.release(a);
+  p.release(a); // twice: kept once
+  p.release(b);
+  p.release(c); // over `keep`: left to the GC
+  p.release(Buffer.alloc(1024).subarray(0, 512)); // not one of ours
+  assert.equal(p.available, 2);
+  const again = [p.acquire(), p.acquire()];
+  assert.ok(again.includes(a) && again.includes(b));
+  assert.notEqual(p.acquire(), c);
+});
+
+test('take: pooled when the size fills a quarter of a pooled buffer, else an exact buffer', () => {
+  const p = new BufferPool(1000, 4);
+  assert.deepEqual([p.take(250).pooled, p.take(1000).pooled, p.take(249).pooled, p.take(1001).pooled], [true, true, false, false]);
+  assert.equal(p.take(100).buf.length, 100);
+  assert.equal(p.take(1001).buf.length, 1001);
+});
