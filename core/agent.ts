@@ -49,9 +49,13 @@ export class Agent {
     return engine;
   }
 
+  private newLog(s: AgentConfig['service']): AgentLog {
+    return createLogger({ level: s.log_level, file: s.log_file ? resolve(s.log_file) : undefined, rotateSize: s.log_rotate_size as number, rotateNum: s.log_rotate_num });
+  }
+
   async start(): Promise<void> {
     const s = this.config.service;
-    this.log = createLogger({ level: s.log_level, file: s.log_file ? resolve(s.log_file) : undefined, rotateSize: s.log_rotate_size as number, rotateNum: s.log_rotate_num });
+    this.log = this.newLog(s);
     this.keepAlive = setInterval(() => undefined, 1 << 30);
     this.engine = await this.startEngine(this.config);
     if (s.http_listen) this.http = await startHttp(s.http_listen, () => this.metrics(), this.logger);
@@ -60,6 +64,33 @@ export class Agent {
 
   metrics(): InstanceMetrics[] {
     return this.engine?.metrics() ?? [];
+  }
+
+  /**
+   * On reload: a new log_file (or its rotation) opens a new log and closes the old one; a new
+   * log_level applies at once. Kept even if the new pipeline then fails to start.
+   */
+  private async applyLog(b: AgentConfig['service']): Promise<void> {
+    const a = this.config.service;
+    if (a.log_file !== b.log_file || a.log_rotate_size !== b.log_rotate_size || a.log_rotate_num !== b.log_rotate_num) {
+      const old = this.log!;
+      this.log = this.newLog(b);
+      old.logger.info({ log_file: b.log_file || 'stderr' }, `the agent's log continues in ${b.log_file || 'stderr'}`);
+      await old.close();
+    } else if (a.log_level !== b.log_level) this.logger.level = b.log_level === 'off' ? 'silent' : b.log_level;
+  }
+
+  /** On reload: move the metrics endpoint when http_listen changed (closed first: it may keep its port). */
+  private async applyHttp(a: string, b: string): Promise<void> {
+    if (a === b) return;
+    await this.http?.close();
+    this.http = undefined;
+    if (!b) return void this.logger.info('metrics endpoint closed (http_listen is empty)');
+    try {
+      this.http = await startHttp(b, () => this.metrics(), this.logger);
+    } catch (e) {
+      this.logger.error({ err: e }, `cannot serve metrics on ${b} (${(e as Error).message}); the pipeline runs without a metrics endpoint until the next reload`);
+    }
   }
 
   /** Re-read the config; keep running on the old one if the new one is invalid. Returns true if reloaded. */
@@ -76,9 +107,13 @@ export class Agent {
       }
       this.logger.info('reloading: draining the current pipeline');
       const lost = await this.engine!.stop();
+      // The agent's own log first, so the new pipeline logs where the new config says.
+      await this.applyLog(next.service);
       try {
         this.engine = await this.startEngine(next);
+        const prev = this.config;
         this.config = next;
+        await this.applyHttp(prev.service.http_listen, next.service.http_listen);
         this.logger.info({ lost }, 'reload complete');
         return true;
       } catch (e) {

@@ -8,6 +8,9 @@ import { tempDir, writeConfig } from '../helpers/tmp.js';
 import { schema as dummySchema } from '../../plugins/dummy/schema.js';
 import { commonProperties } from '../../core/config/common.js';
 import { builtinRegistry } from '../../core/builtins.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, httpGet } from '../helpers/net.js';
 
 const config = (text: string) => `
 service:
@@ -80,4 +83,46 @@ pipeline:
   assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
   assert.ok(numbered(agent.stdout, 'new') >= 4);
   assert.equal(agent.stdout.filter((l) => l.startsWith('broken')).length, 0);
+});
+
+test('SIGHUP applies the service settings too: log_level, log_file and http_listen', async (t) => {
+  const dir = tempDir(t);
+  const [a, b] = [await freePort(), await freePort()];
+  const cfg = (service: string) => `
+service:
+  grace: 3s
+${service}
+pipeline:
+  inputs:
+    - name: dummy
+      dummy: 'x \${seq}'
+      rate: 50
+  outputs:
+    - name: stdout
+`;
+  writeConfig(dir, 'hup.yaml', cfg(`  log_level: warn\n  http_listen: 127.0.0.1:${a}`));
+  const agent = startCli(['run', 'hup.yaml'], { owner: t, cwd: dir });
+  await agent.waitForLine(/^x 2$/);
+  assert.equal((await httpGet(`http://127.0.0.1:${a}/api/v1/health`)).status, 200);
+
+  // Level and endpoint: "reload complete" (info) shows only if the new level applies; the
+  // metrics move from port a to port b.
+  writeConfig(dir, 'hup.yaml', cfg(`  log_level: info\n  http_listen: 127.0.0.1:${b}`));
+  agent.signal('SIGHUP');
+  await agent.waitForLine((l) => l.includes('"reload complete"'), { stream: 'stderr' });
+  assert.equal((await httpGet(`http://127.0.0.1:${b}/api/v1/health`)).status, 200);
+  await assert.rejects(httpGet(`http://127.0.0.1:${a}/api/v1/health`, 1000), 'the old endpoint is closed');
+
+  // The log moves to a file: stderr says where, the file gets what follows.
+  writeConfig(dir, 'hup.yaml', cfg(`  log_level: info\n  log_file: agent.log\n  http_listen: 127.0.0.1:${b}`));
+  const from = agent.stderr.length;
+  agent.signal('SIGHUP');
+  await agent.waitForLine((l) => l.includes("the agent's log continues in agent.log"), { stream: 'stderr', from });
+  const file = join(dir, 'agent.log');
+  for (let i = 0; i < 100 && !(existsSync(file) && readFileSync(file, 'utf8').includes('reload complete')); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(readFileSync(file, 'utf8'), /"msg":"reload complete"/);
+  assert.equal((await httpGet(`http://127.0.0.1:${b}/api/v1/health`)).status, 200, 'an unchanged http_listen keeps serving');
+  agent.signal('SIGTERM');
+  assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
+  assert.ok(!agent.stderr.slice(from).some((l) => l.includes('reload complete')), 'after the switch the log goes to the file only');
 });
