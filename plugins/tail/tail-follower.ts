@@ -261,7 +261,12 @@ export class Follower {
     try {
       n = await f.read(this.buf, this.buf.length);
       if (n === 0) {
-        if ((await f.fsize()) < f.offset) return await this.truncation.handle(f, 'size');
+        const size = await f.fsize();
+        if (size < f.offset) return await this.truncation.handle(f, 'size');
+        // Woken with nothing new: the content may have been replaced by exactly as many bytes
+        // (copytruncate, then a write of the same length, then silence). The head tells.
+        if (size === f.offset && f.offset > 0 && f.state === 'active' && (await f.checkHead(this.scratch)) === 'changed')
+          return await this.truncation.handle(f, 'fingerprint');
       } else if (f.state === 'active') {
         // Content replaced under us (copytruncate, then the file grew past our offset; or
         // replaced before we read anything)? The batch is then dropped and the copy looked for.

@@ -2,7 +2,7 @@
 // Each asserts the exact set of lines that came out (nothing lost, nothing repeated).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lineWatcher, numbered, sameLines } from './harness.js';
 import { lines, settle, started, startAgent, stop, tailConfig, tempDir } from './cli.js';
@@ -88,4 +88,24 @@ test('CLI: a new file matching the glob is read from its head; copies made by ro
   await settle(300);
   await stop(a);
   assert.equal(sameLines(a.stdout, numbered('N', 0, 500)), undefined);
+});
+
+test('CLI: copytruncate, then exactly as many bytes as before, then silence: the new lines arrive', async (t) => {
+  const dir = tempDir(t, 'qlog-tail-cli-');
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const a = startAgent(t, dir, tailConfig(dir, { path }));
+  await started(a);
+  const first = numbered('A', 0, 100);
+  appendFileSync(path, first.join('\n') + '\n');
+  await lines(a, 100);
+  // The same size again: the offset equals the new size, so only the content says it changed.
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+  const second = numbered('B', 0, 100);
+  appendFileSync(path, second.join('\n') + '\n');
+  await lines(a, 200, 10_000);
+  await settle(300);
+  await stop(a);
+  assert.equal(sameLines(a.stdout, [...first, ...second]), undefined);
 });
