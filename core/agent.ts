@@ -77,7 +77,7 @@ export class Agent {
       this.log = this.newLog(b);
       old.logger.info({ log_file: b.log_file || 'stderr' }, `the agent's log continues in ${b.log_file || 'stderr'}`);
       await old.close();
-    } else if (a.log_level !== b.log_level) this.logger.level = b.log_level === 'off' ? 'silent' : b.log_level;
+    } else if (a.log_level !== b.log_level) this.logger.level = b.log_level;
   }
 
   /** On reload: move the metrics endpoint when http_listen changed (closed first: it may keep its port). */
