@@ -26,7 +26,9 @@ pipeline:
       file: '\${path:-flat}/\${tag}.log'
 `);
   const agent = startCli(['run', config], { cwd: dir, owner: t });
-  await waitFor(() => readdirSync(dir).includes('p.sock'), { what: 'the parent listening' });
+  // The socket file appears at bind(), a moment before listen(): wait for the agent to say it
+  // started (its inputs listen by then), not for the file.
+  await agent.waitForLine(/started with/, { stream: 'stderr', timeoutMs: 15_000 });
   const s = connect(sock);
   const acks: string[] = [];
   const unpackr = new Unpackr({ useRecords: false });
