@@ -10,6 +10,7 @@
  * msgpackr would decode it. Several times faster than unpackMultiple + per-record objects.
  */
 import { unpackr } from './codec-packr.js';
+import { HEADER_INCOMPLETE, HEADER_INVALID, readHeader, type Header } from './msgpack-header.js';
 
 /** A slow-path entry handler: the entry as msgpackr decoded it. */
 export type EntryFallback = (entry: unknown) => void;
@@ -37,6 +38,7 @@ const META_SLOTS = 16;
 const KEY_SLOTS = 32;
 
 class Truncated extends Error {}
+const header: Header = { head: 0, payload: 0, children: 0 };
 /** Not a form the fast path reads: let msgpackr decode the entry. */
 const SLOW = Symbol('slow');
 
@@ -60,46 +62,11 @@ export function skipValue(buf: Buffer, pos: number, end: number): number {
   let pending = 1;
   while (pending > 0) {
     if (pos >= end) throw new Truncated();
-    const b = buf[pos]!;
-    pending--;
-    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) pos += 1;
-    else if (b <= 0x8f) {
-      pending += (b & 0x0f) * 2;
-      pos += 1;
-    } else if (b <= 0x9f) {
-      pending += b & 0x0f;
-      pos += 1;
-    } else if (b <= 0xbf) pos += 1 + (b & 0x1f);
-    else {
-      const need = (n: number) => {
-        if (pos + n > end) throw new Truncated();
-      };
-      switch (b) {
-        case 0xc4: case 0xd9: need(2); pos += 2 + buf[pos + 1]!; break;
-        case 0xc5: case 0xda: need(3); pos += 3 + buf.readUInt16BE(pos + 1); break;
-        case 0xc6: case 0xdb: need(5); pos += 5 + buf.readUInt32BE(pos + 1); break;
-        case 0xc7: need(2); pos += 3 + buf[pos + 1]!; break;
-        case 0xc8: need(3); pos += 4 + buf.readUInt16BE(pos + 1); break;
-        case 0xc9: need(5); pos += 6 + buf.readUInt32BE(pos + 1); break;
-        case 0xca: pos += 5; break;
-        case 0xcb: pos += 9; break;
-        case 0xcc: case 0xd0: pos += 2; break;
-        case 0xcd: case 0xd1: pos += 3; break;
-        case 0xce: case 0xd2: pos += 5; break;
-        case 0xcf: case 0xd3: pos += 9; break;
-        case 0xd4: pos += 3; break;
-        case 0xd5: pos += 4; break;
-        case 0xd6: pos += 6; break;
-        case 0xd7: pos += 10; break;
-        case 0xd8: pos += 18; break;
-        case 0xdc: need(3); pending += buf.readUInt16BE(pos + 1); pos += 3; break;
-        case 0xdd: need(5); pending += buf.readUInt32BE(pos + 1); pos += 5; break;
-        case 0xde: need(3); pending += buf.readUInt16BE(pos + 1) * 2; pos += 3; break;
-        case 0xdf: need(5); pending += buf.readUInt32BE(pos + 1) * 2; pos += 5; break;
-        default:
-          throw new Error(`invalid msgpack byte 0x${b.toString(16)} at offset ${pos}`);
-      }
-    }
+    const r = readHeader(buf, pos, end, header);
+    if (r === HEADER_INCOMPLETE) throw new Truncated();
+    if (r === HEADER_INVALID) throw new Error(`invalid msgpack byte 0x${buf[pos]!.toString(16)} at offset ${pos}`);
+    pending += header.children - 1;
+    pos += header.head + header.payload;
   }
   if (pos > end) throw new Truncated();
   return pos;

@@ -7,6 +7,8 @@
  * `maxDepth` is rejected too (a decoder would recurse on it).
  */
 
+import { HEADER_INCOMPLETE, HEADER_INVALID, readHeader, type Header } from './msgpack-header.js';
+
 export class FrameError extends Error {
   override name = 'FrameError';
   constructor(
@@ -25,6 +27,8 @@ export interface FrameDecoderOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The header being read (push is synchronous: one object serves every decoder). */
+const h: Header = { head: 0, payload: 0, children: 0 };
 const MIN_ALLOC = 64 * 1024;
 
 export class FrameDecoder {
@@ -92,62 +96,11 @@ export class FrameDecoder {
         this.inFrame = true;
         this.start = p;
       }
-      const b = buf[p]!;
-      let head: number;
-      let payload = 0;
-      let children = 0;
-      if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1;
-      else if (b <= 0x8f) {
-        head = 1;
-        children = (b & 0x0f) * 2;
-      } else if (b <= 0x9f) {
-        head = 1;
-        children = b & 0x0f;
-      } else if (b <= 0xbf) {
-        head = 1;
-        payload = b & 0x1f;
-      } else {
-        switch (b) {
-          case 0xc4: case 0xd9: head = 2; break; // bin8, str8
-          case 0xc5: case 0xda: head = 3; break; // bin16, str16
-          case 0xc6: case 0xdb: head = 5; break; // bin32, str32
-          case 0xc7: head = 3; break; // ext8
-          case 0xc8: head = 4; break; // ext16
-          case 0xc9: head = 6; break; // ext32
-          case 0xca: head = 5; break; // float32
-          case 0xcb: head = 9; break; // float64
-          case 0xcc: case 0xd0: head = 2; break;
-          case 0xcd: case 0xd1: head = 3; break;
-          case 0xce: case 0xd2: head = 5; break;
-          case 0xcf: case 0xd3: head = 9; break;
-          case 0xd4: head = 3; break; // fixext1..16: type byte + data
-          case 0xd5: head = 4; break;
-          case 0xd6: head = 6; break;
-          case 0xd7: head = 10; break;
-          case 0xd8: head = 18; break;
-          case 0xdc: case 0xde: head = 3; break; // array16, map16
-          case 0xdd: case 0xdf: head = 5; break; // array32, map32
-          default:
-            throw new FrameError('QLOG_ERR_FORWARD_BAD_MSGPACK', `invalid msgpack byte 0x${b.toString(16)} at offset ${p - this.start} of a frame`);
-        }
-        // Lengths and counts live in the header: it must be complete to go on.
-        if (b >= 0xc4 && b <= 0xc9 || b >= 0xd9) {
-          if (p + head > len) break;
-          switch (b) {
-            case 0xc4: case 0xd9: payload = buf[p + 1]!; break;
-            case 0xc5: case 0xda: payload = buf.readUInt16BE(p + 1); break;
-            case 0xc6: case 0xdb: payload = buf.readUInt32BE(p + 1); break;
-            case 0xc7: payload = buf[p + 1]!; break;
-            case 0xc8: payload = buf.readUInt16BE(p + 1); break;
-            case 0xc9: payload = buf.readUInt32BE(p + 1); break;
-            case 0xdc: children = buf.readUInt16BE(p + 1); break;
-            case 0xdd: children = buf.readUInt32BE(p + 1); break;
-            case 0xde: children = buf.readUInt16BE(p + 1) * 2; break;
-            case 0xdf: children = buf.readUInt32BE(p + 1) * 2; break;
-          }
-        }
-      }
-      const next = p + head + payload;
+      const r = readHeader(buf, p, len, h);
+      if (r === HEADER_INCOMPLETE) break;
+      if (r === HEADER_INVALID) throw new FrameError('QLOG_ERR_FORWARD_BAD_MSGPACK', `invalid msgpack byte 0x${buf[p]!.toString(16)} at offset ${p - this.start} of a frame`);
+      const children = h.children;
+      const next = p + h.head + h.payload;
       if (next - this.start > this.max)
         throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', `frame larger than max_frame_size (${this.max} bytes): at least ${next - this.start} bytes`);
       this.pos = next;

@@ -9,7 +9,6 @@
  * parallel, so one read buffer serves every file and memory does not grow with their number.
  */
 import { realpath } from 'node:fs/promises';
-import { isAscii } from 'node:buffer';
 import { nowNs, type LineBlock } from '../../core/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import { OffsetDb } from './tail-db.js';
@@ -347,7 +346,7 @@ export class Follower {
       seqs: sc.seqs.slice(0, count),
       base,
       flags: anyFlags ? sc.flags.slice(0, count) : undefined,
-      ascii: isAscii(buf.subarray(0, st.consumed)),
+      ascii: st.ascii,
       time: nowNs(),
       path: f.path,
       src: f.src,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, splitLines } from '../../../plugins/tail/tail-lines.js';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, scanLines } from '../../../plugins/tail/tail-lines.js';
 
 interface Out {
   body: string;
@@ -12,7 +12,11 @@ function split(text: string | Buffer, opts: { base?: number; max?: number; inLon
   const buf = Buffer.alloc(b.length + 16, 0x41); // stale bytes after n must be ignored
   b.copy(buf);
   const out: Out[] = [];
-  const st = splitLines(buf, b.length, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false, (body, seq, flags) => out.push({ body, seq, flags }));
+  const ranges: [number, number, number, number][] = [];
+  const st = scanLines(buf, b.length, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false, (s, e, seq, flags) => ranges.push([s, e, seq, flags]));
+  // Decoded as tail's records decode them: latin1 when the whole batch is ASCII, else UTF-8.
+  for (const [s, e, seq, flags] of ranges) out.push({ body: buf.toString(st.ascii ? 'latin1' : 'utf8', s, e), seq, flags });
+  assert.equal(st.ascii, /^[\x00-\x7f]*$/.test(buf.toString('latin1', 0, st.consumed)), 'ascii tells whether every consumed byte is ASCII');
   return { out, ...st };
 }
 
