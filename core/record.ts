@@ -87,6 +87,13 @@ export function blockRecord(b: LineBlock, i: number, tag: string): LogRecord {
   return { time: b.time, tag, body: blockLine(b, i), meta };
 }
 
+/** The records of every line of `blocks`, in order (a new array). */
+export function blockRecords(blocks: readonly LineBlock[], tag: string): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const b of blocks) for (let i = 0; i < b.count; i++) out.push(blockRecord(b, i, tag));
+  return out;
+}
+
 /** Memory a queued line of a LineBlock takes beyond its bytes (its offsets and flag). */
 export const LINE_OVERHEAD = 13;
 
@@ -114,10 +121,7 @@ export class LineChunk implements Chunk {
 
   get records(): LogRecord[] {
     if (this.recs === undefined) {
-      const out: LogRecord[] = new Array(this.n);
-      let k = 0;
-      for (const b of this.blks!) for (let i = 0; i < b.count; i++) out[k++] = blockRecord(b, i, this.tag);
-      this.recs = out;
+      this.recs = blockRecords(this.blks!, this.tag);
       this.blks = undefined;
     }
     return this.recs;

@@ -7,7 +7,7 @@
  */
 import { AsyncParallelHook, AsyncSeriesHook } from 'tapable';
 import type { Logger } from 'pino';
-import { chunkCost, lineBlocks, LineChunk, newChunkId, recordCount, type Chunk, type LineBlock } from '../record.js';
+import { blockRecords, chunkCost, lineBlocks, LineChunk, newChunkId, recordCount, type Chunk, type LineBlock } from '../record.js';
 import { PermanentError, type OutputContext, type OutputHooks, type ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonOutput } from '../config/common.js';
@@ -97,7 +97,7 @@ export class OutputInstance extends InstanceBase {
         } else {
           if (blocks) {
             // Records of every block merged so far (a fresh array).
-            chunk = { id: newChunkId(), tag: chunk.tag, records: new LineChunk('', chunk.tag, blocks, bytes).records, bytes };
+            chunk = { id: newChunkId(), tag: chunk.tag, records: blockRecords(blocks, chunk.tag), bytes };
             blocks = undefined;
           } else if (tickets.length === 1) chunk = { id: newChunkId(), tag: chunk.tag, records: chunk.records.slice(), bytes };
           for (const r of next.chunk.records) chunk.records.push(r);

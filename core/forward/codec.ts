@@ -8,8 +8,12 @@ import { lineBlocks, type Chunk, type LogRecord, type RecordMeta } from '../reco
 import { packr, unpackr } from './codec-packr.js';
 import { EntryWriter } from './entry-encoder.js';
 import { EntryReader, type FastEntry } from './entry-decoder.js';
+import { HEADER_OK, readHeader, type Header } from './msgpack-header.js';
 import { wireTimeToNs } from './event-time.js';
 import type { ErrorCode } from '../errors.js';
+
+/** The header being read by packedFrame. */
+const header: Header = { head: 0, payload: 0, children: 0 };
 
 export { packr, unpackr };
 
@@ -340,34 +344,21 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
 function packedFrame(frame: Buffer): unknown[] | undefined {
   const n = frame[0] === 0x92 ? 2 : frame[0] === 0x93 ? 3 : 0;
   if (n === 0 || frame.length < 3) return undefined;
+  // The tag: a str (fixstr or str8).
   let p = 1;
-  let len: number;
   const t = frame[p]!;
-  if (t >= 0xa0 && t <= 0xbf) {
-    len = t & 0x1f;
-    p += 1;
-  } else if (t === 0xd9) {
-    len = frame[p + 1]!;
-    p += 2;
-  } else return undefined;
-  if (p + len > frame.length) return undefined;
-  const tag = frame.toString('utf8', p, p + len);
-  p += len;
-  const h = frame[p];
-  let size: number;
-  if (h === 0xc4 && p + 2 <= frame.length) {
-    size = frame[p + 1]!;
-    p += 2;
-  } else if (h === 0xc5 && p + 3 <= frame.length) {
-    size = frame.readUInt16BE(p + 1);
-    p += 3;
-  } else if (h === 0xc6 && p + 5 <= frame.length) {
-    size = frame.readUInt32BE(p + 1);
-    p += 5;
-  } else return undefined;
-  if (p + size > frame.length) return undefined;
-  const entries = frame.subarray(p, p + size);
-  p += size;
+  if (!((t >= 0xa0 && t <= 0xbf) || t === 0xd9) || readHeader(frame, p, frame.length, header) !== HEADER_OK) return undefined;
+  const tagEnd = p + header.head + header.payload;
+  if (tagEnd > frame.length) return undefined;
+  const tag = frame.toString('utf8', p + header.head, tagEnd);
+  // The entries: a bin.
+  p = tagEnd;
+  const b = frame[p];
+  if (b === undefined || b < 0xc4 || b > 0xc6 || readHeader(frame, p, frame.length, header) !== HEADER_OK) return undefined;
+  const start = p + header.head;
+  p = start + header.payload;
+  if (p > frame.length) return undefined;
+  const entries = frame.subarray(start, p);
   if (n === 2) return p === frame.length ? [tag, entries] : undefined;
   if (p >= frame.length) return undefined;
   return [tag, entries, unpackr.unpack(frame.subarray(p))];

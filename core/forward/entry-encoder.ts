@@ -16,6 +16,11 @@ const KEY_CACHE_MAX = 4096;
 /** path_key values that would collide with the metadata keys lines() writes itself. */
 const OWN_META_KEYS = new Set(['path', 'src', 'seq', 'truncated', 'invalid_utf8']);
 
+/** Bytes of the str header for a string of `n` bytes. */
+function strHeaderSize(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
 export class EntryWriter {
   private buf: Buffer;
   private pos = 0;
@@ -113,24 +118,33 @@ export class EntryWriter {
     const max = s.length * 3;
     this.ensure(max + 5);
     // Guess the header from the length in characters (exact for ASCII), fix it up if needed.
-    const guess = s.length < 32 ? 1 : s.length < 0x100 ? 2 : s.length < 0x10000 ? 3 : 5;
+    const guess = strHeaderSize(s.length);
     const n = this.buf.write(s, this.pos + guess, 'utf8');
-    const h = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+    const h = strHeaderSize(n);
     if (h !== guess) this.buf.copyWithin(this.pos + h, this.pos + guess, this.pos + guess + n);
+    this.pos = this.strHeader(this.pos, n) + n;
+  }
+
+  /** The str header for `n` bytes at `p` (room already ensured); returns the position after it. */
+  private strHeader(p: number, n: number): number {
     const b = this.buf;
-    const p = this.pos;
-    if (h === 1) b[p] = 0xa0 | n;
-    else if (h === 2) {
+    if (n < 32) {
+      b[p] = 0xa0 | n;
+      return p + 1;
+    }
+    if (n < 0x100) {
       b[p] = 0xd9;
       b[p + 1] = n;
-    } else if (h === 3) {
+      return p + 2;
+    }
+    if (n < 0x10000) {
       b[p] = 0xda;
       b.writeUInt16BE(n, p + 1);
-    } else {
-      b[p] = 0xdb;
-      b.writeUInt32BE(n, p + 1);
+      return p + 3;
     }
-    this.pos = p + h + n;
+    b[p] = 0xdb;
+    b.writeUInt32BE(n, p + 1);
+    return p + 5;
   }
 
   private num(v: number): void {
@@ -270,20 +284,7 @@ export class EntryWriter {
       this.pos += KEY_LOG.length;
       if (f & LINE_INVALID_UTF8) this.str(blockLine(b, i));
       else {
-        let p = this.pos;
-        if (len < 32) buf[p++] = 0xa0 | len;
-        else if (len < 0x100) {
-          buf[p++] = 0xd9;
-          buf[p++] = len;
-        } else if (len < 0x10000) {
-          buf[p++] = 0xda;
-          buf[p++] = len >> 8;
-          buf[p++] = len & 0xff;
-        } else {
-          buf[p++] = 0xdb;
-          buf.writeUInt32BE(len, p);
-          p += 4;
-        }
+        const p = this.strHeader(this.pos, len);
         // TypedArray.set skips Buffer.copy's argument checks (1 M calls per 1 M lines).
         buf.set(new Uint8Array(src.buffer, src.byteOffset + start, len), p);
         this.pos = p + len;
