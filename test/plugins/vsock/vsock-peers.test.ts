@@ -79,7 +79,10 @@ test('allowed_cids: a vsock peer outside the list is refused on accept, one insi
 test('a rogue peer (random bytes, oversized frame, wrong key) is dropped; a good peer is unaffected', async (t) => {
   const dir = tempDir(t);
   const uri = `unix://${join(dir, 'in.sock')}`;
-  const h = await createHarness(vsock, { options: { listen: uri, max_frame_size: '64KiB', shared_key: 'k' } });
+  // connect_timeout 2s: random bytes can read as the start of a frame that never completes
+  // (say a str16 longer than the bytes sent); such a peer is dropped by the stall watchdog after
+  // connect_timeout, which must come well within the waits below.
+  const h = await createHarness(vsock, { options: { listen: uri, max_frame_size: '64KiB', shared_key: 'k', connect_timeout: '2s' } });
   t.after(() => void h.stop({ grace: 200 }));
   const good = await sender(uri, { sharedKey: 'k' });
   good.send('g1', ['good 1']);
