@@ -115,13 +115,28 @@ export class TailFile {
 
   /**
    * Compare the file's first bytes with the known head. 'changed' means the content was
-   * replaced (copytruncate / truncate + rewrite). A head that grew is extended.
+   * replaced (copytruncate / truncate + rewrite). A head that grew is extended — unless it was
+   * empty and we already read past the start: the bytes there now may belong to a later
+   * generation (truncated and rewritten since our read), and taking them as this stream's
+   * head would hide that truncation and send the copy search after the wrong generation.
    */
   async checkHead(scratch: Buffer): Promise<'same' | 'changed'> {
     const want = this.head.length;
     const { bytesRead } = await this.fh.read(scratch, 0, HEAD_MAX, 0);
     if (bytesRead < want || scratch.compare(this.head, 0, want, 0, want) !== 0) return 'changed';
-    if (bytesRead > want) this.head = Buffer.from(scratch.subarray(0, bytesRead));
+    if (bytesRead > want && (want > 0 || this.offset === 0)) this.head = Buffer.from(scratch.subarray(0, bytesRead));
+    return 'same';
+  }
+
+  /**
+   * We just read `buf[0, n)` from offset 0: does it start with the known head? The head is
+   * then extended from these very bytes (not from a second read, which could see a later
+   * generation if the file was copytruncated in between).
+   */
+  headOfRead(buf: Buffer, n: number): 'same' | 'changed' {
+    const want = this.head.length;
+    if (n < want || buf.compare(this.head, 0, want, 0, want) !== 0) return 'changed';
+    if (n > want && want < HEAD_MAX) this.head = Buffer.from(buf.subarray(0, Math.min(n, HEAD_MAX)));
     return 'same';
   }
 

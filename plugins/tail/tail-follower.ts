@@ -269,7 +269,8 @@ export class Follower {
       } else if (f.state === 'active') {
         // Content replaced under us (copytruncate, then the file grew past our offset; or
         // replaced before we read anything)? The batch is then dropped and the copy looked for.
-        if ((await f.checkHead(this.scratch)) === 'changed') return await this.truncation.handle(f, 'fingerprint');
+        const head = f.offset === 0 ? f.headOfRead(this.buf, n) : await f.checkHead(this.scratch);
+        if (head === 'changed') return await this.truncation.handle(f, 'fingerprint');
       }
       f.errors = 0;
     } catch (err) {

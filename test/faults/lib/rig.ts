@@ -212,8 +212,8 @@ export class Rig {
     }
   }
 
-  /** Agent logs (pino JSON lines on stderr) at level >= warn, for failure messages. */
-  problems(which: 'enclave' | 'parent', max = 15): string {
+  /** Agent logs (pino JSON lines on stderr) at level >= warn, for failure messages, and the info lines whose message matches `also` (in full). */
+  problems(which: 'enclave' | 'parent', max = 15, also?: RegExp): string {
     const a = which === 'enclave' ? this.enclave : this.parent;
     const out: string[] = [];
     for (const l of a.stderr().split('\n')) {
@@ -221,6 +221,7 @@ export class Rig {
       try {
         const j = JSON.parse(l) as { level?: number; msg?: string };
         if ((j.level ?? 0) >= 40) out.push(`${which}: ${j.msg}`);
+        else if (also && also.test(j.msg ?? '')) out.push(`${which}: ${l.slice(0, 400)}`);
       } catch {
         out.push(`${which}: ${l.slice(0, 200)}`);
       }
@@ -229,11 +230,11 @@ export class Rig {
   }
 
   /** A one-line summary for assertion messages. */
-  describe(r: CheckResult): string {
+  describe(r: CheckResult, also?: RegExp): string {
     return (
       `expected ${r.expected}, arrived ${r.arrived}, lost ${r.lost} [${r.lostRanges}], duplicated ${r.duplicated} ${JSON.stringify(r.dupSample)}, torn ${r.torn}` + (r.torn ? ` ${JSON.stringify(r.tornSample)}` : "") +
       (r.foreign.length ? `, foreign ${JSON.stringify(r.foreign.slice(0, 3))}` : '') +
-      `\n${this.problems('enclave')}\n${this.problems('parent')}\n(dir ${this.dir})`
+      `\n${this.problems('enclave', also ? 60 : 15, also)}\n${this.problems('parent')}\n(dir ${this.dir})`
     );
   }
 }

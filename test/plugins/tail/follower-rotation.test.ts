@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
+import { appendFileSync, copyFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
-import { FakeSink, follower, lineWatcher, numbered, sameLines, tempDir, until } from './harness.js';
+import { followApp, lineWatcher, numbered, sameLines, until } from './harness.js';
 import { runWriter } from './writer.js';
 
 /** Within each src, seq strictly increases in emit order. */
@@ -20,12 +21,7 @@ function assertSeqOrder(records: readonly LogRecord[]): number {
 
 for (const watcher of ['inotify', 'poll'] as const) {
   test(`rename + create under load, writer still appending to the old file (${watcher})`, async (t) => {
-    const dir = await tempDir(t);
-    const path = join(dir, 'app.log');
-    const sink = new FakeSink();
-    await writeFile(path, '');
-    const f = follower(dir, sink, { path, watcher, rotateWaitMs: 300 });
-    await f.start();
+    const { path, sink, f } = await followApp(t, { watcher, rotateWaitMs: 300 });
     const N = 48_000;
     const seen = lineWatcher(() => sink.lines());
     await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20 }, { beforeRotate: (first) => seen(`L${first}`) });
@@ -41,12 +37,7 @@ for (const watcher of ['inotify', 'poll'] as const) {
 }
 
 test('copytruncate under load: the unread rest comes from the copy, nothing lost or repeated', async (t) => {
-  const dir = await tempDir(t);
-  const path = join(dir, 'app.log');
-  const sink = new FakeSink();
-  await writeFile(path, '');
-  const f = follower(dir, sink, { path });
-  await f.start();
+  const { path, sink } = await followApp(t);
   const N = 48_000;
   const seen = lineWatcher(() => sink.lines());
   await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(`L${first}`) });
@@ -59,12 +50,7 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
 });
 
 test('copytruncate while reading is blocked: file grew past our offset again (fingerprint), copy recovers', async (t) => {
-  const dir = await tempDir(t);
-  const path = join(dir, 'app.log');
-  const sink = new FakeSink();
-  sink.fullAfter = 1;
-  const f = follower(dir, sink, { path, readSize: 8192, maxLine: 1024 });
-  await f.start();
+  const { path, sink } = await followApp(t, { readSize: 8192, maxLine: 1024 }, null, (s) => (s.fullAfter = 1));
   await runWriter({ path, to: 2000 });
   await until(() => sink.chunks.length === 1, 'first chunk');
   // Blocked after one chunk: copytruncate, then write more than we had read.
@@ -79,11 +65,7 @@ test('copytruncate while reading is blocked: file grew past our offset again (fi
 });
 
 test('plain truncation restarts at the new start with a new src', async (t) => {
-  const dir = await tempDir(t);
-  const path = join(dir, 'app.log');
-  const sink = new FakeSink();
-  const f = follower(dir, sink, { path });
-  await f.start();
+  const { path, sink } = await followApp(t, {}, null);
   await runWriter({ path, to: 5000 });
   await until(() => sink.lines().length === 5000, 'before truncation');
   await truncate(path, 0);
@@ -98,14 +80,8 @@ test('plain truncation restarts at the new start with a new src', async (t) => {
 });
 
 test('a file deleted before it was fully read is read to its end, partial last line included', async (t) => {
-  const dir = await tempDir(t);
-  const path = join(dir, 'app.log');
   const want = numbered('D', 0, 20_000);
-  await writeFile(path, want.join('\n') + '\nunterminated');
-  const sink = new FakeSink();
-  sink.fullAfter = 1;
-  const f = follower(dir, sink, { path, readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 });
-  await f.start();
+  const { path, sink } = await followApp(t, { readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 }, want.join('\n') + '\nunterminated', (s) => (s.fullAfter = 1));
   await until(() => sink.chunks.length === 1, 'first chunk');
   await unlink(path);
   await new Promise((r) => setTimeout(r, 100));
@@ -117,15 +93,43 @@ test('a file deleted before it was fully read is read to its end, partial last l
 });
 
 test('rotated file whose last line has no newline: emitted after rotate_wait', async (t) => {
-  const dir = await tempDir(t);
-  const path = join(dir, 'app.log');
-  await writeFile(path, 'a\nb-partial');
-  const sink = new FakeSink();
-  const f = follower(dir, sink, { path, rotateWaitMs: 150 });
-  await f.start();
+  const { path, sink } = await followApp(t, { rotateWaitMs: 150 }, 'a\nb-partial');
   await until(() => sink.lines().length === 1, 'a');
   await rename(path, `${path}.1`);
   await writeFile(path, 'c\n');
   await until(() => sink.lines().length === 3, 'all three', 5000);
   assert.deepEqual(sink.lines(), ['a', 'b-partial', 'c']);
+});
+
+test('copytruncate right after a read from the start of a file whose head we had not seen: the next generation keeps its first lines', async (t) => {
+  // The race behind a CI failure of fault case 2b: the stream's head was empty (the file was
+  // empty when the truncation before was handled); the tail read the new generation G from
+  // offset 0, and before it took G's first bytes as the head, G was copytruncated and G+1
+  // written. Taking the head from a second read then named G+1's bytes as this stream's start:
+  // G+1's first lines were skipped (read "from our offset") and the copy search went after the
+  // wrong generation. The head now comes from the bytes the read returned.
+  const { path, sink } = await followApp(t);
+  const G = numbered('L', 0, 50);
+  const G1 = numbered('L', 50, 100);
+  const { TailFile } = await import('../../../plugins/tail/tail-file.js');
+  const read = TailFile.prototype.read;
+  let raced = false;
+  TailFile.prototype.read = async function (this: InstanceType<typeof TailFile>, buf: Buffer, length: number): Promise<number> {
+    const n = await read.call(this, buf, length);
+    if (!raced && n > 0 && this.offset === 0 && this.realPath === path) {
+      raced = true;
+      copyFileSync(path, `${path}.1`);
+      truncateSync(path, 0);
+      appendFileSync(path, G1.map((l) => l + '\n').join(''));
+    }
+    return n;
+  };
+  t.after(() => {
+    TailFile.prototype.read = read;
+  });
+  appendFileSync(path, G.map((l) => l + '\n').join(''));
+  await until(() => sink.lines().length >= 100, `100 lines (have ${sink.lines().length})`, 5000).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(raced, 'the copytruncate happened between the read and the head check');
+  assert.equal(sameLines(sink.lines(), [...G, ...G1]), undefined);
 });

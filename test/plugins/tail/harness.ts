@@ -2,7 +2,7 @@
  * Test harness for the tail follower without the qlog engine: a sink that records chunks,
  * settles them (at once, or when told) and can report "downstream full".
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -195,4 +195,24 @@ export function sameLines(got: readonly string[], want: readonly string[]): stri
   if (!d.missing.length && !d.extra.length && !d.dup.length) return undefined;
   const s = (a: string[]) => `${a.length} ${JSON.stringify(a.slice(0, 3))}`;
   return `got ${got.length} lines, want ${want.length}; missing ${s(d.missing)}, extra ${s(d.extra)}, duplicated ${s(d.dup)}`;
+}
+
+/**
+ * The common set-up: a temp dir with `app.log` (created with `content` unless it is null), a
+ * FakeSink (adjusted by `prepare` before the start) and a started follower on that one path.
+ */
+export async function followApp(
+  t: TestContext,
+  o: Partial<FollowerOptions> = {},
+  content: string | null = '',
+  prepare?: (sink: FakeSink) => void,
+): Promise<{ dir: string; path: string; sink: FakeSink; f: Follower }> {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  if (content !== null) await writeFile(path, content);
+  const sink = new FakeSink();
+  prepare?.(sink);
+  const f = follower(dir, sink, { path, ...o });
+  await f.start();
+  return { dir, path, sink, f };
 }
