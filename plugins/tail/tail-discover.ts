@@ -14,7 +14,7 @@ import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FileEntry } from './tail-db.js';
 import { fileKey, hashHead, TailFile } from './tail-file.js';
-import { findByKey, findCopy } from './tail-find.js';
+import { findByKey, findCopy, findUnseen } from './tail-find.js';
 import type { Follower } from './tail-follower.js';
 import { expandTag } from './tail-scan.js';
 import type { CommitQueue } from './tail-commit.js';
@@ -221,6 +221,37 @@ export class Discovery {
     this.continueStream(f, s, s.path, c.path, tag);
     this.t.sink.count('copytruncate_recovered');
     return f;
+  }
+
+  /**
+   * Copies of generations of `f` that we never saw (created and truncated between two of our
+   * looks, e.g. while downstream was full) are read whole, oldest first, before `f` goes on.
+   * Each is a stream of its own (new `src`, from offset 0). Returns how many were found.
+   */
+  async adoptUnseen(f: TailFile): Promise<number> {
+    const found = await findUnseen(f.realPath, f.copiesSince, f.head, (c) => this.t.files.has(c.key) || this.opts.paths.matches(c.path));
+    let n = 0;
+    for (const c of found) {
+      let u: TailFile;
+      try {
+        u = await TailFile.open(c.path);
+      } catch {
+        continue;
+      }
+      if (u.key !== c.key || this.t.files.has(u.key)) {
+        await u.close();
+        continue;
+      }
+      this.continueStream(u, { path: f.path, sid: u.sid, gen: 0, offset: 0, inLong: false }, f.path, c.path, f.tag);
+      if (f.after && !f.after.closed) u.after = f.after;
+      f.after = u;
+      f.copiesSince = Math.max(f.copiesSince, c.bornMs);
+      n++;
+      this.t.sink.count('copytruncate_unseen');
+      this.t.sink.log.info({ path: f.path, copy: c.path, size: c.size }, 'copy of a generation truncated before we saw it: reading it whole');
+    }
+    if (n) this.t.markDirty(f);
+    return n;
   }
 
   private continueStream(f: TailFile, s: Stream | FileEntry, path: string, realPath: string, tag: string): void {

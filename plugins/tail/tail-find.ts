@@ -1,6 +1,8 @@
 /**
  * Looking for a known byte stream under another name in the same directory:
  *  - after a copytruncate, the copy (app.log.1) holds the bytes we had not read yet;
+ *  - copies of generations we never saw (created and truncated between two of our looks) are
+ *    the copies born since the last copy we know of;
  *  - after a restart, a file rotated away while we were stopped still holds its unread end.
  * Only names that share the file's stem are considered (app.log -> app.log.1, app.log-2024,
  * app-2024.log, app.1.log), so a large directory costs one readdir and a few stats.
@@ -14,6 +16,8 @@ export interface Candidate {
   key: string;
   size: number;
   mtimeMs: number;
+  /** Birth time (statx), 0 where the file system does not keep it. */
+  bornMs: number;
 }
 
 async function candidates(path: string, maxAgeMs: number): Promise<Candidate[]> {
@@ -36,7 +40,7 @@ async function candidates(path: string, maxAgeMs: number): Promise<Candidate[]> 
       if (!st.isFile()) continue;
       const mtimeMs = Number(st.mtimeMs);
       if (maxAgeMs > 0 && now - mtimeMs > maxAgeMs) continue;
-      out.push({ path: p, key: fileKey(st), size: Number(st.size), mtimeMs });
+      out.push({ path: p, key: fileKey(st), size: Number(st.size), mtimeMs, bornMs: Number(st.birthtimeMs) });
     } catch {
       /* vanished */
     }
@@ -77,4 +81,35 @@ export async function findCopy(path: string, headLen: number, isHead: (h: Buffer
 export async function findByKey(path: string, key: string): Promise<Candidate | undefined> {
   for (const c of await candidates(path, 0)) if (c.key === key) return c;
   return undefined;
+}
+
+/** First bytes of gzip, bzip2, xz, zstd, lz4 and zip files: compressed copies are not text to tail. */
+const COMPRESSED = [Buffer.from([0x1f, 0x8b]), Buffer.from('BZh'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from([0x04, 0x22, 0x4d, 0x18]), Buffer.from([0x50, 0x4b, 0x03, 0x04])];
+
+export function looksCompressed(head: Buffer): boolean {
+  return COMPRESSED.some((m) => head.length >= m.length && head.subarray(0, m.length).equals(m));
+}
+
+/**
+ * Copies of generations of `path` we never saw: files next to it, named like its copies
+ * (`app.log.1`, `app.log-20240101`), born after `bornAfterMs` (the newest copy we know of),
+ * not compressed, not empty, not `skip`ped (followed already, or matched by the tail's own
+ * patterns) and not starting like the file's current content (a copy made just before a
+ * truncation still to come: that one is found by its head when the truncation is seen).
+ * Oldest first. None where the file system has no birth times (the order would be a guess).
+ */
+export async function findUnseen(path: string, bornAfterMs: number, liveHead: Buffer, skip: (c: Candidate) => boolean): Promise<Candidate[]> {
+  const base = basename(path);
+  const out: Candidate[] = [];
+  for (const c of await candidates(path, 3_600_000)) {
+    if (c.bornMs <= 0) return [];
+    const name = basename(c.path);
+    if (c.bornMs <= bornAfterMs || c.size === 0 || !name.startsWith(base) || !'.-_'.includes(name[base.length] ?? '') || skip(c)) continue;
+    const h = await headOf(c.path, HEAD_MAX);
+    if (!h || h.length === 0 || looksCompressed(h)) continue;
+    const n = Math.min(h.length, liveHead.length);
+    if (n > 0 && h.subarray(0, n).equals(liveHead.subarray(0, n))) continue;
+    out.push(c);
+  }
+  return out.sort((a, b) => a.bornMs - b.bornMs);
 }

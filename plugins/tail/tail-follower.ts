@@ -269,8 +269,12 @@ export class Follower {
       } else if (f.state === 'active') {
         // Content replaced under us (copytruncate, then the file grew past our offset; or
         // replaced before we read anything)? The batch is then dropped and the copy looked for.
+        const blind = f.head.length === 0 && f.offset === 0;
         const head = f.offset === 0 ? f.headOfRead(this.buf, n) : await f.checkHead(this.scratch);
         if (head === 'changed') return await this.truncation.handle(f, 'fingerprint');
+        // The first bytes of a generation we knew nothing of: if generations truncated before it
+        // left copies, those are read first (this batch is read again after them).
+        if (blind && (await this.discovery.adoptUnseen(f)) > 0) return;
       }
       f.errors = 0;
     } catch (err) {

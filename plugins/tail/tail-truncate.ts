@@ -22,7 +22,10 @@ export class Truncation {
     if (f.closed || f.state !== 'active') return;
     try {
       if ((await f.fsize()) < f.offset) return await this.handle(f, 'size');
+      const blind = f.head.length === 0;
       if ((await f.checkHead(this.scratch)) === 'changed') return await this.handle(f, 'fingerprint');
+      // The first bytes of a generation we knew nothing of: were others truncated before it?
+      if (blind && f.head.length > 0) await this.t.discovery.adoptUnseen(f);
     } catch (err) {
       this.t.sink.count('read_errors');
       this.t.sink.log.debug({ err, path: f.path }, 'probe failed');
@@ -41,6 +44,7 @@ export class Truncation {
       // A copy of an earlier generation may still be unread: keep the order.
       if (f.after && !f.after.closed) copy.after = f.after;
       f.after = copy;
+      f.copiesSince = Math.max(f.copiesSince, Number(copy.stat.birthtimeMs));
     } else queue.owner = undefined; // that stream ends here: its late settlements change nothing
     this.t.sink.log.info(
       { path: f.path, offset: old.offset, why, copy: copy?.realPath },
@@ -50,6 +54,8 @@ export class Truncation {
     f.setSrc();
     f.head = await f.readHead();
     f.startAt(0);
+    // Generations created and truncated since our last look left copies too: read them in between.
+    await this.t.discovery.adoptUnseen(f);
     this.t.commit(f);
     this.t.markDirty(f);
   }

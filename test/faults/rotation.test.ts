@@ -35,13 +35,12 @@ test('2. copytruncate rotation every 200 ms at 5,000 lines/s: 0 lost, 0 duplicat
   assert.ok(rig.enclave.stderr().split('file truncated (copytruncate)').length - 1 >= 15, 'copytruncate was seen (>= 15 times)');
 });
 
-test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 2 s): only whole unseen generations may be lost', async (t) => {
+test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 2 s): 0 lost, 0 duplicated', async (t) => {
   // With the pipeline full the tail does not read; meanwhile the writer copytruncates ~10 times
-  // (keeping 5 copies). Documented bound (docs/tail-rotation.md, docs/delivery.md): a generation
-  // the tail never saw (created and truncated between two of its looks) can be lost, as a whole;
-  // a generation it saw is finished from its copy. Asserted: no partial generation lost, no
-  // duplicate. (Every copy is still on disk at the tail's next look, so a tailer that also read
-  // the unseen copies would lose nothing: see the report in docs/delivery.md.)
+  // (keeping 5 copies), faster than the tail looks at a waiting file (every 250 ms): some
+  // generations are created and truncated between two of its looks. Their copies are still on
+  // disk (1 s): tail reads them whole, in order (docs/tail-rotation.md). A generation it had seen
+  // is finished from its copy.
   const rig = new Rig(t, { forward: { buffer_limit: '256KiB', max_inflight: '256KiB' } });
   await rig.start();
   const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
@@ -54,12 +53,9 @@ test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 
   const r = await rig.finish(w.first, w.last);
   report(t, 'copytruncate while held back', r);
   const g = lostByGeneration(r.lostAll, w.first, w.last, w.rotations);
-  t.diagnostic(`${w.rotations.length} truncations; generations lost whole: ${g.whole.length} (${g.whole.map(([a, b]) => `${a}-${b}`).join(', ') || 'none'}); lost in part: ${g.partial.length}`);
-  assert.deepEqual(g.partial, [], `generations lost in part (never acceptable)\n${rig.describe(r, /truncated/)}`);
-  assert.equal(r.duplicated, 0, `duplicated lines\n${rig.describe(r)}`);
-  assert.equal(r.torn, 0);
-  assert.deepEqual(r.foreign, []);
-  assert.deepEqual(r.exit, { enclave: 0, parent: 0 });
+  const unseen = [...rig.enclave.stderr().matchAll(/truncated before we saw it/g)].length;
+  t.diagnostic(`${w.rotations.length} truncations; copies of unseen generations read: ${unseen}; generations lost whole: ${g.whole.length}, in part: ${g.partial.length}`);
+  assertExact(rig, r, 'copytruncate while held back', /truncated/);
 });
 
 test('3. truncation to zero, then more writes: 0 lost, 0 duplicated', async (t) => {

@@ -9,9 +9,9 @@ export function report(t: TestContext, what: string, r: CheckResult): void {
   t.diagnostic(`${what}: written ${r.expected}, arrived ${r.arrived}, lost ${r.lost}, duplicated ${r.duplicated}, torn ${r.torn}, foreign ${r.foreign.length}`);
 }
 
-/** 0 lost, 0 duplicated, nothing torn or foreign, both agents stopped cleanly. */
-export function assertExact(rig: Rig, r: FinalResult | CheckResult, what = 'lines'): void {
-  const d = rig.describe(r);
+/** 0 lost, 0 duplicated, nothing torn or foreign, both agents stopped cleanly. `logs`: agent info lines to quote on failure. */
+export function assertExact(rig: Rig, r: FinalResult | CheckResult, what = 'lines', logs?: RegExp): void {
+  const d = rig.describe(r, logs);
   assert.equal(r.lost, 0, `${what}: lost lines\n${d}`);
   assert.equal(r.duplicated, 0, `${what}: duplicated lines\n${d}`);
   assert.equal(r.torn, 0, `${what}: torn lines\n${d}`);

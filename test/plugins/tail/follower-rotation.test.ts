@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
-import { appendFileSync, copyFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
 import { followApp, lineWatcher, numbered, sameLines, until } from './harness.js';
@@ -132,4 +133,41 @@ test('copytruncate right after a read from the start of a file whose head we had
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(raced, 'the copytruncate happened between the read and the head check');
   assert.equal(sameLines(sink.lines(), [...G, ...G1]), undefined);
+});
+
+/** logrotate-style copytruncate keeping `keep` copies: app.log.1 is the newest. */
+function copytruncate(path: string, keep = 5): void {
+  for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+}
+
+const text = (lines: string[]) => lines.map((l) => l + '\n').join('');
+
+test('copytruncate generations created and truncated while reading is blocked are read whole from their copies, in order', async (t) => {
+  const { path, sink } = await followApp(t, { rotateWaitMs: 100 }, null, (s) => (s.fullAfter = 1));
+  appendFileSync(path, text(numbered('L', 0, 3000)));
+  await until(() => sink.chunks.length === 1, 'first chunk');
+  // Blocked after one chunk. Generations 1..3 come and go between two looks (no await in between,
+  // so not even a probe sees them); generation 4 is live. Beside them: a compressed copy and a
+  // file that only shares the stem, both newer: not generations of app.log.
+  for (let g = 1; g <= 3; g++) {
+    copytruncate(path);
+    appendFileSync(path, text(numbered('L', g * 3000, (g + 1) * 3000)));
+  }
+  writeFileSync(`${path}.9.gz`, gzipSync(text(numbered('Z', 0, 10))));
+  writeFileSync(join(path, '..', 'app.logger'), text(numbered('X', 0, 10)));
+  const want = numbered('L', 0, 12_000);
+  sink.release();
+  await until(() => sink.lines().length >= want.length, `all lines (have ${sink.lines().length})`, 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sameLines(sink.lines(), want), undefined);
+  // In order: generation by generation (the first one's rest from its copy, then 1, 2, 3, then the live file).
+  const firstOf = (l: string) => Number(l.slice(1, l.indexOf(' ')));
+  const order = sink.lines().map(firstOf);
+  assert.ok(order.every((n, i) => i === 0 || n > order[i - 1]!), 'lines in the order they were written');
+  assert.equal(sink.c('copytruncate_recovered'), 1);
+  assert.equal(sink.c('copytruncate_unseen'), 2);
+  // Each unseen generation is a stream of its own.
+  assert.equal(new Set(sink.records().map((r) => r.meta.src)).size, 4);
 });
