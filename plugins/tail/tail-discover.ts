@@ -12,9 +12,10 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { FileEntry } from './tail-db.js';
 import { fileKey, hashHead, TailFile } from './tail-file.js';
-import { findByKey, findCopy, findUnseen } from './tail-find.js';
+import { findByKey, findCopy, findUnseen, stemOf } from './tail-find.js';
 import type { Follower } from './tail-follower.js';
 import { expandTag } from './tail-scan.js';
 import type { CommitQueue } from './tail-commit.js';
@@ -38,6 +39,8 @@ export class Discovery {
   private readonly unreadable = new Set<string>();
   /** The file that last left each path: its successor is read once it is finished. */
   private readonly left = new Map<string, TailFile>();
+  /** Copies (device:inode) waiting for the truncation of the file they copy: until when. */
+  private readonly copies = new Map<string, number>();
 
   constructor(private readonly t: Follower) {}
 
@@ -108,6 +111,8 @@ export class Discovery {
     if (!st.isFile()) return;
     const known = this.t.files.get(fileKey(st));
     if (known) return this.moved(known, path);
+    const waitUntil = this.copies.get(fileKey(st));
+    if (waitUntil !== undefined && Date.now() < waitUntil) return;
     const entry0 = this.t.db.get(fileKey(st));
     if (!entry0 && this.opts.ignoreOlderMs > 0 && Date.now() - Number(st.mtimeMs) > this.opts.ignoreOlderMs) {
       if (!this.skipped.has(fileKey(st))) this.skipped.set(fileKey(st), Number(st.size));
@@ -128,6 +133,8 @@ export class Discovery {
       await f.close();
       return this.moved(again, path);
     }
+    if (!initial && waitUntil === undefined && !this.t.db.get(f.key) && (await this.deferIfCopy(f, path))) return;
+    this.copies.delete(f.key);
     f.realPath = await this.t.resolveReal(path);
     f.tag = expandTag(this.opts.tag, path);
     const entry = this.t.db.get(f.key);
@@ -176,12 +183,99 @@ export class Discovery {
     this.t.sink.log.info({ path, offset: f.offset, src: f.src }, `following file (${how})`);
   }
 
+  /**
+   * A followed file next to `path`, born before `f`, whose first bytes `f` starts with: `f` is a
+   * copy of it. (Born before: a file's copies are younger than it, and the original itself,
+   * read blind after a truncation, starts like the copies made of it since.)
+   */
+  private copyOf(f: TailFile, path: string): TailFile | undefined {
+    if (f.head.length === 0) return undefined;
+    const dir = dirname(path);
+    const born = Number(f.stat.birthtimeMs);
+    for (const o of this.t.files.values()) {
+      if (o === f || o.key === f.key || o.state !== 'active' || o.copy || o.head.length === 0 || dirname(o.realPath) !== dir || !basename(path).startsWith(stemOf(o.realPath))) continue;
+      if (!(born > Number(o.stat.birthtimeMs))) continue;
+      const n = Math.min(o.head.length, f.head.length);
+      if (f.head.subarray(0, n).equals(o.head.subarray(0, n))) return o;
+    }
+    return undefined;
+  }
+
+  /**
+   * `path` matches the copies (app.log*) and `f`, new, starts like a followed file next to it:
+   * read as a new file, the lines already read from the original would come twice. It waits
+   * instead (closed, unfollowed) for the original's truncation, which finds it as its copy and
+   * reads it from the original's offset; or, after `copyWaitMs` (10 s) without one, it is read as a
+   * file of its own. Called when a new file shows up, and at the first read of one that was
+   * empty then (the copy is created before it is filled).
+   */
+  async deferIfCopy(f: TailFile, path: string): Promise<boolean> {
+    if (this.copies.has(f.key)) return false;
+    const of = this.copyOf(f, path);
+    if (!of) return false;
+    await this.unfollow(f);
+    this.copies.set(f.key, Date.now() + (this.opts.copyWaitMs ?? 10_000));
+    this.t.sink.log.info({ path, of: of.path }, 'new file starts like a followed one (a copytruncate copy?): waiting for its truncation');
+    return true;
+  }
+
+  /**
+   * A copy read to its end whose name `path` matches (app.log.1 with `app.log*`): closed and
+   * forgotten, the next scan would find it as a new file and read it again. It goes on being
+   * followed under that name instead (same stream, from its end), like a renamed file; it is
+   * closed when it is rotated away or deleted. False when it is no longer at that name.
+   */
+  async keepAsOwn(f: TailFile): Promise<boolean> {
+    const at = await stat(f.realPath, { bigint: true }).catch(() => undefined);
+    if (!at || fileKey(at) !== f.key) return false;
+    f.copy = false;
+    f.state = 'active';
+    f.path = f.realPath;
+    f.tag = expandTag(this.opts.tag, f.path);
+    this.t.byPath.set(f.path, f);
+    this.t.commit(f);
+    this.t.sink.log.info({ path: f.path, offset: f.offset, src: f.src }, 'copy read to its end; `path` matches it: following it under its own name');
+    return true;
+  }
+
+  /** Stop following `f` as a file of its own, forgetting it (it has not emitted anything). */
+  private async unfollow(f: TailFile): Promise<void> {
+    await f.close();
+    if (this.t.files.get(f.key) === f) {
+      this.t.files.delete(f.key);
+      this.t.db.delete(f.key);
+    }
+    for (const p of [f.path, f.realPath]) if (this.t.byPath.get(p) === f) this.t.byPath.delete(p);
+  }
+
+  /**
+   * Is the file with this device:inode out of reach as a copy? Yes if it is followed already —
+   * unless it is a file `path` matches that has not given us anything yet (a copy created
+   * empty and filled after we found it): that one is unfollowed and read as the copy.
+   */
+  private taken(key: string): boolean {
+    const o = this.t.files.get(key);
+    return !!o && (o.copy || o.state !== 'active' || o.offset !== 0 || o.queue.pending > 0);
+  }
+
+  /** A copy found by the truncation of its original is no longer waiting. */
+  adopted(key: string): void {
+    this.copies.delete(key);
+    for (const [k, until] of this.copies) if (Date.now() >= until) this.copies.delete(k);
+  }
+
   forget(f: TailFile): void {
     if (this.left.get(f.path) === f) this.left.delete(f.path);
   }
 
   /** A followed file showed up under another followed name: keep following it there. */
   private async moved(f: TailFile, path: string): Promise<void> {
+    if (f.copy) {
+      // A copy we read as the rest of its original (meta.path stays the original's): it keeps
+      // being read to its end and closed, wherever it is renamed to.
+      f.realPath = await this.t.resolveReal(path);
+      return;
+    }
     if (f.state === 'active') {
       if (f.path === path) return;
       // Still at its old name too (a hard link)? Then keep that name; else it was renamed.
@@ -206,8 +300,10 @@ export class Discovery {
     const e = s as FileEntry;
     const len = headLen ?? e.fpLen;
     const test = isHead ?? ((h: Buffer) => hashHead(h) === e.fp);
-    const c = await findCopy(near, len, test, s.offset, (k) => this.t.files.has(k));
+    const c = await findCopy(near, len, test, s.offset, (k) => this.taken(k));
     if (!c) return undefined;
+    const o = this.t.files.get(c.key);
+    if (o) await this.unfollow(o);
     let f: TailFile;
     try {
       f = await TailFile.open(c.path);
@@ -218,6 +314,8 @@ export class Discovery {
       await f.close();
       return undefined;
     }
+    f.copy = true;
+    this.adopted(f.key);
     this.continueStream(f, s, s.path, c.path, tag);
     this.t.sink.count('copytruncate_recovered');
     return f;
@@ -242,6 +340,7 @@ export class Discovery {
         await u.close();
         continue;
       }
+      u.copy = true;
       this.continueStream(u, { path: f.path, sid: u.sid, gen: 0, offset: 0, inLong: false }, f.path, c.path, f.tag);
       if (f.after && !f.after.closed) u.after = f.after;
       f.after = u;

@@ -48,7 +48,7 @@ export class TailFile {
   /** Renamed away or deleted: read to the end, then closed once rotate_wait has passed. */
   state: FileState = 'active';
   goneAt = 0;
-  /** Read to EOF at least once since it was gone. */
+  /** Read to EOF at least once (since it was last marked gone). */
   drainedSinceGone = false;
   /** The last read ended in an unterminated line (held back until a newline or the close). */
   partial = false;
@@ -63,6 +63,8 @@ export class TailFile {
   size = 0;
   /** Consecutive read errors (for back-off). */
   errors = 0;
+  /** A copytruncate copy read as (the rest of) a generation of another file: never followed as a file of its own. */
+  copy = false;
   /** The `src` this file's state entry was last saved with (records of another src wait for a save). */
   savedSrc = '';
   /**

@@ -20,10 +20,15 @@ export interface Candidate {
   bornMs: number;
 }
 
+/** What the names of a file's copies start with: `app` for `app.log` (app.log.1, app-2024.log). */
+export function stemOf(path: string): string {
+  return basename(path, extname(path)) || basename(path);
+}
+
 async function candidates(path: string, maxAgeMs: number): Promise<Candidate[]> {
   const dir = dirname(path);
   const base = basename(path);
-  const stem = basename(path, extname(path)) || base;
+  const stem = stemOf(path);
   let names: string[];
   try {
     names = await readdir(dir);

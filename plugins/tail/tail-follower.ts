@@ -43,6 +43,12 @@ export interface FollowerOptions {
   statePath: string;
   /** Minimum time between state writes (default 1000 ms). */
   stateIntervalMs?: number;
+  /**
+   * How long a new file that starts like a followed one (a copytruncate copy that `paths`
+   * matches, seen before the truncation) waits for that truncation before it is read as a
+   * file of its own (default 10 s).
+   */
+  copyWaitMs?: number;
 }
 
 type LogFn = (obj: object, msg: string) => void;
@@ -275,6 +281,8 @@ export class Follower {
         // The first bytes of a generation we knew nothing of: if generations truncated before it
         // left copies, those are read first (this batch is read again after them).
         if (blind && (await this.discovery.adoptUnseen(f)) > 0) return;
+        // A new file that was empty when it showed up: a copytruncate copy being filled?
+        if (blind && !f.copy && (await this.discovery.deferIfCopy(f, f.path))) return;
       }
       f.errors = 0;
     } catch (err) {
@@ -290,10 +298,8 @@ export class Follower {
       this.dirty.add(f);
       return;
     }
-    if (f.state === 'gone') {
-      f.drainedSinceGone = true;
-      if (finishing) await this.finish(f);
-    }
+    f.drainedSinceGone = true;
+    if (f.state === 'gone' && finishing) await this.finish(f);
   }
 
   /**
@@ -387,6 +393,7 @@ export class Follower {
 
   /** Rotated-away / deleted file: fully read, rotate_wait passed: close it. */
   private async finish(f: TailFile): Promise<void> {
+    if (f.copy && this.opts.paths.matches(f.realPath) && (await this.discovery.keepAsOwn(f))) return;
     f.finished = true;
     await f.close();
     this.dirty.delete(f);
@@ -408,10 +415,15 @@ export class Follower {
   }
 }
 
-/** Must `f` wait for the file it replaced (read to its end, unterminated last line included)? */
+/**
+ * Must `f` wait for the file it replaced (read to its end, unterminated last line included)?
+ * A predecessor followed again under another name `path` matches (app.log -> app.log.1 with
+ * `app.log*`) is a file of its own again: `f` waits until it was read to its end once (its
+ * unterminated last line then waits for its newline there, not here).
+ */
 function gated(f: TailFile): boolean {
   const a = f.after;
-  return !!a && !a.closed && (!a.drainedSinceGone || a.partial);
+  return !!a && !a.closed && (!a.drainedSinceGone || (a.partial && a.state === 'gone'));
 }
 
 /** Growable per-line arrays for splitting one batch. */

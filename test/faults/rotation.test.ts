@@ -2,7 +2,7 @@
  * Fault cases 1-4: what happens to the tailed file (rename rotation, copytruncate, truncation,
  * deletion) while lines stream to the parent. See docs/delivery.md.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { Rig, sleep } from './lib/rig.js';
@@ -13,27 +13,41 @@ import { lostByGeneration } from './lib/checker.js';
 
 const RATE = 5000;
 
-test('1. rotation by rename + create every 200 ms at 5,000 lines/s: 0 lost, 0 duplicated', async (t) => {
-  const rig = new Rig(t);
-  await rig.start();
-  const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'rename', every: 200, keep: 5 });
-  await rig.waitArrived(w.first, w.last, 30_000);
-  const r = await rig.finish(w.first, w.last);
-  report(t, 'rename rotation', r);
-  assertExact(rig, r);
-  assert.ok(rig.enclave.stderr().split('file rotated').length - 1 >= 15, 'the file was rotated (>= 15 times)');
-});
+for (const glob of [false, true]) {
+  // c: `path: app.log*` matches the rotated files and copies as well (docs/delivery.md advises it
+  // for restarts): each must still be read once, the rotated ones and copies not again from their head.
+  const c = glob ? 'c' : '';
+  const on = glob ? ' (path: app.log*)' : '';
+  const rigFor = (t: TestContext): Rig => {
+    const rig = new Rig(t);
+    if (glob) rig.configure({ tail: { path: `${rig.log}*` } });
+    return rig;
+  };
 
-test('2. copytruncate rotation every 200 ms at 5,000 lines/s: 0 lost, 0 duplicated', async (t) => {
-  const rig = new Rig(t);
-  await rig.start();
-  const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
-  await rig.waitArrived(w.first, w.last, 30_000);
-  const r = await rig.finish(w.first, w.last);
-  report(t, 'copytruncate', r);
-  assertExact(rig, r);
-  assert.ok(rig.enclave.stderr().split('file truncated (copytruncate)').length - 1 >= 15, 'copytruncate was seen (>= 15 times)');
-});
+  test(`1${c}. rotation by rename + create every 200 ms at 5,000 lines/s${on}: 0 lost, 0 duplicated`, async (t) => {
+    const rig = rigFor(t);
+    await rig.start();
+    const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'rename', every: 200, keep: 5 });
+    await rig.waitArrived(w.first, w.last, 30_000);
+    const r = await rig.finish(w.first, w.last);
+    report(t, `rename rotation${on}`, r);
+    assertExact(rig, r);
+    assert.ok(rig.enclave.stderr().split('file rotated').length - 1 >= 15, 'the file was rotated (>= 15 times)');
+  });
+
+  test(`2${c}. copytruncate rotation every 200 ms at 5,000 lines/s${on}: 0 lost, 0 duplicated`, async (t) => {
+    const rig = rigFor(t);
+    await rig.start();
+    const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
+    await rig.waitArrived(w.first, w.last, 30_000);
+    const r = await rig.finish(w.first, w.last);
+    report(t, `copytruncate${on}`, r);
+    assertExact(rig, r);
+    const seen = rig.enclave.stderr().split('file truncated (copytruncate)').length - 1;
+    t.diagnostic(`copytruncate seen ${seen} times`);
+    assert.ok(seen >= 15, `copytruncate was seen (>= 15 times)\n${rig.describe(r, /truncated|following|waiting/)}`);
+  });
+}
 
 test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 2 s): 0 lost, 0 duplicated', async (t) => {
   // With the pipeline full the tail does not read; meanwhile the writer copytruncates ~10 times
