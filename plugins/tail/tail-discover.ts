@@ -31,6 +31,8 @@ export interface Stream {
 }
 
 const LAST_LINE_WINDOW = 64 * 1024;
+/** A file found this soon after its birth was created while we were watching. */
+const FRESH_MS = 60_000;
 
 export class Discovery {
   /** Files skipped by ignore_older: device:inode -> size then (start there if they wake up). */
@@ -163,6 +165,10 @@ export class Discovery {
       } else if (!initial || entry || (this.t.db.existed && createdSince(st, this.t.db.savedAt))) {
         start = 0;
         how = 'new file: reading from its head';
+        // A file born just now (not one moved in from elsewhere): copies made of it before we
+        // opened it (copytruncated before we got to it) are generations of it too.
+        const born = Number(st.birthtimeMs);
+        if (born > 0 && Date.now() - born < FRESH_MS) f.copiesSince = Math.min(f.copiesSince, born);
       } else if (this.opts.readFromHead) {
         start = 0;
         how = 'read_from_head';
@@ -177,6 +183,8 @@ export class Discovery {
     const prev = replaced ?? this.left.get(path);
     this.left.delete(path);
     if (prev && prev.state === 'gone' && !prev.closed) f.after ??= prev;
+    // Read from its head: were generations of it copytruncated before we got to it?
+    if (f.offset === 0 && f.head.length > 0) await this.adoptUnseen(f);
     this.register(f, path);
     this.t.sink.count('files_opened');
     this.t.sink.gauge?.('files_open', this.t.files.size);

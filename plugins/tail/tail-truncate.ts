@@ -44,7 +44,6 @@ export class Truncation {
       // A copy of an earlier generation may still be unread: keep the order.
       if (f.after && !f.after.closed) copy.after = f.after;
       f.after = copy;
-      f.copiesSince = Math.max(f.copiesSince, Number(copy.stat.birthtimeMs));
     } else queue.owner = undefined; // that stream ends here: its late settlements change nothing
     this.t.sink.log.info(
       { path: f.path, offset: old.offset, why, copy: copy?.realPath },
@@ -56,6 +55,7 @@ export class Truncation {
     f.startAt(0);
     // Generations created and truncated since our last look left copies too: read them in between.
     await this.t.discovery.adoptUnseen(f);
+    if (copy) f.copiesSince = Math.max(f.copiesSince, Number(copy.stat.birthtimeMs));
     this.t.commit(f);
     this.t.markDirty(f);
   }

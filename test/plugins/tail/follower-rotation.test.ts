@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
-import { appendFileSync, copyFileSync, existsSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, openSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
@@ -170,4 +170,23 @@ test('copytruncate generations created and truncated while reading is blocked ar
   assert.equal(sink.c('copytruncate_unseen'), 2);
   // Each unseen generation is a stream of its own.
   assert.equal(new Set(sink.records().map((r) => r.meta.src)).size, 4);
+});
+
+test('a new file copytruncated before tail got to open it: the copy of its first generation is read too', async (t) => {
+  // Fault case 2b under load in CI: the agent opened the new app.log only after the writer's
+  // first copytruncate, and the first generation was lost whole.
+  const { path, sink } = await followApp(t, {}, null);
+  const fh = openSync(path, 'a'); // created and written to while tail is busy elsewhere (no await here)
+  appendFileSync(fh, text(numbered('L', 0, 500)));
+  const t0 = Date.now();
+  while (Date.now() - t0 < 10); // the copy is born at least a clock tick after the file
+  copytruncate(path);
+  appendFileSync(fh, text(numbered('L', 500, 600)));
+  closeSync(fh);
+  await until(() => sink.lines().length >= 600, 'all lines', 5000).catch((e) => {
+    throw new Error(`${(e as Error).message}: ${sameLines(sink.lines(), numbered('L', 0, 600))}`);
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sameLines(sink.lines(), numbered('L', 0, 600)), undefined);
+  assert.equal(sink.c('copytruncate_unseen'), 1);
 });
