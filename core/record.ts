@@ -210,9 +210,15 @@ export function chunkBytes(records: readonly LogRecord[]): number {
   return n;
 }
 
-let chunkSeq = 0;
-const chunkPrefix = `${process.pid.toString(36)}.${Date.now().toString(36)}.`;
+/**
+ * The chunk id sequence, one per process: shared through the global object by every copy of
+ * this module (the engine's, and the one in the CommonJS SDK bundle that CJS plugins load).
+ */
+const chunkIds = ((globalThis as Record<symbol, unknown>)[Symbol.for('qlog.chunkIds')] ??= {
+  prefix: `${process.pid.toString(36)}.${Date.now().toString(36)}.`,
+  seq: 0,
+}) as { prefix: string; seq: number };
 /** Process-unique chunk id (unique across restarts too, thanks to pid + start time). */
 export function newChunkId(): string {
-  return chunkPrefix + (chunkSeq++).toString(36);
+  return chunkIds.prefix + (chunkIds.seq++).toString(36);
 }

@@ -171,7 +171,33 @@ export function isPlugin(x: unknown): x is AnyPlugin {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
 }
 
-/** Thrown by an output's flush to drop a chunk without retrying (counted as dropped). */
+/** Where the engine (core/plugin/loader.ts) publishes its PermanentError class. */
+const HOST_PERMANENT = Symbol.for('qlog.PermanentError');
+
+/**
+ * Thrown by an output's flush to drop a chunk without retrying (counted as dropped).
+ *
+ * A process can hold two copies of this class: the engine's (ESM) and the one bundled into
+ * qlog's CommonJS entry (dist/core/index.cjs) that CJS plugins get. The engine tests
+ * `err instanceof PermanentError`, so a copy that is not the engine's puts the engine's
+ * prototype into its own chain on first use: its errors are instances of both classes.
+ */
 export class PermanentError extends Error {
   override name = 'PermanentError';
+  constructor(message?: string, options?: ErrorOptions) {
+    linkToHost();
+    super(message, options);
+  }
+}
+
+function linkToHost(): void {
+  const Host = (globalThis as Record<symbol, unknown>)[HOST_PERMANENT];
+  if (typeof Host !== 'function' || Host === PermanentError) return;
+  const hostProto = (Host as { prototype: object }).prototype;
+  if (!hostProto.isPrototypeOf(PermanentError.prototype)) Object.setPrototypeOf(PermanentError.prototype, hostProto);
+}
+
+/** Make this copy the one every other copy links to (the engine calls it when it loads). */
+export function hostPermanentError(): void {
+  (globalThis as Record<symbol, unknown>)[HOST_PERMANENT] ??= PermanentError;
 }

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import semver from 'semver';
 import { QlogError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { isPlugin, PermanentError, type AnyPlugin } from './define.js';
+import { hostPermanentError, isPlugin, type AnyPlugin } from './define.js';
 import type { PluginRegistry } from './registry.js';
 import { compile } from '../config/validate.js';
 import { entrySchema } from '../config/common.js';
@@ -24,8 +24,7 @@ export const IMPORT_TIMEOUT_MS = 10_000;
 
 // CommonJS plugins get qlog's CJS entry (dist/core/index.cjs), a separate copy of the SDK's
 // runtime. Its PermanentError links itself to this class so the engine's instanceof holds.
-const HOST_PERMANENT = Symbol.for('qlog.PermanentError');
-(globalThis as Record<symbol, unknown>)[HOST_PERMANENT] ??= PermanentError;
+hostPermanentError();
 
 function isPathSpec(spec: string): boolean {
   return spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..' || isAbsolute(spec) || spec.startsWith('file:');
