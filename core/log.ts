@@ -7,7 +7,10 @@ import { Writable } from 'node:stream';
 import { basename, dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import type { RotatingFileStream } from 'rotating-file-stream';
+import { lazyModule } from './lazy.js';
+
+const rfs = lazyModule<typeof import('rotating-file-stream')>('rotating-file-stream');
 
 export interface LogOptions {
   level: string;
@@ -32,7 +35,7 @@ class RotatedLogWriter extends Writable {
 
   private open(): RotatingFileStream {
     mkdirSync(dirname(this.opts.file), { recursive: true });
-    const s = createStream(basename(this.opts.file), { path: dirname(this.opts.file), size: `${Math.max(1, Math.ceil(this.opts.rotateSize / 1024))}K`, rotate: this.opts.rotateNum });
+    const s = rfs().createStream(basename(this.opts.file), { path: dirname(this.opts.file), size: `${Math.max(1, Math.ceil(this.opts.rotateSize / 1024))}K`, rotate: this.opts.rotateNum });
     s.on('error', () => {
       // rotating-file-stream destroys itself on errors (ENOSPC ...): drop it, retry later.
       if (this.stream === s) this.stream = undefined;

@@ -18,6 +18,9 @@
 #include "sock.h"
 
 namespace qlog {
+
+Napi::Value ReduceMemory(const Napi::CallbackInfo& info);  // memory.cc
+
 namespace {
 
 constexpr int kSockFlags = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
@@ -161,6 +164,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenUnix", Napi::Function::New<ListenUnix>(env, "listenUnix"));
   exports.Set("connectVsock", Napi::Function::New<ConnectVsock>(env, "connectVsock"));
   exports.Set("connectUnix", Napi::Function::New<ConnectUnix>(env, "connectUnix"));
+  exports.Set("reduceMemory", Napi::Function::New<ReduceMemory>(env, "reduceMemory"));
   exports.Set("VMADDR_CID_ANY", Napi::Number::New(env, VMADDR_CID_ANY));
   exports.Set("VMADDR_PORT_ANY", Napi::Number::New(env, VMADDR_PORT_ANY));
   return exports;

@@ -3,7 +3,7 @@
  * mode (Message, Forward, PackedForward, CompressedPackedForward) on the receiver, acks and the
  * qlog heartbeat frame. See docs/protocol.md.
  */
-import { gunzipSync } from 'node:zlib';
+import { lazyModule } from '../lazy.js';
 import { lineBlocks, type Chunk, type LogRecord, type RecordMeta } from '../record.js';
 import { packr, unpackr } from './codec-packr.js';
 import { EntryWriter } from './entry-encoder.js';
@@ -11,6 +11,8 @@ import { EntryReader, type FastEntry } from './entry-decoder.js';
 import { HEADER_OK, readHeader, type Header } from './msgpack-header.js';
 import { wireTimeToNs } from './event-time.js';
 import type { ErrorCode } from '../errors.js';
+
+const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
 
 /** The header being read by packedFrame. */
 const header: Header = { head: 0, payload: 0, children: 0 };
@@ -302,7 +304,7 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
     if (comp === 'gzip') {
       out.mode = 'compressed';
       try {
-        entries = gunzipSync(entries, { maxOutputLength: limits.maxDecompressed });
+        entries = zlib().gunzipSync(entries, { maxOutputLength: limits.maxDecompressed });
       } catch (err) {
         throw protocolError(`CompressedPackedForward entries do not gunzip within ${limits.maxDecompressed} bytes: ${(err as Error).message}`);
       }

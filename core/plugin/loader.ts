@@ -9,13 +9,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import semver from 'semver';
+import { lazyModule } from '../lazy.js';
 import { QlogError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { hostPermanentError, isPlugin, type AnyPlugin } from './define.js';
 import type { PluginRegistry } from './registry.js';
 import { compile } from '../config/validate.js';
 import { entrySchema } from '../config/common.js';
+
+const semver = lazyModule<typeof import('semver')>('semver');
 
 const KINDS = new Set(['input', 'filter', 'output']);
 const NAME_RE = /^[a-z][a-z0-9_-]*$/;
@@ -172,8 +174,12 @@ export function checkPlugin(mod: unknown, spec: string): AnyPlugin {
   if (!KINDS.has(p.kind)) throw new QlogError('QLOG_ERR_PLUGIN_KIND', { name: String(p.name), kind: String(p.kind) });
   if (typeof p.name !== 'string' || !NAME_RE.test(p.name)) fail(spec, `plugin name ${JSON.stringify(p.name)} must start with a lowercase letter and contain only lowercase letters, digits, "-" or "_"`);
   if (typeof p.setup !== 'function') fail(spec, `plugin "${p.name}" has no setup function`);
-  if (typeof p.qlog !== 'string' || !semver.validRange(p.qlog)) fail(spec, `plugin "${p.name}": "qlog" must be a semver range such as "^${VERSION}", found ${JSON.stringify(p.qlog)}`);
-  if (!semver.satisfies(VERSION, p.qlog, { includePrerelease: true })) throw new QlogError('QLOG_ERR_PLUGIN_VERSION', { name: p.name, range: p.qlog, version: VERSION });
+  // The built-in plugins' range (this version) needs no semver: it is loaded only for plugins from npm.
+  if (p.qlog !== `^${VERSION}`) {
+    const sv = semver();
+    if (typeof p.qlog !== 'string' || !sv.validRange(p.qlog)) fail(spec, `plugin "${p.name}": "qlog" must be a semver range such as "^${VERSION}", found ${JSON.stringify(p.qlog)}`);
+    if (!sv.satisfies(VERSION, p.qlog, { includePrerelease: true })) throw new QlogError('QLOG_ERR_PLUGIN_VERSION', { name: p.name, range: p.qlog, version: VERSION });
+  }
   const s = p.schema as unknown as Record<string, unknown> | undefined;
   if (!s || s.type !== 'object' || typeof s.properties !== 'object' || s.properties === null) {
     throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA', { name: p.name, reason: 'expected { type: "object", properties: {...}, additionalProperties: false }' });

@@ -71,6 +71,7 @@ interface Binding {
   listenUnix(path: string, backlog: number): NativeSocketHandle | NativeFailure;
   connectVsock(cid: number, port: number, timeoutMs: number): NativeSocketHandle | NativeFailure;
   connectUnix(path: string): NativeSocketHandle | NativeFailure;
+  reduceMemory(): void;
 }
 
 const READABLE = 1;
@@ -101,6 +102,17 @@ function load(): { binding: Binding } | { error: string } {
     loaded = { error: `the qlog vsock addon could not be loaded (${why}); build it with "node native/build.mjs" (Linux with g++, make and python3)` };
   }
   return loaded;
+}
+
+/**
+ * A full, compacting, memory-reducing GC now, then glibc's free heap back to the system
+ * (native/memory.cc). False where the addon is not available.
+ */
+export function reduceMemory(): boolean {
+  const l = load();
+  if ('error' in l || typeof l.binding.reduceMemory !== 'function') return false;
+  l.binding.reduceMemory();
+  return true;
 }
 
 function binding(): Binding {

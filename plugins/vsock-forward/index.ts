@@ -3,15 +3,17 @@
  * PackedForward frames; a chunk counts as delivered when the receiver acks it (end to end).
  */
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
 import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
 import { checkEndpoint } from '../../core/transport/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
+import { lazyModule } from '../../core/lazy.js';
 import { schema } from './schema.js';
 import { ForwardLink } from './vsock-forward-link.js';
 
-const gzipAsync = promisify(gzip);
+const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
+let gzip: ((b: Buffer) => Promise<Buffer>) | undefined;
+const gzipAsync = (b: Buffer): Promise<Buffer> => (gzip ??= promisify(zlib().gzip) as (b: Buffer) => Promise<Buffer>)(b);
 /** Room for the tag (up to 256 characters) and the options around the entries of a frame. */
 const FRAME_OVERHEAD = 1024;
 

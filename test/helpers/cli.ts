@@ -12,13 +12,24 @@
  * hard deadline (`killAfterMs`, default 30 s), so a hung agent cannot hang the suite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from './wait.js';
 import type { HasAfter } from './tmp.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/core/cli/main.js', import.meta.url));
+
+/** The node options of the CLI's shebang (`#!/usr/bin/env -S node --opt ...`): to run node as `qlog` does. */
+export function shebangNodeArgs(): string[] {
+  try {
+    const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
+    const m = /^#!.*\bnode((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+  } catch {
+    return [];
+  }
+}
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {

@@ -3,19 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI, shebangNodeArgs } from '../../helpers/cli.js';
 
-export const CLI = fileURLToPath(new URL('../../../dist/core/cli/main.js', import.meta.url));
 
-/** The node options of the CLI's shebang (`#!/usr/bin/env -S node --opt ...`): agents run as `qlog` would. */
-export function shebangNodeArgs(): string[] {
-  try {
-    const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
-    const m = /^#!.*\bnode((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
-    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
-  } catch {
-    return [];
-  }
-}
 
 export class AgentProcess {
   proc?: ChildProcess;
