@@ -25,6 +25,7 @@ export class Agent {
   private stopping?: Promise<void>;
   private reloading: Promise<unknown> = Promise.resolve();
   private keepAlive?: NodeJS.Timeout;
+  private idleWatch?: NodeJS.Timeout;
   /** Called when the agent cannot go on (both the new and the old pipeline failed to start on reload). */
   onFatal?: () => void;
 
@@ -61,6 +62,7 @@ export class Agent {
     this.engine = await this.startEngine(this.config);
     if (s.http_listen) this.http = await this.startHttp(s.http_listen);
     afterStartup();
+    this.watchIdle();
     this.logger.info({ config: this.config.file, version: VERSION, inputs: this.engine.inputs.map((i) => i.id), outputs: this.engine.outputs.map((o) => o.id) }, `qlog ${VERSION} started with ${this.config.file}`);
   }
 
@@ -68,6 +70,38 @@ export class Agent {
   private async startHttp(listen: string): Promise<HttpEndpoint> {
     const { startHttp } = await import('./http.js');
     return startHttp(listen, () => this.metrics(), this.logger);
+  }
+
+  /**
+   * Once no record has come in for IDLE_MS (after startup, or after a period of activity), give
+   * back the memory the agent no longer uses: one memory-reducing GC and malloc_trim (the native
+   * addon's reduceMemory). V8 would do it only when its memory reducer happens to run, 8-24 s
+   * later or never on a quiet agent. A busy agent is left alone: the GC would cost it CPU, and the
+   * heap it frees would be grown again at once.
+   */
+  private watchIdle(): void {
+    let seen = 0;
+    let quietSince = Date.now();
+    let atReduce: number | undefined; // records in when memory was last given back
+    this.idleWatch = setInterval(() => {
+      let n = 0;
+      for (const m of this.engine?.metrics() ?? []) if (m.kind === 'input') n += m.counters['records_out'] ?? 0;
+      if (n !== seen) {
+        seen = n;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince >= IDLE_MS && (atReduce === undefined || n - atReduce >= REDUCE_AFTER_RECORDS)) {
+        // Once after startup, then after each busy period (not after every sample of a
+        // periodic input).
+        atReduce = n;
+        void import('./transport/vsock-native.js')
+          .then((m) => {
+            const before = process.memoryUsage.rss();
+            if (m.reduceMemory()) this.logger.debug({ rss_before: before, rss_after: process.memoryUsage.rss() }, 'idle: gave back unused memory');
+          })
+          .catch(() => undefined);
+      }
+    }, IDLE_MS / 4);
+    this.idleWatch.unref();
   }
 
   metrics(): InstanceMetrics[] {
@@ -150,6 +184,7 @@ export class Agent {
       await this.http?.close();
       this.logger.info({ lost }, lost ? `stopped; ${lost} records were not delivered in time and will be re-read where the input tracks offsets` : 'stopped');
       clearInterval(this.keepAlive);
+      clearInterval(this.idleWatch);
       await this.log?.close();
     })();
     return this.stopping;
@@ -231,11 +266,15 @@ export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise
  * shebang): startup code runs once (module resolution, schema compilation, config parsing) and
  * compiling it optimized only leaves compiler and code memory behind (~6 MiB of an idle agent's
  * 57). Once the pipeline runs, optimization is turned back on for the code that runs all the
- * time (Sparkplug stays off: it bought nothing measurable here and costs memory), and what startup
- * left behind is given back at once (V8 would do it 8-24 s later, or never on a quiet agent).
+ * time (Sparkplug stays off: it bought nothing measurable here and costs memory). What startup
+ * left behind is given back once the agent is idle (watchIdle).
  * Exported for the test that checks that optimization does come back (test/core/startup-memory.test.ts).
  */
 export function afterStartup(): void {
   if (process.execArgv.includes('--no-opt')) setFlagsFromString('--opt');
-  void import('./transport/vsock-native.js').then((m) => m.reduceMemory()).catch(() => undefined);
 }
+
+/** How long without a record before an agent counts as idle (and gives back memory). */
+const IDLE_MS = 8_000;
+/** Records that make a busy period worth giving memory back after. */
+const REDUCE_AFTER_RECORDS = 10_000;

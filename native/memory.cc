@@ -14,7 +14,7 @@ Napi::Value ReduceMemory(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (isolate != nullptr) isolate->LowMemoryNotification();
 #if defined(__GLIBC__)
-  malloc_trim(0);
+  if (info.Length() == 0 || info[0].ToBoolean().Value()) malloc_trim(0);
 #endif
   return info.Env().Undefined();
 }

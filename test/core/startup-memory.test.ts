@@ -32,3 +32,21 @@ test("the CLI's node options start without the optimizing compiler; afterStartup
   assert.equal(after & (16 | 64), 16 | 64, `not optimized by TurboFan after startup (status ${after.toString(2)})`);
   assert.equal(reduced, true, 'the native addon gave back memory (reduceMemory)');
 });
+
+test('an idle agent gives back unused memory once (debug log with RSS before and after)', async (t) => {
+  const { startCli } = await import('../helpers/cli.js');
+  const { tempDir, writeConfig } = await import('../helpers/tmp.js');
+  const { writeFileSync } = await import('node:fs');
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'quiet.log'), '');
+  writeConfig(dir, 'idle.yaml', `service: { log_level: debug }\npipeline:\n  inputs: [{ name: tail, path: ${join(dir, 'quiet.log')} }]\n  outputs: [{ name: stdout }]\n`);
+  const agent = startCli(['run', 'idle.yaml'], { owner: t, cwd: dir, killAfterMs: 40_000 });
+  const line = await agent.waitForLine(/idle: gave back unused memory/, { stream: 'stderr', timeoutMs: 25_000 });
+  const j = JSON.parse(line) as { rss_before: number; rss_after: number };
+  assert.ok(j.rss_before > 0 && j.rss_after > 0 && j.rss_after <= j.rss_before + 1024 * 1024, line);
+  // Once: a quiet agent does not collect again and again.
+  await new Promise((r) => setTimeout(r, 9000));
+  assert.equal(agent.stderr.filter((l) => l.includes('idle: gave back unused memory')).length, 1);
+  agent.signal('SIGTERM');
+  assert.equal((await agent.exited).code, 0);
+});

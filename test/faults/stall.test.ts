@@ -45,14 +45,18 @@ test('8. parent stopped (SIGSTOP) for 20 s: enclave RSS within baseline + buffer
   // Baseline: the enclave agent streaming normally at 5,000 lines/s (its buffers near empty).
   const base = await peakRss(() => rig.enclave.rss(), BASELINE_MS);
   const bound = base.peak + BUFFER_LIMIT + MAX_INFLIGHT;
+  const heapBefore = await rig.processMetrics('enclave');
   rig.parent.signal('SIGSTOP');
   const stalled = await peakRss(() => rig.enclave.rss(), STOP_MS);
   const during = await rig.metrics('enclave');
+  const heapDuring = await rig.processMetrics('enclave');
   rig.parent.signal('SIGCONT');
   const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
   t.diagnostic(
     `enclave RSS: idle ${mb(idle)}, baseline (peak over ${BASELINE_MS / 1000} s of normal streaming) ${mb(base.peak)}, peak while the parent was stopped ${mb(stalled.peak)} (${stalled.samples} samples), bound ${mb(bound)} = baseline + buffer_limit ${mb(BUFFER_LIMIT)} + max_inflight ${mb(MAX_INFLIGHT)}; while stopped: fwd buffered ${mb(during['fwd']?.buffered_bytes ?? 0)}, in flight ${during['fwd']?.inflight_chunks ?? 0} chunks / ${((during['fwd']?.inflight_bytes ?? 0) / 1024).toFixed(0)} KiB`,
   );
+  const heap = (p: Record<string, number>) => `heap ${mb(p.heap_used_bytes ?? 0)} used of ${mb(p.heap_total_bytes ?? 0)}, external ${mb(p.external_memory_bytes ?? 0)}`;
+  t.diagnostic(`enclave before the stall: ${heap(heapBefore)}; at its end: ${heap(heapDuring)}`);
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 60_000);
   const r = await rig.finish(w.first, w.last);

@@ -193,13 +193,22 @@ export class Rig {
 
   /** Counters of every plugin instance of a running agent, by instance id (from its metrics endpoint). */
   async metrics(which: 'enclave' | 'parent'): Promise<Record<string, Record<string, number>>> {
+    const list = (await this.api(which, 'metrics')) as { id: string; counters: Record<string, number> }[];
+    return Object.fromEntries(list.map((m) => [m.id, m.counters]));
+  }
+
+  /** The agent's process gauges (/api/v1/process: RSS, heap, external memory ...). */
+  async processMetrics(which: 'enclave' | 'parent'): Promise<Record<string, number>> {
+    return (await this.api(which, 'process')) as Record<string, number>;
+  }
+
+  private async api(which: 'enclave' | 'parent', what: string): Promise<unknown> {
     const a = which === 'enclave' ? this.enclave : this.parent;
     const urls = [...a.stderr().matchAll(/metrics on (http:\/\/[^/"]+)\/metrics/g)];
     const base = urls.at(-1)?.[1];
     if (!base) throw new Error(`${which} has no metrics endpoint in its log`);
-    const r = await fetch(`${base}/api/v1/metrics`, { signal: AbortSignal.timeout(5000) });
-    const list = (await r.json()) as { id: string; counters: Record<string, number> }[];
-    return Object.fromEntries(list.map((m) => [m.id, m.counters]));
+    const r = await fetch(`${base}/api/v1/${what}`, { signal: AbortSignal.timeout(5000) });
+    return r.json();
   }
 
   /** The enclave's committed tail offsets (state file), by file key. */
