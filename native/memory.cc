@@ -1,7 +1,8 @@
-// reduceMemory(): give back what startup left behind, once the agent runs.
-// V8 frees the fragmented heap of startup (module loading, schema compilation) only when its
-// memory reducer happens to run (8-24 s later, or never on a quiet agent): a full, compacting,
-// memory-reducing GC now. Then glibc returns its freed heap pages (malloc_trim).
+// reduceMemory(trim = true): give back memory an idle agent no longer uses (core/agent.ts calls
+// it once the agent is idle). V8 frees the fragmented heap of startup (module loading, schema
+// compilation) or of a busy period only when its memory reducer happens to run (8-24 s later,
+// or never on a quiet agent): a full, compacting, memory-reducing GC now. Then glibc returns
+// its freed heap pages (malloc_trim), unless trim is false.
 #include <napi.h>
 #include <v8.h>
 #if defined(__GLIBC__)
