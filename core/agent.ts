@@ -87,6 +87,7 @@ export class Agent {
       let n = 0;
       for (const m of this.engine?.metrics() ?? []) if (m.kind === 'input') n += m.counters['records_out'] ?? 0;
       if (n !== seen) {
+        if (n < seen) atReduce = undefined; // a reload: a new pipeline, its counters from 0
         seen = n;
         quietSince = Date.now();
       } else if (Date.now() - quietSince >= IDLE_MS && (atReduce === undefined || n - atReduce >= REDUCE_AFTER_RECORDS)) {
