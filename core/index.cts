@@ -2,7 +2,7 @@
  * Types of qlog's CommonJS entry: `const { definePlugin } = require('qlog')`.
  *
  * Node 20 cannot require() an ES module, so the CJS entry's code (dist/core/index.cjs) is the
- * ESM SDK (core/index.ts) bundled as CommonJS by the build (native/bundle-cjs.mjs): the same
+ * ESM SDK (core/index.ts) bundled as CommonJS by the build (scripts/bundle-cjs.mjs): the same
  * code, not a copy to keep in step. This file gives it the ESM entry's types (tsc emits the
  * index.d.cts that package.json "exports" names; the index.cjs it emits is replaced by the
  * bundle). test/sdk/cjs-entry.test.ts checks that both entries export the same names and

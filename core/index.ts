@@ -2,7 +2,7 @@
  * qlog's public SDK: everything a plugin (built-in or from npm) imports.
  *   import { definePlugin, type LogRecord } from 'qlog';
  */
-import { VERSION } from './version.js';
+import { VERSION, VERSION_RANGE } from './version.js';
 
 export { definePlugin, isPlugin, PermanentError, PLUGIN_BRAND } from './plugin/define.js';
 export type {
@@ -14,6 +14,4 @@ export { nowNs, recordLine, recordBytes, chunkBytes, newChunkId, LINE_TRUNCATED,
 export type { Chunk, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
 export { parseSize, parseDuration } from './config/units.js';
 export { compileMatch } from './match.js';
-export { VERSION };
-/** The version range built-in plugins declare (and a good default for new plugins). */
-export const VERSION_RANGE = `^${VERSION}`;
+export { VERSION, VERSION_RANGE };

@@ -15,3 +15,5 @@ export const PACKAGE_ROOT: string = (() => {
 })();
 
 export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** The version range built-in plugins declare (and a good default for new plugins). */
+export const VERSION_RANGE = `^${VERSION}`;

@@ -11,7 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lazyModule } from '../lazy.js';
 import { QlogError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { VERSION, VERSION_RANGE } from '../version.js';
 import { hostPermanentError, isPlugin, type AnyPlugin } from './define.js';
 import type { PluginRegistry } from './registry.js';
 import { compile } from '../config/validate.js';
@@ -175,7 +175,7 @@ export function checkPlugin(mod: unknown, spec: string): AnyPlugin {
   if (typeof p.name !== 'string' || !NAME_RE.test(p.name)) fail(spec, `plugin name ${JSON.stringify(p.name)} must start with a lowercase letter and contain only lowercase letters, digits, "-" or "_"`);
   if (typeof p.setup !== 'function') fail(spec, `plugin "${p.name}" has no setup function`);
   // The built-in plugins' range (this version) needs no semver: it is loaded only for plugins from npm.
-  if (p.qlog !== `^${VERSION}`) {
+  if (p.qlog !== VERSION_RANGE) {
     const sv = semver();
     if (typeof p.qlog !== 'string' || !sv.validRange(p.qlog)) fail(spec, `plugin "${p.name}": "qlog" must be a semver range such as "^${VERSION}", found ${JSON.stringify(p.qlog)}`);
     if (!sv.satisfies(VERSION, p.qlog, { includePrerelease: true })) throw new QlogError('QLOG_ERR_PLUGIN_VERSION', { name: p.name, range: p.qlog, version: VERSION });

@@ -71,7 +71,7 @@ interface Binding {
   listenUnix(path: string, backlog: number): NativeSocketHandle | NativeFailure;
   connectVsock(cid: number, port: number, timeoutMs: number): NativeSocketHandle | NativeFailure;
   connectUnix(path: string): NativeSocketHandle | NativeFailure;
-  reduceMemory(trim?: boolean): void;
+  reduceMemory(): void;
 }
 
 const READABLE = 1;
@@ -108,10 +108,10 @@ function load(): { binding: Binding } | { error: string } {
  * A full, compacting, memory-reducing GC now, then glibc's free heap back to the system
  * (native/memory.cc). False where the addon is not available.
  */
-export function reduceMemory(trim = true): boolean {
+export function reduceMemory(): boolean {
   const l = load();
   if ('error' in l || typeof l.binding.reduceMemory !== 'function') return false;
-  l.binding.reduceMemory(trim);
+  l.binding.reduceMemory();
   return true;
 }
 

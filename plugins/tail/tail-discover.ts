@@ -141,6 +141,7 @@ export class Discovery {
     f.tag = expandTag(this.opts.tag, path);
     const entry = this.t.db.get(f.key);
     let how: string;
+    let fresh = false;
     if (entry && f.matches(entry)) {
       f.sid = entry.sid;
       f.gen = entry.gen;
@@ -168,7 +169,8 @@ export class Discovery {
         // A file born just now (not one moved in from elsewhere): copies made of it before we
         // opened it (copytruncated before we got to it) are generations of it too.
         const born = Number(st.birthtimeMs);
-        if (born > 0 && Date.now() - born < FRESH_MS) f.copiesSince = Math.min(f.copiesSince, born);
+        fresh = born > 0 && Date.now() - born < FRESH_MS;
+        if (fresh) f.copiesSince = Math.min(f.copiesSince, born);
       } else if (this.opts.readFromHead) {
         start = 0;
         how = 'read_from_head';
@@ -183,8 +185,9 @@ export class Discovery {
     const prev = replaced ?? this.left.get(path);
     this.left.delete(path);
     if (prev && prev.state === 'gone' && !prev.closed) f.after ??= prev;
-    // Read from its head: were generations of it copytruncated before we got to it?
-    if (f.offset === 0 && f.head.length > 0) await this.adoptUnseen(f);
+    // Born just now and read from its head: were generations of it copytruncated before we got
+    // to it? (For any other file no copy can be younger than our open: nothing to look for.)
+    if (fresh && f.head.length > 0) await this.adoptUnseen(f);
     this.register(f, path);
     this.t.sink.count('files_opened');
     this.t.sink.gauge?.('files_open', this.t.files.size);

@@ -128,11 +128,8 @@ export class TailFile {
    * head would hide that truncation and send the copy search after the wrong generation.
    */
   async checkHead(scratch: Buffer): Promise<'same' | 'changed'> {
-    const want = this.head.length;
     const { bytesRead } = await this.fh.read(scratch, 0, HEAD_MAX, 0);
-    if (bytesRead < want || scratch.compare(this.head, 0, want, 0, want) !== 0) return 'changed';
-    if (bytesRead > want && (want > 0 || this.offset === 0)) this.head = Buffer.from(scratch.subarray(0, bytesRead));
-    return 'same';
+    return this.compareHead(scratch, bytesRead, this.head.length > 0 || this.offset === 0);
   }
 
   /**
@@ -141,9 +138,14 @@ export class TailFile {
    * generation if the file was copytruncated in between).
    */
   headOfRead(buf: Buffer, n: number): 'same' | 'changed' {
+    return this.compareHead(buf, n, true);
+  }
+
+  /** Does `buf[0, n)` start with the known head? If so and `extend`, it becomes the (longer) head. */
+  private compareHead(buf: Buffer, n: number, extend: boolean): 'same' | 'changed' {
     const want = this.head.length;
     if (n < want || buf.compare(this.head, 0, want, 0, want) !== 0) return 'changed';
-    if (n > want && want < HEAD_MAX) this.head = Buffer.from(buf.subarray(0, Math.min(n, HEAD_MAX)));
+    if (extend && n > want && want < HEAD_MAX) this.head = Buffer.from(buf.subarray(0, Math.min(n, HEAD_MAX)));
     return 'same';
   }
 

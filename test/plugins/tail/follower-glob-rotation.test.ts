@@ -5,26 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+import { appendFileSync, copyFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { followApp, numbered, sameLines, shiftRotated, text, until } from './harness.js';
 
-const text = (lines: string[]) => lines.map((l) => l + '\n').join('');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function globFollower(t: import('node:test').TestContext, o: { copyWaitMs?: number } = {}) {
-  const dir = await tempDir(t);
-  const path = join(dir, 'app.log');
-  writeFileSync(path, '');
-  const sink = new FakeSink();
-  const f = follower(dir, sink, { path: join(dir, 'app.log*'), rotateWaitMs: 100, ...o });
-  await f.start();
-  return { dir, path, sink, f };
-}
-
-function shift(path: string, keep = 5): void {
-  for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-}
+const globFollower = (t: import('node:test').TestContext, o: { copyWaitMs?: number } = {}) => followApp(t, { pattern: (p) => `${p}*`, rotateWaitMs: 100, ...o });
 
 for (const mode of ['rename', 'copytruncate'] as const) {
   test(`app.log* with ${mode} rotation: each line once, the new file is not held back by the old one`, async (t) => {
@@ -33,7 +19,7 @@ for (const mode of ['rename', 'copytruncate'] as const) {
       appendFileSync(path, text(numbered('L', g * 100, g * 100 + 50)));
       await until(() => sink.lines().length >= g * 100 + 50, `generation ${g} read (have ${sink.lines().length})`, 5000);
       appendFileSync(path, text(numbered('L', g * 100 + 50, g * 100 + 100))); // not read yet when it rotates
-      shift(path);
+      shiftRotated(path);
       if (mode === 'copytruncate') {
         copyFileSync(path, `${path}.1`);
         truncateSync(path, 0);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
-import { appendFileSync, closeSync, copyFileSync, existsSync, openSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, openSync, truncateSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
-import { followApp, lineWatcher, numbered, sameLines, until } from './harness.js';
+import { copytruncate, followApp, lineWatcher, numbered, sameLines, text, until } from './harness.js';
 import { runWriter } from './writer.js';
 
 /** Within each src, seq strictly increases in emit order. */
@@ -134,15 +134,6 @@ test('copytruncate right after a read from the start of a file whose head we had
   assert.ok(raced, 'the copytruncate happened between the read and the head check');
   assert.equal(sameLines(sink.lines(), [...G, ...G1]), undefined);
 });
-
-/** logrotate-style copytruncate keeping `keep` copies: app.log.1 is the newest. */
-function copytruncate(path: string, keep = 5): void {
-  for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-  copyFileSync(path, `${path}.1`);
-  truncateSync(path, 0);
-}
-
-const text = (lines: string[]) => lines.map((l) => l + '\n').join('');
 
 test('copytruncate generations created and truncated while reading is blocked are read whole from their copies, in order', async (t) => {
   const { path, sink } = await followApp(t, { rotateWaitMs: 100 }, null, (s) => (s.fullAfter = 1));

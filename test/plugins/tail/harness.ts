@@ -2,6 +2,7 @@
  * Test harness for the tail follower without the qlog engine: a sink that records chunks,
  * settles them (at once, or when told) and can report "downstream full".
  */
+import { copyFileSync, existsSync, renameSync, truncateSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,11 +200,12 @@ export function sameLines(got: readonly string[], want: readonly string[]): stri
 
 /**
  * The common set-up: a temp dir with `app.log` (created with `content` unless it is null), a
- * FakeSink (adjusted by `prepare` before the start) and a started follower on that one path.
+ * FakeSink (adjusted by `prepare` before the start) and a started follower on that one path
+ * (or on `pattern(path)`, e.g. `app.log*`).
  */
 export async function followApp(
   t: TestContext,
-  o: Partial<FollowerOptions> = {},
+  o: Partial<FollowerOptions> & { pattern?: (path: string) => string } = {},
   content: string | null = '',
   prepare?: (sink: FakeSink) => void,
 ): Promise<{ dir: string; path: string; sink: FakeSink; f: Follower }> {
@@ -212,7 +214,23 @@ export async function followApp(
   if (content !== null) await writeFile(path, content);
   const sink = new FakeSink();
   prepare?.(sink);
-  const f = follower(dir, sink, { path, ...o });
+  const { pattern, ...rest } = o;
+  const f = follower(dir, sink, { path: pattern ? pattern(path) : path, ...rest });
   await f.start();
   return { dir, path, sink, f };
+}
+
+/** Lines as file content, each ended by a newline. */
+export const text = (lines: readonly string[]): string => lines.map((l) => l + '\n').join('');
+
+/** logrotate's numbering: app.log.1 -> app.log.2 ... (keeping `keep`), so that app.log.1 is free. */
+export function shiftRotated(path: string, keep = 5): void {
+  for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+}
+
+/** logrotate-style copytruncate keeping `keep` copies: app.log.1 is the newest. */
+export function copytruncate(path: string, keep = 5): void {
+  shiftRotated(path, keep);
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
 }
