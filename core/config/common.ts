@@ -50,12 +50,11 @@ export const commonProperties = {
   },
 } as const satisfies Record<PluginKind, Record<string, PropertySchema>>;
 
-export type CommonInput = { name: string; alias?: string; tag?: string; buffer_limit: number };
-export type CommonFilter = { name: string; alias?: string; match: string | string[] };
-export type CommonOutput = {
-  name: string; alias?: string; match: string | string[]; buffer_limit: number; workers: number; flush_max_size: number;
-  retry_limit: number | 'no_limits' | false; retry_base: number; retry_max: number;
-};
+/** Options every entry of kind K has, after defaults and unit conversion (derived from commonProperties). */
+type CommonOptions<K extends PluginKind> = Infer<{ type: 'object'; properties: (typeof commonProperties)[K]; required: readonly ['name'] }>;
+export type CommonInput = CommonOptions<'input'>;
+export type CommonFilter = CommonOptions<'filter'>;
+export type CommonOutput = CommonOptions<'output'>;
 export const COMMON_KEYS: Record<PluginKind, readonly string[]> = {
   input: Object.keys(commonProperties.input),
   filter: Object.keys(commonProperties.filter),

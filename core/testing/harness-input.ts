@@ -2,7 +2,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { InstanceBase } from '../engine/context.js';
 import type { Chunk, LogRecord } from '../record.js';
-import type { CommonOutput } from '../config/common.js';
 import type { LogEntry } from './harness-config.js';
 import type { Sink } from './harness-lib.js';
 import { HarnessBase } from './harness.js';
@@ -92,8 +91,9 @@ export class InputHarness<O> extends HarnessBase<O> {
     return (this.instance as unknown as { paused: boolean }).paused;
   }
 
-  private get outputCfg(): CommonOutput {
-    return (this.engine.outputs[0] as unknown as { cfg: CommonOutput }).cfg;
+  /** The output's options, writable here only: pause()/resume() move its buffer_limit. */
+  private get outputCfg(): { buffer_limit: number } {
+    return (this.engine.outputs[0] as unknown as { cfg: { buffer_limit: number } }).cfg;
   }
   private savedLimit?: number;
 
