@@ -11,7 +11,11 @@ test('every built-in plugin has plugins/<name>/README.md with a generated option
   for (const p of builtinRegistry().list()) {
     const readme = join(PACKAGE_ROOT, 'plugins', p.name, 'README.md');
     if (!existsSync(readme)) missing.push(`${p.name}: no README.md`);
-    else if (!/<!-- options -->[^]*<!-- \/options -->/.test(readFileSync(readme, 'utf8'))) missing.push(`${p.name}: no <!-- options --> ... <!-- /options --> block`);
+    else {
+      const text = readFileSync(readme, 'utf8');
+      const start = text.indexOf('<!-- options -->');
+      if (start < 0 || text.indexOf('<!-- /options -->', start) < 0) missing.push(`${p.name}: no <!-- options --> ... <!-- /options --> block`);
+    }
   }
   assert.deepEqual(missing, []);
 });
