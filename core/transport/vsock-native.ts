@@ -13,12 +13,13 @@ import { dirname, join } from 'node:path';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
+import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
 
 export interface VsockAddress { cid: number; port: number }
 
-export const VMADDR_CID_ANY = 0xffffffff;
+/** The kernel's name for it (docs/native.md). */
+export const VMADDR_CID_ANY = VSOCK_CID_ANY;
 export const VMADDR_PORT_ANY = 0xffffffff;
-export const DEFAULT_VSOCK_CONNECT_TIMEOUT_MS = 10_000;
 
 export type VsockErrorCode =
   | 'QLOG_ERR_VSOCK_UNAVAILABLE'
@@ -171,7 +172,7 @@ export function vsockErrorFromErrno(errno: number, syscall: string, what: string
 
 function describe(a: NativeAddr | number | undefined): string {
   if (typeof a !== 'object') return 'socket';
-  if (a.family === 'vsock') return `vsock://${a.cid === VMADDR_CID_ANY ? 'any' : a.cid}:${a.port}`;
+  if (a.family === 'vsock') return vsockUri(a.cid, a.port);
   if (a.family === 'unix') return a.path ? `unix://${a.path}` : 'unix socketpair';
   return 'socket';
 }
@@ -391,7 +392,7 @@ export interface VsockConnectOptions {
 /** Connect to a vsock listener. Rejects with QlogVsockError (_REFUSED, _TIMEOUT, _UNAVAILABLE ...). */
 export async function connectVsock(addr: VsockAddress, opts: VsockConnectOptions = {}): Promise<VsockSocket> {
   checkAddress(addr);
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_VSOCK_CONNECT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const what = `vsock://${addr.cid}:${addr.port}`;
   const r = binding().connectVsock(addr.cid, addr.port, timeoutMs);
   if (isFailure(r)) throw vsockErrorFromErrno(r.errno, r.syscall, what);
@@ -400,7 +401,7 @@ export async function connectVsock(addr: VsockAddress, opts: VsockConnectOptions
 
 /** @internal Test hook: the same connect path over an AF_UNIX socket file. */
 export async function connectUnixPath(path: string, opts: VsockConnectOptions = {}): Promise<VsockSocket> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_VSOCK_CONNECT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const r = binding().connectUnix(path);
   if (isFailure(r)) throw vsockErrorFromErrno(r.errno, r.syscall, `unix://${path}`);
   return awaitConnect(r, `unix://${path}`, timeoutMs, opts.streamOptions);
@@ -444,7 +445,7 @@ export class VsockServer extends EventEmitter {
   async listen(addr: VsockAddress): Promise<void> {
     checkAddress(addr);
     this.#assertIdle();
-    const what = `vsock://${addr.cid === VMADDR_CID_ANY ? 'any' : addr.cid}:${addr.port}`;
+    const what = vsockUri(addr.cid, addr.port);
     const r = binding().listenVsock(addr.cid, addr.port, this.#opts.backlog ?? 128);
     if (isFailure(r)) throw vsockErrorFromErrno(r.errno, r.syscall, what);
     this.#start(r);

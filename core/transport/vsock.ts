@@ -4,8 +4,9 @@
  */
 import type { Duplex } from 'node:stream';
 import type { EventEmitter } from 'node:events';
-import { TransportError, VSOCK_CID_ANY, type VsockAddr } from './address.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectionHandler, type Listener } from './socket.js';
+import { TransportError, type VsockAddr } from './address.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
+import type { ConnectionHandler, Listener } from './socket.js';
 
 /** The part of vsock-native.ts used here (declared locally so this file compiles without it). */
 interface NativeAddress {
@@ -74,7 +75,7 @@ export async function listenVsock(addr: VsockAddr, onConnection: ConnectionHandl
   await server.listen({ cid: addr.cid, port: addr.port });
   const bound = server.address();
   return {
-    uri: `vsock://${bound.cid === VSOCK_CID_ANY ? 'any' : bound.cid}:${bound.port}`,
+    uri: vsockUri(bound.cid, bound.port),
     async close() {
       for (const s of open) s.destroy();
       open.clear();
