@@ -6,13 +6,10 @@
  * QLOG_ERR_VSOCK_UNAVAILABLE.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Duplex, type DuplexOptions } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
+import { loadAddon } from '../native-addon.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
 
 export interface VsockAddress { cid: number; port: number }
@@ -72,54 +69,16 @@ interface Binding {
   listenUnix(path: string, backlog: number): NativeSocketHandle | NativeFailure;
   connectVsock(cid: number, port: number, timeoutMs: number): NativeSocketHandle | NativeFailure;
   connectUnix(path: string): NativeSocketHandle | NativeFailure;
-  reduceMemory(): void;
 }
 
 const READABLE = 1;
 const WRITABLE = 2;
 const { EAGAIN, EINTR, ENOTCONN } = osConstants.errno;
 
-let loaded: { binding: Binding } | { error: string } | undefined;
-
-function nativeDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'native', 'binding.gyp'))) return join(dir, 'native');
-    dir = dirname(dir);
-  }
-  throw new Error('the native/ directory of the qlog package was not found');
-}
-
-function load(): { binding: Binding } | { error: string } {
-  if (loaded) return loaded;
-  const override = process.env['QLOG_VSOCK_ADDON'];
-  try {
-    if (override === 'off') throw new Error('disabled by QLOG_VSOCK_ADDON=off');
-    const require = createRequire(import.meta.url);
-    const binding = (override ? require(override) : (require('node-gyp-build') as (dir: string) => unknown)(nativeDir())) as Binding;
-    loaded = { binding };
-  } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    loaded = { error: `the qlog vsock addon could not be loaded (${why}); build it with "node native/build.mjs" (Linux with g++, make and python3)` };
-  }
-  return loaded;
-}
-
-/**
- * A full, compacting, memory-reducing GC now, then glibc's free heap back to the system
- * (native/memory.cc). False where the addon is not available.
- */
-export function reduceMemory(): boolean {
-  const l = load();
-  if ('error' in l || typeof l.binding.reduceMemory !== 'function') return false;
-  l.binding.reduceMemory();
-  return true;
-}
-
 function binding(): Binding {
-  const l = load();
+  const l = loadAddon();
   if ('error' in l) throw new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', l.error);
-  return l.binding;
+  return l.binding as Binding;
 }
 
 function isFailure(v: unknown): v is NativeFailure {
