@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config/load.js';
 import { Engine, type InstanceMetrics } from './engine/engine.js';
@@ -14,6 +13,7 @@ import { createLogger, type AgentLog } from './log.js';
 import type { ServiceInfo } from './plugin/define.js';
 import { VERSION } from './version.js';
 import { ConfigError } from './errors.js';
+import { afterStartup, giveBackWhenIdle } from './memory.js';
 import type { HttpEndpoint } from './http.js';
 
 export type ConfigLoader = () => Promise<AgentConfig>;
@@ -72,37 +72,14 @@ export class Agent {
     return startHttp(listen, () => this.metrics(), this.logger);
   }
 
-  /**
-   * Once no record has come in for IDLE_MS (after startup, or after a period of activity), give
-   * back the memory the agent no longer uses: one memory-reducing GC and malloc_trim (the native
-   * addon's reduceMemory). V8 would do it only when its memory reducer happens to run, 8-24 s
-   * later or never on a quiet agent. A busy agent is left alone: the GC would cost it CPU, and the
-   * heap it frees would be grown again at once.
-   */
+  /** Give back memory once the pipeline is idle (core/memory.ts); counts what the inputs took in. */
   private watchIdle(): void {
-    let seen = 0;
-    let quietSince = Date.now();
-    let atReduce: number | undefined; // records in when memory was last given back
-    this.idleWatch = setInterval(() => {
+    const recordsIn = (): number => {
       let n = 0;
       for (const m of this.engine?.metrics() ?? []) if (m.kind === 'input') n += m.counters['records_out'] ?? 0;
-      if (n !== seen) {
-        if (n < seen) atReduce = undefined; // a reload: a new pipeline, its counters from 0
-        seen = n;
-        quietSince = Date.now();
-      } else if (Date.now() - quietSince >= IDLE_MS && (atReduce === undefined || n - atReduce >= REDUCE_AFTER_RECORDS)) {
-        // Once after startup, then after each busy period (not after every sample of a
-        // periodic input).
-        atReduce = n;
-        void import('./transport/vsock-native.js')
-          .then((m) => {
-            const before = process.memoryUsage.rss();
-            if (m.reduceMemory()) this.logger.debug({ rss_before: before, rss_after: process.memoryUsage.rss() }, 'idle: gave back unused memory');
-          })
-          .catch(() => undefined);
-      }
-    }, IDLE_MS / 4);
-    this.idleWatch.unref();
+      return n;
+    };
+    this.idleWatch = giveBackWhenIdle(recordsIn, (before, after) => this.logger.debug({ rss_before: before, rss_after: after }, 'idle: gave back unused memory'));
   }
 
   metrics(): InstanceMetrics[] {
@@ -261,22 +238,3 @@ export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise
   if (stopSignal) stop(stopSignal);
   return exit;
 }
-
-/**
- * The CLI starts node with its compilers off (`--no-opt --no-sparkplug`, main.ts's shebang):
- * startup code runs once (module resolution, schema compilation, config parsing) and compiling
- * it only leaves compiler and code memory behind (~6 MiB of an idle agent's 57). Once the
- * pipeline runs, both are turned back on for the code that runs all the time (without Sparkplug,
- * the baseline compiler, the parent spent ~25% more CPU per million lines). What startup left
- * behind is given back once the agent is idle (watchIdle).
- * Exported for the test that checks that optimization does come back (test/core/startup-memory.test.ts).
- */
-export function afterStartup(): void {
-  if (process.execArgv.includes('--no-opt')) setFlagsFromString('--opt');
-  if (process.execArgv.includes('--no-sparkplug')) setFlagsFromString('--sparkplug');
-}
-
-/** How long without a record before an agent counts as idle (and gives back memory). */
-const IDLE_MS = 8_000;
-/** Records that make a busy period worth giving memory back after. */
-const REDUCE_AFTER_RECORDS = 10_000;

@@ -1,7 +1,8 @@
 /** `qlog monitor [-c CID] <CONFIG>`: qlog's enclave side, on a qlog config file. */
 import { runQlogRole } from './qlog-role.js';
 import { checkTransport, EXTENSION_OPTIONS, extensionHelp, parseCid } from '../qlog-compat/cli-options.js';
-import { vsockAddress, VMADDR_CID_ANY } from '../qlog-compat/translate.js';
+import { vsockAddress } from '../qlog-compat/translate.js';
+import { VSOCK_CID_ANY } from '../transport/constants.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
 
@@ -26,7 +27,7 @@ const command: Command = {
     const file = positionals[0]!;
     const opts = {
       role: 'monitor' as const,
-      cid: values.cid === undefined ? VMADDR_CID_ANY : parseCid(values.cid, '--cid <CID>', usage),
+      cid: values.cid === undefined ? VSOCK_CID_ANY : parseCid(values.cid, '--cid <CID>', usage),
       transport: checkTransport(values.transport, usage),
       stateDir: values['state-dir'],
       httpListen: values['http-listen'],

@@ -49,19 +49,3 @@ export class InstanceBase {
     this.log.error({ err, stage }, `${this.id}: ${stage} failed: ${(err as Error)?.message ?? String(err)}`);
   }
 }
-
-/** Run a plugin phase with a time limit so a hanging plugin cannot block the agent. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-        timer.unref();
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -7,6 +7,7 @@
  */
 import { AsyncParallelHook, AsyncSeriesHook } from 'tapable';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../backoff.js';
 import { blockRecords, chunkCost, lineBlocks, LineChunk, newChunkId, recordCount, type Chunk, type LineBlock } from '../record.js';
 import { PermanentError, type OutputContext, type OutputHooks, type ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
@@ -149,8 +150,7 @@ export class OutputInstance extends InstanceBase {
       for (const t of d.tickets) t.drop();
       return this.release(d);
     }
-    const ceiling = Math.min(this.cfg.retry_max, this.cfg.retry_base * 2 ** Math.min(d.attempt, 30));
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    const delay = backoffDelay(d.attempt, this.cfg.retry_base, this.cfg.retry_max);
     this.counters.add('retries');
     this.counters.add('retried_records', recordCount(d.chunk));
     const level = d.attempt === 0 ? 'warn' : 'debug';

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lazyModule } from '../lazy.js';
+import { withTimeout } from '../timeout.js';
 import { QlogError } from '../errors.js';
 import { VERSION, VERSION_RANGE } from '../version.js';
 import { hostPermanentError, isPlugin, type AnyPlugin } from './define.js';
@@ -208,21 +209,6 @@ function importFailure(e: unknown, file: string): string {
   return msg;
 }
 
-async function importWithTimeout(file: string, ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      import(pathToFileURL(file).href),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`importing ${file} did not finish within ${ms} ms (a top-level await that never settles?)`)), ms);
-        timer.unref();
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export interface LoadPluginsOptions {
   /** Limit for importing one module (default IMPORT_TIMEOUT_MS). */
   importTimeoutMs?: number;
@@ -235,7 +221,7 @@ export async function loadPlugins(specs: readonly string[], configDir: string, r
     const file = resolvePluginSpec(spec, configDir);
     let mod: unknown;
     try {
-      mod = await importWithTimeout(file, opts.importTimeoutMs ?? IMPORT_TIMEOUT_MS);
+      mod = await withTimeout(import(pathToFileURL(file).href), opts.importTimeoutMs ?? IMPORT_TIMEOUT_MS, `importing ${file}`, { hint: 'a top-level await that never settles?' });
     } catch (e) {
       throw new QlogError('QLOG_ERR_PLUGIN_LOAD', { spec, reason: importFailure(e, file) }, { cause: e });
     }

@@ -9,6 +9,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Document, type Node } from 'yaml';
 import { VERSION } from '../version.js';
+import { VSOCK_CID_ANY, vsockUri } from '../transport/constants.js';
 import type { QlogConfig, QlogItem } from './schema.js';
 
 export type Role = 'monitor' | 'receive-file';
@@ -31,7 +32,6 @@ export interface TranslateOptions {
   source: string;
 }
 
-export const VMADDR_CID_ANY = 4294967295;
 const DEFAULT_INTERVAL_MS = 15_000;
 
 /** The native config has ${ENV} interpolation and templates; qlog values are literal. */
@@ -56,8 +56,7 @@ export function itemInterval(item: QlogItem): number {
 
 export function vsockAddress(q: QlogConfig, o: Pick<TranslateOptions, 'cid' | 'transport'>): string {
   if (o.transport) return o.transport;
-  const cid = o.cid ?? VMADDR_CID_ANY;
-  return `vsock://${cid === VMADDR_CID_ANY ? 'any' : String(cid)}:${q.port}`;
+  return vsockUri(o.cid ?? VSOCK_CID_ANY, q.port);
 }
 
 export function roleWorkspace(q: QlogConfig, o: Pick<TranslateOptions, 'role' | 'workspace' | 'cwd'>): string {
@@ -117,7 +116,7 @@ export function translate(q: QlogConfig, o: TranslateOptions): string {
   const workspace = roleWorkspace(q, o);
   const p = o.role === 'monitor' ? monitorPipeline(q, o) : receivePipeline(q, o, workspace);
   const doc = new Document({ service: service(q, o, workspace), pipeline: { inputs: p.inputs, outputs: p.outputs } });
-  const cmd = o.role === 'monitor' ? `qlog monitor${o.cid !== undefined && o.cid !== VMADDR_CID_ANY ? ` -c ${o.cid}` : ''} ${o.source}` : `qlog receive-file ${o.cid ?? '<cid>'} ${o.source}`;
+  const cmd = o.role === 'monitor' ? `qlog monitor${o.cid !== undefined && o.cid !== VSOCK_CID_ANY ? ` -c ${o.cid}` : ''} ${o.source}` : `qlog receive-file ${o.cid ?? '<cid>'} ${o.source}`;
   const threads = o.role === 'monitor' ? q.server_threads : q.client_threads;
   doc.commentBefore = [
     ` ${o.role === 'monitor' ? 'Enclave side' : 'Parent side'}: the native equivalent of \`${cmd}\``,

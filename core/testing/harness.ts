@@ -8,6 +8,7 @@ import type { InstanceBase } from '../engine/context.js';
 import { nowNs, type Chunk, type LogRecord, type RecordBody } from '../record.js';
 import { PermanentError, type InputContext, type ServiceInfo, type Settlement } from '../plugin/define.js';
 import type { LogEntry } from './harness-config.js';
+import { withTimeout } from '../timeout.js';
 import type { Sink } from './harness-lib.js';
 
 /** A record as a test writes it: a line, an object body, or a (partial) LogRecord with `body`. */
@@ -195,13 +196,8 @@ export class HarnessBase<O> {
   }
 
   /** Resolve when `p` does, or throw after the harness timeout. */
-  protected async within<T>(p: Promise<T>, what: string, ms = this.timeoutMs): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`qlog/testing: ${what} did not finish within ${ms} ms`)), ms)))]);
-    } finally {
-      clearTimeout(timer);
-    }
+  protected within<T>(p: Promise<T>, what: string, ms = this.timeoutMs): Promise<T> {
+    return withTimeout(p, ms, `qlog/testing: ${what}`, { keepAlive: true });
   }
 }
 

@@ -10,11 +10,11 @@
  */
 import { isAbsolute } from 'node:path';
 import type { ErrorCode } from '../errors.js';
+import { VSOCK_CID_ANY, vsockUri } from './constants.js';
 
 export type TransportKind = 'vsock' | 'unix' | 'tcp' | 'hybrid';
 
-/** VMADDR_CID_ANY: listen on every local CID. */
-export const VSOCK_CID_ANY = 0xffffffff;
+export { VSOCK_CID_ANY };
 
 export interface VsockAddr {
   readonly transport: 'vsock';
@@ -110,7 +110,7 @@ export function parseAddress(uri: string): Address {
       if (cid === undefined) throw bad(uri, 'a CID (0-4294967295) or "any"', JSON.stringify(v[1]), ex);
       const port = parseInteger(v[2]!, MAX_U32 - 1);
       if (port === undefined) throw bad(uri, 'a port number (0-4294967294)', JSON.stringify(v[2]), ex);
-      return { transport: 'vsock', cid, port, uri: `vsock://${cid === VSOCK_CID_ANY ? 'any' : cid}:${port}` };
+      return { transport: 'vsock', cid, port, uri: vsockUri(cid, port) };
     }
     case 'unix': {
       const ex = 'unix:///run/qlog.sock';

@@ -5,6 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../backoff.js';
 import { parseAddress, peerOfAddress, TransportError, VSOCK_CID_ANY, type Address, type PeerIdentity } from './address.js';
 import { connect, listen } from './connect.js';
 import type { Listener } from './socket.js';
@@ -48,12 +49,6 @@ export interface EndpointOptions extends EndpointConfig {
   onConnection(stream: Duplex, peer: PeerIdentity): Promise<void> | void;
   /** Called on each failed dial (for counters). */
   onDialError?(err: Error): void;
-}
-
-/** Delay before reconnect attempt `attempt` (0-based): equal jitter over an exponential ceiling. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 /** A connection that lasted this long resets the backoff. */

@@ -8,7 +8,8 @@
  */
 import type net from 'node:net';
 import { TransportError, type HybridAddr } from './address.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, netConnect, timeoutError, type ConnectionHandler, type Listener } from './socket.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './constants.js';
+import { netConnect, timeoutError, type ConnectionHandler, type Listener } from './socket.js';
 import { listenUnix } from './unix.js';
 
 const MAX_REPLY = 128;

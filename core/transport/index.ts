@@ -19,4 +19,4 @@ export type { ConnectionHandler, ConnectOptions, Listener } from './socket.js';
 export { connect, listen, type ListenOptions } from './connect.js';
 export { hybridListenPath } from './hybrid.js';
 export { loadVsock } from './vsock.js';
-export { Endpoint, backoffDelay, checkEndpoint, type EndpointConfig, type EndpointOptions } from './endpoint.js';
+export { Endpoint, checkEndpoint, type EndpointConfig, type EndpointOptions } from './endpoint.js';

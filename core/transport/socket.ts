@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TransportError, type PeerIdentity } from './address.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './constants.js';
 
 export interface ConnectOptions {
   /** Give up after this many milliseconds (default 10 s). */
@@ -19,8 +20,6 @@ export interface Listener {
   /** Stop accepting, destroy connections that are still open, remove the socket file (unix). */
   close(): Promise<void>;
 }
-
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Map a socket error to a TransportError that says what happened and what to check. */
 export function connectError(err: NodeJS.ErrnoException, what: string): TransportError {

@@ -6,19 +6,17 @@
  * QLOG_ERR_VSOCK_UNAVAILABLE.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Duplex, type DuplexOptions } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
+import { loadAddon } from '../native-addon.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
 
 export interface VsockAddress { cid: number; port: number }
 
-export const VMADDR_CID_ANY = 0xffffffff;
+/** The kernel's name for it (docs/native.md). */
+export const VMADDR_CID_ANY = VSOCK_CID_ANY;
 export const VMADDR_PORT_ANY = 0xffffffff;
-export const DEFAULT_VSOCK_CONNECT_TIMEOUT_MS = 10_000;
 
 export type VsockErrorCode =
   | 'QLOG_ERR_VSOCK_UNAVAILABLE'
@@ -71,54 +69,16 @@ interface Binding {
   listenUnix(path: string, backlog: number): NativeSocketHandle | NativeFailure;
   connectVsock(cid: number, port: number, timeoutMs: number): NativeSocketHandle | NativeFailure;
   connectUnix(path: string): NativeSocketHandle | NativeFailure;
-  reduceMemory(): void;
 }
 
 const READABLE = 1;
 const WRITABLE = 2;
 const { EAGAIN, EINTR, ENOTCONN } = osConstants.errno;
 
-let loaded: { binding: Binding } | { error: string } | undefined;
-
-function nativeDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'native', 'binding.gyp'))) return join(dir, 'native');
-    dir = dirname(dir);
-  }
-  throw new Error('the native/ directory of the qlog package was not found');
-}
-
-function load(): { binding: Binding } | { error: string } {
-  if (loaded) return loaded;
-  const override = process.env['QLOG_VSOCK_ADDON'];
-  try {
-    if (override === 'off') throw new Error('disabled by QLOG_VSOCK_ADDON=off');
-    const require = createRequire(import.meta.url);
-    const binding = (override ? require(override) : (require('node-gyp-build') as (dir: string) => unknown)(nativeDir())) as Binding;
-    loaded = { binding };
-  } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    loaded = { error: `the qlog vsock addon could not be loaded (${why}); build it with "node native/build.mjs" (Linux with g++, make and python3)` };
-  }
-  return loaded;
-}
-
-/**
- * A full, compacting, memory-reducing GC now, then glibc's free heap back to the system
- * (native/memory.cc). False where the addon is not available.
- */
-export function reduceMemory(): boolean {
-  const l = load();
-  if ('error' in l || typeof l.binding.reduceMemory !== 'function') return false;
-  l.binding.reduceMemory();
-  return true;
-}
-
 function binding(): Binding {
-  const l = load();
+  const l = loadAddon();
   if ('error' in l) throw new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', l.error);
-  return l.binding;
+  return l.binding as Binding;
 }
 
 function isFailure(v: unknown): v is NativeFailure {
@@ -171,7 +131,7 @@ export function vsockErrorFromErrno(errno: number, syscall: string, what: string
 
 function describe(a: NativeAddr | number | undefined): string {
   if (typeof a !== 'object') return 'socket';
-  if (a.family === 'vsock') return `vsock://${a.cid === VMADDR_CID_ANY ? 'any' : a.cid}:${a.port}`;
+  if (a.family === 'vsock') return vsockUri(a.cid, a.port);
   if (a.family === 'unix') return a.path ? `unix://${a.path}` : 'unix socketpair';
   return 'socket';
 }
@@ -391,7 +351,7 @@ export interface VsockConnectOptions {
 /** Connect to a vsock listener. Rejects with QlogVsockError (_REFUSED, _TIMEOUT, _UNAVAILABLE ...). */
 export async function connectVsock(addr: VsockAddress, opts: VsockConnectOptions = {}): Promise<VsockSocket> {
   checkAddress(addr);
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_VSOCK_CONNECT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const what = `vsock://${addr.cid}:${addr.port}`;
   const r = binding().connectVsock(addr.cid, addr.port, timeoutMs);
   if (isFailure(r)) throw vsockErrorFromErrno(r.errno, r.syscall, what);
@@ -400,7 +360,7 @@ export async function connectVsock(addr: VsockAddress, opts: VsockConnectOptions
 
 /** @internal Test hook: the same connect path over an AF_UNIX socket file. */
 export async function connectUnixPath(path: string, opts: VsockConnectOptions = {}): Promise<VsockSocket> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_VSOCK_CONNECT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const r = binding().connectUnix(path);
   if (isFailure(r)) throw vsockErrorFromErrno(r.errno, r.syscall, `unix://${path}`);
   return awaitConnect(r, `unix://${path}`, timeoutMs, opts.streamOptions);
@@ -444,7 +404,7 @@ export class VsockServer extends EventEmitter {
   async listen(addr: VsockAddress): Promise<void> {
     checkAddress(addr);
     this.#assertIdle();
-    const what = `vsock://${addr.cid === VMADDR_CID_ANY ? 'any' : addr.cid}:${addr.port}`;
+    const what = vsockUri(addr.cid, addr.port);
     const r = binding().listenVsock(addr.cid, addr.port, this.#opts.backlog ?? 128);
     if (isFailure(r)) throw vsockErrorFromErrno(r.errno, r.syscall, what);
     this.#start(r);

@@ -1,36 +1,16 @@
 /**
- * AF_VSOCK through the native addon (core/transport/vsock-native.ts). Loaded lazily, so a
- * missing or unbuildable addon only breaks vsock:// addresses, with a clear message.
+ * AF_VSOCK through the native addon (core/transport/vsock-native.ts). The module is imported on
+ * first use, so agents without vsock:// addresses never load it, and a missing or unbuildable
+ * addon only breaks vsock:// addresses, with a clear message.
  */
 import type { Duplex } from 'node:stream';
-import type { EventEmitter } from 'node:events';
-import { TransportError, VSOCK_CID_ANY, type VsockAddr } from './address.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectionHandler, type Listener } from './socket.js';
+import { TransportError, type VsockAddr } from './address.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
+import type { ConnectionHandler, Listener } from './socket.js';
+import type * as VsockNative from './vsock-native.js';
+import type { VsockAddress, VsockSocket } from './vsock-native.js';
 
-/** The part of vsock-native.ts used here (declared locally so this file compiles without it). */
-interface NativeAddress {
-  cid: number;
-  port: number;
-}
-interface NativeSocket extends Duplex {
-  readonly remote?: NativeAddress;
-  readonly local?: NativeAddress;
-}
-interface NativeServer extends EventEmitter {
-  listen(addr: NativeAddress): Promise<void>;
-  address(): NativeAddress;
-  close(): Promise<void>;
-}
-interface VsockNative {
-  vsockAvailable(): { ok: true } | { ok: false; reason: string };
-  localCid(): number;
-  connectVsock(addr: NativeAddress, opts?: { timeoutMs?: number }): Promise<NativeSocket>;
-  VsockServer: new () => NativeServer;
-}
-
-// A variable specifier keeps tsc from requiring the module at build time.
-const NATIVE_MODULE = './vsock-native.js';
-let loading: Promise<VsockNative> | undefined;
+let loading: Promise<typeof VsockNative> | undefined;
 
 function unavailable(reason: string): TransportError {
   return new TransportError(
@@ -40,8 +20,8 @@ function unavailable(reason: string): TransportError {
 }
 
 /** Load the addon once; rejects with QLOG_ERR_TRANSPORT_VSOCK_UNAVAILABLE if it cannot be used. */
-export async function loadVsock(): Promise<VsockNative> {
-  loading ??= (import(NATIVE_MODULE) as Promise<VsockNative>).catch((err: unknown) => {
+export async function loadVsock(): Promise<typeof VsockNative> {
+  loading ??= import('./vsock-native.js').catch((err: unknown) => {
     throw unavailable(err instanceof Error ? err.message : String(err));
   });
   const mod = await loading;
@@ -50,7 +30,7 @@ export async function loadVsock(): Promise<VsockNative> {
   return mod;
 }
 
-function vsockLabel(a: NativeAddress | undefined): string {
+function vsockLabel(a: VsockAddress | undefined): string {
   return a ? `vsock:${a.cid}:${a.port}` : 'vsock:?';
 }
 
@@ -65,7 +45,7 @@ export async function listenVsock(addr: VsockAddr, onConnection: ConnectionHandl
   const mod = await loadVsock();
   const server = new mod.VsockServer();
   const open = new Set<Duplex>();
-  server.on('connection', (sock: NativeSocket) => {
+  server.on('connection', (sock: VsockSocket) => {
     open.add(sock);
     sock.once('close', () => open.delete(sock));
     onConnection(sock, { transport: 'vsock', cid: sock.remote?.cid, port: sock.remote?.port, label: vsockLabel(sock.remote) });
@@ -74,7 +54,7 @@ export async function listenVsock(addr: VsockAddr, onConnection: ConnectionHandl
   await server.listen({ cid: addr.cid, port: addr.port });
   const bound = server.address();
   return {
-    uri: `vsock://${bound.cid === VSOCK_CID_ANY ? 'any' : bound.cid}:${bound.port}`,
+    uri: vsockUri(bound.cid, bound.port),
     async close() {
       for (const s of open) s.destroy();
       open.clear();

@@ -1,5 +1,5 @@
 // After startup the agent turns V8's optimizing compiler back on (the CLI starts node without it:
-// see afterStartup() in core/agent.ts) and gives back startup's memory through the native addon.
+// see afterStartup() in core/memory.ts) and gives back startup's memory through the native addon.
 // If optimization did not come back, the pipeline would run interpreted: ~4x slower.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,13 +8,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, shebangNodeArgs } from '../helpers/cli.js';
 
-const agent = pathToFileURL(join(ROOT, 'dist/core/agent.js')).href;
-const native = pathToFileURL(join(ROOT, 'dist/core/transport/vsock-native.js')).href;
+const memory = pathToFileURL(join(ROOT, 'dist/core/memory.js')).href;
 
 // V8's %GetOptimizationStatus bits: 16 = optimized, 64 = by TurboFan.
 const script = `
-import { afterStartup } from '${agent}';
-import { reduceMemory } from '${native}';
+import { afterStartup, reduceMemory } from '${memory}';
 const probe = (f) => { %PrepareFunctionForOptimization(f); f(1); f(2); %OptimizeFunctionOnNextCall(f); f(3); return %GetOptimizationStatus(f); };
 const before = probe((a) => a * 2 + 1);
 afterStartup();
