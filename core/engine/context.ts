@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { InstanceCounters } from '../counters.js';
 import type { AnyPlugin, ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
+import { QlogError } from '../errors.js';
 
 export class InstanceBase {
   readonly id: string;
@@ -57,7 +58,7 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new QlogError('QLOG_ERR_PLUGIN_TIMEOUT', { what, ms })), ms);
         timer.unref();
       }),
     ]);
