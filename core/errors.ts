@@ -1,67 +1,82 @@
 /**
- * One table of user-visible error codes (fastify style). Messages use {placeholders}.
- * test/core/errors.test.ts ties every code to docs/errors.md.
+ * qlog's one error layer (fastify style): every message a user can see comes from the table in
+ * ./errors/messages.ts, keyed by a message id (a code, or `CODE/variant`). Errors are QlogError
+ * or one of its subclasses, made from an id and its parameters, never from a sentence written
+ * where they are thrown. test/core/errors.test.ts ties every message to docs/errors.md.
  */
-export const ERRORS = {
-  QLOG_ERR_CONFIG_READ: 'cannot read config file {file}: {reason}',
-  QLOG_ERR_CONFIG_YAML: 'YAML syntax error: {reason}',
-  QLOG_ERR_CONFIG_TYPE: 'expected {expected}, found {found}',
-  QLOG_ERR_CONFIG_UNKNOWN_KEY: 'unknown key "{key}"{hint}; allowed keys: {allowed}',
-  QLOG_ERR_CONFIG_REQUIRED: 'missing required option "{key}"',
-  QLOG_ERR_CONFIG_UNIT: 'expected {expected}, found {found}',
-  QLOG_ERR_CONFIG_ENUM: 'expected one of {allowed}, found {found}',
-  QLOG_ERR_CONFIG_VALUE: '{reason}',
-  QLOG_ERR_CONFIG_ENV: 'environment variable {name} is not set (use ${{name}:-default} to give a default)',
-  QLOG_ERR_CONFIG_UNKNOWN_PLUGIN: 'unknown {kind} plugin "{name}"{hint}; available: {available}',
-  QLOG_ERR_CONFIG_DUPLICATE_ID: 'two plugin instances are named "{id}"; give one a different alias',
-  QLOG_ERR_PLUGIN_NOT_FOUND: 'plugin package "{spec}" not found (looked in {where}); install it with: npm install {pkg}',
-  QLOG_ERR_PLUGIN_LOAD: 'cannot load plugin "{spec}": {reason}',
-  QLOG_ERR_PLUGIN_BRAND: '"{spec}" does not export a qlog plugin (its default export must be made with definePlugin from "qlog")',
-  QLOG_ERR_PLUGIN_VERSION: 'plugin "{name}" supports qlog {range}, but this is qlog {version}; upgrade qlog or install a plugin version made for it',
-  QLOG_ERR_PLUGIN_KIND: 'plugin "{name}" has kind "{kind}"; expected input, filter or output',
-  QLOG_ERR_PLUGIN_NAME_CLASH: 'plugin name "{name}" from {spec} clashes with {other}; rename one of them',
-  QLOG_ERR_PLUGIN_SCHEMA: 'plugin "{name}" has an invalid options schema: {reason}',
-  QLOG_ERR_PLUGIN_SETUP: 'plugin instance {id} failed during {phase}: {reason}',
-  QLOG_ERR_PLUGIN_TIMEOUT: 'plugin instance {id} did not finish {phase} within {ms} ms',
-  QLOG_ERR_USAGE: '{reason}',
-  // Link (transports, vsock addon, Forward protocol) and templates: thrown with specific messages
-  // of this shape by core/transport, core/forward and core/template.ts.
-  QLOG_ERR_TRANSPORT_ADDRESS: '{uri}: expected {expected}, found {found} (e.g. {example})',
-  QLOG_ERR_TRANSPORT_REFUSED: 'connection to {uri} refused: nothing listens there',
-  QLOG_ERR_TRANSPORT_TIMEOUT: 'connecting to {uri} took longer than {ms} ms',
-  QLOG_ERR_TRANSPORT_DENIED: 'no permission to use {uri}',
-  QLOG_ERR_TRANSPORT_RESET: '{uri} reset the connection while connecting',
-  QLOG_ERR_TRANSPORT_RESOLVE: 'cannot resolve host {host}',
-  QLOG_ERR_TRANSPORT_CONNECT: 'cannot connect to {uri}: {reason}',
-  QLOG_ERR_TRANSPORT_IN_USE: 'cannot listen on {uri}: {reason}',
-  QLOG_ERR_TRANSPORT_LISTEN: 'cannot listen on {uri}: {reason}',
-  QLOG_ERR_TRANSPORT_HYBRID: 'hybrid vsock {uri}: expected "OK <port>" after CONNECT, found {found}',
-  QLOG_ERR_TRANSPORT_VSOCK_UNAVAILABLE: 'vsock is not available here: {reason}',
-  QLOG_ERR_VSOCK_UNAVAILABLE: 'no vsock: {reason}',
-  QLOG_ERR_VSOCK_ADDR_IN_USE: 'vsock port {port} is already bound',
-  QLOG_ERR_VSOCK_REFUSED: 'vsock connection to {cid}:{port} refused',
-  QLOG_ERR_VSOCK_RESET: 'vsock connection reset: {reason}',
-  QLOG_ERR_VSOCK_TIMEOUT: 'vsock connect to {cid}:{port} timed out after {ms} ms',
-  QLOG_ERR_VSOCK_IO: 'vsock {syscall} failed: {reason}',
-  QLOG_ERR_FORWARD_FRAME_TOO_LARGE: 'frame of {size} bytes exceeds max_frame_size ({max})',
-  QLOG_ERR_FORWARD_BAD_MSGPACK: 'bytes that are not msgpack from {peer}',
-  QLOG_ERR_FORWARD_TOO_DEEP: 'msgpack nested deeper than 64 levels from {peer}',
-  QLOG_ERR_FORWARD_PROTOCOL: '{peer} sent valid msgpack that is not a Forward message: {reason}',
-  QLOG_ERR_TEMPLATE_SYNTAX: '{reason} at column {column} of template {template}',
-} as const;
+import { ERRORS } from './errors/messages.js';
 
-export type ErrorCode = keyof typeof ERRORS;
+export { ERRORS };
 
-export function formatError(code: ErrorCode, params: Record<string, string | number> = {}): string {
-  return ERRORS[code].replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
+/** A message id: `QLOG_ERR_AREA_WHAT` or `QLOG_ERR_AREA_WHAT/variant`. */
+export type MessageId = keyof typeof ERRORS;
+/** The code of a message id: what users, docs and programs match on. */
+export type CodeOf<I extends string> = I extends `${infer C}/${string}` ? C : I;
+export type ErrorCode = CodeOf<MessageId>;
+
+type NotWord = ' ' | '"' | "'" | '{' | '}' | ':' | '.' | '$' | ',' | '(' | ')' | '/' | '-' | '<' | '[';
+/** Names of the `{placeholders}` in a message (not `${...}`, which is literal text). */
+type Placeholders<S extends string> = S extends `${infer A}{${infer Rest}`
+  ? Rest extends `${infer P}}${infer R}`
+    ? P extends '' | `${string}${NotWord}${string}`
+      ? Placeholders<Rest>
+      : A extends `${string}$`
+        ? Placeholders<R>
+        : P | Placeholders<R>
+    : never
+  : never;
+export type Param = string | number;
+export type ParamsOf<I extends MessageId> = { [K in Placeholders<(typeof ERRORS)[I]>]: Param };
+/** `(id)` for a message without placeholders, `(id, params)` otherwise; then `{ cause }`. */
+export type ErrorArgs<I extends MessageId> = [keyof ParamsOf<I>] extends [never]
+  ? [params?: ParamsOf<I>, options?: ErrorOptions]
+  : [params: ParamsOf<I>, options?: ErrorOptions];
+
+const PLACEHOLDER = /(?<!\$)\{(\w+)\}/g;
+
+export function codeOf<I extends MessageId>(id: I): CodeOf<I> {
+  const slash = id.indexOf('/');
+  return (slash < 0 ? id : id.slice(0, slash)) as CodeOf<I>;
 }
 
-export class QlogError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, params: Record<string, string | number> = {}, options?: { cause?: unknown }) {
-    super(formatError(code, params), options);
-    this.code = code;
+/** The message of `id` with its placeholders filled (a missing parameter stays `{name}`). */
+export function formatError<I extends MessageId>(id: I, ...[params]: ErrorArgs<I>): string {
+  const p = (params ?? {}) as Record<string, Param>;
+  return ERRORS[id].replace(PLACEHOLDER, (m, k: string) => (k in p ? String(p[k]) : m));
+}
+
+/** The placeholder names of a message (tests and docs use them). */
+export function placeholders(id: MessageId): string[] {
+  return [...ERRORS[id].matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+/** An error a user can see: `code` from the table, `message` from its message id. */
+export class QlogError<I extends MessageId = MessageId> extends Error {
+  readonly code: CodeOf<I>;
+  constructor(id: I, ...[params, options]: ErrorArgs<I>) {
+    super(formatError(id, ...([params] as ErrorArgs<I>)), options);
+    this.code = codeOf(id);
     this.name = 'QlogError';
+  }
+}
+
+/** The factory form of `new QlogError(id, params)`. */
+export function createError<I extends MessageId>(id: I, ...args: ErrorArgs<I>): QlogError<I> {
+  return new QlogError(id, ...args);
+}
+
+/** Ids whose code starts with `Prefix` (the message ids a subclass may use). */
+export type IdsOf<Prefix extends string> = Extract<MessageId, `${Prefix}${string}`>;
+
+/**
+ * A command-line mistake (code QLOG_ERR_USAGE; the CLI prints it without the code, exit 2).
+ * `usage`, when given, is the command's usage text, printed after the message and a blank line.
+ */
+export class UsageError<I extends IdsOf<'QLOG_ERR_USAGE'> = IdsOf<'QLOG_ERR_USAGE'>> extends QlogError<I> {
+  constructor(id: I, params: ParamsOf<I>, usage?: string) {
+    super(id, ...([params] as ErrorArgs<I>));
+    this.name = 'UsageError';
+    if (usage !== undefined) this.message += `\n\n${usage}`;
   }
 }
 
@@ -81,11 +96,10 @@ export class ConfigIssue {
   }
 }
 
-/** Thrown when a config file is invalid; carries every issue found. Exit status 2. */
-export class ConfigError extends Error {
-  readonly code = 'QLOG_ERR_CONFIG';
+/** Thrown when a config file is invalid; carries every issue found, one per line. Exit status 2. */
+export class ConfigError extends QlogError<'QLOG_ERR_CONFIG'> {
   constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map(String).join('\n'));
+    super('QLOG_ERR_CONFIG', { issues: issues.map(String).join('\n') });
     this.name = 'ConfigError';
   }
 }

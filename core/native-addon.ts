@@ -32,7 +32,8 @@ export function loadAddon(): Addon {
     loaded = { binding };
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    loaded = { error: `the qlog vsock addon could not be loaded (${why}); build it with "node native/build.mjs" (Linux with g++, make and python3)` };
+    // The reason only: users of the addon turn it into their error (QLOG_ERR_VSOCK_UNAVAILABLE).
+    loaded = { error: why ?? '' };
   }
   return loaded;
 }

@@ -18,6 +18,7 @@
  */
 import { hostname } from 'node:os';
 import type { LogRecord } from './record.js';
+import { QlogError, type ErrorArgs, type IdsOf, type ParamsOf } from './errors.js';
 
 export type Template = ((rec: LogRecord) => string) & {
   /** The template text as written. */
@@ -29,17 +30,19 @@ export type Template = ((rec: LogRecord) => string) & {
 };
 
 /** A template that cannot be parsed; `column` is 1-based within the template text. */
-export class TemplateError extends Error {
+export class TemplateError<I extends TemplateIds = TemplateIds> extends QlogError<I> {
   override name = 'TemplateError';
-  readonly code = 'QLOG_ERR_TEMPLATE_SYNTAX';
   constructor(
-    message: string,
+    id: I,
     readonly source: string,
     readonly column: number,
+    params?: Omit<ParamsOf<I>, 'column' | 'template'>,
   ) {
-    super(`${message} at column ${column} of template ${JSON.stringify(source)}`);
+    super(id, ...([{ ...params, column, template: JSON.stringify(source) }] as unknown as ErrorArgs<I>));
   }
 }
+
+type TemplateIds = IdsOf<'QLOG_ERR_TEMPLATE_SYNTAX'>;
 
 export interface TemplateOptions {
   /** Environment for `${env:NAME}` (default process.env). */
@@ -84,12 +87,12 @@ function parse(src: string): Part[] {
     }
     const close = src.indexOf('}', d + 2);
     if (close < 0) {
-      throw new TemplateError('unclosed "${" (add "}" or write "$${" for a literal "${")', src, d + 1);
+      throw new TemplateError('QLOG_ERR_TEMPLATE_SYNTAX/unclosed', src, d + 1);
     }
     const inner = src.slice(d + 2, close);
     const nested = inner.indexOf('${');
     if (nested >= 0) {
-      throw new TemplateError('"${" inside a placeholder (placeholders do not nest; close the first one with "}")', src, d + 3 + nested);
+      throw new TemplateError('QLOG_ERR_TEMPLATE_SYNTAX/nested', src, d + 3 + nested);
     }
     if (lit) parts.push(lit);
     lit = '';
@@ -109,20 +112,16 @@ function parsePlaceholder(inner: string, src: string, column: number): Placehold
     fallback = inner.slice(fb + 2);
   }
   expr = expr.trim();
-  if (!expr) throw new TemplateError('empty placeholder "${}" (expected a name such as ${tag})', src, column);
+  if (!expr) throw new TemplateError('QLOG_ERR_TEMPLATE_SYNTAX/empty', src, column);
   if (expr.startsWith('env:')) {
     const name = expr.slice(4).trim();
     if (!ENV_NAME.test(name)) {
-      throw new TemplateError(`invalid environment variable name ${JSON.stringify(name)} in "\${env:...}"`, src, column);
+      throw new TemplateError('QLOG_ERR_TEMPLATE_SYNTAX/env-name', src, column, { name: JSON.stringify(name) });
     }
     return { key: `env:${name}`, fallback };
   }
   if (!NAME.test(expr)) {
-    throw new TemplateError(
-      `invalid placeholder name ${JSON.stringify(expr)} (expected tag, host, time, a metadata or body field such as path or body.level, or env:NAME)`,
-      src,
-      column,
-    );
+    throw new TemplateError('QLOG_ERR_TEMPLATE_SYNTAX', src, column, { name: JSON.stringify(expr) });
   }
   return { key: expr, fallback };
 }

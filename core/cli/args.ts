@@ -6,6 +6,6 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as never;
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+    throw new UsageError('QLOG_ERR_USAGE', { reason: (e as Error).message }, usage);
   }
 }

@@ -1,11 +1,11 @@
 /** What a CLI command module exports (default), and the usage error every command throws. */
+export { UsageError } from '../errors.js';
+
 export interface Command {
   summary: string;
   usage: string;
   run(argv: string[]): Promise<number>;
 }
-
-export class UsageError extends Error {}
 
 /** Every command, loaded on demand. Add a line here for a new command. */
 export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {

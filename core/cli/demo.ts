@@ -61,11 +61,11 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { dir: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' } }, usage);
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
+    if (positionals.length) throw new UsageError('QLOG_ERR_USAGE/unexpected-arg', { arg: positionals[0]! }, usage);
     const rate = Number(values.rate ?? 3);
     const duration = values.duration === undefined ? 0 : Number(values.duration);
-    if (!(rate > 0 && rate <= 10_000)) throw new UsageError(`--rate: expected a number of lines per second (0 < N <= 10000), found "${values.rate}"`);
-    if (!(duration >= 0)) throw new UsageError(`--duration: expected seconds, found "${values.duration}"`);
+    if (!(rate > 0 && rate <= 10_000)) throw new UsageError('QLOG_ERR_USAGE/rate', { found: String(values.rate) });
+    if (!(duration >= 0)) throw new UsageError('QLOG_ERR_USAGE/duration', { found: String(values.duration) });
     const dir = resolve(values.dir ?? 'demo');
     mkdirSync(join(dir, 'workspace'), { recursive: true });
     // sockaddr_un paths are short (107 bytes): fall back to the temp dir for a deep checkout.

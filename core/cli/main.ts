@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const load = COMMANDS[first];
-    if (!load) throw new UsageError(`unknown command "${first}"; run "qlog --help" for the list`);
+    if (!load) throw new UsageError('QLOG_ERR_USAGE/command', { command: first });
     const cmd = (await load()).default;
     if (rest.includes('-h') || rest.includes('--help')) {
       process.stdout.write(cmd.usage);
@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${e.message}\n${e.issues.length} error${e.issues.length > 1 ? 's' : ''} in the configuration\n`);
       return 2;
     }
-    if (e instanceof UsageError || (e instanceof QlogError && e.code === 'QLOG_ERR_USAGE')) {
+    if (e instanceof QlogError && e.code === 'QLOG_ERR_USAGE') {
       process.stderr.write(`qlog: ${e.message}\n`);
       return 2;
     }

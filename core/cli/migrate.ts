@@ -44,9 +44,9 @@ const command: Command = {
       { role: { type: 'string' }, cid: { type: 'string', short: 'c' }, workspace: { type: 'string', short: 'w' }, transport: { type: 'string' }, 'state-dir': { type: 'string' }, 'out-dir': { type: 'string', short: 'o' } },
       usage,
     );
-    if (positionals.length !== 1) throw new UsageError(`expected one qlog config file\n\n${usage}`);
+    if (positionals.length !== 1) throw new UsageError('QLOG_ERR_USAGE/one-qlog-config', {}, usage);
     const role = values.role;
-    if (role !== undefined && role !== 'monitor' && role !== 'receive-file') throw new UsageError(`--role: expected monitor or receive-file, found "${role}"\n\n${usage}`);
+    if (role !== undefined && role !== 'monitor' && role !== 'receive-file') throw new UsageError('QLOG_ERR_USAGE/role', { found: role }, usage);
     const file = positionals[0]!;
     const qlog = readQlogConfig(resolve(file), file);
     const cid = values.cid === undefined ? undefined : parseCid(values.cid, '--cid <CID>', usage);

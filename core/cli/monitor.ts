@@ -23,7 +23,8 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { cid: { type: 'string', short: 'c' }, ...EXTENSION_OPTIONS }, usage);
-    if (positionals.length !== 1) throw new UsageError(`${positionals.length ? 'unexpected argument' : 'the following required arguments were not provided: <CONFIG>'}${positionals.length > 1 ? ` '${positionals[1]}'` : ''}\n\n${usage}`);
+    if (positionals.length === 0) throw new UsageError('QLOG_ERR_USAGE/missing-args', { missing: '<CONFIG>' }, usage);
+    if (positionals.length > 1) throw new UsageError('QLOG_ERR_USAGE/unexpected-arg', { arg: positionals[1]! }, usage);
     const file = positionals[0]!;
     const opts = {
       role: 'monitor' as const,

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { scaffold, ScaffoldError } from '../scaffold/scaffold.js';
+import { scaffold } from '../scaffold/scaffold.js';
 import type { PluginKind } from '../plugin/define.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
@@ -23,16 +23,11 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { kind: { type: 'string', short: 'k' }, dir: { type: 'string', short: 'd' }, force: { type: 'boolean' } }, usage);
-    if (positionals.length !== 1) throw new UsageError(`expected one plugin name\n\n${usage}`);
-    if (!values.kind) throw new UsageError(`--kind is required (input, filter or output)\n\n${usage}`);
-    if (!['input', 'filter', 'output'].includes(values.kind)) throw new UsageError(`--kind must be input, filter or output, found "${values.kind}"`);
-    let r;
-    try {
-      r = scaffold({ name: positionals[0]!, kind: values.kind as PluginKind, dir: values.dir, force: values.force });
-    } catch (e) {
-      if (e instanceof ScaffoldError) throw new UsageError(e.message);
-      throw e;
-    }
+    if (positionals.length !== 1) throw new UsageError('QLOG_ERR_USAGE/one-plugin-name', {}, usage);
+    if (!values.kind) throw new UsageError('QLOG_ERR_USAGE/kind-required', {}, usage);
+    if (!['input', 'filter', 'output'].includes(values.kind)) throw new UsageError('QLOG_ERR_USAGE/kind', { kind: values.kind });
+    // A ScaffoldError is a UsageError: main() prints it like the others.
+    const r = scaffold({ name: positionals[0]!, kind: values.kind as PluginKind, dir: values.dir, force: values.force });
     const rel = relative(process.cwd(), r.dir) || '.';
     process.stdout.write(`Created ${r.pkg} (${values.kind} plugin "${r.name}") in ${rel}:
 ${r.files.map((f) => `  ${f}`).join('\n')}

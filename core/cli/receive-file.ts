@@ -26,7 +26,9 @@ const command: Command = {
     const { values, positionals } = parse(argv, { workspace: { type: 'string', short: 'w' }, ...EXTENSION_OPTIONS }, usage);
     if (positionals.length !== 2) {
       const missing = ['<CID>', '<CONFIG>'].slice(positionals.length).join(' ');
-      throw new UsageError(`${positionals.length > 2 ? `unexpected argument '${positionals[2]}'` : `the following required arguments were not provided: ${missing}`}\n\n${usage}`);
+      throw positionals.length > 2
+        ? new UsageError('QLOG_ERR_USAGE/unexpected-arg', { arg: positionals[2]! }, usage)
+        : new UsageError('QLOG_ERR_USAGE/missing-args', { missing }, usage);
     }
     const [cidText, file] = positionals as [string, string];
     const opts = {

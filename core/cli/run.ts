@@ -17,7 +17,7 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, { config: { type: 'string', short: 'c' } }, usage);
     const file = values.config ?? positionals[0];
-    if (!file || positionals.length > (values.config ? 0 : 1)) throw new UsageError(`expected one config file\n\n${usage}`);
+    if (!file || positionals.length > (values.config ? 0 : 1)) throw new UsageError('QLOG_ERR_USAGE/one-config', {}, usage);
     const path = resolve(file);
     const load = () => loadConfig(path, builtinRegistry(), { display: file }).then((c) => ({ ...c, file }));
     return runAgent(await load(), load);

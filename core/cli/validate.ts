@@ -14,7 +14,7 @@ const command: Command = {
   usage,
   async run(argv) {
     const { positionals } = parse(argv, {}, usage);
-    if (positionals.length !== 1) throw new UsageError(`expected one config file\n\n${usage}`);
+    if (positionals.length !== 1) throw new UsageError('QLOG_ERR_USAGE/one-config', {}, usage);
     const file = positionals[0]!;
     const c = await loadConfig(resolve(file), builtinRegistry(), { display: file });
     process.stdout.write(`${file}: OK (${c.inputs.length} inputs, ${c.filters.length} filters, ${c.outputs.length} outputs)\n`);

@@ -45,7 +45,7 @@ export const commonProperties = {
     workers: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'How many chunks may be in flight at once (1 keeps strict order).' },
     flush_max_size: { unit: 'size', default: '1MiB', description: 'Queued chunks with the same tag are merged into one flush up to this size.' },
     retry_limit: { anyOf: [{ type: 'integer', minimum: 0 }, { enum: ['no_limits', false] }], default: 'no_limits', description: 'Retries of a failed flush before the chunk is dropped (counted); no_limits (default) keeps retrying, so a lasting failure fills the buffer and pauses the inputs instead of losing data.' },
-    retry_base: { unit: 'duration', default: '500ms', description: 'First retry delay; doubles each retry (with full jitter).' },
+    retry_base: { unit: 'duration', default: '500ms', description: 'First retry delay; doubles each retry (with equal jitter: each wait is between half and all of the delay).' },
     retry_max: { unit: 'duration', default: '30s', description: 'Longest retry delay.' },
   },
 } as const satisfies Record<PluginKind, Record<string, PropertySchema>>;

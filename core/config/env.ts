@@ -25,7 +25,7 @@ export function interpolate(
       // Shell semantics: ${VAR:-default} also replaces an empty value; ${VAR} of an empty variable is ''.
       if (v !== undefined && (v !== '' || def === undefined)) return v;
       if (def !== undefined) return def;
-      issues.push(src.issue('QLOG_ERR_CONFIG_ENV', path, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`));
+      issues.push(src.issue('QLOG_ERR_CONFIG_ENV', path, { name: name! }));
       return m;
     });
   }

@@ -56,10 +56,10 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
   const issues: ConfigIssue[] = [];
   const env = opts.env ?? process.env;
   const root = src.data ?? {};
-  if (!isMapValue(root)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], `expected a map with "service" and "pipeline", found ${describeFound(root)}`)]);
+  if (!isMapValue(root)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a map with "service" and "pipeline"', found: describeFound(root) })]);
   for (const key of Object.keys(root)) {
     if (key !== 'service' && key !== 'pipeline') {
-      issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], `unknown key "${key}"${didYouMean(key, ['service', 'pipeline'])}; allowed keys: service, pipeline`, { key: true }));
+      issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], { key, hint: didYouMean(key, ['service', 'pipeline']), allowed: 'service, pipeline' }, { key: true }));
     }
   }
 
@@ -73,7 +73,7 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
         await loadPlugins([service.plugins[i]!], dir, registry);
       } catch (e) {
         if (!(e instanceof QlogError)) throw e;
-        issues.push(src.issue(e.code, ['service', 'plugins', i], e.message));
+        issues.push(src.issueOf(e, ['service', 'plugins', i]));
       }
     }
   }
@@ -81,33 +81,33 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
   const pipeline = root.pipeline ?? {};
   const result: Record<'inputs' | 'filters' | 'outputs', EntryConfig[]> = { inputs: [], filters: [], outputs: [] };
   if (!isMapValue(pipeline)) {
-    issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline'], `expected a map with inputs, filters and outputs, found ${describeFound(pipeline)}`));
+    issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline'], { expected: 'a map with inputs, filters and outputs', found: describeFound(pipeline) }));
   } else {
     for (const key of Object.keys(pipeline)) {
-      if (!(key in SECTIONS)) issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', ['pipeline', key], `unknown key "${key}"${didYouMean(key, Object.keys(SECTIONS))}; allowed keys: inputs, filters, outputs`, { key: true }));
+      if (!(key in SECTIONS)) issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', ['pipeline', key], { key, hint: didYouMean(key, Object.keys(SECTIONS)), allowed: 'inputs, filters, outputs' }, { key: true }));
     }
     const ids = new Set<string>();
     for (const [section, kind] of Object.entries(SECTIONS) as ['inputs' | 'filters' | 'outputs', PluginKind][]) {
       const list = pipeline[section] ?? [];
       if (!Array.isArray(list)) {
-        issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline', section], `expected a list of ${kind} entries (each "- name: ..."), found ${describeFound(list)}`));
+        issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline', section], { expected: `a list of ${kind} entries (each "- name: ...")`, found: describeFound(list) }));
         continue;
       }
       const perName = new Map<string, number>();
       list.forEach((raw: unknown, i: number) => {
         const path: KeyPath = ['pipeline', section, i];
         if (!isMapValue(raw)) {
-          issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected a map with at least "name", found ${describeFound(raw)}`));
+          issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', path, { expected: 'a map with at least "name"', found: describeFound(raw) }));
           return;
         }
         if (typeof raw.name !== 'string') {
-          issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED', raw.name === undefined ? path : [...path, 'name'], `missing the ${kind} plugin's "name" (one of: ${registry.names(kind).join(', ')})`));
+          issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED/plugin-name', raw.name === undefined ? path : [...path, 'name'], { kind, available: registry.names(kind).join(', ') }));
           return;
         }
         const plugin = registry.get(kind, raw.name);
         if (!plugin) {
           const available = registry.names(kind);
-          issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_PLUGIN', [...path, 'name'], `unknown ${kind} plugin "${raw.name}"${didYouMean(raw.name, available)}; available: ${available.join(', ')}`));
+          issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_PLUGIN', [...path, 'name'], { kind, name: raw.name, hint: didYouMean(raw.name, available), available: available.join(', ') }));
           return;
         }
         const props = plugin.schema.properties;
@@ -126,12 +126,12 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
         }
         if (!found.length && plugin.check) {
           const problem = plugin.check(options);
-          if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...path, problem.key], problem.message));
+          if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/check', [...path, problem.key], { reason: problem.message }));
         }
         const n = perName.get(plugin.name) ?? 0;
         perName.set(plugin.name, n + 1);
         const id = typeof common.alias === 'string' ? common.alias : `${plugin.name}.${n}`;
-        if (ids.has(id)) issues.push(src.issue('QLOG_ERR_CONFIG_DUPLICATE_ID', [...path, typeof common.alias === 'string' ? 'alias' : 'name'], `two plugin instances are named "${id}"; give one a different alias`));
+        if (ids.has(id)) issues.push(src.issue('QLOG_ERR_CONFIG_DUPLICATE_ID', [...path, typeof common.alias === 'string' ? 'alias' : 'name'], { id }));
         ids.add(id);
         result[section].push({ kind, plugin, id, common, options, path });
       });

@@ -1,7 +1,7 @@
 /** A parsed YAML config file that can locate any key path (file:line:column). */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, type Node } from 'yaml';
-import { ConfigError, ConfigIssue, QlogError, type ErrorCode } from '../errors.js';
+import { ConfigError, ConfigIssue, QlogError, formatError, type ErrorArgs, type IdsOf, type ParamsOf } from '../errors.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -40,7 +40,7 @@ export class ConfigSource {
         doc.errors.map((e) => {
           const pos = e.linePos?.[0] ?? { line: 0, col: 0 };
           const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
-          return new ConfigIssue('QLOG_ERR_CONFIG_YAML', `YAML syntax error: ${msg}`, displayName, pos.line, pos.col, '');
+          return new ConfigIssue('QLOG_ERR_CONFIG_YAML', formatError('QLOG_ERR_CONFIG_YAML', { reason: msg }), displayName, pos.line, pos.col, '');
         }),
       );
     }
@@ -72,9 +72,15 @@ export class ConfigSource {
     return { line: 1, col: 1 };
   }
 
-  issue(code: ErrorCode, path: KeyPath, message: string, opts: { key?: boolean } = {}): ConfigIssue {
+  /** The issue `id` (a QLOG_ERR_CONFIG_* message) located at `path`. */
+  issue<I extends IdsOf<'QLOG_ERR_CONFIG_'>>(id: I, path: KeyPath, params: ParamsOf<I>, opts: { key?: boolean } = {}): ConfigIssue {
+    return this.issueOf(new QlogError(id, ...([params] as ErrorArgs<I>)), path, opts);
+  }
+
+  /** An error raised while reading the config (e.g. loading a plugin) located at `path`. */
+  issueOf(err: QlogError, path: KeyPath, opts: { key?: boolean } = {}): ConfigIssue {
     const { line, col } = this.position(path, opts);
-    return new ConfigIssue(code, message, this.file, line, col, formatPath(path));
+    return new ConfigIssue(err.code, err.message, this.file, line, col, formatPath(path));
   }
 }
 

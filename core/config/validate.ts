@@ -119,32 +119,36 @@ export function validateAt(schema: OptionsSchema | PropertySchema, data: unknown
       case 'additionalProperties': {
         const key = String(e.params.additionalProperty);
         const props = Object.keys((e.parentSchema as OptionsSchema).properties ?? {});
-        issue = src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [...path, key], `unknown key "${key}"${didYouMean(key, props)}; allowed keys: ${props.join(', ')}`, { key: true });
+        issue = src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [...path, key], { key, hint: didYouMean(key, props), allowed: props.join(', ') }, { key: true });
         break;
       }
       case 'required': {
         const key = String(e.params.missingProperty);
         const desc = (e.parentSchema as OptionsSchema).properties?.[key]?.description;
-        issue = src.issue('QLOG_ERR_CONFIG_REQUIRED', path, `missing required option "${key}"${desc ? ` (${desc.replace(/\.$/, '')})` : ''}; add "${key}: ..." here`);
+        issue = src.issue('QLOG_ERR_CONFIG_REQUIRED', path, { key, about: desc ? ` (${desc.replace(/\.$/, '')})` : '' });
         break;
       }
       case 'unit':
-        issue = src.issue('QLOG_ERR_CONFIG_UNIT', path, `expected ${e.message}, found ${describeFound(found)}`);
+        issue = src.issue('QLOG_ERR_CONFIG_UNIT', path, { expected: String(e.message), found: describeFound(found) });
         break;
       case 'type':
-        issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected ${typeText(e.params.type)}, found ${describeFound(found)}`);
+        issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, { expected: typeText(e.params.type), found: describeFound(found) });
         break;
       case 'enum':
-        issue = src.issue('QLOG_ERR_CONFIG_ENUM', path, `expected one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, found ${describeFound(found)}${typeof found === 'string' ? didYouMean(found, (e.params.allowedValues as unknown[]).map(String)) : ''}`);
+        issue = src.issue('QLOG_ERR_CONFIG_ENUM', path, {
+          allowed: (e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', '),
+          found: describeFound(found),
+          hint: typeof found === 'string' ? didYouMean(found, (e.params.allowedValues as unknown[]).map(String)) : '',
+        });
         break;
       case 'anyOf':
       case 'oneOf': {
         const branches = ((e.schema as PropertySchema[]) ?? []).map(branchText);
-        issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, `expected ${branches.join(', or ')}, found ${describeFound(found)}`);
+        issue = src.issue('QLOG_ERR_CONFIG_TYPE', path, { expected: branches.join(', or '), found: describeFound(found) });
         break;
       }
       default:
-        issue = src.issue('QLOG_ERR_CONFIG_VALUE', path, `expected ${expectation(e)}, found ${describeFound(found)}`);
+        issue = src.issue('QLOG_ERR_CONFIG_VALUE', path, { expected: expectation(e), found: describeFound(found) });
     }
     const k = String(issue);
     if (!seen.has(k)) {

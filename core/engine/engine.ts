@@ -75,7 +75,7 @@ export class Engine {
       } catch (e) {
         throw new QlogError('QLOG_ERR_PLUGIN_SETUP', { id: inst.id, phase: 'setup', reason: (e as Error)?.message ?? String(e) }, { cause: e });
       }
-      if (inst instanceof OutputInstance && !inst.hooks.flush.isUsed()) throw new Error(`output plugin ${inst.name} (${inst.id}) did not tap hooks.flush in setup`);
+      if (inst instanceof OutputInstance && !inst.hooks.flush.isUsed()) throw new QlogError('QLOG_ERR_PLUGIN_SETUP/no-flush', { name: inst.name, id: inst.id });
     }
   }
 

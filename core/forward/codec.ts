@@ -10,7 +10,7 @@ import { EntryWriter } from './entry-encoder.js';
 import { EntryReader, type FastEntry } from './entry-decoder.js';
 import { HEADER_OK, readHeader, type Header } from './msgpack-header.js';
 import { wireTimeToNs } from './event-time.js';
-import type { ErrorCode } from '../errors.js';
+import { QlogError, type IdsOf } from '../errors.js';
 
 const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
 
@@ -27,18 +27,9 @@ export const HEARTBEAT_TAG = '_qlog.heartbeat';
 export const HEARTBEAT_OPTION = 'qlog_heartbeat';
 export const MAX_TAG_LENGTH = 256;
 
-export class ProtocolError extends Error {
+/** Valid msgpack that is not a Forward message (code QLOG_ERR_FORWARD_PROTOCOL). */
+export class ProtocolError<I extends IdsOf<'QLOG_ERR_FORWARD_PROTOCOL'> = IdsOf<'QLOG_ERR_FORWARD_PROTOCOL'>> extends QlogError<I> {
   override name = 'ProtocolError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function protocolError(message: string): ProtocolError {
-  return new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL', message);
 }
 
 // ---------------------------------------------------------------- encoding (sender)
@@ -260,12 +251,12 @@ function fastRecord(tag: string, e: FastEntry): LogRecord {
 
 function readOptions(opt: unknown, out: DecodedEvents): Record<string, unknown> | undefined {
   if (opt === undefined || opt === null) return undefined;
-  if (!isMap(opt)) throw protocolError('the option element (last of the frame) must be a map');
+  if (!isMap(opt)) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/option');
   const c = opt.chunk;
   if (c !== undefined && c !== null) {
     if (typeof c === 'string') out.chunk = c;
     else if (c instanceof Uint8Array) out.chunk = Buffer.from(c).toString('base64');
-    else throw protocolError('option "chunk" must be a string');
+    else throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/chunk');
     out.ackValue = c;
   }
   return opt;
@@ -277,15 +268,15 @@ function readOptions(opt: unknown, out: DecodedEvents): Record<string, unknown> 
  */
 export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents {
   if (!Array.isArray(msg) || msg.length < 2 || msg.length > 4)
-    throw protocolError(`expected an event message [tag, ...] of 2-4 elements, found ${Array.isArray(msg) ? `an array of ${msg.length}` : typeof msg}`);
+    throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL', { found: Array.isArray(msg) ? `an array of ${msg.length}` : typeof msg });
   const wireTag = msg[0];
-  if (typeof wireTag !== 'string' || wireTag.length === 0) throw protocolError('the tag (first element) must be a non-empty string');
+  if (typeof wireTag !== 'string' || wireTag.length === 0) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/tag');
   const tag = sanitizeTag(wireTag);
   const out: DecodedEvents = { tag, tagRewritten: tag !== wireTag, records: [], invalid: 0, mode: 'forward' };
   const second = msg[1];
   if (Array.isArray(second)) {
     // Forward mode: [tag, [[time, record], ...], option?]
-    if (msg.length > 3) throw protocolError('a Forward-mode message has 2 or 3 elements');
+    if (msg.length > 3) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/forward-length');
     const opt = readOptions(msg[2], out);
     if (opt && typeof opt[HEARTBEAT_OPTION] === 'number' && wireTag === HEARTBEAT_TAG) out.heartbeatMs = opt[HEARTBEAT_OPTION];
     for (const e of second) {
@@ -297,7 +288,7 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
   }
   if (second instanceof Uint8Array) {
     // PackedForward / CompressedPackedForward: [tag, <bin entries>, option?]
-    if (msg.length > 3) throw protocolError('a PackedForward message has 2 or 3 elements');
+    if (msg.length > 3) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/packed-length');
     const opt = readOptions(msg[2], out);
     let entries = Buffer.from(second.buffer, second.byteOffset, second.byteLength);
     const comp = opt?.compressed;
@@ -306,9 +297,9 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
       try {
         entries = zlib().gunzipSync(entries, { maxOutputLength: limits.maxDecompressed });
       } catch (err) {
-        throw protocolError(`CompressedPackedForward entries do not gunzip within ${limits.maxDecompressed} bytes: ${(err as Error).message}`);
+        throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/gunzip', { max: limits.maxDecompressed, reason: (err as Error).message });
       }
-    } else if (comp !== undefined && comp !== 'text') throw protocolError(`unsupported compression ${JSON.stringify(comp)} (only "gzip")`);
+    } else if (comp !== undefined && comp !== 'text') throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/compression', { found: JSON.stringify(comp) });
     else out.mode = 'packed';
     if (entries.length === 0) return out;
     const records = out.records;
@@ -323,14 +314,14 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
         },
       );
     } catch (err) {
-      throw protocolError(`PackedForward entries are not valid msgpack: ${(err as Error).message}`);
+      throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/entries', { reason: (err as Error).message });
     }
     return out;
   }
-  if (typeof second === 'string') throw protocolError('PackedForward entries sent as str are not supported (send them as bin)');
+  if (typeof second === 'string') throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/entries-str');
   // Message mode: [tag, time, record, option?]
   out.mode = 'message';
-  if (msg.length < 3) throw protocolError('a Message-mode message is [tag, time, record, option?]');
+  if (msg.length < 3) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/message-length');
   readOptions(msg[3], out);
   const r = toRecord(tag, second, msg[2]);
   if (r) out.records.push(r);
@@ -371,6 +362,6 @@ export function unpackFrame(frame: Buffer): unknown {
   try {
     return packedFrame(frame) ?? unpackr.unpack(frame);
   } catch (err) {
-    throw protocolError(`frame is not valid msgpack: ${(err as Error).message}`);
+    throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/msgpack', { reason: (err as Error).message });
   }
 }

@@ -37,6 +37,11 @@ const META_SLOTS = 16;
 /** Key positions remembered: 16 in the record map, 16 in `_qlog`. */
 const KEY_SLOTS = 32;
 
+/**
+ * Control flow only: the entries ran out mid-value. Caught inside this module (the caller then
+ * takes the slow path or reports the end as a plain Error that codec.ts wraps in
+ * QLOG_ERR_FORWARD_PROTOCOL); never reaches a user, so it is not a QlogError.
+ */
 class Truncated extends Error {}
 const header: Header = { head: 0, payload: 0, children: 0 };
 /** Not a form the fast path reads: let msgpackr decode the entry. */

@@ -7,16 +7,14 @@
  * `maxDepth` is rejected too (a decoder would recurse on it).
  */
 
+import { QlogError, type IdsOf } from '../errors.js';
 import { HEADER_INCOMPLETE, HEADER_INVALID, readHeader, type Header } from './msgpack-header.js';
 
-export class FrameError extends Error {
+type FrameIds = IdsOf<'QLOG_ERR_FORWARD_FRAME_TOO_LARGE' | 'QLOG_ERR_FORWARD_BAD_MSGPACK' | 'QLOG_ERR_FORWARD_TOO_DEEP'>;
+
+/** A byte stream that cannot be split into frames (too large, not msgpack, too deep). */
+export class FrameError<I extends FrameIds = FrameIds> extends QlogError<I> {
   override name = 'FrameError';
-  constructor(
-    readonly code: 'QLOG_ERR_FORWARD_FRAME_TOO_LARGE' | 'QLOG_ERR_FORWARD_BAD_MSGPACK' | 'QLOG_ERR_FORWARD_TOO_DEEP',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface FrameDecoderOptions {
@@ -98,14 +96,14 @@ export class FrameDecoder {
       }
       const r = readHeader(buf, p, len, h);
       if (r === HEADER_INCOMPLETE) break;
-      if (r === HEADER_INVALID) throw new FrameError('QLOG_ERR_FORWARD_BAD_MSGPACK', `invalid msgpack byte 0x${buf[p]!.toString(16)} at offset ${p - this.start} of a frame`);
+      if (r === HEADER_INVALID) throw new FrameError('QLOG_ERR_FORWARD_BAD_MSGPACK', { byte: buf[p]!.toString(16), offset: p - this.start });
       const children = h.children;
       const next = p + h.head + h.payload;
       if (next - this.start > this.max)
-        throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', `frame larger than max_frame_size (${this.max} bytes): at least ${next - this.start} bytes`);
+        throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE/at-least', { max: this.max, size: next - this.start });
       this.pos = next;
       if (children > 0) {
-        if (stack.length >= this.maxDepth) throw new FrameError('QLOG_ERR_FORWARD_TOO_DEEP', `msgpack nested deeper than ${this.maxDepth} levels`);
+        if (stack.length >= this.maxDepth) throw new FrameError('QLOG_ERR_FORWARD_TOO_DEEP', { depth: this.maxDepth });
         stack.push(children);
         continue;
       }
@@ -120,7 +118,7 @@ export class FrameDecoder {
     if (!this.inFrame && this.start >= this.len) this.release();
     else if (this.len - this.start > this.max) {
       // Only reachable if a single header is incomplete for too long; keeps memory bounded anyway.
-      throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', `frame larger than max_frame_size (${this.max} bytes)`);
+      throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', { max: this.max });
     }
   }
 

@@ -181,6 +181,8 @@ const HOST_PERMANENT = Symbol.for('qlog.PermanentError');
  * qlog's CommonJS entry (dist/core/index.cjs) that CJS plugins get. The engine tests
  * `err instanceof PermanentError`, so a copy that is not the engine's puts the engine's
  * prototype into its own chain on first use: its errors are instances of both classes.
+ * Not a QlogError: its message is the plugin's own words, and the SDK bundle stays free of the
+ * error table.
  */
 export class PermanentError extends Error {
   override name = 'PermanentError';

@@ -106,14 +106,14 @@ function packageEntry(root: string, subpath: string, spec: string): string {
     try {
       pkg = JSON.parse(readFileSync(pjPath, 'utf8')) as PackageJson;
     } catch (e) {
-      throw new QlogError('QLOG_ERR_PLUGIN_LOAD', { spec, reason: `${pjPath} is not valid JSON: ${(e as Error).message}` });
+      throw new QlogError('QLOG_ERR_PLUGIN_LOAD/json', { spec, file: pjPath, reason: (e as Error).message });
     }
   }
   let file: string | undefined;
   let declared: string;
   if (pkg.exports !== undefined) {
     const t = resolveExports(pkg.exports, subpath);
-    if (t === undefined) throw new QlogError('QLOG_ERR_PLUGIN_LOAD', { spec, reason: `the "exports" of ${pjPath} have no entry for "${subpath}" with an import, require or default condition` });
+    if (t === undefined) throw new QlogError('QLOG_ERR_PLUGIN_LOAD/exports', { spec, file: pjPath, subpath });
     declared = join(root, t);
     file = existsSync(declared) ? declared : undefined;
   } else {
@@ -121,10 +121,7 @@ function packageEntry(root: string, subpath: string, spec: string): string {
     file = probeFile(declared);
   }
   if (!file) {
-    throw new QlogError('QLOG_ERR_PLUGIN_LOAD', {
-      spec,
-      reason: `its entry ${declared} does not exist (a TypeScript package must be built before it is used: run "npm run build" in ${root}, or install the published package)`,
-    });
+    throw new QlogError('QLOG_ERR_PLUGIN_LOAD/entry', { spec, file: declared, root });
   }
   return file;
 }
@@ -148,7 +145,7 @@ export function resolvePluginSpec(spec: string, configDir: string): string {
       const f = probeFile(c);
       if (f) return f;
     }
-    fail(spec, `no such file (looked for ${candidates.join(' and ')}; relative paths start from the config file's directory, then the working directory)`);
+    throw new QlogError('QLOG_ERR_PLUGIN_LOAD/no-file', { spec, candidates: candidates.join(' and ') });
   }
   const name = packageName(spec);
   const subpath = spec === name ? '.' : `.${spec.slice(name.length)}`;
@@ -162,10 +159,6 @@ export function resolvePluginSpec(spec: string, configDir: string): string {
   throw new QlogError('QLOG_ERR_PLUGIN_NOT_FOUND', { spec, where, pkg });
 }
 
-function fail(spec: string, reason: string): never {
-  throw new QlogError('QLOG_ERR_PLUGIN_LOAD', { spec, reason });
-}
-
 /** Check a module's export and return the plugin (throws QlogError with the reason). */
 export function checkPlugin(mod: unknown, spec: string): AnyPlugin {
   let p: unknown = mod;
@@ -173,19 +166,19 @@ export function checkPlugin(mod: unknown, spec: string): AnyPlugin {
   for (let i = 0; i < 3 && p && !isPlugin(p) && typeof p === 'object' && 'default' in p; i++) p = (p as { default: unknown }).default;
   if (!isPlugin(p)) throw new QlogError('QLOG_ERR_PLUGIN_BRAND', { spec });
   if (!KINDS.has(p.kind)) throw new QlogError('QLOG_ERR_PLUGIN_KIND', { name: String(p.name), kind: String(p.kind) });
-  if (typeof p.name !== 'string' || !NAME_RE.test(p.name)) fail(spec, `plugin name ${JSON.stringify(p.name)} must start with a lowercase letter and contain only lowercase letters, digits, "-" or "_"`);
-  if (typeof p.setup !== 'function') fail(spec, `plugin "${p.name}" has no setup function`);
+  if (typeof p.name !== 'string' || !NAME_RE.test(p.name)) throw new QlogError('QLOG_ERR_PLUGIN_LOAD/name', { spec, name: JSON.stringify(p.name) });
+  if (typeof p.setup !== 'function') throw new QlogError('QLOG_ERR_PLUGIN_LOAD/setup', { spec, name: p.name });
   // The built-in plugins' range (this version) needs no semver: it is loaded only for plugins from npm.
   if (p.qlog !== VERSION_RANGE) {
     const sv = semver();
-    if (typeof p.qlog !== 'string' || !sv.validRange(p.qlog)) fail(spec, `plugin "${p.name}": "qlog" must be a semver range such as "^${VERSION}", found ${JSON.stringify(p.qlog)}`);
+    if (typeof p.qlog !== 'string' || !sv.validRange(p.qlog)) throw new QlogError('QLOG_ERR_PLUGIN_LOAD/range', { spec, name: p.name, version: VERSION, found: JSON.stringify(p.qlog) });
     if (!sv.satisfies(VERSION, p.qlog, { includePrerelease: true })) throw new QlogError('QLOG_ERR_PLUGIN_VERSION', { name: p.name, range: p.qlog, version: VERSION });
   }
   const s = p.schema as unknown as Record<string, unknown> | undefined;
   if (!s || s.type !== 'object' || typeof s.properties !== 'object' || s.properties === null) {
-    throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA', { name: p.name, reason: 'expected { type: "object", properties: {...}, additionalProperties: false }' });
+    throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA/shape', { name: p.name });
   }
-  if (s.additionalProperties !== false) throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA', { name: p.name, reason: 'additionalProperties must be false (an unknown option is a config error)' });
+  if (s.additionalProperties !== false) throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA/additional', { name: p.name });
   try {
     compile(entrySchema(p.kind, p.schema));
   } catch (e) {
@@ -195,18 +188,15 @@ export function checkPlugin(mod: unknown, spec: string): AnyPlugin {
 }
 
 /** Why importing a plugin module failed, with a hint for the usual causes. */
-function importFailure(e: unknown, file: string): string {
+function importFailure(e: unknown, file: string, spec: string): QlogError {
   const err = e as NodeJS.ErrnoException;
-  const msg = err?.message ?? String(e);
-  const missing = /Cannot find (?:package|module) '([^']+)'/.exec(msg)?.[1];
+  const reason = err?.message ?? String(e);
+  const missing = /Cannot find (?:package|module) '([^']+)'/.exec(reason)?.[1];
   if (err?.code === 'ERR_MODULE_NOT_FOUND' && missing && !missing.startsWith('/') && !missing.startsWith('.')) {
-    const dep = packageName(missing);
-    if (dep === 'qlog') {
-      return `${msg} (the plugin cannot resolve its peer dependency "qlog" from ${dirname(file)}: install the plugin and qlog in the same project, e.g. npm install qlog <plugin>; a linked plugin folder needs its own node_modules/qlog)`;
-    }
-    return `${msg} (a dependency of the plugin is missing: run "npm install" in the plugin's package, or reinstall the plugin)`;
+    if (packageName(missing) === 'qlog') return new QlogError('QLOG_ERR_PLUGIN_LOAD/peer-qlog', { spec, reason, dir: dirname(file) }, { cause: e });
+    return new QlogError('QLOG_ERR_PLUGIN_LOAD/dependency', { spec, reason }, { cause: e });
   }
-  return msg;
+  return new QlogError('QLOG_ERR_PLUGIN_LOAD', { spec, reason }, { cause: e });
 }
 
 export interface LoadPluginsOptions {
@@ -219,15 +209,16 @@ export async function loadPlugins(specs: readonly string[], configDir: string, r
   const out: AnyPlugin[] = [];
   for (const spec of specs) {
     const file = resolvePluginSpec(spec, configDir);
+    const ms = opts.importTimeoutMs ?? IMPORT_TIMEOUT_MS;
     let mod: unknown;
     try {
-      mod = await withTimeout(import(pathToFileURL(file).href), opts.importTimeoutMs ?? IMPORT_TIMEOUT_MS, `importing ${file}`, { hint: 'a top-level await that never settles?' });
+      mod = await withTimeout(import(pathToFileURL(file).href), ms, `importing ${file}`, { error: () => new QlogError('QLOG_ERR_PLUGIN_TIMEOUT/import', { file, ms }) });
     } catch (e) {
-      throw new QlogError('QLOG_ERR_PLUGIN_LOAD', { spec, reason: importFailure(e, file) }, { cause: e });
+      throw importFailure(e, file, spec);
     }
     const p = checkPlugin(mod, spec);
     const prev = registry.get(p.kind, p.name);
-    if (prev === p) fail(spec, `it is listed twice in service.plugins (also as "${registry.origin(prev)}"); remove one`);
+    if (prev === p) throw new QlogError('QLOG_ERR_PLUGIN_LOAD/twice', { spec, other: registry.origin(prev) });
     if (prev) {
       const origin = registry.origin(prev);
       const other = origin === 'built-in' ? `the built-in ${p.kind} plugin "${p.name}"` : `the ${p.kind} plugin "${p.name}" from "${origin}"`;

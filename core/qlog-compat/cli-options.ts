@@ -5,7 +5,7 @@ import { UsageError } from '../cli/command.js';
 /** qlog's CID arguments: 0 .. 4294967295 (VMADDR_CID_ANY). */
 export function parseCid(text: string, what: string, usage: string): number {
   if (!/^\d{1,10}$/.test(text) || Number(text) > 4294967295) {
-    throw new UsageError(`invalid value '${text}' for '${what}': expected a CID (a number from 0 to 4294967295)\n\n${usage}`);
+    throw new UsageError('QLOG_ERR_USAGE/cid', { value: text, option: what }, usage);
   }
   return Number(text);
 }
@@ -15,7 +15,7 @@ export function checkTransport(uri: string | undefined, usage: string): string |
   try {
     return parseAddress(uri).uri;
   } catch (e) {
-    if (e instanceof TransportError) throw new UsageError(`--transport: ${e.message}\n\n${usage}`);
+    if (e instanceof TransportError) throw new UsageError('QLOG_ERR_USAGE/transport', { reason: e.message }, usage);
     throw e;
   }
 }

@@ -28,21 +28,21 @@ function crossChecks(q: QlogConfig, src: ConfigSource): ConfigIssue[] {
   const outputs = new Map<string, number>();
   q.monitor_items.forEach((item, i) => {
     const at = ['monitor_items', i];
-    if (names.has(item.name)) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...at, 'name'], `two items are named "${item.name}" (also monitor_items[${names.get(item.name)}]); names must be unique`));
+    if (names.has(item.name)) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/item-name', [...at, 'name'], { name: item.name, other: names.get(item.name)! }));
     names.set(item.name, i);
     const out = item.outputfile.replace(/^(\.\/)+/, '');
-    if (outputs.has(out)) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...at, 'outputfile'], `two items write "${item.outputfile}" (also monitor_items[${outputs.get(out)}]); give each item its own outputfile`));
+    if (outputs.has(out)) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/item-output', [...at, 'outputfile'], { file: item.outputfile, other: outputs.get(out)! }));
     outputs.set(out, i);
     if (item.outputfile.startsWith('/') || item.outputfile.split('/').includes('..'))
-      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...at, 'outputfile'], `expected a file name inside the workspace, found ${describeFound(item.outputfile)} (no absolute path, no "..")`));
+      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/output-outside', [...at, 'outputfile'], { found: describeFound(item.outputfile) }));
     if (out === q.client_logfile.replace(/^(\.\/)+/, ''))
-      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...at, 'outputfile'], `"${item.outputfile}" is also client_logfile (receive-file's own log); choose another name`));
+      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/output-is-log', [...at, 'outputfile'], { file: item.outputfile }));
     if (item.monitor_type === 'file' && item.monitor_path === undefined)
-      issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED', at, `missing "monitor_path" (the log file to follow inside the enclave), required for monitor_type: file`));
+      issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED/monitor-path', at, {}));
     if (item.monitor_internel !== undefined && item.monitor_interval !== undefined)
-      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...at, 'monitor_interval'], 'give monitor_internel or monitor_interval, not both', { key: true }));
+      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/two-intervals', [...at, 'monitor_interval'], {}, { key: true }));
     const ms = (item.monitor_internel ?? item.monitor_interval) as number | undefined;
-    if (ms !== undefined && ms < 100) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE', [...at, item.monitor_internel !== undefined ? 'monitor_internel' : 'monitor_interval'], `expected an interval of at least 100ms, found ${ms}ms`));
+    if (ms !== undefined && ms < 100) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/interval', [...at, item.monitor_internel !== undefined ? 'monitor_internel' : 'monitor_interval'], { ms }));
   });
   return issues;
 }
@@ -50,7 +50,7 @@ function crossChecks(q: QlogConfig, src: ConfigSource): ConfigIssue[] {
 /** Parse and validate a qlog config; every problem is thrown together as one ConfigError. */
 export function parseQlogConfig(src: ConfigSource): QlogConfig {
   const raw = src.data ?? {};
-  if (!isMap(raw)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], `expected a qlog config (a map with port, workspace, monitor_items ...), found ${describeFound(raw)}`)]);
+  if (!isMap(raw)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a qlog config (a map with port, workspace, monitor_items ...)', found: describeFound(raw) })]);
   const data = normalise(raw);
   const issues = validateAt(qlogSchema, data, [], src, raw);
   if (issues.length) throw new ConfigError(issues);

@@ -1,6 +1,7 @@
 /** `qlog new-plugin`: writes a ready npm package for an input, filter or output plugin. */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { UsageError, type IdsOf } from '../errors.js';
 import type { PluginKind } from '../plugin/define.js';
 import { VERSION } from '../version.js';
 import { KINDS, schemaSource } from './scaffold-kinds.js';
@@ -28,25 +29,28 @@ export interface ScaffoldResult {
 const PACKAGE_RE = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 const PLUGIN_RE = /^[a-z][a-z0-9_-]*$/;
 
-export class ScaffoldError extends Error {}
+/** What the user asked for cannot be scaffolded (a usage error: `qlog new-plugin` prints it). */
+export class ScaffoldError<I extends IdsOf<'QLOG_ERR_USAGE'> = IdsOf<'QLOG_ERR_USAGE'>> extends UsageError<I> {
+  override name = 'ScaffoldError';
+}
 
 /** Package name and config name for what the user typed. */
 export function names(input: string): { pkg: string; name: string } {
   const pkg = input.startsWith('@') || input.startsWith('qlog-plugin-') ? input : `qlog-plugin-${input}`;
-  if (!PACKAGE_RE.test(pkg) || pkg.length > 214) throw new ScaffoldError(`"${input}" is not a valid npm package name (lowercase letters, digits, "-", "_", ".", optionally @scope/)`);
+  if (!PACKAGE_RE.test(pkg) || pkg.length > 214) throw new ScaffoldError('QLOG_ERR_USAGE/package-name', { input });
   const base = pkg.replace(/^@[^/]+\//, '');
   const name = base.startsWith('qlog-plugin-') ? base.slice('qlog-plugin-'.length) : base;
-  if (!PLUGIN_RE.test(name)) throw new ScaffoldError(`the plugin name "${name}" (from "${input}") must start with a letter and contain only lowercase letters, digits, "-" or "_"`);
+  if (!PLUGIN_RE.test(name)) throw new ScaffoldError('QLOG_ERR_USAGE/plugin-name', { name, input });
   return { pkg, name };
 }
 
 export function scaffold(opts: ScaffoldOptions): ScaffoldResult {
   const template = KINDS[opts.kind];
-  if (!template) throw new ScaffoldError(`--kind must be input, filter or output, found "${opts.kind}"`);
+  if (!template) throw new ScaffoldError('QLOG_ERR_USAGE/kind', { kind: String(opts.kind) });
   const { pkg, name } = names(opts.name);
   const dir = resolve(opts.dir ?? pkg.replace(/^@[^/]+\//, ''));
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force) {
-    throw new ScaffoldError(`${dir} exists and is not empty; choose another --dir, or add --force to overwrite the generated files`);
+    throw new ScaffoldError('QLOG_ERR_USAGE/dir-not-empty', { dir });
   }
   const range = opts.range ?? `^${VERSION}`;
   const p = { pkg, name, kind: opts.kind, range, template };

@@ -9,7 +9,7 @@
  *                               multiplexes guest ports (see docs/protocol.md)
  */
 import { isAbsolute } from 'node:path';
-import type { ErrorCode } from '../errors.js';
+import { QlogError, type IdsOf } from '../errors.js';
 import { VSOCK_CID_ANY, vsockUri } from './constants.js';
 
 export type TransportKind = 'vsock' | 'unix' | 'tcp' | 'hybrid';
@@ -57,15 +57,11 @@ export interface PeerIdentity {
   readonly label: string;
 }
 
+type TransportIds = IdsOf<'QLOG_ERR_TRANSPORT_'> | 'QLOG_ERR_VSOCK_UNAVAILABLE/transport';
+
 /** Errors a user can see from the transport layer. `code` is stable (documented in docs/protocol.md). */
-export class TransportError extends Error {
+export class TransportError<I extends TransportIds = TransportIds> extends QlogError<I> {
   override name = 'TransportError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const EXAMPLES = 'vsock://3:6000, vsock://any:6000, unix:///run/qlog.sock, tcp://127.0.0.1:24224, vsock+unix:///run/v.sock:6000';
@@ -74,10 +70,7 @@ const MAX_U32 = 0xffffffff;
 export const UNIX_PATH_MAX = 107;
 
 function bad(uri: string, expected: string, found: string, example: string): TransportError {
-  return new TransportError(
-    'QLOG_ERR_TRANSPORT_ADDRESS',
-    `invalid transport address ${JSON.stringify(uri)}: expected ${expected}, found ${found} (example: ${example})`,
-  );
+  return new TransportError('QLOG_ERR_TRANSPORT_ADDRESS', { uri: JSON.stringify(uri), expected, found, example });
 }
 
 function parseInteger(s: string, max: number): number | undefined {

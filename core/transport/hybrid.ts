@@ -43,12 +43,12 @@ function readReplyLine(sock: net.Socket, what: string, timeoutMs: number): Promi
           return finish(undefined, got.subarray(0, nl).toString('latin1').replace(/\r$/, ''));
         }
         if (got.length > MAX_REPLY)
-          return finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: the VMM's reply to CONNECT is not a line (${got.length} bytes without a newline)`));
+          return finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID/not-a-line', { uri: what, bytes: got.length }));
       }
     };
-    const onError = (err: Error): void => finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: ${err.message}`));
+    const onError = (err: Error): void => finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID/socket', { uri: what, reason: err.message }));
     const onEnd = (): void =>
-      finish(new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `${what}: the VMM closed the connection after CONNECT (is anything listening on that vsock port in the guest?)`));
+      finish(new TransportError('QLOG_ERR_TRANSPORT_REFUSED/vmm-closed', { uri: what }));
     const timer = setTimeout(() => finish(timeoutError(what, timeoutMs)), timeoutMs);
     sock.on('readable', onReadable);
     sock.once('error', onError);
@@ -64,7 +64,7 @@ export async function connectHybrid(addr: Pick<HybridAddr, 'path' | 'port'>, tim
   const line = await readReplyLine(sock, what, Math.max(1, timeoutMs - (Date.now() - started)));
   if (!/^OK \d+$/.test(line)) {
     sock.destroy();
-    throw new TransportError('QLOG_ERR_TRANSPORT_HYBRID', `${what}: expected "OK <port>" in reply to "CONNECT ${addr.port}", found ${JSON.stringify(line.slice(0, 64))}`);
+    throw new TransportError('QLOG_ERR_TRANSPORT_HYBRID', { uri: what, port: addr.port, found: JSON.stringify(line.slice(0, 64)) });
   }
   sock.setNoDelay?.(true);
   return sock;

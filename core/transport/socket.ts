@@ -25,25 +25,25 @@ export interface Listener {
 export function connectError(err: NodeJS.ErrnoException, what: string): TransportError {
   switch (err.code) {
     case 'ECONNREFUSED':
-      return new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `connection to ${what} refused: nothing is listening there`);
+      return new TransportError('QLOG_ERR_TRANSPORT_REFUSED', { uri: what });
     case 'ENOENT':
-      return new TransportError('QLOG_ERR_TRANSPORT_REFUSED', `connection to ${what} failed: the socket file does not exist (is the peer running?)`);
+      return new TransportError('QLOG_ERR_TRANSPORT_REFUSED/no-socket', { uri: what });
     case 'EACCES':
     case 'EPERM':
-      return new TransportError('QLOG_ERR_TRANSPORT_DENIED', `connection to ${what} denied: no permission on the socket`);
+      return new TransportError('QLOG_ERR_TRANSPORT_DENIED', { uri: what });
     case 'ECONNRESET':
     case 'EPIPE':
-      return new TransportError('QLOG_ERR_TRANSPORT_RESET', `connection to ${what} was reset by the peer`);
+      return new TransportError('QLOG_ERR_TRANSPORT_RESET', { uri: what });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new TransportError('QLOG_ERR_TRANSPORT_RESOLVE', `cannot resolve the host of ${what} (${err.code})`);
+      return new TransportError('QLOG_ERR_TRANSPORT_RESOLVE', { uri: what, errno: err.code });
     default:
-      return new TransportError('QLOG_ERR_TRANSPORT_CONNECT', `connection to ${what} failed: ${err.message}`);
+      return new TransportError('QLOG_ERR_TRANSPORT_CONNECT', { uri: what, reason: err.message });
   }
 }
 
 export function timeoutError(what: string, ms: number): TransportError {
-  return new TransportError('QLOG_ERR_TRANSPORT_TIMEOUT', `connection to ${what} timed out after ${ms} ms`);
+  return new TransportError('QLOG_ERR_TRANSPORT_TIMEOUT', { uri: what, ms });
 }
 
 /** net.connect with a timeout; resolves with a connected socket (no idle timeout left armed). */
@@ -94,10 +94,10 @@ export function listenServer(server: net.Server, opts: net.ListenOptions, what: 
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new TransportError('QLOG_ERR_TRANSPORT_IN_USE', `cannot listen on ${what}: address already in use`)
+          ? new TransportError('QLOG_ERR_TRANSPORT_IN_USE', { uri: what })
           : err.code === 'EACCES'
-            ? new TransportError('QLOG_ERR_TRANSPORT_DENIED', `cannot listen on ${what}: permission denied`)
-            : new TransportError('QLOG_ERR_TRANSPORT_LISTEN', `cannot listen on ${what}: ${err.message}`),
+            ? new TransportError('QLOG_ERR_TRANSPORT_DENIED/listen', { uri: what })
+            : new TransportError('QLOG_ERR_TRANSPORT_LISTEN', { uri: what, reason: err.message }),
       );
     };
     server.once('error', onError);

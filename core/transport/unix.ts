@@ -37,9 +37,9 @@ export async function removeStaleSocket(path: string): Promise<void> {
     throw err;
   }
   if (!st.isSocket())
-    throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE', `cannot listen on unix://${path}: the path exists and is not a socket (remove it or pick another path)`);
+    throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE/not-socket', { uri: `unix://${path}` });
   if (await answers(path))
-    throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE', `cannot listen on unix://${path}: another process is listening on it`);
+    throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE/unix', { uri: `unix://${path}` });
   try {
     await unlink(path);
   } catch (err) {

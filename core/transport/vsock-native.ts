@@ -11,6 +11,7 @@ import { Duplex, type DuplexOptions } from 'node:stream';
 import { getSystemErrorMap } from 'node:util';
 import { loadAddon } from '../native-addon.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
+import { QlogError, type CodeOf, type ErrorArgs, type IdsOf, type ParamsOf } from '../errors.js';
 
 export interface VsockAddress { cid: number; port: number }
 
@@ -18,23 +19,16 @@ export interface VsockAddress { cid: number; port: number }
 export const VMADDR_CID_ANY = VSOCK_CID_ANY;
 export const VMADDR_PORT_ANY = 0xffffffff;
 
-export type VsockErrorCode =
-  | 'QLOG_ERR_VSOCK_UNAVAILABLE'
-  | 'QLOG_ERR_VSOCK_ADDR_IN_USE'
-  | 'QLOG_ERR_VSOCK_REFUSED'
-  | 'QLOG_ERR_VSOCK_RESET'
-  | 'QLOG_ERR_VSOCK_TIMEOUT'
-  | 'QLOG_ERR_VSOCK_IO';
+type VsockIds = IdsOf<'QLOG_ERR_VSOCK_'>;
+export type VsockErrorCode = CodeOf<VsockIds>;
 
-export class QlogVsockError extends Error {
-  readonly code: VsockErrorCode;
+export class QlogVsockError<I extends VsockIds = VsockIds> extends QlogError<I> {
   /** The system error name behind it (e.g. 'EPIPE'), when there is one. */
   readonly errno?: string;
   readonly syscall?: string;
-  constructor(code: VsockErrorCode, message: string, sys?: { errno?: string; syscall?: string }) {
-    super(message);
+  constructor(id: I, params: ParamsOf<I>, sys?: { errno?: string; syscall?: string }) {
+    super(id, ...([params] as ErrorArgs<I>));
     this.name = 'QlogVsockError';
-    this.code = code;
     if (sys?.errno) this.errno = sys.errno;
     if (sys?.syscall) this.syscall = sys.syscall;
   }
@@ -77,7 +71,7 @@ const { EAGAIN, EINTR, ENOTCONN } = osConstants.errno;
 
 function binding(): Binding {
   const l = loadAddon();
-  if ('error' in l) throw new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', l.error);
+  if ('error' in l) throw new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', { reason: l.error });
   return l.binding as Binding;
 }
 
@@ -95,38 +89,38 @@ export function vsockErrorFromErrno(errno: number, syscall: string, what: string
   const sys = { errno: name, syscall };
   switch (name) {
     case 'EADDRINUSE':
-      return new QlogVsockError('QLOG_ERR_VSOCK_ADDR_IN_USE', `cannot listen on ${what}: the port is already in use; pick another port or stop the other listener`, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_ADDR_IN_USE', { uri: what }, sys);
     case 'EADDRNOTAVAIL':
-      return new QlogVsockError('QLOG_ERR_VSOCK_IO', `cannot bind ${what}: that CID is not this machine's (use "any", or the local CID)`, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_IO/cid', { uri: what }, sys);
     case 'ECONNREFUSED':
-      return new QlogVsockError('QLOG_ERR_VSOCK_REFUSED', `connection to ${what} refused: nothing is listening on that port`, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_REFUSED', { uri: what }, sys);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ENODEV':
-      if (syscall === 'connect') return new QlogVsockError('QLOG_ERR_VSOCK_REFUSED', `connection to ${what} failed: that CID is unreachable (${name}); is the VM/enclave running?`, sys);
+      if (syscall === 'connect') return new QlogVsockError('QLOG_ERR_VSOCK_REFUSED/unreachable', { uri: what, errno: name }, sys);
       break;
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ENOTCONN':
     case 'ESHUTDOWN':
     case 'ECONNABORTED':
-      return new QlogVsockError('QLOG_ERR_VSOCK_RESET', `connection ${what} was reset by the peer (${name} on ${syscall})`, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_RESET', { uri: what, errno: name, syscall }, sys);
     case 'ETIMEDOUT':
-      return new QlogVsockError('QLOG_ERR_VSOCK_TIMEOUT', `connection to ${what} timed out (${name})`, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_TIMEOUT/errno', { uri: what, errno: name }, sys);
     case 'EAFNOSUPPORT':
     case 'EPROTONOSUPPORT':
     case 'ESOCKTNOSUPPORT':
-      return new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', `the kernel has no AF_VSOCK support (${syscall}: ${desc}); load the vsock modules (vsock, vmw_vsock_virtio_transport / vhost_vsock)`, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE/kernel', { syscall, reason: desc }, sys);
     case 'ENOENT':
     case 'ENXIO':
-      if (syscall === 'open') return new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', 'no vsock device: /dev/vsock is missing; is the vhost_vsock / vmw_vsock module loaded?', sys);
+      if (syscall === 'open') return new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE/no-device', {}, sys);
       break;
     case 'EACCES':
     case 'EPERM':
-      if (syscall === 'open') return new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE', 'cannot open /dev/vsock: permission denied; run as root or give this user access to /dev/vsock', sys);
-      return new QlogVsockError('QLOG_ERR_VSOCK_IO', `${syscall} on ${what} denied (${name}); ports below 1024 need root`, sys);
+      if (syscall === 'open') return new QlogVsockError('QLOG_ERR_VSOCK_UNAVAILABLE/device-denied', {}, sys);
+      return new QlogVsockError('QLOG_ERR_VSOCK_IO/denied', { syscall, uri: what, errno: name }, sys);
   }
-  return new QlogVsockError('QLOG_ERR_VSOCK_IO', `${syscall} on ${what} failed: ${desc} (${name})`, sys);
+  return new QlogVsockError('QLOG_ERR_VSOCK_IO', { syscall, uri: what, reason: desc, errno: name }, sys);
 }
 
 function describe(a: NativeAddr | number | undefined): string {
@@ -326,7 +320,7 @@ function awaitConnect(h: NativeSocketHandle, what: string, timeoutMs: number, op
       h.close();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new QlogVsockError('QLOG_ERR_VSOCK_TIMEOUT', `connection to ${what} timed out after ${timeoutMs} ms`, { syscall: 'connect' })), timeoutMs);
+    const timer = setTimeout(() => fail(new QlogVsockError('QLOG_ERR_VSOCK_TIMEOUT', { uri: what, ms: timeoutMs }, { syscall: 'connect' })), timeoutMs);
     h.onpoll = (status) => {
       const errno = status < 0 ? -status : h.soError();
       if (errno) return fail(vsockErrorFromErrno(errno, 'connect', what));
@@ -421,7 +415,7 @@ export class VsockServer extends EventEmitter {
   /** The bound address (CID VMADDR_CID_ANY when listening on any). */
   address(): VsockAddress {
     const a = this.#h ? toVsockAddress(this.#addr) : undefined;
-    if (!a) throw new QlogVsockError('QLOG_ERR_VSOCK_IO', this.#h ? `this server listens on ${describe(this.#addr)}, not on vsock` : 'the server is not listening');
+    if (!a) throw (this.#h ? new QlogVsockError('QLOG_ERR_VSOCK_IO/not-vsock', { uri: describe(this.#addr) }) : new QlogVsockError('QLOG_ERR_VSOCK_IO/not-listening', {}));
     return a;
   }
 
@@ -442,7 +436,7 @@ export class VsockServer extends EventEmitter {
   ref(): this { this.#refed = true; this.#h?.setRef(true); return this; }
 
   #assertIdle(): void {
-    if (this.#h) throw new QlogVsockError('QLOG_ERR_VSOCK_IO', `this server is already listening on ${describe(this.#addr)}`);
+    if (this.#h) throw new QlogVsockError('QLOG_ERR_VSOCK_IO/listening', { uri: describe(this.#addr) });
   }
 
   #start(h: NativeSocketHandle): void {

@@ -13,13 +13,10 @@ import type { VsockAddress, VsockSocket } from './vsock-native.js';
 let loading: Promise<typeof VsockNative> | undefined;
 
 function unavailable(reason: string): TransportError {
-  return new TransportError(
-    'QLOG_ERR_TRANSPORT_VSOCK_UNAVAILABLE',
-    `vsock transport unavailable: ${reason}. Use unix://, tcp:// or vsock+unix:// instead, or rebuild the addon (npm rebuild qlog)`,
-  );
+  return new TransportError('QLOG_ERR_VSOCK_UNAVAILABLE/transport', { reason });
 }
 
-/** Load the addon once; rejects with QLOG_ERR_TRANSPORT_VSOCK_UNAVAILABLE if it cannot be used. */
+/** Load the addon once; rejects with QLOG_ERR_VSOCK_UNAVAILABLE if it cannot be used. */
 export async function loadVsock(): Promise<typeof VsockNative> {
   loading ??= import('./vsock-native.js').catch((err: unknown) => {
     throw unavailable(err instanceof Error ? err.message : String(err));
@@ -36,7 +33,7 @@ function vsockLabel(a: VsockAddress | undefined): string {
 
 export async function connectVsockAddr(addr: VsockAddr, timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<Duplex> {
   if (addr.cid === VSOCK_CID_ANY)
-    throw new TransportError('QLOG_ERR_TRANSPORT_ADDRESS', `cannot connect to ${addr.uri}: "any" is only valid for listen (give the peer's CID, e.g. vsock://16:6000)`);
+    throw new TransportError('QLOG_ERR_TRANSPORT_ADDRESS/any', { uri: addr.uri });
   const mod = await loadVsock();
   return mod.connectVsock({ cid: addr.cid, port: addr.port }, { timeoutMs });
 }

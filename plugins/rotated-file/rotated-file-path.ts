@@ -7,7 +7,11 @@
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
-/** A record's file name is refused: its records are dropped (counted and logged), others continue. */
+/**
+ * A record's file name is refused: its records are dropped (counted and logged), others continue.
+ * Control flow inside this plugin, not a QlogError: it never leaves the plugin; its `reason`, like
+ * relativeName's, goes into the plugin's "dropped N record(s)" warning, which has no error code.
+ */
 export class RefusedPath extends Error {
   override name = 'RefusedPath';
   constructor(
