@@ -119,7 +119,8 @@ try {
   // Production dependencies at the locked versions. --ignore-scripts: qlog's own install script would
   // rebuild the addon (shipped below instead); msgpackr-extract's only picks its prebuilt binary.
   copyFileSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
-  const ci = ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  // --prefix: under `npm run package` the environment names the checkout as npm's local prefix.
+  const ci = ['ci', '--prefix', app, '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
   const offline = sh('npm', [...ci, '--offline'], app);
   if (!offline.ok) {
     if (!/ENOTCACHED|offline/i.test(offline.out)) fail(`npm ci --omit=dev failed:\n${offline.out}`);
