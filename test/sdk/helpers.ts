@@ -84,18 +84,44 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { timeout?
   });
 }
 
+/** npm without its notices; `env` adds variables (e.g. QLOG_SKIP_NATIVE_BUILD). Throws on failure. */
+export async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const npmEnv = childEnv({ npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...env });
+  const r = await run('npm', [...args, '--loglevel=error'], { cwd, env: npmEnv, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} (in ${cwd}) failed with ${r.status}:\n${r.stdout}${r.stderr}`);
+  return r;
+}
+
+/** Install local tarballs without the registry; if the npm cache lacks something, allow the network. */
+export async function installLocal(cwd: string, specs: string[], extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  try {
+    await npm(['install', '--offline', '--no-audit', '--no-fund', ...extra, ...specs], cwd, env);
+  } catch (e) {
+    if (!/ENOTCACHED|offline/i.test((e as Error).message)) throw e;
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...extra, ...specs], cwd, env);
+  }
+}
+
+/** `npm pack` of this project into dir (dist/ must be built: the prepare script is skipped); the tarball's path. */
+export async function packQlog(dir: string): Promise<string> {
+  const packed = await npm(['pack', '--ignore-scripts', '--pack-destination', dir], ROOT);
+  return join(dir, packed.stdout.trim().split('\n').pop()!);
+}
+
 /** `node <args>` with this node. */
 export function node(args: string[], opts: SpawnOptions & { timeout?: number; input?: string } = {}): Promise<RunResult> {
   return run(process.execPath, args, opts);
 }
 
 /**
- * Start `qlog run <config>` (bin = path of the qlog CLI), wait until `ready(stdout)` holds
- * (bounded), then stop it with SIGTERM. Resolves with everything it printed and its exit status.
+ * Start `qlog run <config>` (bin = path of the qlog CLI, run by this node; with `exec`, run as a
+ * program: its shebang or launcher picks node), wait until `ready(stdout)` holds (bounded), then
+ * stop it with SIGTERM. Resolves with everything it printed and its exit status.
  */
-export function runAgentUntil(bin: string, config: string, ready: (stdout: string, stderr: string) => boolean, opts: { cwd: string; timeout?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult & { ready: boolean }> {
+export function runAgentUntil(bin: string, config: string, ready: (stdout: string, stderr: string) => boolean, opts: { cwd: string; timeout?: number; env?: NodeJS.ProcessEnv; exec?: boolean }): Promise<RunResult & { ready: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'run', config], { cwd: opts.cwd, env: opts.env ?? childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, args] = opts.exec ? [bin, ['run', config]] : [process.execPath, [bin, 'run', config]];
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let isReady = false;

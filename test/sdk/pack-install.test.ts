@@ -9,30 +9,17 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { VERSION } from '../../core/version.js';
-import { childEnv, cleanTemps, copyPackage, ensureBuilt, EXAMPLE, node, ROOT, run, runAgentUntil, tempDir, type RunResult } from './helpers.js';
+import { cleanTemps, copyPackage, ensureBuilt, EXAMPLE, installLocal as installIn, node, npm as npmIn, packQlog, ROOT, runAgentUntil, tempDir, type RunResult } from './helpers.js';
 
 let T: string;
 let qlogTgz: string;
 let proj: string;
 let bin: string;
 let hello: string;
-const npmEnv = childEnv({ QLOG_SKIP_NATIVE_BUILD: '1', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
-
-async function npm(args: string[], cwd: string): Promise<RunResult> {
-  const r = await run('npm', [...args, '--loglevel=error'], { cwd, env: npmEnv, timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} (in ${cwd}) failed with ${r.status}:\n${r.stdout}${r.stderr}`);
-  return r;
-}
-
-/** Install local tarballs without the registry; if the npm cache lacks something, allow the network. */
-async function installLocal(cwd: string, specs: string[], extra: string[] = []): Promise<void> {
-  try {
-    await npm(['install', '--offline', '--no-audit', '--no-fund', ...extra, ...specs], cwd);
-  } catch (e) {
-    if (!/ENOTCACHED|offline/i.test((e as Error).message)) throw e;
-    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...extra, ...specs], cwd);
-  }
-}
+// dist/ and the addon come from this checkout; the installed copies skip the native build.
+const SKIP_NATIVE = { QLOG_SKIP_NATIVE_BUILD: '1' };
+const npm = (args: string[], cwd: string) => npmIn(args, cwd, SKIP_NATIVE);
+const installLocal = (cwd: string, specs: string[], extra: string[] = []) => installIn(cwd, specs, extra, SKIP_NATIVE);
 
 /** The dev tools of a plugin package (typescript, tsx, @types/node) from this repo's node_modules. */
 function linkDevTools(pkgDir: string): void {
@@ -46,9 +33,8 @@ function linkDevTools(pkgDir: string): void {
 before(async () => {
   ensureBuilt();
   T = tempDir('qlog-pack-');
-  // dist/ is fresh (npm test builds first): skip the prepare script's rebuild.
-  const packed = await npm(['pack', '--ignore-scripts', '--pack-destination', T], ROOT);
-  qlogTgz = join(T, packed.stdout.trim().split('\n').pop()!);
+  // dist/ is fresh (npm test builds first): packQlog skips the prepare script's rebuild.
+  qlogTgz = await packQlog(T);
   assert.equal(qlogTgz, join(T, `qlog-${VERSION}.tgz`));
   proj = join(T, 'proj');
   mkdirSync(proj);
