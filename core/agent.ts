@@ -69,7 +69,10 @@ export class Agent {
   /** The metrics endpoint (its module is loaded only by agents that serve one). */
   private async startHttp(listen: string): Promise<HttpEndpoint> {
     const { startHttp } = await import('./http.js');
-    return startHttp(listen, () => this.metrics(), this.logger);
+    return startHttp(listen, () => this.metrics(), this.logger, () => {
+      const s = this.config.service;
+      return { errorsCount: s.hc_errors_count, retryFailureCount: s.hc_retry_failure_count, periodMs: s.hc_period as number, stallMs: s.hc_stall_timeout as number };
+    });
   }
 
   /** Give back memory once the pipeline is idle (core/memory.ts); counts what the inputs took in. */

@@ -2,11 +2,13 @@ import type { Counters } from './plugin/define.js';
 
 /** Standard per-instance counters (Vector style: received/sent records and bytes, errors, retries, drops). */
 export const STANDARD_COUNTERS = [
-  'records_in', 'bytes_in', 'records_out', 'bytes_out', 'dropped_records', 'errors', 'retries', 'retried_records',
+  'records_in', 'bytes_in', 'records_out', 'bytes_out', 'dropped_records', 'errors', 'retries', 'retried_records', 'retries_failed',
 ] as const;
 
 export class InstanceCounters implements Counters {
   private readonly values = new Map<string, number>();
+  /** Names written with set(): levels that go up and down (Prometheus gauges), not totals. */
+  private readonly levels = new Set<string>();
   constructor() {
     for (const k of STANDARD_COUNTERS) this.values.set(k, 0);
   }
@@ -15,11 +17,16 @@ export class InstanceCounters implements Counters {
   }
   set(name: string, value: number): void {
     this.values.set(name, value);
+    this.levels.add(name);
   }
   get(name: string): number {
     return this.values.get(name) ?? 0;
   }
   snapshot(): Record<string, number> {
     return Object.fromEntries(this.values);
+  }
+  /** The names that are gauges (set, never added to). */
+  gauges(): string[] {
+    return [...this.levels];
   }
 }

@@ -2,22 +2,24 @@
 import { createServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { InstanceMetrics } from './engine/engine.js';
+import { HealthCheck, type HealthOptions } from './health.js';
 
 export interface HttpEndpoint {
   close(): Promise<void>;
 }
 
 export function prometheusText(metrics: InstanceMetrics[]): string {
-  const byName = new Map<string, string[]>();
+  const byName = new Map<string, { type: 'gauge' | 'counter'; lines: string[] }>();
   for (const m of metrics) {
     for (const [k, v] of Object.entries(m.counters)) {
       const name = `qlog_${m.kind}_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-      if (!byName.has(name)) byName.set(name, []);
-      byName.get(name)!.push(`${name}{id="${m.id}",plugin="${m.name}"} ${v}`);
+      let family = byName.get(name);
+      if (!family) byName.set(name, (family = { type: m.gauges.includes(k) ? 'gauge' : 'counter', lines: [] }));
+      family.lines.push(`${name}{id="${m.id}",plugin="${m.name}"} ${v}`);
     }
   }
   let out = '';
-  for (const [name, lines] of byName) out += `# TYPE ${name} ${name.endsWith('_bytes') && name.includes('buffered') ? 'gauge' : 'counter'}\n${lines.join('\n')}\n`;
+  for (const [name, f] of byName) out += `# TYPE ${name} ${f.type}\n${f.lines.join('\n')}\n`;
   return out;
 }
 
@@ -45,7 +47,9 @@ function processText(): string {
   return out;
 }
 
-export function startHttp(listen: string, metrics: () => InstanceMetrics[], log: Logger): Promise<HttpEndpoint> {
+export function startHttp(listen: string, metrics: () => InstanceMetrics[], log: Logger, healthOptions: () => HealthOptions): Promise<HttpEndpoint> {
+  const health = new HealthCheck(healthOptions, metrics);
+  const sampler = setInterval(() => health.sample(), 1000).unref();
   const i = listen.lastIndexOf(':');
   const host = i > 0 ? listen.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
   const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
@@ -57,16 +61,26 @@ export function startHttp(listen: string, metrics: () => InstanceMetrics[], log:
     } else if (req.url === '/api/v1/process') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(processMetrics()));
     } else if (req.url === '/api/v1/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const h = health.report();
+      if (h.healthy) res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      else res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', reasons: h.reasons }));
     } else res.writeHead(404).end('not found: try /metrics, /api/v1/metrics, /api/v1/process, /api/v1/health\n');
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => {
+      clearInterval(sampler);
+      reject(e);
+    });
     server.listen(port, host, () => {
       const a = server.address();
       const where = a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : listen;
       log.info({ http: where }, `metrics on http://${where}/metrics`);
-      resolve({ close: () => new Promise<void>((r) => server.close(() => r())) });
+      resolve({
+        close: () => {
+          clearInterval(sampler);
+          return new Promise<void>((r) => server.close(() => r()));
+        },
+      });
     });
   });
 }

@@ -15,7 +15,11 @@ export const serviceSchema = {
     grace: { unit: 'duration', default: '5s', description: 'On SIGTERM/SIGINT/reload, how long outputs may take to drain before the agent gives up on them.' },
     plugins: { type: 'array', items: { type: 'string' }, default: [], description: 'Third-party plugins to load: npm package names or paths, resolved from the config file directory, then the working directory.' },
     hostname: { type: 'string', default: '', description: 'Host name put in records (meta.host, ${host}). Empty: os.hostname().' },
-    http_listen: { type: 'string', default: '', description: 'Address for the metrics endpoint (GET /metrics, Prometheus text; GET /api/v1/metrics, JSON), e.g. 127.0.0.1:2020. Empty: off.' },
+    http_listen: { type: 'string', default: '', description: 'Address for the metrics endpoint (GET /metrics, Prometheus text; GET /api/v1/metrics, JSON; GET /api/v1/health), e.g. 127.0.0.1:2020. Empty: off.' },
+    hc_errors_count: { type: 'integer', minimum: 0, default: 5, description: 'GET /api/v1/health answers 500 when more errors than this (all plugin instances together) happened within hc_period.' },
+    hc_retry_failure_count: { type: 'integer', minimum: 0, default: 5, description: 'GET /api/v1/health answers 500 when more chunks than this were dropped after their last retry within hc_period.' },
+    hc_period: { unit: 'duration', default: '60s', description: 'The window hc_errors_count and hc_retry_failure_count are counted over.' },
+    hc_stall_timeout: { unit: 'duration', default: '60s', description: 'GET /api/v1/health answers 500 when an output holds records and has delivered none for this long (a peer that accepts nothing). 0: not checked.' },
   },
 } as const satisfies OptionsSchema;
 

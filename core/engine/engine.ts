@@ -27,6 +27,8 @@ export interface InstanceMetrics {
   kind: 'input' | 'filter' | 'output';
   name: string;
   counters: Record<string, number>;
+  /** Which of the counters are levels (gauges) rather than totals. */
+  gauges: string[];
 }
 
 const MAX_ROUTES = 10_000;
@@ -168,9 +170,14 @@ export class Engine {
   }
 
   metrics(): InstanceMetrics[] {
-    const m = (kind: InstanceMetrics['kind'], i: InstanceBase): InstanceMetrics => ({ id: i.id, kind, name: i.name, counters: i.counters.snapshot() });
-    const out = [...this.inputs.map((i) => m('input', i)), ...this.filters.map((f) => m('filter', f)), ...this.outputs.map((o) => m('output', o))];
-    for (const o of this.outputs) out.find((x) => x.id === o.id)!.counters.buffered_bytes = o.bufferedBytes;
+    const m = (kind: InstanceMetrics['kind'], i: InstanceBase): InstanceMetrics => ({ id: i.id, kind, name: i.name, counters: i.counters.snapshot(), gauges: i.counters.gauges() });
+    const out = [...this.inputs.map((i) => m('input', i)), ...this.filters.map((f) => m('filter', f))];
+    for (const o of this.outputs) {
+      const x = m('output', o);
+      x.counters.buffered_bytes = o.bufferedBytes;
+      x.gauges.push('buffered_bytes');
+      out.push(x);
+    }
     return out;
   }
 }

@@ -108,6 +108,9 @@ export class InputInstance extends InstanceBase {
       return !this._paused;
     }
     for (const o of this.pipeline.outputsFor(chunk.tag)) this.feeds.add(o);
+    // Received from the source, whether or not downstream takes it (drops are counted below).
+    this.counters.add('records_in', count);
+    this.counters.add('bytes_in', chunk.bytes);
     if (this.stopped || (opts.dropIfFull && this.blocked())) {
       this.counters.add('dropped_records', count);
       if (!this.stopped) this.log.debug({ records: count }, `${this.id}: downstream full, dropped ${count} records`);

@@ -146,6 +146,7 @@ export class OutputInstance extends InstanceBase {
     if (permanent || (typeof limit === 'number' && d.attempt >= limit)) {
       const n = recordCount(d.chunk);
       this.counters.add('dropped_records', n);
+      this.counters.add('retries_failed');
       this.log.error({ err: error, chunk: d.chunk.id, records: n, attempts: d.attempt + 1 }, `${this.id}: dropping ${n} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : ` (retry_limit ${limit} reached)`}`);
       for (const t of d.tickets) t.drop();
       return this.release(d);

@@ -5,7 +5,7 @@
  * A sampler cannot pause, so it emits with dropIfFull (the core drops and counts when full).
  */
 import { definePlugin, nowNs, VERSION_RANGE, type LogRecord } from '../../core/index.js';
-import { formatLine, type LogField } from './resource-format.js';
+import { formatLine, formatTime, type LogField, type TimeFormat } from './resource-format.js';
 import { loadMemSource } from './resource-mem.js';
 import { ResourceSampler } from './resource-sampler.js';
 import { schema } from './schema.js';
@@ -23,6 +23,7 @@ export default definePlugin({
   setup(ctx) {
     const o = ctx.options;
     const fields = o.log_fields as LogField[];
+    const timeFormat = o.time_format as TimeFormat;
     const src = `resource:${ctx.id}`;
     let sampler: ResourceSampler | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -35,7 +36,8 @@ export default definePlugin({
 
     const sampleOnce = async (): Promise<void> => {
       const s = await sampler!.sample();
-      const body: Record<string, unknown> = { log: formatLine(s, fields), ...s };
+      const time = nowNs();
+      const body: Record<string, unknown> = { log: formatTime(Number(time / 1_000_000n), timeFormat) + formatLine(s, fields), ...s };
       if (inventory) {
         body.inventory = inventory;
         inventory = undefined;
@@ -43,7 +45,7 @@ export default definePlugin({
       if (stopped) return;
       // seq: sample time in ms, strictly increasing even if the wall clock steps back.
       lastSeq = Math.max(Date.now(), lastSeq + 1);
-      const rec: LogRecord = { time: nowNs(), tag: ctx.tag, body, meta: { src, seq: lastSeq } };
+      const rec: LogRecord = { time, tag: ctx.tag, body, meta: { src, seq: lastSeq } };
       ctx.emit(ctx.tag, [rec], { dropIfFull: true });
       ctx.counters.add('samples');
       lastError = '';

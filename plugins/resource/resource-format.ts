@@ -1,9 +1,34 @@
 /**
  * The human-readable `log` line of a sample, e.g.
- *   cpu=12.5% mem=35.2% (361/1024 MiB) load=0.42 cgroup=23.4% (120/512 MiB) | nginx cpu=1.2% rss=45.1MiB n=2
+ *   2026-12-05T08:00:15.002Z cpu=12.5% mem=35.2% (361/1024 MiB) load=0.42 cgroup=23.4% (120/512 MiB) | nginx cpu=1.2% rss=45.1MiB n=2
  * so that an output writing plain lines (body.log) gives something to read with tail -F.
  */
 import type { ResourceSample } from './resource-sampler.js';
+
+export const TIME_FORMATS = ['iso8601', 'iso8601_local', 'epoch', 'epoch_ms', 'none'] as const;
+export type TimeFormat = (typeof TIME_FORMATS)[number];
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** The sample time as the line starts with it (with a trailing space), '' for `none`. */
+export function formatTime(ms: number, format: TimeFormat): string {
+  switch (format) {
+    case 'iso8601':
+      return `${new Date(ms).toISOString()} `;
+    case 'iso8601_local': {
+      const d = new Date(ms);
+      const off = -d.getTimezoneOffset();
+      const zone = `${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}${zone} `;
+    }
+    case 'epoch':
+      return `${(ms / 1000).toFixed(3)} `;
+    case 'epoch_ms':
+      return `${ms} `;
+    case 'none':
+      return '';
+  }
+}
 
 export const LOG_FIELDS = ['cpu', 'iowait', 'steal', 'mem', 'swap', 'load', 'cgroup', 'processes'] as const;
 export type LogField = (typeof LOG_FIELDS)[number];

@@ -1,4 +1,4 @@
-import { LOG_FIELDS } from './resource-format.js';
+import { LOG_FIELDS, TIME_FORMATS } from './resource-format.js';
 
 export const schema = {
   type: 'object',
@@ -32,6 +32,12 @@ export const schema = {
       items: { enum: LOG_FIELDS },
       default: ['cpu', 'mem', 'load', 'cgroup', 'processes'],
       description: 'What the readable `log` line shows, in this order. The structured fields are always all present.',
+    },
+    time_format: {
+      enum: TIME_FORMATS,
+      default: 'iso8601',
+      description:
+        'How the `log` line starts with the sample time: iso8601 (UTC, e.g. 2026-12-05T08:00:15.002Z), iso8601_local (local time with its offset), epoch (seconds, 3 decimals), epoch_ms, or none (no time, as qlog wrote it).',
     },
     inventory: {
       type: 'boolean',

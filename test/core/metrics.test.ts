@@ -58,6 +58,8 @@ pipeline:
   );
   const gen = metrics.m[0]!.counters;
   const out = metrics.m[1]!.counters;
+  assert.equal(gen.records_in, 5, 'an input counts what it received from its source');
+  assert.equal(gen.bytes_in, 5 * 4);
   assert.equal(gen.records_out, 5);
   assert.equal(gen.bytes_out, 5 * 4); // "m 1".."m 5": 3 characters + newline each
   assert.equal(out.records_in, 5);
@@ -75,6 +77,8 @@ pipeline:
     '# TYPE qlog_input_records_out counter',
     'qlog_input_records_out{id="gen",plugin="dummy"} 5',
     'qlog_input_bytes_out{id="gen",plugin="dummy"} 20',
+    '# TYPE qlog_input_records_in counter',
+    'qlog_input_records_in{id="gen",plugin="dummy"} 5',
     '# TYPE qlog_output_records_out counter',
     'qlog_output_records_out{id="out",plugin="stdout"} 5',
     'qlog_output_errors{id="out",plugin="stdout"} 0',

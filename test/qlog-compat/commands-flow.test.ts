@@ -43,7 +43,7 @@ test('service lines arrive byte for byte, resource.log gets a line per interval,
     const r = readLines(l.parentWs, 'resource.log');
     return r.length >= 2 ? r : undefined;
   }, { what: '2 resource lines', timeoutMs: 15_000 });
-  for (const line of resource) assert.match(line, /^cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\)/);
+  for (const line of resource) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\)/);
 
   // The agents' own logs go to <workspace>/server.log (enclave) and client.log (parent -w).
   assert.match(readFileSync(join(l.enclaveWs, 'server.log'), 'utf8'), /qlog .* started/);

@@ -28,7 +28,7 @@ pipeline:
   let prevSeq = 0;
   recs.forEach((x, i) => {
     assert.equal(x.tag, 'enclave.resource');
-    assert.match(x.log, /^cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\) load=\d+\.\d\d( cgroup=.*)? \| self cpu=(\d+\.\d%|-) rss=\d+\.\dMiB$/);
+    assert.match(x.log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\) load=\d+\.\d\d( cgroup=.*)? \| self cpu=(\d+\.\d%|-) rss=\d+\.\dMiB$/);
     assert.ok(x.cpu.pct >= 0 && x.cpu.pct <= 100);
     assert.ok(x.mem.total > 0 && x.mem.used > 0 && x.mem.used <= x.mem.total);
     assert.ok(x.interval_ms > 100 && x.interval_ms < 2000, String(x.interval_ms));

@@ -14,7 +14,7 @@ test('samples every interval: structured fields, readable line, src/seq, invento
     assert.equal(r.meta.src, 'resource:resource.0');
     assert.ok((r.meta.seq as number) > prev && Math.abs((r.meta.seq as number) - Date.now()) < 10_000);
     prev = r.meta.seq as number;
-    assert.match(b.log, /^cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\) load=\d+\.\d\d.* \| self cpu=\S+ rss=\d+\.\dMiB \| no-such-process-x not running$/);
+    assert.match(b.log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\) load=\d+\.\d\d.* \| self cpu=\S+ rss=\d+\.\dMiB \| no-such-process-x not running$/);
     assert.ok(b.cpu.pct >= 0 && b.cpu.pct <= 100 && b.cpu.cores >= 1);
     assert.ok(b.mem.used > 0 && b.mem.used < b.mem.total);
     assert.equal(b.processes[0].pids[0], process.pid);
