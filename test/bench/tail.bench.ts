@@ -68,8 +68,8 @@ export async function benchFollower(file: string, lines: number, bytes: number, 
       statePath: join(dir, 'offsets.json'),
     },
     {
-      emit(_tag, records, _bytes, onSettled) {
-        n += records.length;
+      emitLines(_tag, block, _bytes, onSettled) {
+        n += block.count;
         setImmediate(onSettled);
         if (n >= lines) done();
         return true;

@@ -39,8 +39,8 @@ test('json format: date, tag and the fields; include_meta adds the metadata', as
   assert.equal(o.tag, 'app.web');
   assert.equal(o.log, 'plain');
   const [withMeta] = await print(t, '{"message":"m","n":1}', 'format: json, include_meta: true', 1);
-  const m = JSON.parse(withMeta!) as Record<string, unknown>;
-  assert.match(m.meta.src, /^dummy:dummy\.0:[0-9a-z]+$/);
+  const m = JSON.parse(withMeta!) as Record<string, unknown> & { meta: Record<string, unknown> };
+  assert.match(String(m.meta.src), /^dummy:dummy\.0:[0-9a-z]+$/);
   assert.deepEqual({ ...m, date: 'x', meta: { ...m.meta, src: 'run' } }, { date: 'x', tag: 'app.web', message: 'm', n: 1, meta: { src: 'run', seq: 1 } });
 });
 

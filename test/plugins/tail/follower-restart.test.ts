@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, copyFile, readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileEntry } from '../../../plugins/tail/tail-db.js';
 import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
 
-async function state(dir: string): Promise<{ files: Record<string, { offset: number; gen: number; nonce: string; fp: string }> }> {
+async function state(dir: string): Promise<{ files: Record<string, FileEntry> }> {
   return JSON.parse(await readFile(join(dir, 'offsets.json'), 'utf8'));
 }
 

@@ -5,6 +5,7 @@ import { appendFileSync, closeSync, copyFileSync, openSync, truncateSync, writeF
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
+import type { TailFile as TailFileType } from '../../../plugins/tail/tail-file.js';
 import { copytruncate, followApp, lineWatcher, numbered, sameLines, text, until } from './harness.js';
 import { runWriter } from './writer.js';
 
@@ -115,7 +116,7 @@ test('copytruncate right after a read from the start of a file whose head we had
   const { TailFile } = await import('../../../plugins/tail/tail-file.js');
   const read = TailFile.prototype.read;
   let raced = false;
-  TailFile.prototype.read = async function (this: InstanceType<typeof TailFile>, buf: Buffer, length: number): Promise<number> {
+  TailFile.prototype.read = async function (this: TailFileType, buf: Buffer, length: number): Promise<number> {
     const n = await read.call(this, buf, length);
     if (!raced && n > 0 && this.offset === 0 && this.realPath === path) {
       raced = true;
