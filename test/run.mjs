@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const skip = new Set(['node_modules', 'dist', 'bench', 'fixtures', 'build']);
+const skip = new Set(['node_modules', 'dist', 'fixtures', 'build']);
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
     if (skip.has(name) || name.startsWith('.')) continue;

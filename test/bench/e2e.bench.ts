@@ -5,6 +5,8 @@
  * copied through a unix socket into a file, no processing). Then p50/p99 latency from append to
  * arrival in the parent's file at a steady 10,000 lines/s, and the enclave agent's RSS when idle.
  * Writes docs/benchmarks.md. Run: npm run bench -- e2e   (env LINES=... to change the size)
+ * QLOG_BENCH_SMOKE=1: 5,000 lines, 1 s of latency, short idle; checks only, docs/ untouched.
+ * Exits 1 when the parent's file is not the input (by SHA-256) or latency lines went missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,14 +14,16 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, r
 import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../helpers/wait.js';
+import { check, size, SMOKE } from './smoke.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/core/cli/main.js');
-const LINES = Number(process.env.LINES ?? 1_000_000);
+const LINES = Number(process.env.LINES ?? size(1_000_000, 5_000));
 const LAT_RATE = 10_000;
-const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? 10);
-const IDLE_MS = 20_000;
-const AFTER_MS = 15_000;
+const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? size(10, 1));
+const IDLE_MS = size(20_000, 500);
+const AFTER_MS = size(15_000, 0);
 const dir = mkdtempSync(join(tmpdir(), 'qlog-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,13 +48,9 @@ function fileSize(p: string): number {
   }
 }
 
-async function waitSize(p: string, size: number, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fileSize(p) >= size) return true;
-    await sleep(5);
-  }
-  return false;
+/** The parent agent listens once its unix socket exists. */
+async function listening(sock: string): Promise<void> {
+  await waitFor(() => existsSync(sock), { timeoutMs: 30_000, what: `the parent agent to listen on ${sock}` });
 }
 
 function generate(file: string, n: number): number {
@@ -126,7 +126,7 @@ async function rawBaseline(input: string, bytes: number): Promise<number> {
   await new Promise((r) => recv.stdout!.once('data', r));
   const t0 = performance.now();
   const send = spawn(process.execPath, ['-e', `const net=require('net'),fs=require('fs');const c=net.connect(${JSON.stringify(sock)},()=>fs.createReadStream(${JSON.stringify(input)},{highWaterMark:1<<20}).pipe(c))`], { stdio: 'inherit' });
-  await waitSize(out, bytes, 120_000);
+  await waitFor(() => fileSize(out) >= bytes, { timeoutMs: 120_000, what: `${bytes} bytes in the raw copy` });
   const ms = performance.now() - t0;
   send.kill();
   recv.kill();
@@ -141,7 +141,7 @@ async function throughput(input: string, bytes: number) {
   const ws = join(dir, 'ws');
   const sock = join(dir, 'link.sock');
   const parent = spawnAgent('parent', parentYaml(sock, ws, join(dir, 'pstate')));
-  await sleep(1500);
+  await listening(sock);
   const t0 = performance.now();
   const enclave = spawnAgent('enclave', enclaveYaml(sock, input, join(dir, 'estate')));
   let peakE = 0;
@@ -158,7 +158,7 @@ async function throughput(input: string, bytes: number) {
   const p = procStats(parent.pid!);
   // Complete means the same bytes, in order, not only the same size.
   const ok = fileSize(out) === bytes && sha256(out) === sha256(input);
-  // V8's memory reducer starts 8 s after activity stops.
+  // V8's memory reducer starts 8 s after activity stops: this sleep is the measurement.
   await sleep(AFTER_MS);
   const afterRss = procStats(enclave.pid!).rss;
   await stop(enclave);
@@ -172,8 +172,9 @@ async function idle() {
   const log = join(dir, 'idle.log');
   writeFileSync(log, '');
   const parent = spawnAgent('iparent', parentYaml(sock, join(dir, 'iws'), join(dir, 'ipstate')));
-  await sleep(1500);
+  await listening(sock);
   const enclave = spawnAgent('ienclave', enclaveYaml(sock, log, join(dir, 'iestate')));
+  // The figure is the RSS after IDLE_MS of doing nothing: this sleep is the measurement.
   await sleep(IDLE_MS);
   const rss = procStats(enclave.pid!).rss;
   await stop(enclave);
@@ -187,10 +188,12 @@ async function latency() {
   const log = join(dir, 'lat.log');
   writeFileSync(log, '');
   const parent = spawnAgent('lparent', parentYaml(sock, ws, join(dir, 'lpstate')));
-  await sleep(1500);
+  await listening(sock);
   const enclave = spawnAgent('lenclave', enclaveYaml(sock, log, join(dir, 'lestate')));
-  await sleep(2000);
   const out = join(ws, 'out.log');
+  // Start measuring once a first line went through both agents (start-up is not latency).
+  writeFileSync(log, 'warm-up\n');
+  await waitFor(() => fileSize(out) > 0, { timeoutMs: 30_000, what: 'the warm-up line in the parent\'s file' });
   const total = LAT_RATE * LAT_SECONDS;
   // Writer in-process on a timer; reader polls the parent's file every millisecond.
   const origin = Date.now() - performance.now();
@@ -254,10 +257,16 @@ const rawMs = await rawBaseline(input, bytes);
 console.log(`raw baseline (unix socket copy): ${(rawMs / 1000).toFixed(2)} s`);
 const t = await throughput(input, bytes);
 console.log(`qlog end to end: ${(t.ms / 1000).toFixed(2)} s, identical to the input: ${t.ok} (${t.got}/${bytes} bytes)`);
+check(t.ok, `the parent's file is not the input (${t.got} of ${bytes} bytes, or different bytes)`);
 const idleRss = await idle();
 console.log(`idle enclave agent: ${(idleRss / 2 ** 20).toFixed(1)} MiB RSS`);
 const l = await latency();
 console.log(`latency at ${LAT_RATE}/s: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (${l.samples}/${l.expected} samples)`);
+check(l.samples === l.expected, `latency run: ${l.samples} of ${l.expected} lines reached the parent's file`);
+if (SMOKE) {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit();
+}
 
 const ratio = t.ms / rawMs;
 const row = (k: string, v: string, target = '') => `| ${k} | ${v} | ${target} |`;

@@ -3,7 +3,7 @@
  * acks) in this process, the vsock input side (frame split, decode, ack) in a child process,
  * as in production (two agents). Reports lines/s and MB/s of log text (and wire MB/s).
  *
- * Run: node --import tsx test/bench/link.bench.ts      (env LINES=..., LINE_BYTES=...)
+ * Run: node --import tsx test/bench/link.bench.ts      (env LINES=..., LINE_BYTES=...; QLOG_BENCH_SMOKE=1: 2,000 lines)
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,8 +18,9 @@ import { listen } from '../../core/transport/index.js';
 import type { Counters } from '../../core/index.js';
 import type { LogRecord } from '../../core/record.js';
 import { ForwardLink } from '../../plugins/vsock-forward/vsock-forward-link.js';
+import { size } from './smoke.js';
 
-const LINES = Number(process.env.LINES ?? 1_000_000);
+const LINES = Number(process.env.LINES ?? size(1_000_000, 2_000));
 const LINE_BYTES = Number(process.env.LINE_BYTES ?? 120);
 
 // ---------------------------------------------------------------- receiver (child process)

@@ -1,6 +1,6 @@
 /**
  * tail read throughput: a generated 1,000,000-line file (~100 bytes a line) read end to end.
- *   node --import tsx test/bench/tail.bench.ts [lines]
+ *   node --import tsx test/bench/tail.bench.ts [lines]      (QLOG_BENCH_SMOKE=1: 2,000 lines)
  * 1. the follower alone (tail's own cost: read, split, records, offsets), per read size;
  * 2. the real agent (`qlog run`, tail -> stdout format line, stdout read by this process),
  *    when dist/ is built: what a pipeline gets.
@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Follower } from '../../plugins/tail/tail-follower.js';
 import { compilePaths } from '../../plugins/tail/tail-scan.js';
+import { withTimeout } from '../helpers/wait.js';
+import { check, size } from './smoke.js';
 
 export interface TailBenchResult {
   name: string;
@@ -81,10 +83,11 @@ export async function benchFollower(file: string, lines: number, bytes: number, 
   );
   const t0 = performance.now();
   await f.start();
-  await finished;
+  await withTimeout(finished, size(120_000, 20_000), `the follower to emit ${lines} lines`);
   const ms = performance.now() - t0;
   await f.close();
   await rm(dir, { recursive: true, force: true });
+  check(n === lines, `follower emitted ${n} lines, want ${lines}`);
   return result(`follower, read size ${readSize / 1024} KiB`, lines, bytes, ms);
 }
 
@@ -113,6 +116,7 @@ export async function benchAgent(file: string, lines: number, bytes: number): Pr
   });
   await new Promise((r) => child.once('exit', r));
   await rm(dir, { recursive: true, force: true });
+  check(n === lines, `the agent printed ${n} lines, want ${lines}`);
   return result('qlog run: tail -> stdout (includes agent start-up)', lines, bytes, ms);
 }
 
@@ -132,7 +136,7 @@ export async function runTailBench(lines = 1_000_000): Promise<TailBenchResult[]
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const lines = Number(process.argv[2] ?? 1_000_000);
+  const lines = Number(process.argv[2] ?? size(1_000_000, 2_000));
   const results = await runTailBench(lines);
   console.log(`tail read throughput, ${lines.toLocaleString('en')} lines (Node ${process.version})`);
   for (const r of results) {
