@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rig } from './lib/rig.js';
-import { waitFor } from './lib/agents.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const FFFD = '\uFFFD';
@@ -56,7 +56,7 @@ async function run(t: TestContext, tail: Record<string, unknown>, forward: Recor
       return Buffer.alloc(0);
     }
   };
-  await waitFor(() => read().includes('B7 after\n'), 20_000, 100);
+  await waitFor(() => read().includes('B7 after\n'), { timeoutMs: 20_000, intervalMs: 100, what: "the last case's line in the parent's file" });
   const r = await rig.finish(0, -1);
   assert.deepEqual(r.exit, { enclave: 0, parent: 0 });
   const text = read().toString('utf8');

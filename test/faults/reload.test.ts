@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rig, sleep } from './lib/rig.js';
-import { waitFor } from './lib/agents.js';
+import { waitFor } from '../helpers/wait.js';
 import { assertExact, report } from './lib/assert.js';
 import { check } from './lib/checker.js';
 
@@ -18,9 +18,13 @@ async function reload(rig: Rig, which: 'parent' | 'enclave'): Promise<number> {
   const a = rig[which];
   const before = a.stderr().length;
   a.signal('SIGHUP');
-  const ok = await waitFor(() => /reload complete|reload rejected|reload failed/.test(a.stderr().slice(before)), 20_000, 20);
+  await waitFor(() => /reload complete|reload rejected|reload failed/.test(a.stderr().slice(before)), {
+    timeoutMs: 20_000,
+    intervalMs: 20,
+    what: () => `the ${which} to log the end of its reload:\n${a.stderr().slice(before, before + 3000)}`,
+  });
   const log = a.stderr().slice(before);
-  assert.ok(ok && log.includes('reload complete'), `${which} reloaded:\n${log.slice(0, 3000)}`);
+  assert.ok(log.includes('reload complete'), `${which} reloaded:\n${log.slice(0, 3000)}`);
   // Every line after this one was written after the reload completed.
   return Math.floor(statSync(rig.log).size / 100);
 }

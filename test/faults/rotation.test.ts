@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { Rig, sleep } from './lib/rig.js';
-import { waitFor } from './lib/agents.js';
+import { waitFor } from '../helpers/wait.js';
 import { assertExact, report } from './lib/assert.js';
 import { numberedLines } from './lib/lines.js';
 import { lostByGeneration } from './lib/checker.js';
@@ -130,7 +130,7 @@ test('4. a file deleted before it was fully read: read to its end, 0 lost, 0 dup
     const before = read;
     read = (await rig.metrics('enclave'))['app']?.read_bytes ?? 0;
     return read > 0 && read === before;
-  }, 10_000, 300);
+  }, { timeoutMs: 10_000, intervalMs: 300, what: () => `the tail to stop reading (read ${read} of ${size} bytes)` });
   assert.ok(read < size / 2, `the tail stopped before the end of the file (read ${read} of ${size} bytes)`);
   unlinkSync(rig.log);
   // The service reopens its log: a new file at the same path.

@@ -2,6 +2,7 @@
  * Waiting for conditions instead of sleeping: every wait has a timeout and says what it waited for.
  *
  *   await waitFor(() => received.length === 100, { what: '100 records' });
+ *   await waitFor(() => agent.connections > 0, { timeoutMs: 10_000, intervalMs: 20, what: () => `a connection\n${agent.stderr()}` });
  *   const v = await withTimeout(promise, 2000, 'the flush');
  */
 
@@ -10,18 +11,25 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Poll interval (default 5 ms). */
   intervalMs?: number;
-  /** Used in the timeout error: "timed out after 10000 ms waiting for <what>". */
-  what?: string;
+  /** Used in the timeout error: "timed out after 10000 ms waiting for <what>" (a function is called at the timeout, to quote logs). */
+  what?: string | (() => string);
 }
 
-/** Poll `cond` (sync or async) until it returns a truthy value; resolves with that value. */
+/**
+ * Poll `cond` (sync or async) until it returns a truthy value; resolves with that value.
+ * A timeout throws (an Error naming `what`): a wait that may legitimately run out is a sleep or a
+ * catch at the caller, saying why.
+ */
 export async function waitFor<T>(cond: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();
     if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}`);
+    if (Date.now() > deadline) {
+      const what = typeof opts.what === 'function' ? opts.what() : opts.what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? 'a condition'}`);
+    }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 5));
   }
 }

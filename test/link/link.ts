@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startCli, waitExit, type RunningCli } from '../helpers/cli.js';
 import type { HasAfter } from '../helpers/tmp.js';
 import { writeConfig } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface Side {
   /** 'listen' or 'connect', with the URI. */
@@ -142,17 +143,16 @@ export function check(dir: string, n: number): CheckResult {
   return { count: lines.length, missing, duplicated, outOfOrder, firstProblem };
 }
 
+/** Wait until the parent's file holds `n` lines; the timeout error quotes the agents' last log lines. */
 export async function waitForCount(dir: string, n: number, timeoutMs: number, agents: RunningCli[] = []): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = outLines(dir).length;
-    if (c >= n) return;
-    if (Date.now() > deadline) {
+  await waitFor(() => outLines(dir).length >= n, {
+    timeoutMs,
+    intervalMs: 50,
+    what: () => {
       const logs = agents.map((a, i) => `--- agent ${i} stderr (last 15):\n${a.stderr.slice(-15).join('\n')}`).join('\n');
-      throw new Error(`timed out after ${timeoutMs} ms: ${c} of ${n} lines in the parent's file\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      return `${n} lines in the parent's file (${outLines(dir).length} there)\n${logs}`;
+    },
+  });
 }
 
 export function start(t: HasAfter, dir: string, config: string): RunningCli {

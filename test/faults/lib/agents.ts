@@ -89,16 +89,6 @@ export class AgentProcess {
   }
 }
 
-/** Poll `cond` every `every` ms until true or `ms` elapse. Returns whether it became true. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, every = 100): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
 /** Run the line writer as a child process; resolves with its summary. */
 export interface WriterSummary {
   written: number;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+import { FakeSink, follower, numbered, sameLines, tempDir } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 test('read_from_head reads existing files; appends follow; records carry path, src, seq, tag', async (t) => {
   const dir = await tempDir(t);
@@ -11,9 +12,9 @@ test('read_from_head reads existing files; appends follow; records carry path, s
   const sink = new FakeSink();
   const f = follower(dir, sink, { pathKey: 'file' });
   await f.start();
-  await until(() => sink.lines().length === 2, 'existing lines');
+  await waitFor(() => sink.lines().length === 2, { what: 'existing lines' });
   await appendFile(a, 'three\r\nfour\n');
-  await until(() => sink.lines().length === 4, 'appended lines');
+  await waitFor(() => sink.lines().length === 4, { what: 'appended lines' });
   assert.deepEqual(sink.lines(), ['one', 'two', 'three', 'four']);
   const r = sink.records();
   assert.equal(r[0]!.tag, `test.${a.slice(1).replace(/\//g, '.')}`);
@@ -34,7 +35,7 @@ test('without read_from_head, existing files start at the end (of the last compl
   const f = follower(dir, sink, { readFromHead: false });
   await f.start();
   await appendFile(a, '-done\nnew\n');
-  await until(() => sink.lines().length === 2, 'new lines');
+  await waitFor(() => sink.lines().length === 2, { what: 'new lines' });
   assert.deepEqual(sink.lines(), ['half-done', 'new']);
 });
 
@@ -46,7 +47,7 @@ test('a file that appears later matching the glob is read from its head; exclude
   await writeFile(join(dir, 'x.skip.log'), 'no\n');
   await writeFile(join(dir, 'b.log'), numbered('B', 0, 1000).join('\n') + '\n');
   await writeFile(join(dir, 'c.txt'), 'no\n');
-  await until(() => sink.lines().length >= 1000, 'new file');
+  await waitFor(() => sink.lines().length >= 1000, { what: 'new file' });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(sameLines(sink.lines(), numbered('B', 0, 1000)), undefined);
 });
@@ -58,11 +59,11 @@ test('partial last line waits for its newline', async (t) => {
   const sink = new FakeSink();
   const f = follower(dir, sink);
   await f.start();
-  await until(() => sink.lines().length === 1, 'first');
+  await waitFor(() => sink.lines().length === 1, { what: 'first' });
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(sink.lines(), ['first']);
   await appendFile(a, 'ond\n');
-  await until(() => sink.lines().length === 2, 'second');
+  await waitFor(() => sink.lines().length === 2, { what: 'second' });
   assert.deepEqual(sink.lines(), ['first', 'second']);
 });
 
@@ -74,11 +75,11 @@ test('backpressure: emit() false stops reading until ready()', async (t) => {
   sink.fullAfter = 2;
   const f = follower(dir, sink, { readSize: 16 * 1024, maxLine: 1024 });
   await f.start();
-  await until(() => sink.chunks.length === 2, 'two chunks');
+  await waitFor(() => sink.chunks.length === 2, { what: 'two chunks' });
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(sink.chunks.length, 2);
   sink.release();
-  await until(() => sink.lines().length === want.length, 'all lines');
+  await waitFor(() => sink.lines().length === want.length, { what: 'all lines' });
   assert.equal(sameLines(sink.lines(), want), undefined);
 });
 
@@ -89,7 +90,7 @@ test('a line longer than buffer_max_size is split, flagged and counted; the file
   const sink = new FakeSink();
   const f = follower(dir, sink, { maxLine: 1000, readSize: 1500 });
   await f.start();
-  await until(() => sink.lines().at(-1) === 'b', 'b');
+  await waitFor(() => sink.lines().at(-1) === 'b', { what: 'b' });
   const r = sink.records();
   assert.equal(r.map((x) => x.body).join(''), `a${long}b`);
   assert.equal(r.length, 7);
@@ -104,7 +105,7 @@ test('invalid UTF-8 is replaced and flagged on that line only', async (t) => {
   const sink = new FakeSink();
   const f = follower(dir, sink);
   await f.start();
-  await until(() => sink.lines().length === 3, 'lines');
+  await waitFor(() => sink.lines().length === 3, { what: 'lines' });
   const r = sink.records();
   assert.deepEqual(r.map((x) => [x.body, x.meta.invalid_utf8]), [['ok', undefined], ['\ufffd(', true], ['ok2', undefined]]);
   assert.equal(sink.c('invalid_utf8_lines'), 1);

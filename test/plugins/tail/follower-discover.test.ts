@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, rename, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeSink, follower, tempDir, until } from './harness.js';
+import { FakeSink, follower, tempDir } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 test('ignore_older: an old file is skipped; once written again it is followed from where it was', async (t) => {
   const dir = await tempDir(t);
@@ -14,12 +15,12 @@ test('ignore_older: an old file is skipped; once written again it is followed fr
   const sink = new FakeSink();
   const f = follower(dir, sink, { ignoreOlderMs: 60_000 });
   await f.start();
-  await until(() => sink.lines().length === 1, 'fresh');
+  await waitFor(() => sink.lines().length === 1, { what: 'fresh' });
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(sink.lines(), ['fresh']);
   assert.equal(f.files.size, 1);
   await appendFile(old, 'revived\n');
-  await until(() => sink.lines().length === 2, 'revived line');
+  await waitFor(() => sink.lines().length === 2, { what: 'revived line' });
   assert.deepEqual(sink.lines(), ['fresh', 'revived']);
 });
 
@@ -33,9 +34,9 @@ test('a symlinked file is followed; writes to its target are seen through the ta
   const sink = new FakeSink();
   const f = follower(dir, sink, { path: join(dir, 'links', '*.log'), refreshMs: 60_000 });
   await f.start();
-  await until(() => sink.lines().length === 1, 'first line');
+  await waitFor(() => sink.lines().length === 1, { what: 'first line' });
   await appendFile(target, 'two\n');
-  await until(() => sink.lines().length === 2, 'append seen without a refresh pass', 2000);
+  await waitFor(() => sink.lines().length === 2, { what: 'append seen without a refresh pass', timeoutMs: 2000 });
   assert.equal(sink.records()[1]!.meta.path, join(dir, 'links', 'svc.log'));
 });
 
@@ -46,13 +47,13 @@ test('a file renamed to another followed name keeps its stream (no re-read)', as
   const sink = new FakeSink();
   const f = follower(dir, sink);
   await f.start();
-  await until(() => sink.lines().length === 2, 'lines');
+  await waitFor(() => sink.lines().length === 2, { what: 'lines' });
   await rename(a, join(dir, 'b.log'));
   await appendFile(join(dir, 'b.log'), 'x3\n');
-  await until(() => sink.lines().length === 3, 'append after rename');
+  await waitFor(() => sink.lines().length === 3, { what: 'append after rename' });
   await new Promise((r) => setTimeout(r, 500)); // > rotate_wait: it must not be closed
   await appendFile(join(dir, 'b.log'), 'x4\n');
-  await until(() => sink.lines().length === 4, 'still followed');
+  await waitFor(() => sink.lines().length === 4, { what: 'still followed' });
   assert.deepEqual(sink.lines(), ['x1', 'x2', 'x3', 'x4']);
   assert.equal(new Set(sink.records().map((r) => r.meta.src)).size, 1);
   assert.equal(sink.records()[3]!.meta.path, join(dir, 'b.log'));
@@ -67,7 +68,7 @@ test('watcher auto picks inotify on a local file system; many files are served r
   assert.equal(f.mode, 'inotify');
   const body = (k: number) => Array.from({ length: 2000 }, (_, i) => `f${k} line ${i}`).join('\n') + '\n';
   await Promise.all(Array.from({ length: 20 }, (_, k) => writeFile(join(dir, `f${k}.log`), body(k))));
-  await until(() => sink.lines().length === 40_000, 'all files');
+  await waitFor(() => sink.lines().length === 40_000, { what: 'all files' });
   // Round robin: the first chunks come from several files, not one file to its end first.
   const firstTags = new Set(sink.chunks.slice(0, 20).map((c) => c.tag));
   assert.ok(firstTags.size > 3, `first chunks from ${firstTags.size} files`);

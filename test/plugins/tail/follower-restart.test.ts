@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFile, copyFile, readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../plugins/tail/tail-db.js';
-import { FakeSink, follower, numbered, sameLines, tempDir, until } from './harness.js';
+import { FakeSink, follower, numbered, sameLines, tempDir } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 async function state(dir: string): Promise<{ files: Record<string, FileEntry> }> {
   return JSON.parse(await readFile(join(dir, 'offsets.json'), 'utf8'));
@@ -18,7 +19,7 @@ test('only settled chunks are committed, in order; a restart resumes at the comm
   s1.autoSettle = false;
   const f1 = follower(dir, s1, { path, readSize: 32 * 1024, maxLine: 1024 });
   await f1.start();
-  await until(() => s1.lines().length === all.length, 'all lines once');
+  await waitFor(() => s1.lines().length === all.length, { what: 'all lines once' });
   assert.ok(s1.chunks.length >= 5);
   s1.chunks[3]!.settle(); // out of order: no effect yet
   s1.chunks[0]!.settle();
@@ -37,7 +38,7 @@ test('only settled chunks are committed, in order; a restart resumes at the comm
   const f2 = follower(dir, s2, { path, readSize: 32 * 1024, maxLine: 1024, readFromHead: false });
   await f2.start();
   const rest = s1.chunks.slice(4).flatMap((c) => c.records);
-  await until(() => s2.lines().length === rest.length, 'the unsettled rest');
+  await waitFor(() => s2.lines().length === rest.length, { what: 'the unsettled rest' });
   assert.deepEqual(s2.records().map((r) => [r.body, r.meta.src, r.meta.seq]), rest.map((r) => [r.body, r.meta.src, r.meta.seq]));
 });
 
@@ -48,7 +49,7 @@ test('a file rotated while stopped is finished, then the new file is read from i
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { path, readFromHead: true });
   await f1.start();
-  await until(() => s1.lines().length === 1000, 'first run');
+  await waitFor(() => s1.lines().length === 1000, { what: 'first run' });
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
   await appendFile(path, numbered('A', 1000, 1500).join('\n') + '\n'); // written after we stopped
@@ -57,11 +58,11 @@ test('a file rotated while stopped is finished, then the new file is read from i
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
-  await until(() => s2.lines().length >= 1200, 'second run');
+  await waitFor(() => s2.lines().length >= 1200, { what: 'second run' });
   await new Promise((r) => setTimeout(r, 200));
   const want = [...numbered('A', 1000, 1500), ...numbered('B', 0, 700)];
   assert.deepEqual(s2.lines(), want); // in order: old file first
-  await until(() => s2.c('files_closed') === 1, 'old file closed');
+  await waitFor(() => s2.c('files_closed') === 1, { what: 'old file closed' });
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(Object.keys((await state(dir)).files).length, 1); // the finished file left the state
 });
@@ -73,7 +74,7 @@ test('a file copytruncated while stopped: the rest comes from the copy, then the
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { path });
   await f1.start();
-  await until(() => s1.lines().length === 1000, 'first run');
+  await waitFor(() => s1.lines().length === 1000, { what: 'first run' });
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
   await appendFile(path, numbered('A', 1000, 1200).join('\n') + '\n');
@@ -83,7 +84,7 @@ test('a file copytruncated while stopped: the rest comes from the copy, then the
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
-  await until(() => s2.lines().length >= 500, 'second run');
+  await waitFor(() => s2.lines().length >= 500, { what: 'second run' });
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(s2.lines(), [...numbered('A', 1000, 1200), ...numbered('B', 0, 300)]);
   const srcs = [...new Set(s2.records().map((r) => r.meta.src))];
@@ -98,7 +99,7 @@ test('inode reuse (same dev:ino, other first bytes) reads the new file from its 
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { path });
   await f1.start();
-  await until(() => s1.lines().length === 1, 'first run');
+  await waitFor(() => s1.lines().length === 1, { what: 'first run' });
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
   // Same inode, different content and longer than the old offset: only the fingerprint tells.
@@ -106,7 +107,7 @@ test('inode reuse (same dev:ino, other first bytes) reads the new file from its 
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false });
   await f2.start();
-  await until(() => s2.lines().length === 2, 'second run');
+  await waitFor(() => s2.lines().length === 2, { what: 'second run' });
   assert.deepEqual(s2.lines(), ['another file entirely, much longer than before', 'second']);
   assert.notEqual(s2.records()[0]!.meta.src, s1.records()[0]!.meta.src);
 });
@@ -118,17 +119,17 @@ test('truncation generation is persisted: after a restart the src keeps its gene
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { path });
   await f1.start();
-  await until(() => s1.lines().length === 2, 'first');
+  await waitFor(() => s1.lines().length === 2, { what: 'first' });
   await truncate(path, 0);
   await appendFile(path, 'three\n');
-  await until(() => s1.lines().length === 3, 'after truncation');
+  await waitFor(() => s1.lines().length === 3, { what: 'after truncation' });
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
   await appendFile(path, 'four\n');
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path });
   await f2.start();
-  await until(() => s2.lines().length === 1, 'second run');
+  await waitFor(() => s2.lines().length === 1, { what: 'second run' });
   assert.deepEqual(s2.lines(), ['four']);
   assert.equal(s2.records()[0]!.meta.src, s1.records()[2]!.meta.src);
   assert.match(String(s2.records()[0]!.meta.src), /:1$/);
@@ -149,7 +150,7 @@ test('first start without read_from_head skips old content; a restart reads file
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { readFromHead: false });
   await f2.start();
-  await until(() => s2.lines().length === 1, 'new file');
+  await waitFor(() => s2.lines().length === 1, { what: 'new file' });
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(sameLines(s2.lines(), ['born while stopped']), undefined);
 });

@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
 import type { TailFile as TailFileType } from '../../../plugins/tail/tail-file.js';
-import { copytruncate, followApp, lineWatcher, numbered, sameLines, text, until } from './harness.js';
+import { copytruncate, followApp, lineWatcher, numbered, sameLines, text } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
 import { runWriter } from './writer.js';
 
 /** Within each src, seq strictly increases in emit order. */
@@ -28,12 +29,12 @@ for (const watcher of ['inotify', 'poll'] as const) {
     const seen = lineWatcher(() => sink.lines());
     await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20 }, { beforeRotate: (first) => seen(`L${first}`) });
     const want = numbered('L', 0, N);
-    await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
+    await waitFor(() => sink.lines().length >= N, { what: `${N} lines (have ${sink.lines().length})`, timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 400)); // nothing more may arrive
     assert.equal(sameLines(sink.lines(), want), undefined);
     assert.equal(assertSeqOrder(sink.records()), 4);
     assert.equal(sink.c('rotations'), 3);
-    await until(() => sink.c('files_closed') === 3, 'old files closed after rotate_wait');
+    await waitFor(() => sink.c('files_closed') === 3, { what: 'old files closed after rotate_wait' });
     assert.equal(f.files.size, 1);
   });
 }
@@ -44,7 +45,7 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
   const seen = lineWatcher(() => sink.lines());
   await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(`L${first}`) });
   const want = numbered('L', 0, N);
-  await until(() => sink.lines().length >= N, `${N} lines (have ${sink.lines().length})`, 20_000);
+  await waitFor(() => sink.lines().length >= N, { what: `${N} lines (have ${sink.lines().length})`, timeoutMs: 20_000 });
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(sameLines(sink.lines(), want), undefined);
   assertSeqOrder(sink.records());
@@ -54,14 +55,14 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
 test('copytruncate while reading is blocked: file grew past our offset again (fingerprint), copy recovers', async (t) => {
   const { path, sink } = await followApp(t, { readSize: 8192, maxLine: 1024 }, null, (s) => (s.fullAfter = 1));
   await runWriter({ path, to: 2000 });
-  await until(() => sink.chunks.length === 1, 'first chunk');
+  await waitFor(() => sink.chunks.length === 1, { what: 'first chunk' });
   // Blocked after one chunk: copytruncate, then write more than we had read.
   await copyFile(path, `${path}.1`);
   await truncate(path, 0);
   await runWriter({ path, from: 2000, to: 4000 });
   sink.release();
   const want = numbered('L', 0, 4000);
-  await until(() => sink.lines().length >= 4000, 'all lines', 10_000);
+  await waitFor(() => sink.lines().length >= 4000, { what: 'all lines', timeoutMs: 10_000 });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(sameLines(sink.lines(), want), undefined);
 });
@@ -69,10 +70,10 @@ test('copytruncate while reading is blocked: file grew past our offset again (fi
 test('plain truncation restarts at the new start with a new src', async (t) => {
   const { path, sink } = await followApp(t, {}, null);
   await runWriter({ path, to: 5000 });
-  await until(() => sink.lines().length === 5000, 'before truncation');
+  await waitFor(() => sink.lines().length === 5000, { what: 'before truncation' });
   await truncate(path, 0);
   await runWriter({ path, from: 5000, to: 6000 });
-  await until(() => sink.lines().length >= 6000, 'after truncation');
+  await waitFor(() => sink.lines().length >= 6000, { what: 'after truncation' });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(sameLines(sink.lines(), numbered('L', 0, 6000)), undefined);
   const srcs = new Set(sink.records().map((r) => r.meta.src));
@@ -84,22 +85,22 @@ test('plain truncation restarts at the new start with a new src', async (t) => {
 test('a file deleted before it was fully read is read to its end, partial last line included', async (t) => {
   const want = numbered('D', 0, 20_000);
   const { path, sink } = await followApp(t, { readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 }, want.join('\n') + '\nunterminated', (s) => (s.fullAfter = 1));
-  await until(() => sink.chunks.length === 1, 'first chunk');
+  await waitFor(() => sink.chunks.length === 1, { what: 'first chunk' });
   await unlink(path);
   await new Promise((r) => setTimeout(r, 100));
   sink.release();
-  await until(() => sink.lines().at(-1) === 'unterminated', 'last line', 10_000);
+  await waitFor(() => sink.lines().at(-1) === 'unterminated', { what: 'last line', timeoutMs: 10_000 });
   assert.equal(sameLines(sink.lines(), [...want, 'unterminated']), undefined);
-  await until(() => sink.c('files_closed') === 1, 'closed');
+  await waitFor(() => sink.c('files_closed') === 1, { what: 'closed' });
   assert.equal(sink.c('deletions'), 1);
 });
 
 test('rotated file whose last line has no newline: emitted after rotate_wait', async (t) => {
   const { path, sink } = await followApp(t, { rotateWaitMs: 150 }, 'a\nb-partial');
-  await until(() => sink.lines().length === 1, 'a');
+  await waitFor(() => sink.lines().length === 1, { what: 'a' });
   await rename(path, `${path}.1`);
   await writeFile(path, 'c\n');
-  await until(() => sink.lines().length === 3, 'all three', 5000);
+  await waitFor(() => sink.lines().length === 3, { what: 'all three', timeoutMs: 5000 });
   assert.deepEqual(sink.lines(), ['a', 'b-partial', 'c']);
 });
 
@@ -130,7 +131,7 @@ test('copytruncate right after a read from the start of a file whose head we had
     TailFile.prototype.read = read;
   });
   appendFileSync(path, G.map((l) => l + '\n').join(''));
-  await until(() => sink.lines().length >= 100, `100 lines (have ${sink.lines().length})`, 5000).catch(() => undefined);
+  await waitFor(() => sink.lines().length >= 100, { what: `100 lines (have ${sink.lines().length})`, timeoutMs: 5000 }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(raced, 'the copytruncate happened between the read and the head check');
   assert.equal(sameLines(sink.lines(), [...G, ...G1]), undefined);
@@ -139,7 +140,7 @@ test('copytruncate right after a read from the start of a file whose head we had
 test('copytruncate generations created and truncated while reading is blocked are read whole from their copies, in order', async (t) => {
   const { path, sink } = await followApp(t, { rotateWaitMs: 100 }, null, (s) => (s.fullAfter = 1));
   appendFileSync(path, text(numbered('L', 0, 3000)));
-  await until(() => sink.chunks.length === 1, 'first chunk');
+  await waitFor(() => sink.chunks.length === 1, { what: 'first chunk' });
   // Blocked after one chunk. Generations 1..3 come and go between two looks (no await in between,
   // so not even a probe sees them); generation 4 is live. Beside them: a compressed copy and a
   // file that only shares the stem, both newer: not generations of app.log.
@@ -151,7 +152,7 @@ test('copytruncate generations created and truncated while reading is blocked ar
   writeFileSync(join(path, '..', 'app.logger'), text(numbered('X', 0, 10)));
   const want = numbered('L', 0, 12_000);
   sink.release();
-  await until(() => sink.lines().length >= want.length, `all lines (have ${sink.lines().length})`, 10_000);
+  await waitFor(() => sink.lines().length >= want.length, { what: `all lines (have ${sink.lines().length})`, timeoutMs: 10_000 });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(sameLines(sink.lines(), want), undefined);
   // In order: generation by generation (the first one's rest from its copy, then 1, 2, 3, then the live file).
@@ -175,7 +176,7 @@ test('a new file copytruncated before tail got to open it: the copy of its first
   copytruncate(path);
   appendFileSync(fh, text(numbered('L', 500, 600)));
   closeSync(fh);
-  await until(() => sink.lines().length >= 600, 'all lines', 5000).catch((e) => {
+  await waitFor(() => sink.lines().length >= 600, { what: 'all lines', timeoutMs: 5000 }).catch((e) => {
     throw new Error(`${(e as Error).message}: ${sameLines(sink.lines(), numbered('L', 0, 600))}`);
   });
   await new Promise((r) => setTimeout(r, 300));

@@ -10,6 +10,7 @@ import type { TestContext } from 'node:test';
 import { blockRecord, type LineBlock, type LogRecord } from '../../../core/record.js';
 import { Follower, type FollowerOptions, type FollowerSink } from '../../../plugins/tail/tail-follower.js';
 import { compilePaths } from '../../../plugins/tail/tail-scan.js';
+import { waitFor } from '../../helpers/wait.js';
 
 export interface Emitted {
   tag: string;
@@ -138,15 +139,6 @@ export function follower(dir: string, sink: FollowerSink, o: Partial<FollowerOpt
   return f;
 }
 
-/** Poll until pred() is true; throws with `what` after timeoutMs. */
-export async function until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /**
  * Wait for a line to have come out: seen('L123') resolves once a line starting with "L123 "
  * is in lines() (scanned incrementally, so it is cheap to call often).
@@ -154,16 +146,16 @@ export async function until(pred: () => boolean, what: string, timeoutMs = 10_00
 export function lineWatcher(lines: () => readonly string[], timeoutMs = 20_000): (token: string) => Promise<void> {
   const seen = new Set<string>();
   let i = 0;
-  return (token) =>
-    until(
+  return async (token) => {
+    await waitFor(
       () => {
         const l = lines();
         for (; i < l.length; i++) seen.add(l[i]!.slice(0, l[i]!.indexOf(' ')));
         return seen.has(token);
       },
-      `line ${token}`,
-      timeoutMs,
+      { what: `line ${token}`, timeoutMs },
     );
+  };
 }
 
 /** Lines "<prefix><i> <padding>" for i in [from, to). */
