@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { check, enclaveConfig, messages, outBytes, outLines, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
-import { startProxy } from './proxy.js';
+import { startProxy } from '../helpers/proxy.js';
 
 const clean = (n: number) => ({ count: n, missing: 0, duplicated: 0, outOfOrder: 0, firstProblem: undefined });
 

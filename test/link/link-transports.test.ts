@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/net.js';
 import { check, enclaveConfig, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
-import { startHybridMux } from './proxy.js';
+import { startHybridMux } from '../helpers/proxy.js';
 
 const N = 100_000;
 

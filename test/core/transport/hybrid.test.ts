@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connect, listen, hybridListenPath, parseAddress, TransportError, type HybridAddr } from '../../../core/transport/index.js';
-import { startHybridMux } from '../../link/proxy.js';
+import { startHybridMux } from '../../helpers/proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qlog-hybrid-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
  * parent's workspace the checker reads.
  *
  *   enclave (tail <dir>/app.log -> vsock-forward connect unix://<dir>/link.sock)
- *     [-> CuttableProxy <dir>/link.sock -> <dir>/parent.sock]    (with `proxy: true`)
+ *     [-> cuttable proxy <dir>/link.sock -> <dir>/parent.sock]    (with `proxy: true`)
  *   parent  (vsock listen unix://<dir>/parent.sock -> rotated-file <ws>/out.log)
  * or, with `layout: 'enclave-listens'` (qlog's layout), the enclave listens on <dir>/enclave.sock
  * and the parent connects (to link.sock through the proxy, or straight to enclave.sock).
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait.js';
 import { AgentProcess, runWriter, type WriterSummary } from './agents.js';
 import { check, readRotated, type CheckResult } from './checker.js';
-import { CuttableProxy } from './proxy.js';
+import { startProxy, type Proxy } from '../../helpers/proxy.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -68,7 +68,7 @@ export class Rig {
   readonly enclaveListens: boolean;
   readonly parent: AgentProcess;
   readonly enclave: AgentProcess;
-  proxy?: CuttableProxy;
+  proxy?: Proxy;
   private readonly writers = new Set<{ kill(): boolean; exitCode: number | null }>();
 
   constructor(
@@ -143,8 +143,7 @@ export class Rig {
   /** Start the proxy (if any), the parent, then the enclave; resolves once both logged "started". */
   async start(): Promise<void> {
     if (this.o.proxy) {
-      this.proxy = new CuttableProxy(this.linkSock, this.listenSock);
-      await this.proxy.start();
+      this.proxy = await startProxy({ path: this.linkSock }, { path: this.listenSock });
     }
     await this.startParent();
     await this.startEnclave();

@@ -1,34 +1,56 @@
 /**
- * Test-side stand-ins: a stream proxy whose connections can be cut on demand, and a
- * Firecracker-like hybrid vsock multiplexer (`CONNECT <port>\n` -> `OK <n>\n`).
+ * Test-side stand-ins: a stream proxy whose connections can be cut on demand ("the link cut
+ * under the agents"), and a Firecracker-like hybrid vsock multiplexer (`CONNECT <port>\n` -> `OK <n>\n`).
+ *
+ *   const proxy = await startProxy({ path: linkSock }, { path: parentSock });
+ *   await waitFor(() => proxy.connections > 0, { what: 'a connection' });
+ *   proxy.cut();
  */
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 
 export interface Proxy {
-  /** Destroy every open connection pair (both sides see a reset). */
+  /** Destroy every open connection, both ends (each side sees its socket closed); returns how many client connections were open. */
   cut(): number;
+  /** How many times cut() was called. */
+  readonly cuts: number;
+  /** Client connections open now. */
   readonly connections: number;
+  /** Client connections accepted since the start. */
   readonly accepted: number;
+  /** Cut everything and stop listening. */
   close(): Promise<void>;
 }
 
 type Target = net.NetConnectOpts | ((port: number) => net.NetConnectOpts);
 
-function startServer(listen: net.ListenOptions, onConn: (s: net.Socket, pairs: Set<net.Socket>) => void): Promise<{ server: net.Server; pairs: Set<net.Socket>; count: () => number }> {
+interface Started {
+  server: net.Server;
+  /** Every open socket: the clients and their upstream connections. */
+  pairs: Set<net.Socket>;
+  clients: Set<net.Socket>;
+  count: () => number;
+}
+
+function startServer(listen: net.ListenOptions, onConn: (s: net.Socket, pairs: Set<net.Socket>) => void): Promise<Started> {
   return new Promise((resolve, reject) => {
     const pairs = new Set<net.Socket>();
+    const clients = new Set<net.Socket>();
     let n = 0;
     if (listen.path) rmSync(listen.path, { force: true });
     const server = net.createServer((s) => {
       n++;
       pairs.add(s);
-      s.on('close', () => pairs.delete(s));
+      clients.add(s);
+      s.on('close', () => {
+        pairs.delete(s);
+        clients.delete(s);
+      });
       s.on('error', () => {});
       onConn(s, pairs);
     });
     server.once('error', reject);
-    server.listen(listen, () => resolve({ server, pairs, count: () => n }));
+    server.listen(listen, () => resolve({ server, pairs, clients, count: () => n }));
   });
 }
 
@@ -44,15 +66,24 @@ function pipeBoth(a: net.Socket, b: net.Socket, pairs: Set<net.Socket>): void {
   b.pipe(a);
 }
 
-function proxyHandle(started: { server: net.Server; pairs: Set<net.Socket>; count: () => number }): Proxy {
+function proxyHandle(started: Started): Proxy {
+  let cuts = 0;
   return {
     cut() {
-      const n = started.pairs.size;
+      cuts++;
+      const n = started.clients.size;
       for (const s of [...started.pairs]) s.destroy();
+      // At once, not on 'close' (a tick later): a wait for `connections > 0` right after a cut
+      // must see the reconnection, not the connections just cut.
+      started.pairs.clear();
+      started.clients.clear();
       return n;
     },
+    get cuts() {
+      return cuts;
+    },
     get connections() {
-      return started.pairs.size;
+      return started.clients.size;
     },
     get accepted() {
       return started.count();
