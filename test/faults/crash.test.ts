@@ -53,18 +53,18 @@ test('5b. SIGKILL of the enclave agent during rename rotations (path: app.log): 
   // while the agent was down. 5c shows the configuration that loses nothing.
   const rig = new Rig(t);
   await rig.start();
-  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'rename', every: 300, keep: 30 });
+  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'rename', everyMs: 300, keep: 30 });
   const down = await killDuringRotations(rig, [1100, 1500]);
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 8_000);
   const r = await rig.finish(w.first, w.last);
   report(t, 'enclave SIGKILLed during rotations, path: app.log', r);
   assert.equal(r.duplicated, 0, `duplicated lines\n${rig.describe(r)}`);
-  assert.equal(r.torn, 0);
+  assert.equal(r.altered, 0);
   assert.match(rig.enclave.stderr(), /finishing a file rotated while stopped/);
   // Which files hold the lost lines?
   const lost = new Set<number>();
-  for (const l of r.lostAll) lost.add(l);
+  for (const l of r.lostLines) lost.add(l);
   const files = readdirSync(rig.dir).filter((f) => f.startsWith('app.log'));
   let wholeFiles = 0;
   let lostInWhole = 0;
@@ -92,7 +92,7 @@ test('5c. SIGKILL of the enclave agent during rename rotations (path: app.log*):
   const rig = new Rig(t);
   rig.configure({ tail: { path: `${rig.log}*`, exclude_path: '*.gz' } });
   await rig.start();
-  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'rename', every: 300, keep: 30 });
+  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'rename', everyMs: 300, keep: 30 });
   await killDuringRotations(rig, [1100, 1500]);
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 30_000);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Rig, sleep } from './lib/rig.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertExact, report } from './lib/assert.js';
-import { check } from './lib/checker.js';
+import { checkLines } from '../helpers/checker.js';
 
 const RATE = 5000;
 const LINE = 100;
@@ -59,11 +59,11 @@ test('9. the parent workspace fills up (2 MiB tmpfs): nothing acked unwritten, n
     // State first, files second: a line committed before we read the files must be in them.
     const upTo = Math.floor(committed / LINE);
     if (upTo === 0) return;
-    const r = check(rig.lines(), 'L', 1, upTo);
+    const r = checkLines(rig.lines(), 'L', 1, upTo);
     checks++;
     maxCommitted = Math.max(maxCommitted, upTo);
     assert.equal(r.lost, 0, `the enclave committed up to line ${upTo} but lines ${r.lostRanges} are not in the parent's files\n${rig.describe(r)}`);
-    assert.equal(r.torn, 0, `torn lines in the parent's files while full: ${JSON.stringify(r.tornSample)}`);
+    assert.equal(r.altered, 0, `torn lines in the parent's files while full: ${JSON.stringify(r.alteredLines)}`);
   };
   await waitFor(
     async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Rig, sleep } from './lib/rig.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertExact, report } from './lib/assert.js';
-import { check } from './lib/checker.js';
+import { checkLines } from '../helpers/checker.js';
 
 const RATE = 5000;
 
@@ -56,10 +56,10 @@ test('10. SIGHUP with an extra output (parent, then enclave): nothing lost acros
   report(t, 'out.log across both reloads', r);
   assertExact(rig, r);
 
-  const extra = check(rig.lines('extra.log'), 'L', afterParent + 1, w.last);
+  const extra = checkLines(rig.lines('extra.log'), 'L', afterParent + 1, w.last);
   report(t, `parent's new output, lines after its reload (> ${afterParent})`, extra);
   assertExact(rig, extra, "the parent's new output");
-  const copy = check(rig.lines('copy.log', ews), 'L', afterEnclave + 1, w.last);
+  const copy = checkLines(rig.lines('copy.log', ews), 'L', afterEnclave + 1, w.last);
   report(t, `enclave's new output, lines after its reload (> ${afterEnclave})`, copy);
   assertExact(rig, copy, "the enclave's new output");
 });

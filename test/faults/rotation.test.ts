@@ -8,8 +8,8 @@ import { appendFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { Rig, sleep } from './lib/rig.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertExact, report } from './lib/assert.js';
-import { numberedLines } from './lib/lines.js';
-import { lostByGeneration } from './lib/checker.js';
+import { lostByGeneration } from '../helpers/checker.js';
+import { numberedText } from '../helpers/lines.js';
 
 const RATE = 5000;
 
@@ -27,7 +27,7 @@ for (const glob of [false, true]) {
   test(`1${c}. rotation by rename + create every 200 ms at 5,000 lines/s${on}: 0 lost, 0 duplicated`, async (t) => {
     const rig = rigFor(t);
     await rig.start();
-    const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'rename', every: 200, keep: 5 });
+    const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'rename', everyMs: 200, keep: 5 });
     await rig.waitArrived(w.first, w.last, 30_000);
     const r = await rig.finish(w.first, w.last);
     report(t, `rename rotation${on}`, r);
@@ -38,7 +38,7 @@ for (const glob of [false, true]) {
   test(`2${c}. copytruncate rotation every 200 ms at 5,000 lines/s${on}: 0 lost, 0 duplicated`, async (t) => {
     const rig = rigFor(t);
     await rig.start();
-    const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
+    const w = await rig.writer({ rate: RATE, total: 5 * RATE, mode: 'copytruncate', everyMs: 200, keep: 5 });
     await rig.waitArrived(w.first, w.last, 30_000);
     const r = await rig.finish(w.first, w.last);
     report(t, `copytruncate${on}`, r);
@@ -57,7 +57,7 @@ test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 
   // is finished from its copy.
   const rig = new Rig(t, { forward: { buffer_limit: '256KiB', max_inflight: '256KiB' } });
   await rig.start();
-  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'copytruncate', every: 200, keep: 5 });
+  const wp = rig.writer({ rate: RATE, total: 6 * RATE, mode: 'copytruncate', everyMs: 200, keep: 5 });
   await sleep(1500);
   rig.parent.signal('SIGSTOP');
   await sleep(2000);
@@ -66,7 +66,7 @@ test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 
   await rig.waitArrived(w.first, w.last, 10_000);
   const r = await rig.finish(w.first, w.last);
   report(t, 'copytruncate while held back', r);
-  const g = lostByGeneration(r.lostAll, w.first, w.last, w.rotations);
+  const g = lostByGeneration(r.lostLines, w.first, w.last, w.rotations);
   const unseen = [...rig.enclave.stderr().matchAll(/truncated before we saw it/g)].length;
   t.diagnostic(`${w.rotations.length} truncations; copies of unseen generations read: ${unseen}; generations lost whole: ${g.whole.length}, in part: ${g.partial.length}`);
   assertExact(rig, r, 'copytruncate while held back', /truncated/);
@@ -79,7 +79,7 @@ test('3. truncation to zero, then more writes: 0 lost, 0 duplicated', async (t) 
   const a = await rig.writer({ rate: RATE, total: 10_000 });
   await rig.waitArrived(1, a.last, 20_000);
   truncateSync(rig.log, 0);
-  const b = await rig.writer({ rate: RATE, total: 5000, startAt: a.last + 1 });
+  const b = await rig.writer({ rate: RATE, total: 5000, first: a.last + 1 });
   await rig.waitArrived(1, b.last, 20_000);
   // b) truncated and rewritten while the enclave agent is frozen (SIGSTOP), so it only sees the
   //    result: more bytes than its offset (first bytes changed: fingerprint check), exactly as
@@ -90,12 +90,12 @@ test('3. truncation to zero, then more writes: 0 lost, 0 duplicated', async (t) 
     const count = Math.round((offset / 100) * factor);
     rig.enclave.signal('SIGSTOP');
     truncateSync(rig.log, 0);
-    appendFileSync(rig.log, numberedLines(last + 1, count));
+    appendFileSync(rig.log, numberedText('L', last + 1, last + 1 + count));
     last += count;
     rig.enclave.signal('SIGCONT');
     if (factor === 1) {
       await sleep(500);
-      appendFileSync(rig.log, numberedLines(last + 1, 100));
+      appendFileSync(rig.log, numberedText('L', last + 1, last + 101));
       last += 100;
     }
     await rig.waitArrived(1, last, 20_000);
@@ -103,7 +103,7 @@ test('3. truncation to zero, then more writes: 0 lost, 0 duplicated', async (t) 
   // c) truncation under a steady stream (each truncation waits for the lines before it to arrive).
   for (let i = 0; i < 3; i++) {
     truncateSync(rig.log, 0);
-    const d = await rig.writer({ rate: RATE, total: 2500, startAt: last + 1 });
+    const d = await rig.writer({ rate: RATE, total: 2500, first: last + 1 });
     last = d.last;
     await rig.waitArrived(1, last, 20_000);
   }
@@ -122,7 +122,7 @@ test('4. a file deleted before it was fully read: read to its end, 0 lost, 0 dup
   const a = await rig.writer({ rate: RATE, total: 5000 });
   await rig.waitArrived(1, a.last, 20_000);
   rig.parent.signal('SIGSTOP');
-  const b = await rig.writer({ rate: 1e9, total: 40_000, startAt: a.last + 1 });
+  const b = await rig.writer({ rate: 1e9, total: 40_000, first: a.last + 1 });
   const size = statSync(rig.log).size;
   // The tail reads until its buffers are full, then waits: well before the end of the file.
   let read = 0;
@@ -135,7 +135,7 @@ test('4. a file deleted before it was fully read: read to its end, 0 lost, 0 dup
   unlinkSync(rig.log);
   // The service reopens its log: a new file at the same path.
   appendFileSync(rig.log, '');
-  const c = await rig.writer({ rate: RATE, total: 5000, startAt: b.last + 1 });
+  const c = await rig.writer({ rate: RATE, total: 5000, first: b.last + 1 });
   await sleep(300);
   rig.parent.signal('SIGCONT');
   await rig.waitArrived(1, c.last, 40_000);

@@ -1,11 +1,14 @@
 /**
  * End-to-end link tests: two real agents (`node dist/core/cli/main.js run ...`), the enclave
  * side tailing a numbered file into vsock-forward, the parent side receiving with the vsock input
- * into rotated-file. `check()` says which lines are missing, duplicated or out of order.
+ * into rotated-file. `assertDelivered()` checks the parent's file line by line (test/helpers/checker.ts).
  */
+import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkLines } from '../helpers/checker.js';
 import { startCli, waitExit, type RunningCli } from '../helpers/cli.js';
+import { numberedText } from '../helpers/lines.js';
 import type { HasAfter } from '../helpers/tmp.js';
 import { writeConfig } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -77,11 +80,12 @@ ${opts(side.extra)}  outputs:
   );
 }
 
-/** Append lines `line <from>` .. `line <to>` (each followed by `pad`) to the source file. */
-export function writeLines(dir: string, from: number, to: number, pad = ''): void {
-  let s = '';
-  for (let i = from; i <= to; i++) s += `line ${i}${pad}\n`;
-  appendFileSync(join(dir, 'source.log'), s);
+/** Short lines unless a case needs volume: `L000000001 xxxx`. */
+export const LINK_LINE_BYTES = 16;
+
+/** Append the numbered lines `from` .. `to` (test/helpers/lines.ts, `lineBytes` each) to the source file. */
+export function writeLines(dir: string, from: number, to: number, lineBytes = LINK_LINE_BYTES): void {
+  appendFileSync(join(dir, 'source.log'), numberedText('L', from, to + 1, lineBytes));
 }
 
 export function resetSource(dir: string): void {
@@ -104,43 +108,18 @@ export function outBytes(dir: string): number {
   }
 }
 
-export interface CheckResult {
-  count: number;
-  missing: number;
-  duplicated: number;
-  outOfOrder: number;
-  firstProblem?: string;
-}
-
-/** Compare the parent's file with `line 1` .. `line n` (whatever padding follows the number). */
-export function check(dir: string, n: number): CheckResult {
+/**
+ * The parent's file holds lines 1 .. n (as written by writeLines with `lineBytes`), each once, in
+ * order, and nothing else.
+ */
+export function assertDelivered(dir: string, n: number, lineBytes = LINK_LINE_BYTES): void {
   const lines = outLines(dir);
-  const seen = new Uint8Array(n + 1);
-  let duplicated = 0;
-  let outOfOrder = 0;
-  let last = 0;
-  let firstProblem: string | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const sp = lines[i]!.indexOf(' ', 5);
-    const v = Number(lines[i]!.slice(5, sp < 0 ? undefined : sp));
-    if (!lines[i]!.startsWith('line ') || !(v >= 1 && v <= n)) {
-      firstProblem ??= `foreign line ${JSON.stringify(lines[i])} at ${i + 1}`;
-      continue;
-    }
-    if (seen[v]) {
-      duplicated++;
-      firstProblem ??= `duplicate ${v} at ${i + 1}`;
-    }
-    seen[v] = 1;
-    if (v !== last + 1) {
-      outOfOrder++;
-      firstProblem ??= `line ${v} after line ${last} at ${i + 1}`;
-    }
-    last = v;
-  }
-  let missing = 0;
-  for (let v = 1; v <= n; v++) if (!seen[v]) missing++;
-  return { count: lines.length, missing, duplicated, outOfOrder, firstProblem };
+  const r = checkLines(lines, 'L', 1, n, lineBytes);
+  assert.deepEqual(
+    { count: lines.length, lost: r.lost, duplicated: r.duplicated, altered: r.altered, foreign: r.foreign, outOfOrder: r.outOfOrder },
+    { count: n, lost: 0, duplicated: 0, altered: 0, foreign: [], outOfOrder: 0 },
+    r.firstProblem,
+  );
 }
 
 /** Wait until the parent's file holds `n` lines; the timeout error quotes the agents' last log lines. */

@@ -2,10 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CLI, shebangNodeArgs } from '../../helpers/cli.js';
-
-
 
 export class AgentProcess {
   proc?: ChildProcess;
@@ -87,23 +84,4 @@ export class AgentProcess {
       return '';
     }
   }
-}
-
-/** Run the line writer as a child process; resolves with its summary. */
-export interface WriterSummary {
-  written: number;
-  first: number;
-  last: number;
-  /** First line written after each rotation (a generation is [rotations[i], rotations[i+1] - 1]). */
-  rotations: number[];
-}
-
-export function runWriter(opts: Record<string, unknown>): { done: Promise<WriterSummary>; proc: ChildProcess } {
-  const proc = spawn(process.execPath, [fileURLToPath(new URL('./writer.mjs', import.meta.url)), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  const done = new Promise<WriterSummary>((resolve, reject) => {
-    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`writer exited ${code}`))));
-  });
-  return { done, proc };
 }

@@ -16,9 +16,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait.js';
-import { AgentProcess, runWriter, type WriterSummary } from './agents.js';
-import { check, readRotated, type CheckResult } from './checker.js';
+import { checkLines, readRotated, type CheckResult } from '../../helpers/checker.js';
 import { startProxy, type Proxy } from '../../helpers/proxy.js';
+import { startWriter, type WriterOptions, type WriterSummary } from '../../helpers/writer.js';
+import { AgentProcess } from './agents.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -157,9 +158,9 @@ export class Rig {
     await startAndWait(this.enclave);
   }
 
-  /** Run the writer on the tailed file (options of writer.mjs). */
-  writer(opts: Obj): Promise<WriterSummary> {
-    const w = runWriter({ file: this.log, prefix: LINE_PREFIX, ...opts });
+  /** Run the writer on the tailed file (test/helpers/writer.ts). */
+  writer(opts: Omit<WriterOptions, 'path' | 'prefix'>): Promise<WriterSummary> {
+    const w = startWriter({ path: this.log, prefix: LINE_PREFIX, ...opts });
     this.writers.add(w.proc);
     return w.done;
   }
@@ -170,7 +171,7 @@ export class Rig {
   }
 
   check(first: number, last: number, base = OUT_FILE, dir = this.ws): CheckResult {
-    return check(this.lines(base, dir), LINE_PREFIX, first, last);
+    return checkLines(this.lines(base, dir), LINE_PREFIX, first, last);
   }
 
   /**
@@ -243,7 +244,7 @@ export class Rig {
   /** A one-line summary for assertion messages. */
   describe(r: CheckResult, also?: RegExp): string {
     return (
-      `expected ${r.expected}, arrived ${r.arrived}, lost ${r.lost} [${r.lostRanges}], duplicated ${r.duplicated} ${JSON.stringify(r.dupSample)}, torn ${r.torn}` + (r.torn ? ` ${JSON.stringify(r.tornSample)}` : "") +
+      `expected ${r.expected}, arrived ${r.arrived}, lost ${r.lost} [${r.lostRanges}], duplicated ${r.duplicated} ${JSON.stringify(r.duplicatedLines.slice(0, 10))}, altered ${r.altered}` + (r.altered ? ` ${JSON.stringify(r.alteredLines)}` : '') +
       (r.foreign.length ? `, foreign ${JSON.stringify(r.foreign.slice(0, 3))}` : '') +
       `\n${this.problems('enclave', also ? 60 : 15, also)}\n${this.problems('parent')}\n(dir ${this.dir})`
     );

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeSink, follower, numbered, sameLines, tempDir } from './harness.js';
+import { FakeSink, follower, sameLines, tempDir } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { waitFor } from '../../helpers/wait.js';
 
 test('read_from_head reads existing files; appends follow; records carry path, src, seq, tag', async (t) => {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { appendFile, copyFile, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Follower } from '../../../plugins/tail/tail-follower.js';
-import { FakeSink, follower, numbered, sameLines, tempDir } from './harness.js';
+import { FakeSink, follower, sameLines, tempDir } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /** Wait until the follower holds the file now at `path` open (it noticed the rotation). */

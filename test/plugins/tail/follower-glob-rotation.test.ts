@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
-import { followApp, numbered, sameLines, shiftRotated, text } from './harness.js';
+import { followApp, sameLines, shiftRotated, text } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFile, copyFile, readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../plugins/tail/tail-db.js';
-import { FakeSink, follower, numbered, sameLines, tempDir } from './harness.js';
+import { FakeSink, follower, sameLines, tempDir } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { waitFor } from '../../helpers/wait.js';
 
 async function state(dir: string): Promise<{ files: Record<string, FileEntry> }> {

@@ -6,9 +6,10 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { LogRecord } from '../../../core/record.js';
 import type { TailFile as TailFileType } from '../../../plugins/tail/tail-file.js';
-import { copytruncate, followApp, lineWatcher, numbered, sameLines, text } from './harness.js';
+import { copytruncate, followApp, lineWatcher, sameLines, text } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { waitFor } from '../../helpers/wait.js';
-import { runWriter } from './writer.js';
+import { runWriter } from '../../helpers/writer.js';
 
 /** Within each src, seq strictly increases in emit order. */
 function assertSeqOrder(records: readonly LogRecord[]): number {
@@ -27,7 +28,7 @@ for (const watcher of ['inotify', 'poll'] as const) {
     const { path, sink, f } = await followApp(t, { watcher, rotateWaitMs: 300 });
     const N = 48_000;
     const seen = lineWatcher(() => sink.lines());
-    await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'rename', lateWrites: 20 }, { beforeRotate: (first) => seen(`L${first}`) });
+    await runWriter({ path, first: 0, total: N, everyLines: 12_000, mode: 'rename', lateWrites: 20 }, { beforeRotate: (first) => seen(first) });
     const want = numbered('L', 0, N);
     await waitFor(() => sink.lines().length >= N, { what: `${N} lines (have ${sink.lines().length})`, timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 400)); // nothing more may arrive
@@ -43,7 +44,7 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
   const { path, sink } = await followApp(t);
   const N = 48_000;
   const seen = lineWatcher(() => sink.lines());
-  await runWriter({ path, to: N, rotateEvery: 12_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(`L${first}`) });
+  await runWriter({ path, first: 0, total: N, everyLines: 12_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(first) });
   const want = numbered('L', 0, N);
   await waitFor(() => sink.lines().length >= N, { what: `${N} lines (have ${sink.lines().length})`, timeoutMs: 20_000 });
   await new Promise((r) => setTimeout(r, 400));
@@ -54,12 +55,12 @@ test('copytruncate under load: the unread rest comes from the copy, nothing lost
 
 test('copytruncate while reading is blocked: file grew past our offset again (fingerprint), copy recovers', async (t) => {
   const { path, sink } = await followApp(t, { readSize: 8192, maxLine: 1024 }, null, (s) => (s.fullAfter = 1));
-  await runWriter({ path, to: 2000 });
+  await runWriter({ path, first: 0, total: 2000 });
   await waitFor(() => sink.chunks.length === 1, { what: 'first chunk' });
   // Blocked after one chunk: copytruncate, then write more than we had read.
   await copyFile(path, `${path}.1`);
   await truncate(path, 0);
-  await runWriter({ path, from: 2000, to: 4000 });
+  await runWriter({ path, first: 2000, total: 2000 });
   sink.release();
   const want = numbered('L', 0, 4000);
   await waitFor(() => sink.lines().length >= 4000, { what: 'all lines', timeoutMs: 10_000 });
@@ -69,10 +70,10 @@ test('copytruncate while reading is blocked: file grew past our offset again (fi
 
 test('plain truncation restarts at the new start with a new src', async (t) => {
   const { path, sink } = await followApp(t, {}, null);
-  await runWriter({ path, to: 5000 });
+  await runWriter({ path, first: 0, total: 5000 });
   await waitFor(() => sink.lines().length === 5000, { what: 'before truncation' });
   await truncate(path, 0);
-  await runWriter({ path, from: 5000, to: 6000 });
+  await runWriter({ path, first: 5000, total: 1000 });
   await waitFor(() => sink.lines().length >= 6000, { what: 'after truncation' });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(sameLines(sink.lines(), numbered('L', 0, 6000)), undefined);

@@ -10,6 +10,7 @@ import type { TestContext } from 'node:test';
 import { blockRecord, type LineBlock, type LogRecord } from '../../../core/record.js';
 import { Follower, type FollowerOptions, type FollowerSink } from '../../../plugins/tail/tail-follower.js';
 import { compilePaths } from '../../../plugins/tail/tail-scan.js';
+import { lineToken } from '../../helpers/lines.js';
 import { waitFor } from '../../helpers/wait.js';
 
 export interface Emitted {
@@ -140,13 +141,14 @@ export function follower(dir: string, sink: FollowerSink, o: Partial<FollowerOpt
 }
 
 /**
- * Wait for a line to have come out: seen('L123') resolves once a line starting with "L123 "
- * is in lines() (scanned incrementally, so it is cheap to call often).
+ * Wait for a numbered line (test/helpers/lines.ts) to have come out: seen(123) resolves once a
+ * line starting with "L000000123 " is in lines() (scanned incrementally, so it is cheap to call often).
  */
-export function lineWatcher(lines: () => readonly string[], timeoutMs = 20_000): (token: string) => Promise<void> {
+export function lineWatcher(lines: () => readonly string[], prefix = 'L', timeoutMs = 20_000): (n: number) => Promise<void> {
   const seen = new Set<string>();
   let i = 0;
-  return async (token) => {
+  return async (n) => {
+    const token = lineToken(n, prefix);
     await waitFor(
       () => {
         const l = lines();
@@ -156,14 +158,6 @@ export function lineWatcher(lines: () => readonly string[], timeoutMs = 20_000):
       { what: `line ${token}`, timeoutMs },
     );
   };
-}
-
-/** Lines "<prefix><i> <padding>" for i in [from, to). */
-export function numbered(prefix: string, from: number, to: number, pad = 40): string[] {
-  const out: string[] = [];
-  const p = 'p'.repeat(pad);
-  for (let i = from; i < to; i++) out.push(`${prefix}${i} ${p}`);
-  return out;
 }
 
 /** Assert `got` holds exactly the lines of `want` (no loss, no repeat); returns the missing/extra for messages. */

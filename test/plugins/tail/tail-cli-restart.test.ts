@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { numbered, sameLines } from './harness.js';
+import { sameLines } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { lines, settle, started, startAgent, stop, tailConfig, tempDir } from './cli.js';
-import { runWriter } from './writer.js';
+import { runWriter } from '../../helpers/writer.js';
 
 test('CLI: SIGTERM while a writer is writing, restart: resumes at the committed offset (no loss, no repeat)', async (t) => {
   const dir = tempDir(t, 'qlog-tail-cli-');
@@ -15,7 +16,7 @@ test('CLI: SIGTERM while a writer is writing, restart: resumes at the committed 
   const cfg = tailConfig(dir, { path });
   const a = startAgent(t, dir, cfg);
   await started(a);
-  const writing = runWriter({ path, to: 60_000, sleepEvery: 5 });
+  const writing = runWriter({ path, first: 0, total: 60_000, sleepEvery: 5 });
   await lines(a, 5000);
   await stop(a); // while the writer is still writing
   const first = [...a.stdout];
@@ -41,9 +42,9 @@ test('CLI: rotated while the agent was stopped: the rest of the old file, then t
   await started(a);
   await lines(a, 1000);
   await stop(a);
-  await runWriter({ path, from: 1000, to: 1500, prefix: 'A' });
+  await runWriter({ path, first: 1000, total: 500, prefix: 'A' });
   renameSync(path, `${path}.1`);
-  await runWriter({ path, to: 700, prefix: 'B' });
+  await runWriter({ path, first: 0, total: 700, prefix: 'B' });
   const b = startAgent(t, dir, cfg);
   await started(b);
   await lines(b, 1200);
@@ -59,7 +60,7 @@ test('CLI: SIGHUP reload while a writer is writing: the new pipeline resumes whe
   writeFileSync(path, '');
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
-  const writing = runWriter({ path, to: 40_000, sleepEvery: 5 });
+  const writing = runWriter({ path, first: 0, total: 40_000, sleepEvery: 5 });
   await lines(a, 3000);
   a.signal('SIGHUP');
   await a.waitForLine(/reload complete/, { stream: 'stderr', timeoutMs: 15_000 });

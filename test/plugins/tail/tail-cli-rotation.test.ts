@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineWatcher, numbered, sameLines } from './harness.js';
+import { lineWatcher, sameLines } from './harness.js';
+import { numbered } from '../../helpers/lines.js';
 import { lines, settle, started, startAgent, stop, tailConfig, tempDir } from './cli.js';
-import { runWriter } from './writer.js';
+import { runWriter } from '../../helpers/writer.js';
 
 test('CLI: rename + create under load', async (t) => {
   const dir = tempDir(t, 'qlog-tail-cli-');
@@ -16,7 +17,7 @@ test('CLI: rename + create under load', async (t) => {
   await started(a);
   const N = 40_000;
   const seen = lineWatcher(() => a.stdout);
-  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'rename', lateWrites: 10 }, { beforeRotate: (first) => seen(`L${first}`) });
+  await runWriter({ path, first: 0, total: N, everyLines: 10_000, mode: 'rename', lateWrites: 10 }, { beforeRotate: (first) => seen(first) });
   await lines(a, N);
   await settle(400);
   await stop(a);
@@ -32,7 +33,7 @@ test('CLI: copytruncate under load', async (t) => {
   await started(a);
   const N = 40_000;
   const seen = lineWatcher(() => a.stdout);
-  await runWriter({ path, to: N, rotateEvery: 10_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(`L${first}`) });
+  await runWriter({ path, first: 0, total: N, everyLines: 10_000, mode: 'copytruncate' }, { beforeRotate: (first) => seen(first) });
   await lines(a, N);
   await settle(400);
   await stop(a);
@@ -45,10 +46,10 @@ test('CLI: plain truncation restarts at the new start', async (t) => {
   writeFileSync(path, '');
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
-  await runWriter({ path, to: 3000 });
+  await runWriter({ path, first: 0, total: 3000 });
   await lines(a, 3000);
   truncateSync(path, 0);
-  await runWriter({ path, from: 3000, to: 3500, prefix: 'L' });
+  await runWriter({ path, first: 3000, total: 500, prefix: 'L' });
   await lines(a, 3500);
   await settle(300);
   await stop(a);
