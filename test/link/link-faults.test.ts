@@ -43,7 +43,7 @@ test('the connection is cut 10 times mid-stream: nothing lost or duplicated', as
   }
   writeLines(dir, written + 1, N);
   await waitForCount(dir, N, 60_000, [enclave, parent]);
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 300)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent);
   assert.equal(cuts, 10, 'the link was cut 10 times while lines were flowing');
   assert.ok(proxy.accepted >= 11, `reconnected after every cut (${proxy.accepted} connections)`);
@@ -66,7 +66,7 @@ test('the parent is SIGKILLed mid-stream and restarted: nothing lost or duplicat
   const atKill = outLines(dir).length;
   const parent2 = start(t, dir, parentFile);
   await waitForCount(dir, N, 60_000, [enclave, parent2]);
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 300)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent2);
   assert.ok(atKill < N, `killed mid-stream (${atKill} of ${N} lines were in)`);
   assertDelivered(dir, N);

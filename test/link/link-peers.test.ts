@@ -37,7 +37,7 @@ test('rogue peers (random bytes, an oversized frame) are dropped; the enclave st
   writeLines(dir, N / 2 + 1, N);
   await waitForCount(dir, N, 60_000, [enclave, parent]);
   await waitFor(() => messages(parent).filter((m) => /dropped peer/.test(m)).length >= 3, { what: 'three drops logged' });
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
   // Checked before stopping: a stopping parent closes its connections, which the enclave logs.
   const lost = messages(enclave).filter((m) => /connection to .* lost/.test(m));
   await stop(enclave, parent);

@@ -71,7 +71,7 @@ pipeline:
   let readLate = 0;
   const t0 = Date.now();
   while (Date.now() - t0 < 20_000) {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 250)); // sampling RSS every 250 ms while the parent is stopped
     peak = Math.max(peak, rss(enclave.pid));
     if (Date.now() - t0 > 10_000 && !readLate) readLate = await tailRead(http);
   }
@@ -79,7 +79,7 @@ pipeline:
   const arrivedDuringStop = outLines(dir).length;
   parent.signal('SIGCONT');
   await waitForCount(dir, N, 60_000, [enclave, parent]);
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 300)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent);
 
   const buffered = readAtEnd - readAtStop;

@@ -18,7 +18,7 @@ test('unix, qlog layout (the enclave listens, the parent connects): 100,000 line
   const enclave = start(t, dir, enclaveConfig(dir, { mode: 'listen', uri }));
   const parent = start(t, dir, parentConfig(dir, { mode: 'connect', uri }));
   await waitForCount(dir, N, 60_000, [enclave, parent]);
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent);
   assertDelivered(dir, N);
 });
@@ -31,7 +31,7 @@ test('tcp, reverse layout (the parent listens, the enclave connects), gzip: 100,
   const parent = start(t, dir, parentConfig(dir, { mode: 'listen', uri }));
   const enclave = start(t, dir, enclaveConfig(dir, { mode: 'connect', uri, extra: { compress: 'gzip' } }));
   await waitForCount(dir, N, 60_000, [enclave, parent]);
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent);
   assertDelivered(dir, N);
 });
@@ -48,7 +48,7 @@ test('hybrid vsock (CONNECT/OK multiplexer), with shared_key: 100,000 lines exac
   const enclave = start(t, dir, enclaveConfig(dir, { mode: 'listen', uri: `unix://${guest}`, extra: { ...key, self_hostname: 'enclave' } }));
   const parent = start(t, dir, parentConfig(dir, { mode: 'connect', uri: `vsock+unix://${join(dir, 'v.sock')}:6000`, extra: key }));
   await waitForCount(dir, N, 60_000, [enclave, parent]);
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent);
   assertDelivered(dir, N);
   assert.ok(mux.accepted >= 1);

@@ -11,6 +11,14 @@ async function state(dir: string): Promise<{ files: Record<string, FileEntry> }>
   return JSON.parse(await readFile(join(dir, 'offsets.json'), 'utf8'));
 }
 
+/** The state file once `ok(state)` holds (it is written every stateIntervalMs, atomically). */
+async function stateWhen(dir: string, ok: (st: { files: Record<string, FileEntry> }) => boolean, what: string): Promise<void> {
+  await waitFor(async () => ok(await state(dir).catch(() => ({ files: {} }))), { what: `the state file to hold ${what}` });
+}
+
+/** Before a stop: every chunk settled, so the stop commits the end of what was read. */
+const settled = (s: FakeSink) => waitFor(() => s.allSettled(), { what: 'every chunk settled' });
+
 test('only settled chunks are committed, in order; a restart resumes at the committed offset with the same src/seq', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'app.log');
@@ -25,8 +33,8 @@ test('only settled chunks are committed, in order; a restart resumes at the comm
   s1.chunks[3]!.settle(); // out of order: no effect yet
   s1.chunks[0]!.settle();
   s1.chunks[1]!.settle();
-  await new Promise((r) => setTimeout(r, 150)); // > state interval
   const end1 = s1.chunks[1]!.records.at(-1)!.meta.seq as number;
+  await stateWhen(dir, (st) => Object.values(st.files)[0]?.offset === end1, `offset ${end1}`);
   const st1 = await state(dir);
   assert.equal(Object.values(st1.files)[0]!.offset, end1);
   await f1.close();
@@ -51,6 +59,8 @@ test('a file rotated while stopped is finished, then the new file is read from i
   const f1 = follower(dir, s1, { path, readFromHead: true });
   await f1.start();
   await waitFor(() => s1.lines().length === 1000, { what: 'first run' });
+  // Not only the chunks settling (waiting for that alone fails 2 runs in 3): the stop must come
+  // after the follower is idle at the end of the file, which nothing observable tells.
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
   await appendFile(path, numbered('A', 1000, 1500).join('\n') + '\n'); // written after we stopped
@@ -60,11 +70,11 @@ test('a file rotated while stopped is finished, then the new file is read from i
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
   await waitFor(() => s2.lines().length >= 1200, { what: 'second run' });
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more may arrive
   const want = [...numbered('A', 1000, 1500), ...numbered('B', 0, 700)];
   assert.deepEqual(s2.lines(), want); // in order: old file first
   await waitFor(() => s2.c('files_closed') === 1, { what: 'old file closed' });
-  await new Promise((r) => setTimeout(r, 150));
+  await stateWhen(dir, (st) => Object.keys(st.files).length === 1, 'one file');
   assert.equal(Object.keys((await state(dir)).files).length, 1); // the finished file left the state
 });
 
@@ -76,6 +86,8 @@ test('a file copytruncated while stopped: the rest comes from the copy, then the
   const f1 = follower(dir, s1, { path });
   await f1.start();
   await waitFor(() => s1.lines().length === 1000, { what: 'first run' });
+  // Not only the chunks settling (waiting for that alone fails 2 runs in 3): the stop must come
+  // after the follower is idle at the end of the file, which nothing observable tells.
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
   await appendFile(path, numbered('A', 1000, 1200).join('\n') + '\n');
@@ -86,7 +98,7 @@ test('a file copytruncated while stopped: the rest comes from the copy, then the
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
   await waitFor(() => s2.lines().length >= 500, { what: 'second run' });
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // nothing more may arrive
   assert.deepEqual(s2.lines(), [...numbered('A', 1000, 1200), ...numbered('B', 0, 300)]);
   const srcs = [...new Set(s2.records().map((r) => r.meta.src))];
   assert.equal(srcs.length, 2);
@@ -101,7 +113,7 @@ test('inode reuse (same dev:ino, other first bytes) reads the new file from its 
   const f1 = follower(dir, s1, { path });
   await f1.start();
   await waitFor(() => s1.lines().length === 1, { what: 'first run' });
-  await new Promise((r) => setTimeout(r, 100));
+  await settled(s1);
   await f1.close();
   // Same inode, different content and longer than the old offset: only the fingerprint tells.
   await writeFile(path, 'another file entirely, much longer than before\nsecond\n');
@@ -124,7 +136,7 @@ test('truncation generation is persisted: after a restart the src keeps its gene
   await truncate(path, 0);
   await appendFile(path, 'three\n');
   await waitFor(() => s1.lines().length === 3, { what: 'after truncation' });
-  await new Promise((r) => setTimeout(r, 100));
+  await settled(s1);
   await f1.close();
   await appendFile(path, 'four\n');
   const s2 = new FakeSink();
@@ -143,15 +155,15 @@ test('first start without read_from_head skips old content; a restart reads file
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { readFromHead: false });
   await f1.start();
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 150)); // the point: nothing is read for a while
   assert.equal(s1.lines().length, 0);
   await f1.close();
-  await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 20)); // b.log is born after the stop (birth time vs the state's time)
   await writeFile(join(dir, 'b.log'), 'born while stopped\n');
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { readFromHead: false });
   await f2.start();
   await waitFor(() => s2.lines().length === 1, { what: 'new file' });
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 150)); // nothing more may arrive
   assert.equal(sameLines(s2.lines(), ['born while stopped']), undefined);
 });

@@ -66,6 +66,11 @@ export class FakeSink implements FollowerSink {
     return !this.full;
   }
 
+  /** Every chunk emitted so far was settled (its offset can be committed). */
+  allSettled(): boolean {
+    return this.chunks.every((c) => c.settled);
+  }
+
   ready(): Promise<void> {
     return this.full ? new Promise((r) => this.waiters.push(r)) : Promise.resolve();
   }

@@ -16,7 +16,7 @@ test('writes are coalesced, atomic and reloadable', async (t) => {
   await db.load();
   assert.equal(db.existed, false);
   for (let i = 0; i < 100; i++) db.set('1:2', entry(i));
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 150)); // the point: three intervals go by and the 100 sets made one write
   assert.equal(db.writes, 1);
   const s = JSON.parse(await readFile(file, 'utf8'));
   assert.equal(s.files['1:2'].offset, 99);

@@ -36,7 +36,7 @@ test('flush resolves only when the receiver acks the chunk (id = chunk id)', asy
   assert.equal(f.ev.chunk, h.attempts[0]!.chunk.id);
   let done = false;
   void p.then(() => (done = true));
-  await new Promise((res) => setTimeout(res, 100));
+  await new Promise((res) => setTimeout(res, 100)); // the point: the flush stays pending without an ack
   assert.equal(done, false);
   r.ackAll();
   assert.equal((await p).acked, true);
@@ -60,7 +60,7 @@ test('the window: no more than max_inflight_chunks unacknowledged, in flush orde
   const { h, r } = await setup(t, { max_inflight_chunks: 2, workers: 6 });
   const ps = ['t1', 't2', 't3', 't4', 't5'].map((tag) => h.flush([tag], { tag }));
   await waitFor(() => r.frames.length === 2, { what: 'two frames' });
-  await new Promise((res) => setTimeout(res, 100));
+  await new Promise((res) => setTimeout(res, 100)); // the point: no third frame while the window is full
   assert.equal(r.frames.length, 2);
   assert.equal(h.counters.inflight_chunks, 2);
   const seen: string[] = [];
@@ -79,7 +79,7 @@ test('max_inflight bytes: a full window holds the next chunk back', async (t) =>
   const p1 = h.flush([big], { tag: 'a' });
   const p2 = h.flush([big], { tag: 'b' });
   await waitFor(() => r.frames.length === 1, { what: 'first' });
-  await new Promise((res) => setTimeout(res, 100));
+  await new Promise((res) => setTimeout(res, 100)); // the point: the second waits for room
   assert.equal(r.frames.length, 1, 'second waits for room');
   r.ackAll();
   await waitFor(() => r.frames.length === 1, { what: 'second' });
@@ -118,7 +118,7 @@ test('shared_key: handshake with the receiver; a wrong key never delivers', asyn
 test('heartbeats keep an idle link checked; a receiver that stops acking is left and the chunk resent', async (t) => {
   const { h, r } = await setup(t, { heartbeat: '50ms', ack_timeout: '300ms' });
   await waitFor(() => r.open.length === 1, { what: 'connected' });
-  await new Promise((res) => setTimeout(res, 200));
+  await new Promise((res) => setTimeout(res, 200)); // the point: a few heartbeats go by
   assert.equal(r.frames.length, 0, 'heartbeats are not events');
   assert.equal(r.open.length, 1, 'heartbeats are acked by the receiver session');
   const p = h.flush(['late']);
@@ -139,7 +139,7 @@ test('listen mode: sends to whichever receiver connects; the newest connection w
   t.after(() => void r1.close());
   t.after(() => void r2.close());
   const p = h.flush(['first']);
-  await new Promise((res) => setTimeout(res, 50));
+  await new Promise((res) => setTimeout(res, 50)); // the flush is pending before any receiver is there
   await r1.connect(uri);
   await waitFor(() => r1.frames.length === 1, { what: 'sent to r1' });
   await r2.connect(uri);
@@ -171,7 +171,7 @@ test('stopping with unacknowledged chunks leaves them unsettled (tail re-reads t
   p.catch(() => undefined);
   await waitFor(() => r.frames.length === 1, { what: 'sent' });
   await h.stop({ grace: 100 });
-  await new Promise((res) => setTimeout(res, 300));
+  await new Promise((res) => setTimeout(res, 300)); // the point: the stopped flush neither settles nor rejects
   assert.equal(settled, false);
   assert.equal(h.attempts[0]!.error, undefined, 'the flush did not reject either (a rejection would be dropped and settled)');
   assert.ok(h.logs.some((l) => /stopping with 1 chunks not acknowledged/.test(String(l.msg))));
