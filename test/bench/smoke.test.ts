@@ -30,7 +30,9 @@ function runSmoke(file: string): Promise<{ code: number | null; signal: NodeJS.S
   });
 }
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()) {
   test(`${file} runs in smoke mode and its checks pass`, async () => {
     const before = readFileSync(docs, 'utf8');
     const r = await runSmoke(file);

@@ -70,7 +70,19 @@ export function readRotated(dir: string, base: string): string[] {
 /** Compare `lines` (as they arrived, in order) with the numbered lines [first, last] written with `prefix` and `lineBytes`. */
 export function checkLines(lines: readonly string[], prefix: string, first: number, last: number, lineBytes = LINE_BYTES): CheckResult {
   const seen = new Uint8Array(Math.max(0, last - first + 1));
-  const r: CheckResult = { expected: seen.length, arrived: 0, lost: 0, lostLines: [], lostRanges: '', duplicated: 0, duplicatedLines: [], altered: 0, alteredLines: [], foreign: [], outOfOrder: 0 };
+  const r: CheckResult = {
+    expected: seen.length,
+    arrived: 0,
+    lost: 0,
+    lostLines: [],
+    lostRanges: '',
+    duplicated: 0,
+    duplicatedLines: [],
+    altered: 0,
+    alteredLines: [],
+    foreign: [],
+    outOfOrder: 0,
+  };
   const problem = (what: string) => (r.firstProblem ??= what);
   const re = new RegExp(`^${prefix}(\\d{9}) `);
   let previous = first - 1;
@@ -127,7 +139,12 @@ export function checkLines(lines: readonly string[], prefix: string, first: numb
  * Split lost lines by generation of the written file (generation i = [starts[i], starts[i+1] - 1],
  * starts from the writer's `rotations`): which generations were lost whole, and which only in part.
  */
-export function lostByGeneration(lost: readonly number[], first: number, last: number, rotations: readonly number[]): { whole: [number, number][]; partial: { from: number; to: number; lost: number }[] } {
+export function lostByGeneration(
+  lost: readonly number[],
+  first: number,
+  last: number,
+  rotations: readonly number[],
+): { whole: [number, number][]; partial: { from: number; to: number; lost: number }[] } {
   const starts = [first, ...rotations.filter((s) => s > first && s <= last)];
   const whole: [number, number][] = [];
   const partial: { from: number; to: number; lost: number }[] = [];

@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 
-export interface Proxy {
+export interface StreamProxy {
   /** Destroy every open connection, both ends (each side sees its socket closed); returns how many client connections were open. */
   cut(): number;
   /** How many times cut() was called. */
@@ -66,7 +66,7 @@ function pipeBoth(a: net.Socket, b: net.Socket, pairs: Set<net.Socket>): void {
   b.pipe(a);
 }
 
-function proxyHandle(started: Started): Proxy {
+function proxyHandle(started: Started): StreamProxy {
   let cuts = 0;
   return {
     cut() {
@@ -96,7 +96,7 @@ function proxyHandle(started: Started): Proxy {
 }
 
 /** A plain proxy: every connection on `listen` is piped to `target`. */
-export async function startProxy(listen: net.ListenOptions, target: net.NetConnectOpts): Promise<Proxy> {
+export async function startProxy(listen: net.ListenOptions, target: net.NetConnectOpts): Promise<StreamProxy> {
   const started = await startServer(listen, (s, pairs) => {
     const up = net.connect(target);
     up.on('error', () => s.destroy());
@@ -109,7 +109,7 @@ export async function startProxy(listen: net.ListenOptions, target: net.NetConne
  * Stand-in for a VMM's hybrid vsock socket at `path`: reads `CONNECT <port>\n`, connects to the
  * "guest" listener `guest(port)`, answers `OK <n>\n` and pipes; closes if the guest port is dead.
  */
-export async function startHybridMux(path: string, guest: Target): Promise<Proxy> {
+export async function startHybridMux(path: string, guest: Target): Promise<StreamProxy> {
   let hostPort = 1_073_741_824;
   const started = await startServer({ path }, (s, pairs) => {
     let got = Buffer.alloc(0);

@@ -102,5 +102,5 @@ async function burst(batch: number, sleepEvery: number): Promise<void> {
 if (o.rate) await paced(o.rate);
 else await burst(o.batch ?? 50, o.sleepEvery ?? 20);
 const summary: WriterSummary = { written: seq - first, first, last: seq - 1, rotations };
-process.stdout.write(JSON.stringify(summary) + '\n');
+process.stdout.write(`${JSON.stringify(summary)}\n`);
 process.disconnect?.();

@@ -75,7 +75,9 @@ export function startWriter(o: WriterOptions, hooks: WriterHooks = {}): { done: 
       );
     });
     proc.once('error', reject);
-    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as WriterSummary) : reject(new Error(`writer exited with ${code}`))));
+    proc.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as WriterSummary) : reject(new Error(`writer exited with ${code}`)),
+    );
   });
   return { done, proc };
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait.js';
 import { checkLines, readRotated, type CheckResult } from '../../helpers/checker.js';
-import { startProxy, type Proxy } from '../../helpers/proxy.js';
+import { startProxy, type StreamProxy } from '../../helpers/proxy.js';
 import { startWriter, type WriterOptions, type WriterSummary } from '../../helpers/writer.js';
 import { AgentProcess } from './agents.js';
 
@@ -69,7 +69,7 @@ export class Rig {
   readonly enclaveListens: boolean;
   readonly parent: AgentProcess;
   readonly enclave: AgentProcess;
-  proxy?: Proxy;
+  proxy?: StreamProxy;
   private readonly writers = new Set<{ kill(): boolean; exitCode: number | null }>();
 
   constructor(
