@@ -3,7 +3,6 @@
  * SIGTERM/SIGINT drain and exit 0 (a second signal exits at once), SIGHUP reloads (the new
  * config is validated first; an invalid one is logged and the old pipeline keeps running).
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -12,9 +11,10 @@ import { Engine, type InstanceMetrics } from './engine/engine.js';
 import { createLogger, type AgentLog } from './log.js';
 import type { ServiceInfo } from './plugin/define.js';
 import { VERSION } from './version.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, QlogError } from './errors.js';
 import { afterStartup, giveBackWhenIdle } from './memory.js';
 import type { HttpEndpoint } from './http.js';
+import { makeDir } from './make-dir.js';
 
 export type ConfigLoader = () => Promise<AgentConfig>;
 
@@ -40,7 +40,7 @@ export class Agent {
 
   private serviceInfo(c: AgentConfig): ServiceInfo {
     const stateDir = resolve(c.service.state_dir);
-    mkdirSync(stateDir, { recursive: true });
+    makeDir(stateDir);
     return Object.freeze({ version: VERSION, hostname: c.service.hostname || hostname(), stateDir, configDir: c.dir, graceMs: c.service.grace as number });
   }
 
@@ -69,10 +69,17 @@ export class Agent {
   /** The metrics endpoint (its module is loaded only by agents that serve one). */
   private async startHttp(listen: string): Promise<HttpEndpoint> {
     const { startHttp } = await import('./http.js');
-    return startHttp(listen, () => this.metrics(), this.logger, () => {
-      const s = this.config.service;
-      return { errorsCount: s.hc_errors_count, retryFailureCount: s.hc_retry_failure_count, periodMs: s.hc_period as number, stallMs: s.hc_stall_timeout as number };
-    });
+    try {
+      return await startHttp(listen, () => this.metrics(), this.logger, () => {
+        const s = this.config.service;
+        return { errorsCount: s.hc_errors_count, retryFailureCount: s.hc_retry_failure_count, periodMs: s.hc_period as number, stallMs: s.hc_stall_timeout as number };
+      });
+    } catch (e) {
+      // Name the option: "listen EADDRINUSE 127.0.0.1:2020" alone does not say which setting to change.
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE') throw new QlogError('QLOG_ERR_TRANSPORT_IN_USE/http', { addr: listen, reason: 'address already in use' }, { cause: e });
+      throw new QlogError('QLOG_ERR_TRANSPORT_LISTEN/http', { addr: listen, reason: err.message }, { cause: e });
+    }
   }
 
   /** Give back memory once the pipeline is idle (core/memory.ts); counts what the inputs took in. */
@@ -178,7 +185,12 @@ export class Agent {
  * arrives while the agent is still starting must drain too (it stops once start has finished),
  * not kill the process with records in flight.
  */
-export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise<number> {
+export interface RunOptions {
+  /** Called once the pipeline runs (e.g. to print "listening on ...": only true once started). */
+  onStarted?: () => void;
+}
+
+export async function runAgent(config: AgentConfig, load: ConfigLoader, opts: RunOptions = {}): Promise<number> {
   const agent = new Agent(config, load);
   let started = false;
   let stopSignal: NodeJS.Signals | undefined;
@@ -238,6 +250,7 @@ export async function runAgent(config: AgentConfig, load: ConfigLoader): Promise
     return 1;
   }
   started = true;
+  opts.onStarted?.();
   if (stopSignal) stop(stopSignal);
   return exit;
 }

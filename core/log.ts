@@ -5,10 +5,10 @@
  */
 import { Writable } from 'node:stream';
 import { basename, dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { RotatingFileStream } from 'rotating-file-stream';
 import { lazyModule } from './lazy.js';
+import { makeDir } from './make-dir.js';
 
 const rfs = lazyModule<typeof import('rotating-file-stream')>('rotating-file-stream');
 
@@ -20,6 +20,8 @@ export interface LogOptions {
 }
 
 const MAX_PENDING = 4 * 1024 * 1024;
+/** How long closing waits for pending lines to reach the file. */
+const FINAL_WAIT_MS = 2000;
 
 /** Batching writer in front of rotating-file-stream (per-line writes to it are ~40x slower). */
 class RotatedLogWriter extends Writable {
@@ -34,7 +36,7 @@ class RotatedLogWriter extends Writable {
   }
 
   private open(): RotatingFileStream {
-    mkdirSync(dirname(this.opts.file), { recursive: true });
+    makeDir(dirname(this.opts.file));
     const s = rfs().createStream(basename(this.opts.file), { path: dirname(this.opts.file), size: `${Math.max(1, Math.ceil(this.opts.rotateSize / 1024))}K`, rotate: this.opts.rotateNum });
     s.on('error', () => {
       // rotating-file-stream destroys itself on errors (ENOSPC ...): drop it, retry later.
@@ -82,9 +84,14 @@ class RotatedLogWriter extends Writable {
       else cb();
     };
     if (!this.writing && !this.pending.length) return end();
+    // Wait for what is pending, but not for a file that cannot be opened (a log directory that
+    // cannot be created): closing must end, or the agent would never exit.
+    const giveUp = Date.now() + FINAL_WAIT_MS;
     const t = setInterval(() => {
-      if (!this.writing && !this.pending.length) {
+      if ((!this.writing && !this.pending.length) || Date.now() >= giveUp) {
         clearInterval(t);
+        this.dropped += this.pending.length;
+        this.pending = [];
         end();
       }
     }, 10);

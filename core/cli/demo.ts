@@ -5,13 +5,14 @@
  * files. A status line each second comes from the agents' metrics endpoints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
+import { makeDir } from '../make-dir.js';
 
 const usage = `Run a local demo of both roles: a generated service log in the enclave role, shipped over a
 Unix socket (standing in for vsock) to the parent role, which writes rotated files.
@@ -67,7 +68,7 @@ const command: Command = {
     if (!(rate > 0 && rate <= 10_000)) throw new UsageError('QLOG_ERR_USAGE/rate', { found: String(values.rate) });
     if (!(duration >= 0)) throw new UsageError('QLOG_ERR_USAGE/duration', { found: String(values.duration) });
     const dir = resolve(values.dir ?? 'demo');
-    mkdirSync(join(dir, 'workspace'), { recursive: true });
+    makeDir(join(dir, 'workspace'));
     // sockaddr_un paths are short (107 bytes): fall back to the temp dir for a deep checkout.
     let socket = join(dir, 'link.sock');
     if (Buffer.byteLength(socket) > 100) socket = join(tmpdir(), `qlog-demo-${process.pid}.sock`);

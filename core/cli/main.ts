@@ -3,7 +3,7 @@
  * qlog command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
  * Each command lives in its own module, loaded on demand.
  */
-import { ConfigError, QlogError } from '../errors.js';
+import { ConfigError, didYouMean, QlogError } from '../errors.js';
 import { VERSION } from '../version.js';
 
 import { COMMANDS, UsageError } from './command.js';
@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const load = COMMANDS[first];
-    if (!load) throw new UsageError('QLOG_ERR_USAGE/command', { command: first });
+    if (!load) throw new UsageError('QLOG_ERR_USAGE/command', { command: first, hint: didYouMean(first, [...Object.keys(COMMANDS), 'help']) });
     const cmd = (await load()).default;
     if (rest.includes('-h') || rest.includes('--help')) {
       process.stdout.write(cmd.usage);

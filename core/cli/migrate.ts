@@ -1,5 +1,5 @@
 /** `qlog migrate <config_qlog.toml>`: print the native YAML equivalent of a qlog config. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { builtinRegistry } from '../builtins.js';
 import { loadConfigFrom } from '../config/load.js';
@@ -9,6 +9,7 @@ import { checkTransport, parseCid } from '../qlog-compat/cli-options.js';
 import { translate, type Role, type TranslateOptions } from '../qlog-compat/translate.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
+import { makeDir } from '../make-dir.js';
 
 /** Placeholder for the enclave's CID when --cid is not given: an env reference with the guide's CID as default. */
 const CID_PLACEHOLDER = '${ENCLAVE_CID:-4}';
@@ -69,7 +70,7 @@ const command: Command = {
     }
     const fileName = (r: Role) => (role ? `${r}.yaml` : r === 'monitor' ? 'enclave.yaml' : 'parent.yaml');
     if (values['out-dir']) {
-      mkdirSync(values['out-dir'], { recursive: true });
+      makeDir(values['out-dir']);
       for (const [r, yaml] of texts) {
         const path = join(values['out-dir'], fileName(r));
         writeFileSync(path, yaml);

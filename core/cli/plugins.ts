@@ -5,6 +5,7 @@ import { optionRows, textTable } from '../docs/options-table.js';
 import { commonProperties } from '../config/common.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
+import { didYouMean } from '../errors.js';
 
 const usage = `List the plugins, or show one plugin's options.
 
@@ -26,7 +27,7 @@ const command: Command = {
     if (positionals.length) {
       list = list.filter((p) => positionals.includes(p.name));
       const missing = positionals.filter((n) => !list.some((p) => p.name === n));
-      if (missing.length) throw new UsageError('QLOG_ERR_USAGE/unknown-plugin', { names: missing.map((m) => `"${m}"`).join(', '), available: registry.names().join(', ') });
+      if (missing.length) throw new UsageError('QLOG_ERR_USAGE/unknown-plugin', { names: missing.map((m) => `"${m}"`).join(', '), hint: didYouMean(missing[0]!, registry.names()), available: registry.names().join(', ') });
     }
     if (values.json) {
       const out = list.map((p) => ({ kind: p.kind, name: p.name, description: p.description, qlog: p.qlog, origin: registry.origin(p), schema: p.schema, common: commonProperties[p.kind] }));

@@ -14,6 +14,6 @@ export async function runQlogRole(file: string, opts: RoleOptions, printConfig: 
     process.stdout.write(first.yaml);
     return 0;
   }
-  process.stderr.write(`${banner(first.qlog, first.config.service.log_file)}\n`);
-  return runAgent(first.config, load);
+  // Printed once it is true: a start that fails (port in use ...) must not have said "listening".
+  return runAgent(first.config, load, { onStarted: () => process.stderr.write(`${banner(first.qlog, first.config.service.log_file)}\n`) });
 }

@@ -52,11 +52,20 @@ function isMapValue(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Top-level keys only a qlog config (config_qlog.toml, core/qlog-compat) has. */
+const QLOG_MARKERS = ['monitor_items', 'workspace', 'port', 'server_logfile', 'client_logfile'] as const;
+
 export async function loadConfigFrom(src: ConfigSource, dir: string, registry: PluginRegistry, opts: LoadOptions = {}): Promise<AgentConfig> {
   const issues: ConfigIssue[] = [];
   const env = opts.env ?? process.env;
   const root = src.data ?? {};
   if (!isMapValue(root)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a map with "service" and "pipeline"', found: describeFound(root) })]);
+  const qlogKeys = QLOG_MARKERS.filter((k) => k in root);
+  if (qlogKeys.length && !('service' in root) && !('pipeline' in root)) {
+    // One clear error instead of "unknown key" for each of qlog's keys.
+    const keys = qlogKeys.map((k) => `"${k}"`).join(', ');
+    throw new ConfigError([src.issue('QLOG_ERR_CONFIG_QLOG_FORMAT', [qlogKeys[0]!], { keys, file: src.file }, { key: true })]);
+  }
   for (const key of Object.keys(root)) {
     if (key !== 'service' && key !== 'pipeline') {
       issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], { key, hint: didYouMean(key, ['service', 'pipeline']), allowed: 'service, pipeline' }, { key: true }));

@@ -29,6 +29,8 @@ export const ERRORS = {
   'QLOG_ERR_CONFIG_VALUE/interval': 'expected an interval of at least 100ms, found {ms}ms',
   QLOG_ERR_CONFIG_ENV: 'environment variable {name} is not set (write ${{name}:-default} to give a default)',
   QLOG_ERR_CONFIG_UNKNOWN_PLUGIN: 'unknown {kind} plugin "{name}"{hint}; available: {available}',
+  QLOG_ERR_CONFIG_QLOG_FORMAT:
+    'this is a qlog config (it has {keys}), not a native one: run it as qlog does, "qlog monitor {file}" in the enclave or "qlog receive-file <cid> {file}" on the parent, or convert it with "qlog migrate {file}"',
   QLOG_ERR_CONFIG_DUPLICATE_ID: 'two plugin instances are named "{id}"; give one a different alias',
 
   // ---- plugins (core/plugin/loader.ts, registry.ts, core/engine)
@@ -58,13 +60,14 @@ export const ERRORS = {
 
   // ---- command line (core/cli, core/scaffold, core/qlog-compat/cli-options.ts); see UsageError
   QLOG_ERR_USAGE: '{reason}',
-  'QLOG_ERR_USAGE/command': 'unknown command "{command}"; run "qlog --help" for the list',
+  'QLOG_ERR_USAGE/command': 'unknown command "{command}"{hint}; run "qlog --help" for the list',
+  'QLOG_ERR_USAGE/option': 'unknown option "{option}"{hint}; this command takes: {allowed}',
   'QLOG_ERR_USAGE/one-config': 'expected one config file',
   'QLOG_ERR_USAGE/one-qlog-config': 'expected one qlog config file',
   'QLOG_ERR_USAGE/one-plugin-name': 'expected one plugin name',
   'QLOG_ERR_USAGE/missing-args': 'the following required arguments were not provided: {missing}',
   'QLOG_ERR_USAGE/unexpected-arg': "unexpected argument '{arg}'",
-  'QLOG_ERR_USAGE/unknown-plugin': 'unknown plugin {names}; available: {available}',
+  'QLOG_ERR_USAGE/unknown-plugin': 'unknown plugin {names}{hint}; available: {available}',
   'QLOG_ERR_USAGE/kind-required': '--kind is required (input, filter or output)',
   'QLOG_ERR_USAGE/kind': '--kind must be input, filter or output, found "{kind}"',
   'QLOG_ERR_USAGE/rate': '--rate: expected a number of lines per second (0 < N <= 10000), found "{found}"',
@@ -90,8 +93,10 @@ export const ERRORS = {
   QLOG_ERR_TRANSPORT_CONNECT: 'connection to {uri} failed: {reason}',
   QLOG_ERR_TRANSPORT_IN_USE: 'cannot listen on {uri}: address already in use',
   'QLOG_ERR_TRANSPORT_IN_USE/not-socket': 'cannot listen on {uri}: the path exists and is not a socket (remove it or pick another path)',
+  'QLOG_ERR_TRANSPORT_IN_USE/http': 'cannot serve metrics on {addr} (service.http_listen; --http-listen for monitor and receive-file): {reason}',
   'QLOG_ERR_TRANSPORT_IN_USE/unix': 'cannot listen on {uri}: another process is listening on it',
   QLOG_ERR_TRANSPORT_LISTEN: 'cannot listen on {uri}: {reason}',
+  'QLOG_ERR_TRANSPORT_LISTEN/http': 'cannot serve metrics on {addr} (service.http_listen; --http-listen for monitor and receive-file): {reason}',
   QLOG_ERR_TRANSPORT_HYBRID: '{uri}: expected "OK <port>" in reply to "CONNECT {port}", found {found}',
   'QLOG_ERR_TRANSPORT_HYBRID/not-a-line': '{uri}: the VMM\'s reply to CONNECT is not a line ({bytes} bytes without a newline)',
   'QLOG_ERR_TRANSPORT_HYBRID/socket': '{uri}: {reason}',

@@ -1,11 +1,12 @@
 /** `qlog new-plugin`: writes a ready npm package for an input, filter or output plugin. */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError, type IdsOf } from '../errors.js';
 import type { PluginKind } from '../plugin/define.js';
 import { VERSION } from '../version.js';
 import { KINDS, schemaSource } from './scaffold-kinds.js';
 import { docsScript, gitignore, packageJson, readme, tsconfig, tsconfigBuild } from './scaffold-package.js';
+import { makeDir } from '../make-dir.js';
 
 export interface ScaffoldOptions {
   /** Package name (`qlog-plugin-foo`, `@me/qlog-plugin-foo`) or plugin name (`foo` -> qlog-plugin-foo). */
@@ -67,7 +68,7 @@ export function scaffold(opts: ScaffoldOptions): ScaffoldResult {
   };
   for (const [rel, text] of Object.entries(files)) {
     const file = join(dir, rel);
-    mkdirSync(dirname(file), { recursive: true });
+    makeDir(dirname(file));
     writeFileSync(file, text);
   }
   return { dir, pkg, name, files: Object.keys(files) };

@@ -3,7 +3,7 @@
  * output, written as the YAML a user would write and loaded by the real config loader, so
  * options are validated, defaulted and unit-converted exactly as in production.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -15,6 +15,7 @@ import { PluginRegistry } from '../plugin/registry.js';
 import type { AnyPlugin, ServiceInfo } from '../plugin/define.js';
 import { VERSION } from '../version.js';
 import { LIB_INPUT, LIB_OUTPUT } from './harness-lib.js';
+import { makeDir } from '../make-dir.js';
 
 export interface ServiceOverrides {
   /** service.grace: setup/start/stop time limit and drain time (default "5s", as in production). */
@@ -90,7 +91,7 @@ export async function buildConfig(input: ConfigInput): Promise<BuiltConfig> {
     throw e instanceof ConfigError ? relocate(e, plugin.kind) : e;
   }
   const stateDir = resolve(config.service.state_dir);
-  mkdirSync(stateDir, { recursive: true });
+  makeDir(stateDir);
   const info: ServiceInfo = Object.freeze({
     version: VERSION,
     hostname: config.service.hostname || hostname(),

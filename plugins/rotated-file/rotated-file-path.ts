@@ -6,6 +6,7 @@
  */
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { join, sep } from 'node:path';
+import { makeDir } from '../../core/make-dir.js';
 
 /**
  * A record's file name is refused: its records are dropped (counted and logged), others continue.
@@ -126,7 +127,7 @@ export function confine(root: string, rel: string, mkdir: boolean, forbidden?: s
 
 /** Real path of the workspace, created when `mkdir` (throws the fs error otherwise). */
 export function workspaceRoot(workspace: string, mkdir: boolean): string {
-  if (mkdir) mkdirSync(workspace, { recursive: true, mode: 0o750 });
+  if (mkdir) makeDir(workspace, 0o750);
   const real = realpathSync(workspace);
   if (!lstatSync(real).isDirectory()) throw Object.assign(new Error(`workspace ${workspace} is not a directory`), { code: 'ENOTDIR' });
   return real;

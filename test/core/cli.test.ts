@@ -85,8 +85,13 @@ test('usage errors exit 2 with a message on stderr', async () => {
     [['run'], /^qlog: expected one config file\n\nRun the agent/],
     [['validate'], /^qlog: expected one config file\n/],
     [['validate', 'a.yaml', 'b.yaml'], /^qlog: expected one config file\n/],
-    [['validate', '--bogus', 'x.yaml'], /^qlog: Unknown option '--bogus'/],
+    [['validate', '--bogus', 'x.yaml'], /^qlog: unknown option "--bogus"; this command takes: no options\n\nCheck a config file/],
     [['plugins', 'nope'], new RegExp(`^qlog: unknown plugin "nope"; available: ${registry.names().join(', ')}\n$`)],
+    // Close misspellings get a suggestion, like config keys do.
+    [['vaildate'], /^qlog: unknown command "vaildate" \(did you mean "validate"\?\); run "qlog --help" for the list\n$/],
+    [['run', '--confg', 'x.yaml'], /^qlog: unknown option "--confg" \(did you mean "--config"\?\); this command takes: --config, -c\n/],
+    [['monitor', '--trasport', 'unix:///x', 'c.toml'], /^qlog: unknown option "--trasport" \(did you mean "--transport"\?\); this command takes: --cid, -c, --transport, /],
+    [['plugins', 'tial'], /^qlog: unknown plugin "tial" \(did you mean "tail"\?\); available: /],
   ];
   const results = await Promise.all(cases.map(([args]) => runCli(args)));
   for (const [i, [args, stderr]] of cases.entries()) {

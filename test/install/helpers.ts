@@ -52,7 +52,7 @@ pipeline:
 /** The built vsock addon is there and the installed agent loads it (reduceMemory needs it). */
 export async function assertAddonLoads(q: InstalledQlog): Promise<void> {
   assert.ok(existsSync(join(q.root, 'native/build/Release/qlog_vsock.node')), `no addon under ${q.root}/native/build/Release`);
-  const mod = join(q.root, 'dist/core/transport/vsock-native.js');
+  const mod = join(q.root, 'dist/core/memory.js');
   const r = await node(['--input-type=module', '-e', `import { reduceMemory } from ${JSON.stringify(mod)}; console.log(reduceMemory())`], { cwd: q.dir, env: q.env });
   assert.equal(r.stdout.trim(), 'true', `the installed addon did not load:\n${r.stderr}`);
 }

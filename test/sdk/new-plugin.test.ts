@@ -29,7 +29,7 @@ test('usage errors exit 2 with a message', async (t) => {
     [['new-plugin', 'x', '--kind', 'parser'], /--kind must be input, filter or output, found "parser"/],
     [['new-plugin', '--kind', 'filter'], /expected one plugin name/],
     [['new-plugin', 'Bad Name', '--kind', 'filter'], /"Bad Name" is not a valid npm package name/],
-    [['new-plugin', 'x', '--kind', 'filter', '--colour'], /Unknown option '--colour'/],
+    [['new-plugin', 'x', '--kind', 'filter', '--colour'], /unknown option "--colour"/],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(args, { cwd: dir, owner: t });
