@@ -14,11 +14,20 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { CommitQueue } from './tail-commit.js';
 import type { FileEntry } from './tail-db.js';
+import { holdsSuccessor, isCopy, isFollowing, isGone, isGoneAtEnd, isOpen, nextPhase, Phase, type LifeEvent } from './tail-lifecycle.js';
 
 /** Bytes of the file's start kept as its fingerprint. */
 export const HEAD_MAX = 256;
 
-export type FileState = 'active' | 'gone';
+/** A byte stream to continue in another file (a copytruncate copy, a file rotated while stopped). */
+export interface Stream {
+  path: string;
+  sid: string;
+  gen: number;
+  offset: number;
+  inLong?: boolean;
+  queue?: CommitQueue<TailFile>;
+}
 
 export function fileKey(st: { dev: bigint; ino: bigint }): string {
   return `${st.dev}:${st.ino}`;
@@ -45,26 +54,18 @@ export class TailFile {
   /** The last emitted record is a piece of an unfinished long line. */
   inLong = false;
   queue: CommitQueue<TailFile> = new CommitQueue<TailFile>(0, this);
-  /** Renamed away or deleted: read to the end, then closed once rotate_wait has passed. */
-  state: FileState = 'active';
-  goneAt = 0;
-  /** Read to EOF at least once (since it was last marked gone). */
-  drainedSinceGone = false;
   /** The last read ended in an unterminated line (held back until a newline or the close). */
   partial = false;
-  closed = false;
-  /** Read to its end after it was rotated away or deleted, and closed for good (not just closed because the agent stops). */
-  finished = false;
+  /** Where the file is in its lifecycle (tail-lifecycle.ts); changed only by to(). */
+  private current: Phase = Phase.Opened;
+  /** When it left its path (or was adopted as a copy). */
+  goneAt = 0;
   /** Read after this file is drained (the file it replaced at the same path). */
   after: TailFile | undefined;
-  /** An event arrived while a read was in flight: read again before declaring EOF. */
-  woken = false;
   /** Last known size from fstat (for bookkeeping / logs). */
   size = 0;
   /** Consecutive read errors (for back-off). */
   errors = 0;
-  /** A copytruncate copy read as (the rest of) a generation of another file: never followed as a file of its own. */
-  copy = false;
   /** The `src` this file's state entry was last saved with (records of another src wait for a save). */
   savedSrc = '';
   /**
@@ -179,16 +180,82 @@ export class TailFile {
     return (await this.fh.stat()).nlink;
   }
 
-  markGone(now: number): void {
-    if (this.state === 'gone') return;
-    this.state = 'gone';
-    this.goneAt = now;
-    this.drainedSinceGone = false;
+
+  get phase(): Phase {
+    return this.current;
+  }
+
+  /** The one place the phase changes (throws on a transition the lifecycle does not have). */
+  to(ev: LifeEvent): void {
+    this.current = nextPhase(this.current, ev);
+    if (ev === 'leave' || ev === 'continue' || ev === 'adopt') this.goneAt = Date.now();
+  }
+
+  /** Left its path or a copy: read to its end, then closed. */
+  get gone(): boolean {
+    return isGone(this.phase);
+  }
+
+  /** Followed at its path (not gone, not a copy, not closed). */
+  get following(): boolean {
+    return isFollowing(this.phase);
+  }
+
+  get isCopy(): boolean {
+    return isCopy(this.phase);
+  }
+
+  get open(): boolean {
+    return isOpen(this.phase);
+  }
+
+  /** Gone, read to its end before, and rotate_wait passed: the next read to its end closes it. */
+  finishing(now: number, rotateWaitMs: number): boolean {
+    return isGoneAtEnd(this.phase) && now - this.goneAt >= rotateWaitMs;
+  }
+
+  /** Must this file wait for the one it replaced (see holdsSuccessor)? */
+  get gated(): boolean {
+    const a = this.after;
+    return !!a && holdsSuccessor(a.phase, a.partial);
+  }
+
+  /** `first` is read before this file, after the file this one already waits for (if still open). */
+  readAfter(first: TailFile): void {
+    if (this.after && this.after.open) first.after = this.after;
+    this.after = first;
+  }
+
+  /**
+   * This just opened file continues stream `s` (under `path` as meta.path) from `s.offset`,
+   * taking its commit queue over: as a copytruncate copy ('adopt') or as a file rotated away
+   * while we were stopped ('continue'). Either way it is read to its end, then closed.
+   */
+  continueStream(s: Stream, path: string, realPath: string, tag: string, how: 'adopt' | 'continue'): void {
+    this.path = path;
+    this.realPath = realPath;
+    this.tag = tag;
+    this.sid = s.sid;
+    this.gen = s.gen;
+    this.setSrc();
+    this.startAt(s.offset);
+    if (s.queue) {
+      this.queue = s.queue;
+      s.queue.owner = this;
+    }
+    this.inLong = s.inLong ?? false;
+    this.to(how);
+  }
+
+  /** Read to its end after it went, rotate_wait passed: closed for good. */
+  async finish(): Promise<void> {
+    this.to('finish');
+    await this.fh.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.open) return;
+    this.to('close');
     await this.fh.close().catch(() => undefined);
   }
 }

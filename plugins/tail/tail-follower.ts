@@ -8,16 +8,17 @@
  * the file is the buffer, and rotations meanwhile are still noticed). Nothing is read in
  * parallel, so one read buffer serves every file and memory does not grow with their number.
  */
-import { realpath } from 'node:fs/promises';
 import { nowNs, type LineBlock } from '../../core/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
+import type { CommitQueue } from './tail-commit.js';
+import { Copytruncate } from './tail-copytruncate.js';
 import { OffsetDb } from './tail-db.js';
 import { Discovery } from './tail-discover.js';
-import { Truncation } from './tail-truncate.js';
-import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, scanLines } from './tail-lines.js';
-import type { PathSet } from './tail-scan.js';
-import { HEAD_MAX, TailFile } from './tail-file.js';
-import type { CommitQueue } from './tail-commit.js';
+import type { TailFile } from './tail-file.js';
+import { FollowedFiles } from './tail-followed.js';
+import { Phase } from './tail-lifecycle.js';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, scanLines, type SplitState } from './tail-lines.js';
+import { expandTag, type PathSet } from './tail-scan.js';
 import { Watching } from './tail-watch.js';
 
 /** Free read buffers kept for reuse. */
@@ -70,13 +71,15 @@ export interface FollowerSink {
 }
 
 export class Follower {
+  private readonly followed = new FollowedFiles();
   /** Open files by device:inode. */
-  readonly files = new Map<string, TailFile>();
+  readonly files = this.followed.byKey;
   /** Active files by matched path and by real path (where watch events name them). */
-  readonly byPath = new Map<string, TailFile>();
+  readonly byPath = this.followed.byPath;
   readonly db: OffsetDb;
-  readonly discovery: Discovery;
-  readonly truncation: Truncation;
+  private readonly copies: Copytruncate;
+  private readonly discovery: Discovery;
+  private readonly watching: Watching;
   private readonly dirty = new Set<TailFile>();
   private readonly toCheck = new Set<string>();
   private scanDue = false;
@@ -87,15 +90,13 @@ export class Follower {
   private readonly stopped = new Promise<void>((r) => (this.stopSignal = r));
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
-  /** The read buffer; handed to a LineBlock with the lines read into it (see emitBatch). */
+  /** The read buffer; handed to a LineBlock with the lines read into it (see sendBlock). */
   private buf: Buffer;
   private readonly pool: BufferPool;
-  private readonly scratch = Buffer.allocUnsafe(HEAD_MAX);
   /** Line offsets of the batch being split (grown as needed, copied into each block). */
   private readonly lines = new LineScratch();
   private refreshTimer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
-  readonly watching: Watching;
 
   constructor(
     readonly opts: FollowerOptions,
@@ -104,9 +105,45 @@ export class Follower {
     this.pool = new BufferPool(Math.max(opts.readSize, opts.maxLine + 1), POOL_KEEP);
     this.buf = this.pool.acquire();
     this.db = new OffsetDb(opts.statePath, opts.stateIntervalMs ?? 1000, (err, what) => sink.log.error({ err }, what));
-    this.discovery = new Discovery(this);
-    this.truncation = new Truncation(this);
-    this.watching = new Watching(this);
+    // Each collaborator gets only the operations it needs.
+    const files = this.followed;
+    const base = {
+      files,
+      log: sink.log,
+      count: (name: string) => sink.count(name),
+      commit: (f: TailFile) => this.commit(f),
+      markDirty: (f: TailFile) => this.markDirty(f),
+      track: (f: TailFile) => this.track(f),
+    };
+    const copyHost = { ...base, matches: (p: string) => opts.paths.matches(p), tagFor: (p: string) => expandTag(opts.tag, p), drop: (f: TailFile) => this.drop(f) };
+    this.copies = new Copytruncate(copyHost, opts.copyWaitMs ?? 10_000);
+    this.discovery = new Discovery(
+      {
+        ...base,
+        db: this.db,
+        copies: this.copies,
+        gauge: (name, v) => sink.gauge?.(name, v),
+        ensureTicker: () => this.ensureTicker(),
+        updateWatches: () => this.updateWatches(),
+      },
+      opts,
+    );
+    const stopping = () => this.stopping;
+    this.watching = new Watching(
+      {
+        get stopping() {
+          return stopping();
+        },
+        log: sink.log,
+        count: base.count,
+        files: () => files.values(),
+        atPath: (p) => files.atPath(p),
+        markDirty: base.markDirty,
+        check: (p) => this.check(p),
+        rescan: () => this.rescan(),
+      },
+      opts,
+    );
   }
 
   async start(): Promise<void> {
@@ -140,47 +177,61 @@ export class Follower {
     await this.db.close();
   }
 
-  wake(): void {
+  get mode(): 'inotify' | 'poll' {
+    return this.watching.mode;
+  }
+
+  private wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
     w?.();
   }
 
-  markDirty(f: TailFile): void {
+  private markDirty(f: TailFile): void {
     this.dirty.add(f);
     this.wake();
   }
 
   /** Glob the patterns again (a directory event without a name). */
-  rescan(): void {
+  private rescan(): void {
     this.scanDue = true;
     this.wake();
   }
 
   /** A path needs a re-stat (rotation, deletion, new file). */
-  check(path: string): void {
+  private check(path: string): void {
     this.toCheck.add(path);
     this.wake();
   }
 
-  updateWatches(): void {
+  private updateWatches(): void {
     if (!this.stopping) this.watching.update();
   }
 
-  get mode(): 'inotify' | 'poll' {
-    return this.watching.mode;
+  /** `f` continues a stream (gone from its start): follow it to its end. */
+  private track(f: TailFile): void {
+    this.followed.add(f);
+    this.commit(f);
+    this.markDirty(f);
+    this.ensureTicker();
+  }
+
+  /** Stop following `f` as a file of its own, forgetting it (it has not emitted anything). */
+  private async drop(f: TailFile): Promise<void> {
+    await f.close();
+    if (this.followed.remove(f)) this.db.delete(f.key);
   }
 
   /**
    * While files are gone (renamed away or deleted), waiting for a predecessor, or downstream is
    * full: every tick, re-read the gone ones and probe the waiting ones for truncation.
    */
-  ensureTicker(): void {
+  private ensureTicker(): void {
     if (this.ticker || this.stopping) return;
     this.ticker = setInterval(() => {
       let any = this.blocked;
       for (const f of this.files.values()) {
-        if (f.state !== 'gone') continue;
+        if (!f.gone) continue;
         any = true;
         this.dirty.add(f);
       }
@@ -222,7 +273,7 @@ export class Follower {
         }
         if (this.probeDue) {
           this.probeDue = false;
-          for (const f of [...this.dirty]) if (this.blocked || gated(f)) await this.truncation.probe(f);
+          for (const f of [...this.dirty]) if (this.blocked || f.gated) await this.copies.probe(f);
           continue;
         }
         const f = this.blocked ? undefined : this.nextDirty();
@@ -241,7 +292,7 @@ export class Follower {
 
   private nextDirty(): TailFile | undefined {
     for (const f of this.dirty) {
-      if (gated(f)) continue;
+      if (f.gated) continue;
       f.after = undefined; // do not keep a chain of closed predecessors alive
       this.dirty.delete(f);
       return f;
@@ -251,46 +302,11 @@ export class Follower {
 
   /** One read of one file: emit its complete lines, or handle EOF / truncation / close. */
   private async service(f: TailFile): Promise<void> {
-    if (f.closed) return;
-    if (f.savedSrc !== f.src) {
-      // A new byte stream (a new file, or a truncation): its identity is saved before any of its
-      // records leaves. Otherwise a crash before the next coalesced state write would give the
-      // file a new random src at the restart (its lines read again under it: duplicates
-      // downstream), or lose track of it if it was rotated away meanwhile (its unread end lost).
-      this.commit(f);
-      await this.db.save();
-      f.savedSrc = f.src;
-    }
-    const finishing = f.state === 'gone' && f.drainedSinceGone && Date.now() - f.goneAt >= this.opts.rotateWaitMs;
-    let n: number;
-    try {
-      n = await f.read(this.buf, this.buf.length);
-      if (n === 0) {
-        const size = await f.fsize();
-        if (size < f.offset) return await this.truncation.handle(f, 'size');
-        // Woken with nothing new: the content may have been replaced by exactly as many bytes
-        // (copytruncate, then a write of the same length, then silence). The head tells.
-        if (size === f.offset && f.offset > 0 && f.state === 'active' && (await f.checkHead(this.scratch)) === 'changed')
-          return await this.truncation.handle(f, 'fingerprint');
-      } else if (f.state === 'active') {
-        // Content replaced under us (copytruncate, then the file grew past our offset; or
-        // replaced before we read anything)? The batch is then dropped and the copy looked for.
-        const blind = f.head.length === 0 && f.offset === 0;
-        const head = f.offset === 0 ? f.headOfRead(this.buf, n) : await f.checkHead(this.scratch);
-        if (head === 'changed') return await this.truncation.handle(f, 'fingerprint');
-        // The first bytes of a generation we knew nothing of: if generations truncated before it
-        // left copies, those are read first (this batch is read again after them).
-        if (blind && (await this.discovery.adoptUnseen(f)) > 0) return;
-        // A new file that was empty when it showed up: a copytruncate copy being filled?
-        if (blind && !f.copy && (await this.discovery.deferIfCopy(f, f.path))) return;
-      }
-      f.errors = 0;
-    } catch (err) {
-      f.errors++;
-      this.sink.count('read_errors');
-      if (f.errors === 1) this.sink.log.warn({ err, path: f.path }, 'read error; retrying on the next event');
-      return;
-    }
+    if (!f.open) return;
+    if (f.savedSrc !== f.src) await this.saveStream(f);
+    const finishing = f.finishing(Date.now(), this.opts.rotateWaitMs);
+    const n = await this.readChecked(f);
+    if (n === undefined) return;
     const atEof = n < this.buf.length;
     if (n > 0) f.partial = this.emitBatch(f, n, finishing && atEof) < n;
     else f.partial = false;
@@ -298,8 +314,38 @@ export class Follower {
       this.dirty.add(f);
       return;
     }
-    f.drainedSinceGone = true;
-    if (f.state === 'gone' && finishing) await this.finish(f);
+    f.to('eof');
+    if (finishing) await this.finish(f);
+  }
+
+  /**
+   * A new byte stream (a new file, or a truncation): its identity is saved before any of its
+   * records leaves. Otherwise a crash before the next coalesced state write would give the
+   * file a new random src at the restart (its lines read again under it: duplicates
+   * downstream), or lose track of it if it was rotated away meanwhile (its unread end lost).
+   */
+  private async saveStream(f: TailFile): Promise<void> {
+    this.commit(f);
+    await this.db.save();
+    f.savedSrc = f.src;
+  }
+
+  /**
+   * Read the next batch of `f` into the read buffer: its length, or undefined when nothing is
+   * to be emitted (a truncation or copy was handled instead, or the read failed).
+   */
+  private async readChecked(f: TailFile): Promise<number | undefined> {
+    try {
+      const n = await f.read(this.buf, this.buf.length);
+      if (await this.copies.replaced(f, this.buf, n)) return undefined;
+      f.errors = 0;
+      return n;
+    } catch (err) {
+      f.errors++;
+      this.sink.count('read_errors');
+      if (f.errors === 1) this.sink.log.warn({ err, path: f.path }, 'read error; retrying on the next event');
+      return undefined;
+    }
   }
 
   /**
@@ -325,7 +371,6 @@ export class Follower {
       count++;
     });
     if (st.consumed === 0) return 0;
-    const base = f.offset;
     f.offset += st.consumed;
     f.inLong = st.inLong;
     this.sink.count('read_bytes', st.consumed);
@@ -333,10 +378,15 @@ export class Follower {
     if (invalid) this.sink.count('invalid_utf8_lines', invalid);
     const queue = f.queue;
     const ticket = queue.push(f.offset);
-    if (count === 0) {
-      this.settled(queue, ticket);
-      return st.consumed;
-    }
+    if (count === 0) this.settled(queue, ticket);
+    else this.sendBlock(f, st, count, anyFlags, ticket);
+    return st.consumed;
+  }
+
+  /** Hand the `count` lines just scanned (ending at f.offset) downstream as one LineBlock. */
+  private sendBlock(f: TailFile, st: SplitState, count: number, anyFlags: number, ticket: number): void {
+    const sc = this.lines;
+    const queue = f.queue;
     // A big batch takes the read buffer itself (a fresh one from the pool reads next; this one
     // returns to the pool when the chunk settled); a small one is copied to its own buffer.
     let buf: Buffer;
@@ -355,7 +405,7 @@ export class Follower {
       starts: sc.starts.slice(0, count),
       ends: sc.ends.slice(0, count),
       seqs: sc.seqs.slice(0, count),
-      base,
+      base: f.offset - st.consumed,
       flags: anyFlags ? sc.flags.slice(0, count) : undefined,
       ascii: st.ascii,
       time: nowNs(),
@@ -368,7 +418,6 @@ export class Follower {
       this.settled(queue, ticket);
     };
     if (!this.sink.emitLines(f.tag, block, st.consumed, onSettled)) this.block();
-    return st.consumed;
   }
 
   /** A chunk settled: move the committed offset of the stream that owns the queue. */
@@ -379,9 +428,9 @@ export class Follower {
     this.commit(f);
   }
 
-  commit(f: TailFile): void {
+  private commit(f: TailFile): void {
     const cur = this.db.get(f.key);
-    if (f.finished) {
+    if (f.phase === Phase.Finished) {
       // A finished file leaves the state once all its data settled. (Files closed because the
       // agent stops keep their entry: their settlements during the drain must not delete it.)
       if (cur && cur.sid === f.sid && f.queue.pending === 0) this.db.delete(f.key);
@@ -393,37 +442,16 @@ export class Follower {
 
   /** Rotated-away / deleted file: fully read, rotate_wait passed: close it. */
   private async finish(f: TailFile): Promise<void> {
-    if (f.copy && this.opts.paths.matches(f.realPath) && (await this.discovery.keepAsOwn(f))) return;
-    f.finished = true;
-    await f.close();
+    if (await this.copies.keepAsOwn(f)) return;
+    await f.finish();
     this.dirty.delete(f);
-    if (this.files.get(f.key) === f) this.files.delete(f.key);
-    for (const p of [f.path, f.realPath]) if (this.byPath.get(p) === f) this.byPath.delete(p);
+    this.followed.remove(f);
     this.discovery.forget(f);
     this.sink.count('files_closed');
     this.sink.gauge?.('files_open', this.files.size);
     this.sink.log.info({ path: f.path, offset: f.offset, src: f.src, real: f.realPath }, 'closed rotated file (read to its end)');
     this.commit(f);
   }
-
-  async resolveReal(path: string): Promise<string> {
-    return realpath(path).catch(() => path);
-  }
-
-  get isStopping(): boolean {
-    return this.stopping;
-  }
-}
-
-/**
- * Must `f` wait for the file it replaced (read to its end, unterminated last line included)?
- * A predecessor followed again under another name `path` matches (app.log -> app.log.1 with
- * `app.log*`) is a file of its own again: `f` waits until it was read to its end once (its
- * unterminated last line then waits for its newline there, not here).
- */
-function gated(f: TailFile): boolean {
-  const a = f.after;
-  return !!a && !a.closed && (!a.drainedSinceGone || (a.partial && a.state === 'gone'));
 }
 
 /** Growable per-line arrays for splitting one batch. */
