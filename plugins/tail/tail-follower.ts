@@ -17,7 +17,7 @@ import { Discovery } from './tail-discover.js';
 import type { TailFile } from './tail-file.js';
 import { FollowedFiles } from './tail-followed.js';
 import { Phase } from './tail-lifecycle.js';
-import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, scanLines, type SplitState } from './tail-lines.js';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState } from './tail-lines.js';
 import { expandTag, type PathSet } from './tail-scan.js';
 import { Watching } from './tail-watch.js';
 
@@ -451,26 +451,5 @@ export class Follower {
     this.sink.gauge?.('files_open', this.files.size);
     this.sink.log.info({ path: f.path, offset: f.offset, src: f.src, real: f.realPath }, 'closed rotated file (read to its end)');
     this.commit(f);
-  }
-}
-
-/** Growable per-line arrays for splitting one batch. */
-class LineScratch {
-  starts = new Uint32Array(4096);
-  ends = new Uint32Array(4096);
-  seqs = new Uint32Array(4096);
-  flags = new Uint8Array(4096);
-
-  grow(): void {
-    const n = this.starts.length * 2;
-    const g = <T extends Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.starts = g(this.starts, (k) => new Uint32Array(k));
-    this.ends = g(this.ends, (k) => new Uint32Array(k));
-    this.seqs = g(this.seqs, (k) => new Uint32Array(k));
-    this.flags = g(this.flags, (k) => new Uint8Array(k));
   }
 }

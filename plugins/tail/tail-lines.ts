@@ -101,3 +101,24 @@ export function scanLines(buf: Buffer, n: number, base: number, maxLine: number,
   const ascii = mode === 0 && (s <= checked || isAscii(view.subarray(checked, s)));
   return { consumed: s, inLong: long, ascii };
 }
+
+/** Growable per-line arrays for splitting one batch. */
+export class LineScratch {
+  starts = new Uint32Array(4096);
+  ends = new Uint32Array(4096);
+  seqs = new Uint32Array(4096);
+  flags = new Uint8Array(4096);
+
+  grow(): void {
+    const n = this.starts.length * 2;
+    const g = <T extends Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.starts = g(this.starts, (k) => new Uint32Array(k));
+    this.ends = g(this.ends, (k) => new Uint32Array(k));
+    this.seqs = g(this.seqs, (k) => new Uint32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
+  }
+}
