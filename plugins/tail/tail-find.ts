@@ -18,6 +18,8 @@ export interface Candidate {
   mtimeMs: number;
   /** Birth time (statx), 0 where the file system does not keep it. */
   bornMs: number;
+  /** Inode number: orders copies born in the same timestamp tick (file times use a coarse clock). */
+  ino: bigint;
 }
 
 /** What the names of a file's copies start with: `app` for `app.log` (app.log.1, app-2024.log). */
@@ -45,7 +47,7 @@ async function candidates(path: string, maxAgeMs: number): Promise<Candidate[]> 
       if (!st.isFile()) continue;
       const mtimeMs = Number(st.mtimeMs);
       if (maxAgeMs > 0 && now - mtimeMs > maxAgeMs) continue;
-      out.push({ path: p, key: fileKey(st), size: Number(st.size), mtimeMs, bornMs: Number(st.birthtimeMs) });
+      out.push({ path: p, key: fileKey(st), size: Number(st.size), mtimeMs, bornMs: Number(st.birthtimeMs), ino: st.ino });
     } catch {
       /* vanished */
     }
@@ -116,5 +118,10 @@ export async function findUnseen(path: string, bornAfterMs: number, liveHead: Bu
     if (n > 0 && h.subarray(0, n).equals(liveHead.subarray(0, n))) continue;
     out.push(c);
   }
-  return out.sort((a, b) => a.bornMs - b.bornMs);
+  return out.sort(byBirth);
+}
+
+/** Oldest first; copies born in the same tick (two rotations within a few ms) by inode number, which grows as files are created. */
+function byBirth(a: Candidate, b: Candidate): number {
+  return a.bornMs - b.bornMs || (a.ino < b.ino ? -1 : a.ino > b.ino ? 1 : 0);
 }
