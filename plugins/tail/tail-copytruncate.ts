@@ -163,7 +163,8 @@ export class Copytruncate {
     const dir = dirname(path);
     const born = Number(f.stat.birthtimeMs);
     for (const o of this.host.files.values()) {
-      if (o === f || o.key === f.key || !o.following || o.head.length === 0 || dirname(o.realPath) !== dir || !basename(path).startsWith(stemOf(o.realPath))) continue;
+      if (o === f || o.key === f.key || !o.following || o.head.length === 0 || dirname(o.realPath) !== dir || !basename(path).startsWith(stemOf(o.realPath)))
+        continue;
       if (!(born > Number(o.stat.birthtimeMs))) continue;
       const n = Math.min(o.head.length, f.head.length);
       if (f.head.subarray(0, n).equals(o.head.subarray(0, n))) return o;

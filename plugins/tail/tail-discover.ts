@@ -91,7 +91,7 @@ export class Discovery {
     const st = await stat(path, { bigint: true }).catch(() => undefined);
     const key = st ? fileKey(st) : undefined;
     if (f && f.path === path && key !== f.key) await this.gone(f);
-    if (st && st.isFile() && (!f || key !== f.key) && this.opts.paths.matches(path)) await this.consider(path, false, st, f);
+    if (st?.isFile() && (!f || key !== f.key) && this.opts.paths.matches(path)) await this.consider(path, false, st, f);
   }
 
   private async gone(f: TailFile): Promise<void> {
@@ -101,7 +101,10 @@ export class Discovery {
     this.host.files.unbind(f);
     this.left.set(f.path, f);
     this.host.count(links === 0 ? 'deletions' : 'rotations');
-    this.host.log.info({ path: f.path, offset: f.offset, src: f.src }, links === 0 ? 'file deleted: reading it to its end' : 'file rotated: reading the old file to its end');
+    this.host.log.info(
+      { path: f.path, offset: f.offset, src: f.src },
+      links === 0 ? 'file deleted: reading it to its end' : 'file rotated: reading the old file to its end',
+    );
     this.host.markDirty(f);
     this.host.ensureTicker();
   }
@@ -109,7 +112,7 @@ export class Discovery {
   /** Follow the file at `path` unless it already is followed. */
   async consider(path: string, initial: boolean, st?: BigIntStats, replaced?: TailFile): Promise<void> {
     st ??= await stat(path, { bigint: true }).catch(() => undefined);
-    if (!st || !st.isFile()) return;
+    if (!st?.isFile()) return;
     const f = await this.open(path, st, initial);
     if (!f) return;
     f.realPath = await resolveReal(path);
@@ -118,7 +121,7 @@ export class Discovery {
     const start = entry && f.matches(entry) ? resume(f, entry) : await this.startNew(f, path, st, entry, initial);
     const prev = replaced ?? this.left.get(path);
     this.left.delete(path);
-    if (prev && prev.gone) f.after ??= prev;
+    if (prev?.gone) f.after ??= prev;
     // Born just now and read from its head: were generations of it copytruncated before we got
     // to it? (For any other file no copy can be younger than our open: nothing to look for.)
     if (start.fresh && f.head.length > 0) await this.host.copies.adoptUnseen(f);

@@ -180,7 +180,6 @@ export class TailFile {
     return (await this.fh.stat()).nlink;
   }
 
-
   get phase(): Phase {
     return this.current;
   }
@@ -222,7 +221,7 @@ export class TailFile {
 
   /** `first` is read before this file, after the file this one already waits for (if still open). */
   readAfter(first: TailFile): void {
-    if (this.after && this.after.open) first.after = this.after;
+    if (this.after?.open) first.after = this.after;
     this.after = first;
   }
 

@@ -74,7 +74,13 @@ async function headOf(path: string, n: number): Promise<Buffer | undefined> {
  * The copy made by a copytruncate: a recent file next to `path` whose first `headLen` bytes
  * pass `isHead` and that is at least `minSize` bytes long (it holds everything we had read).
  */
-export async function findCopy(path: string, headLen: number, isHead: (h: Buffer) => boolean, minSize: number, skip: (key: string) => boolean): Promise<Candidate | undefined> {
+export async function findCopy(
+  path: string,
+  headLen: number,
+  isHead: (h: Buffer) => boolean,
+  minSize: number,
+  skip: (key: string) => boolean,
+): Promise<Candidate | undefined> {
   if (headLen === 0) return undefined;
   for (const c of await candidates(path, 3_600_000)) {
     if (c.size < minSize || skip(c.key)) continue;
@@ -91,7 +97,14 @@ export async function findByKey(path: string, key: string): Promise<Candidate | 
 }
 
 /** First bytes of gzip, bzip2, xz, zstd, lz4 and zip files: compressed copies are not text to tail. */
-const COMPRESSED = [Buffer.from([0x1f, 0x8b]), Buffer.from('BZh'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from([0x04, 0x22, 0x4d, 0x18]), Buffer.from([0x50, 0x4b, 0x03, 0x04])];
+const COMPRESSED = [
+  Buffer.from([0x1f, 0x8b]),
+  Buffer.from('BZh'),
+  Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+  Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+  Buffer.from([0x04, 0x22, 0x4d, 0x18]),
+  Buffer.from([0x50, 0x4b, 0x03, 0x04]),
+];
 
 export function looksCompressed(head: Buffer): boolean {
   return COMPRESSED.some((m) => head.length >= m.length && head.subarray(0, m.length).equals(m));

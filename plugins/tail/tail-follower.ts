@@ -115,7 +115,12 @@ export class Follower {
       markDirty: (f: TailFile) => this.markDirty(f),
       track: (f: TailFile) => this.track(f),
     };
-    const copyHost = { ...base, matches: (p: string) => opts.paths.matches(p), tagFor: (p: string) => expandTag(opts.tag, p), drop: (f: TailFile) => this.drop(f) };
+    const copyHost = {
+      ...base,
+      matches: (p: string) => opts.paths.matches(p),
+      tagFor: (p: string) => expandTag(opts.tag, p),
+      drop: (f: TailFile) => this.drop(f),
+    };
     this.copies = new Copytruncate(copyHost, opts.copyWaitMs ?? 10_000);
     this.discovery = new Discovery(
       {
@@ -228,20 +233,22 @@ export class Follower {
    */
   private ensureTicker(): void {
     if (this.ticker || this.stopping) return;
-    this.ticker = setInterval(() => {
-      let any = this.blocked;
-      for (const f of this.files.values()) {
-        if (!f.gone) continue;
-        any = true;
-        this.dirty.add(f);
-      }
-      if (!any) {
-        clearInterval(this.ticker);
-        this.ticker = undefined;
-      }
-      this.probeDue = true;
-      this.wake();
-    }, Math.min(this.opts.pollMs, 250));
+    this.ticker = setInterval(() => this.tick(), Math.min(this.opts.pollMs, 250));
+  }
+
+  private tick(): void {
+    let any = this.blocked;
+    for (const f of this.files.values()) {
+      if (!f.gone) continue;
+      any = true;
+      this.dirty.add(f);
+    }
+    if (!any) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+    this.probeDue = true;
+    this.wake();
   }
 
   /** Downstream is full: read nothing until it has room (the file is the buffer). */
