@@ -52,7 +52,7 @@ export class Agent {
   }
 
   private newLog(s: AgentConfig['service']): AgentLog {
-    return createLogger({ level: s.log_level, file: s.log_file ? resolve(s.log_file) : undefined, rotateSize: s.log_rotate_size as number, rotateNum: s.log_rotate_num });
+    return createLogger({ level: s.log_level, file: s.log_file ? resolve(s.log_file) : undefined, rotateSize: s.log_rotate_size as number, rotateNum: s.log_rotate_num, mirrorWarnings: process.stderr.isTTY === true });
   }
 
   async start(): Promise<void> {

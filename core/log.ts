@@ -17,6 +17,27 @@ export interface LogOptions {
   file?: string;
   rotateSize?: number;
   rotateNum?: number;
+  /**
+   * With a log file: also print warnings and errors on stderr (the agent sets it when stderr is a
+   * terminal: someone is watching, and "cannot connect" must not hide in a file).
+   */
+  mirrorWarnings?: boolean;
+}
+
+const LEVEL_NAMES: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** warn+ lines of the JSON log as `qlog: warn: <msg>` on stderr. */
+function terminalMirror(): { write(line: string): void } {
+  return {
+    write(line: string) {
+      try {
+        const o = JSON.parse(line) as { level?: number; msg?: string };
+        process.stderr.write(`qlog: ${LEVEL_NAMES[o.level ?? 0] ?? 'log'}: ${o.msg ?? ''}\n`);
+      } catch {
+        process.stderr.write(line);
+      }
+    },
+  };
 }
 
 const MAX_PENDING = 4 * 1024 * 1024;
@@ -110,7 +131,13 @@ export function createLogger(opts: LogOptions): AgentLog {
     return { logger, close: async () => undefined };
   }
   const writer = new RotatedLogWriter({ file: opts.file, rotateSize: opts.rotateSize ?? 10_000_000, rotateNum: opts.rotateNum ?? 5 });
-  const logger = pino({ level, base: { pid: process.pid } }, writer);
+  const dest = opts.mirrorWarnings
+    ? pino.multistream([
+        { level: 'trace', stream: writer },
+        { level: 'warn', stream: terminalMirror() },
+      ])
+    : writer;
+  const logger = pino({ level, base: { pid: process.pid } }, dest);
   return {
     logger,
     close: () => new Promise<void>((r) => writer.end(() => r())),

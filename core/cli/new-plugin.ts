@@ -3,6 +3,7 @@ import { scaffold } from '../scaffold/scaffold.js';
 import type { PluginKind } from '../plugin/define.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
+import { VERSION } from '../version.js';
 
 const usage = `Write a ready npm package for a new plugin: TypeScript source with schema and setup,
 a test using qlog/testing, a README with the options table, package.json (peer dependency on qlog).
@@ -15,7 +16,9 @@ Usage: qlog new-plugin <name> --kind input|filter|output [--dir <path>] [--force
   -d, --dir         Directory to write (default ./<package name>); must be empty
   --force           Write into a non-empty directory, overwriting the generated files
 
-Then: cd <dir> && npm install && npm test. Guide: docs/plugins.md in the qlog package.
+Then: cd <dir>, give it qlog (not on the npm registry: npm install --save-dev /path/to/qlog-<version>.tgz,
+or npm link qlog after npm link in the qlog checkout), npm install && npm test.
+Guide: docs/plugins.md in the qlog package; installing qlog: docs/getting-started.md.
 `;
 
 const command: Command = {
@@ -34,7 +37,9 @@ ${r.files.map((f) => `  ${f}`).join('\n')}
 
 Next:
   cd ${rel}
-  npm install     # qlog (peer dependency), typescript, tsx
+  npm install --save-dev /path/to/qlog-${VERSION}.tgz   # qlog, the peer dependency: not on the npm registry
+                                                        # (npm pack in the qlog checkout; or: npm link qlog)
+  npm install     # typescript, tsx
   npm test        # type-check and run test/${r.name}.test.ts
 `);
     return 0;

@@ -44,15 +44,20 @@ export interface EndpointOptions extends EndpointConfig {
   name: string;
   /**
    * A connection is up. In connect mode the returned promise must settle when the connection
-   * is over: the next dial waits for it. `uptime` lets the backoff restart after a good run.
+   * is over: the next dial waits for it. The backoff restarts after a connection that made
+   * progress (the owner calls progressed()) or lasted GOOD_RUN_MS.
    */
   onConnection(stream: Duplex, peer: PeerIdentity): Promise<void> | void;
+  /** While dialing keeps failing, how often a summary is logged (default FAILING_SUMMARY_MS). */
+  failureSummaryMs?: number;
   /** Called on each failed dial (for counters). */
   onDialError?(err: Error): void;
 }
 
 /** A connection that lasted this long resets the backoff. */
 const GOOD_RUN_MS = 10_000;
+/** While dialing keeps failing, a summary is logged this often (the first failure at once). */
+const FAILING_SUMMARY_MS = 30_000;
 
 export class Endpoint {
   readonly address: Address;
@@ -60,6 +65,8 @@ export class Endpoint {
   private stopped = false;
   private wake?: () => void;
   private loop?: Promise<void>;
+  /** The current connection (connect mode) made progress: data acknowledged or received. */
+  private progress = false;
 
   constructor(private readonly o: EndpointOptions) {
     this.address = parseAddress(o.connect || o.listen);
@@ -84,6 +91,16 @@ export class Endpoint {
     return this.listener?.uri;
   }
 
+  /**
+   * The current connection made progress (an ack, a chunk): when it ends, redial at once with
+   * the backoff restarted. A parent killed and back within a second must not find the enclave
+   * waiting out a backoff grown over earlier failures; a peer that accepts and fails at once
+   * makes no progress and keeps its backoff.
+   */
+  progressed(): void {
+    this.progress = true;
+  }
+
   /** Stop accepting / dialing. Open connections are the owner's to close. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -94,29 +111,33 @@ export class Endpoint {
 
   private async dialLoop(): Promise<void> {
     let attempt = 0;
+    const failing = new DialFailures(this.o.log, this.o.name, this.address.uri, this.o.failureSummaryMs ?? FAILING_SUMMARY_MS);
     const peer = peerOfAddress(this.address);
     while (!this.stopped) {
       let stream: Duplex | undefined;
       try {
         stream = await connect(this.address, { timeoutMs: this.o.connectTimeoutMs });
+        failing.connected();
       } catch (e) {
         const err = e as Error;
         this.o.onDialError?.(err);
-        const msg = `${this.o.name}: cannot connect to ${this.address.uri}: ${err.message}`;
-        if (attempt === 0) this.o.log.warn(msg);
-        else this.o.log.debug(msg);
+        failing.failed(err);
       }
       if (stream && !this.stopped) {
         const t0 = Date.now();
+        this.progress = false;
         try {
           await this.o.onConnection(stream, peer);
         } catch (e) {
           this.o.log.warn({ err: e }, `${this.o.name}: connection to ${this.address.uri} failed: ${(e as Error).message}`);
         }
-        if (Date.now() - t0 >= GOOD_RUN_MS) attempt = 0;
+        if (this.progress || Date.now() - t0 >= GOOD_RUN_MS) attempt = 0;
       } else stream?.destroy();
       if (this.stopped) break;
-      const delay = backoffDelay(attempt++, this.o.reconnectBaseMs, this.o.reconnectMaxMs);
+      const delay = backoffDelay(attempt, this.o.reconnectBaseMs, this.o.reconnectMaxMs);
+      this.o.log.debug({ attempt, delay_ms: Math.round(delay) }, `${this.o.name}: next dial to ${this.address.uri} in ${Math.round(delay)} ms`);
+      attempt++;
+      failing.nextTry(delay);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         this.wake = () => {
@@ -126,5 +147,47 @@ export class Endpoint {
       });
       this.wake = undefined;
     }
+  }
+}
+
+/**
+ * What an operator sees while a peer cannot be reached: the first failure at once (warn), then a
+ * summary every summaryMs (attempts, last error, next try), and one line when it works
+ * again. Each attempt's own failure is debug: at a 500 ms backoff they would flood the log.
+ */
+class DialFailures {
+  private count = 0;
+  private since = 0;
+  private lastSummary = 0;
+  private last?: Error;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly name: string,
+    private readonly uri: string,
+    private readonly summaryMs: number,
+  ) {}
+
+  failed(err: Error): void {
+    const now = Date.now();
+    this.last = err;
+    if (this.count++ === 0) {
+      this.since = this.lastSummary = now;
+      this.log.warn(`${this.name}: cannot connect to ${this.uri}: ${err.message}; retrying with backoff`);
+    } else this.log.debug(`${this.name}: cannot connect to ${this.uri}: ${err.message}`);
+  }
+
+  /** After a failure: the delay before the next attempt (for the summary). */
+  nextTry(delayMs: number): void {
+    const now = Date.now();
+    if (this.count < 2 || now - this.lastSummary < this.summaryMs) return;
+    this.lastSummary = now;
+    const secs = Math.round((now - this.since) / 1000);
+    this.log.warn(`${this.name}: still cannot connect to ${this.uri}: ${this.count} attempts in ${secs} s, last error: ${this.last?.message}; next try in ${(delayMs / 1000).toFixed(1)} s`);
+  }
+
+  connected(): void {
+    if (this.count > 0) this.log.info(`${this.name}: connected to ${this.uri} after ${this.count} failed attempts (${Math.round((Date.now() - this.since) / 1000)} s)`);
+    this.count = 0;
   }
 }

@@ -137,7 +137,11 @@ export class ForwardLink {
 
   private sendUnacked(frame: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
-      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      const done = (err?: Error | null): void => {
+        if (err) return reject(err);
+        this.endpoint.progressed();
+        resolve();
+      };
       if (this.session && !this.session.closed && this.ready) this.session.send(frame, undefined, done);
       else this.unsent.push({ frame, done });
     });
@@ -149,6 +153,7 @@ export class ForwardLink {
     this.window.delete(id);
     this.windowBytes -= p.frame.length;
     this.o.counters.add('acks');
+    this.endpoint.progressed();
     p.resolve();
     this.pump();
   }

@@ -125,6 +125,7 @@ export class VsockReceiver {
     const c = this.ctx.counters;
     const peer = session.peer;
     c.add('frames');
+    this.endpoint.progressed();
     if (ev.invalid) {
       c.add('invalid_records', ev.invalid);
       this.ctx.log.debug(`${this.ctx.id}: skipped ${ev.invalid} entries that are not [time, map] from ${peer.label}`);

@@ -1,7 +1,7 @@
 // The install commands in the docs name this version's files and the CLI's V8 flags, so a version
 // bump or a new flag fails here instead of leaving a copy-paste that does not work.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { VERSION } from '../../core/version.js';
@@ -23,4 +23,13 @@ test('deploy.md names this version\'s archive and the launcher\'s V8 flags', () 
   assert.ok(flags.length > 0);
   assert.ok(d.includes(`(\`${flags.join(' ')}\``), 'the flags in the archive table');
   assert.ok(d.includes(`["node", ${flags.map((f) => JSON.stringify(f)).join(', ')}, "/opt/qlog/dist/core/cli/main.js"`), 'the flags in the shell-less ENTRYPOINT');
+});
+
+test('every qlog tarball or archive the docs name is this version\'s', () => {
+  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  for (const f of files) {
+    for (const m of doc(f).matchAll(/qlog-(\d+\.\d+\.\d+[^/\s]*?)(?:-linux-x64\.tar\.gz|\.tgz)/g)) {
+      assert.equal(m[1], VERSION, `${f} names ${m[0]}`);
+    }
+  }
 });
