@@ -52,7 +52,13 @@ export class Agent {
   }
 
   private newLog(s: AgentConfig['service']): AgentLog {
-    return createLogger({ level: s.log_level, file: s.log_file ? resolve(s.log_file) : undefined, rotateSize: s.log_rotate_size as number, rotateNum: s.log_rotate_num, mirrorWarnings: process.stderr.isTTY === true });
+    return createLogger({
+      level: s.log_level,
+      file: s.log_file ? resolve(s.log_file) : undefined,
+      rotateSize: s.log_rotate_size as number,
+      rotateNum: s.log_rotate_num,
+      mirrorWarnings: process.stderr.isTTY === true,
+    });
   }
 
   async start(): Promise<void> {
@@ -63,17 +69,30 @@ export class Agent {
     if (s.http_listen) this.http = await this.startHttp(s.http_listen);
     afterStartup();
     this.watchIdle();
-    this.logger.info({ config: this.config.file, version: VERSION, inputs: this.engine.inputs.map((i) => i.id), outputs: this.engine.outputs.map((o) => o.id) }, `qlog ${VERSION} started with ${this.config.file}`);
+    this.logger.info(
+      { config: this.config.file, version: VERSION, inputs: this.engine.inputs.map((i) => i.id), outputs: this.engine.outputs.map((o) => o.id) },
+      `qlog ${VERSION} started with ${this.config.file}`,
+    );
   }
 
   /** The metrics endpoint (its module is loaded only by agents that serve one). */
   private async startHttp(listen: string): Promise<HttpEndpoint> {
     const { startHttp } = await import('./http.js');
     try {
-      return await startHttp(listen, () => this.metrics(), this.logger, () => {
-        const s = this.config.service;
-        return { errorsCount: s.hc_errors_count, retryFailureCount: s.hc_retry_failure_count, periodMs: s.hc_period as number, stallMs: s.hc_stall_timeout as number };
-      });
+      return await startHttp(
+        listen,
+        () => this.metrics(),
+        this.logger,
+        () => {
+          const s = this.config.service;
+          return {
+            errorsCount: s.hc_errors_count,
+            retryFailureCount: s.hc_retry_failure_count,
+            periodMs: s.hc_period as number,
+            stallMs: s.hc_stall_timeout as number,
+          };
+        },
+      );
     } catch (e) {
       // Name the option: "listen EADDRINUSE 127.0.0.1:2020" alone does not say which setting to change.
       const err = e as NodeJS.ErrnoException;
@@ -86,10 +105,12 @@ export class Agent {
   private watchIdle(): void {
     const recordsIn = (): number => {
       let n = 0;
-      for (const m of this.engine?.metrics() ?? []) if (m.kind === 'input') n += m.counters['records_out'] ?? 0;
+      for (const m of this.engine?.metrics() ?? []) if (m.kind === 'input') n += m.counters.records_out ?? 0;
       return n;
     };
-    this.idleWatch = giveBackWhenIdle(recordsIn, (before, after) => this.logger.debug({ rss_before: before, rss_after: after }, 'idle: gave back unused memory'));
+    this.idleWatch = giveBackWhenIdle(recordsIn, (before, after) =>
+      this.logger.debug({ rss_before: before, rss_after: after }, 'idle: gave back unused memory'),
+    );
   }
 
   metrics(): InstanceMetrics[] {
@@ -119,7 +140,10 @@ export class Agent {
     try {
       this.http = await this.startHttp(b);
     } catch (e) {
-      this.logger.error({ err: e }, `cannot serve metrics on ${b} (${(e as Error).message}); the pipeline runs without a metrics endpoint until the next reload`);
+      this.logger.error(
+        { err: e },
+        `cannot serve metrics on ${b} (${(e as Error).message}); the pipeline runs without a metrics endpoint until the next reload`,
+      );
     }
   }
 

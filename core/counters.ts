@@ -2,7 +2,15 @@ import type { Counters } from './plugin/define.js';
 
 /** Standard per-instance counters (Vector style: received/sent records and bytes, errors, retries, drops). */
 export const STANDARD_COUNTERS = [
-  'records_in', 'bytes_in', 'records_out', 'bytes_out', 'dropped_records', 'errors', 'retries', 'retried_records', 'retries_failed',
+  'records_in',
+  'bytes_in',
+  'records_out',
+  'bytes_out',
+  'dropped_records',
+  'errors',
+  'retries',
+  'retried_records',
+  'retries_failed',
 ] as const;
 
 export class InstanceCounters implements Counters {

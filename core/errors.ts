@@ -92,7 +92,7 @@ export class ConfigIssue {
   ) {}
   toString(): string {
     const where = this.line > 0 ? `${this.file}:${this.line}:${this.col}` : this.file;
-    return `${where}: ${this.path ? this.path + ': ' : ''}${this.message}`;
+    return `${where}: ${this.path ? `${this.path}: ` : ''}${this.message}`;
   }
 }
 

@@ -74,11 +74,15 @@ export class HealthCheck {
     const errors = last.errors - first.errors;
     if (errors > opts.errorsCount) reasons.push(`${errors} errors in the last ${secs} s (more than hc_errors_count ${opts.errorsCount})`);
     const failed = last.retryFailures - first.retryFailures;
-    if (failed > opts.retryFailureCount) reasons.push(`${failed} chunks dropped after their last retry in the last ${secs} s (more than hc_retry_failure_count ${opts.retryFailureCount})`);
+    if (failed > opts.retryFailureCount)
+      reasons.push(`${failed} chunks dropped after their last retry in the last ${secs} s (more than hc_retry_failure_count ${opts.retryFailureCount})`);
     if (opts.stallMs > 0) {
       for (const [id, p] of this.progress) {
         const idle = last.t - p.t;
-        if (idle >= opts.stallMs) reasons.push(`output ${id} holds records and has delivered nothing for ${Math.round(idle / 1000)} s (hc_stall_timeout ${Math.round(opts.stallMs / 1000)} s)`);
+        if (idle >= opts.stallMs)
+          reasons.push(
+            `output ${id} holds records and has delivered nothing for ${Math.round(idle / 1000)} s (hc_stall_timeout ${Math.round(opts.stallMs / 1000)} s)`,
+          );
       }
     }
     return { healthy: reasons.length === 0, reasons };

@@ -11,8 +11,23 @@
 type Sdk = typeof import('./index.js');
 
 export type {
-  AnyPlugin, CheckError, ContextOf, Counters, EmitOptions, FilterContext, FilterHooks, InputContext, InputHooks,
-  LifecycleHooks, OutputContext, OutputHooks, Plugin, PluginDefinition, PluginKind, ServiceInfo, Settlement,
+  AnyPlugin,
+  CheckError,
+  ContextOf,
+  Counters,
+  EmitOptions,
+  FilterContext,
+  FilterHooks,
+  InputContext,
+  InputHooks,
+  LifecycleHooks,
+  OutputContext,
+  OutputHooks,
+  Plugin,
+  PluginDefinition,
+  PluginKind,
+  ServiceInfo,
+  Settlement,
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
 export type { Chunk, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';

@@ -6,8 +6,23 @@ import { VERSION, VERSION_RANGE } from './version.js';
 
 export { definePlugin, isPlugin, PermanentError, PLUGIN_BRAND } from './plugin/define.js';
 export type {
-  AnyPlugin, CheckError, ContextOf, Counters, EmitOptions, FilterContext, FilterHooks, InputContext, InputHooks,
-  LifecycleHooks, OutputContext, OutputHooks, Plugin, PluginDefinition, PluginKind, ServiceInfo, Settlement,
+  AnyPlugin,
+  CheckError,
+  ContextOf,
+  Counters,
+  EmitOptions,
+  FilterContext,
+  FilterHooks,
+  InputContext,
+  InputHooks,
+  LifecycleHooks,
+  OutputContext,
+  OutputHooks,
+  Plugin,
+  PluginDefinition,
+  PluginKind,
+  ServiceInfo,
+  Settlement,
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
 export { nowNs, recordLine, recordBytes, chunkBytes, newChunkId, LINE_TRUNCATED, LINE_INVALID_UTF8 } from './record.js';

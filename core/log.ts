@@ -58,7 +58,11 @@ class RotatedLogWriter extends Writable {
 
   private open(): RotatingFileStream {
     makeDir(dirname(this.opts.file));
-    const s = rfs().createStream(basename(this.opts.file), { path: dirname(this.opts.file), size: `${Math.max(1, Math.ceil(this.opts.rotateSize / 1024))}K`, rotate: this.opts.rotateNum });
+    const s = rfs().createStream(basename(this.opts.file), {
+      path: dirname(this.opts.file),
+      size: `${Math.max(1, Math.ceil(this.opts.rotateSize / 1024))}K`,
+      rotate: this.opts.rotateNum,
+    });
     s.on('error', () => {
       // rotating-file-stream destroys itself on errors (ENOSPC ...): drop it, retry later.
       if (this.stream === s) this.stream = undefined;

@@ -24,7 +24,7 @@ function nativeDir(): string {
 /** The addon's exports, or why it cannot be used (QLOG_VSOCK_ADDON=off or =/path/to/addon.node override). */
 export function loadAddon(): Addon {
   if (loaded) return loaded;
-  const override = process.env['QLOG_VSOCK_ADDON'];
+  const override = process.env.QLOG_VSOCK_ADDON;
   try {
     if (override === 'off') throw new Error('disabled by QLOG_VSOCK_ADDON=off');
     const require = createRequire(import.meta.url);

@@ -30,7 +30,9 @@ function findNodeGyp() {
   candidates.push(join(prefix, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'));
   try {
     candidates.push(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'));
-  } catch { /* not a project dependency */ }
+  } catch {
+    /* not a project dependency */
+  }
   for (const c of candidates) if (c && existsSync(c)) return [process.execPath, c];
   // Last resort: a node-gyp on PATH (inside npm scripts npm puts its shim there).
   const probe = spawnSync('node-gyp', ['--version'], { stdio: 'ignore' });
@@ -69,7 +71,9 @@ if (!verbose) {
     const log = join(nativeDir, 'build/qlog-build.log');
     writeFileSync(log, `${r.stdout ?? ''}\n${r.stderr ?? ''}\n${r.error ? String(r.error) : ''}\n`);
     where = `; details in ${log}`;
-  } catch { /* read-only install dir: nothing more to say */ }
+  } catch {
+    /* read-only install dir: nothing more to say */
+  }
 }
 const cause = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `node-gyp exited with ${r.status}`;
 giveUp(`${cause}; needs g++, make and python3${where}`);

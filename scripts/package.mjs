@@ -10,7 +10,20 @@
 // Usage: node scripts/package.mjs [--out DIR]   (needs a built tree: `npm run package` builds first)
 // Prints the archive's path on stdout, its sizes on stderr.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,9 +117,11 @@ const out = resolve(outIdx > 0 && process.argv[outIdx + 1] ? process.argv[outIdx
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const target = `${process.platform}-${process.arch}`;
 
-if (!existsSync(CLI) || !existsSync(join(ROOT, 'dist/core/index.cjs'))) fail('dist/ is not built: run `npm run build` (or `npm run package`, which builds first)');
+if (!existsSync(CLI) || !existsSync(join(ROOT, 'dist/core/index.cjs')))
+  fail('dist/ is not built: run `npm run build` (or `npm run package`, which builds first)');
 if (!existsSync(join(ROOT, ADDON))) must(process.execPath, [join(ROOT, 'native/build.mjs')], ROOT);
-if (!existsSync(join(ROOT, ADDON))) fail(`the vsock addon (${ADDON}) could not be built: see native/build/qlog-build.log; an enclave image needs it for vsock://`);
+if (!existsSync(join(ROOT, ADDON)))
+  fail(`the vsock addon (${ADDON}) could not be built: see native/build/qlog-build.log; an enclave image needs it for vsock://`);
 
 const stage = mkdtempSync(join(tmpdir(), 'qlog-package-'));
 try {
@@ -140,8 +155,10 @@ try {
 
   const total = sizeOf(app);
   const part = (p) => (existsSync(join(app, p)) ? (statSync(join(app, p)).isDirectory() ? sizeOf(join(app, p)).bytes : statSync(join(app, p)).size) : 0);
-  console.error(`package: ${archive}: ${mib(statSync(archive).size)} compressed; unpacked ${mib(total.bytes)} of files (${mib(total.disk)} on disk): ` +
-    `dist ${mib(part('dist'))}, node_modules ${mib(part('node_modules'))}, addon ${(part(ADDON) / 1024).toFixed(0)} KiB, docs+conf ${mib(part('docs') + part('conf'))}; ${pruned} source maps and type declarations left out`);
+  console.error(
+    `package: ${archive}: ${mib(statSync(archive).size)} compressed; unpacked ${mib(total.bytes)} of files (${mib(total.disk)} on disk): ` +
+      `dist ${mib(part('dist'))}, node_modules ${mib(part('node_modules'))}, addon ${(part(ADDON) / 1024).toFixed(0)} KiB, docs+conf ${mib(part('docs') + part('conf'))}; ${pruned} source maps and type declarations left out`,
+  );
   console.log(archive);
 } finally {
   rmSync(stage, { recursive: true, force: true });

@@ -21,6 +21,12 @@ function walk(dir, out) {
 const filters = process.argv.slice(2);
 let files = [...walk(join(root, 'test'), []), ...walk(join(root, 'plugins'), []), ...walk(join(root, 'core'), [])].sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
-if (!files.length) { console.error('no test files matched'); process.exit(1); }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { cwd: root, stdio: 'inherit' });
+if (!files.length) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

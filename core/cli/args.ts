@@ -3,7 +3,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command.js';
 import { didYouMean } from '../errors.js';
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string): { values: { [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : T[K] extends { multiple: true } ? string[] : string }; positionals: string[] } {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  usage: string,
+): { values: { [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : T[K] extends { multiple: true } ? string[] : string }; positionals: string[] } {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as never;
   } catch (e) {
@@ -12,7 +16,18 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
     if (option) {
       const names = Object.entries(options).flatMap(([long, o]) => [`--${long}`, ...(o.short ? [`-${o.short}`] : [])]);
       const allowed = names.length ? names.join(', ') : 'no options';
-      throw new UsageError('QLOG_ERR_USAGE/option', { option, hint: didYouMean(option, names.filter((n) => n.startsWith('--'))), allowed }, usage);
+      throw new UsageError(
+        'QLOG_ERR_USAGE/option',
+        {
+          option,
+          hint: didYouMean(
+            option,
+            names.filter((n) => n.startsWith('--')),
+          ),
+          allowed,
+        },
+        usage,
+      );
     }
     throw new UsageError('QLOG_ERR_USAGE', { reason: err.message }, usage);
   }

@@ -49,7 +49,8 @@ async function metrics(port: number): Promise<Metrics | undefined> {
   }
 }
 
-const sum = (m: Metrics | undefined, name: string, counter: string) => (m ?? []).filter((x) => x.name === name).reduce((n, x) => n + (x.counters[counter] ?? 0), 0);
+const sum = (m: Metrics | undefined, name: string, counter: string) =>
+  (m ?? []).filter((x) => x.name === name).reduce((n, x) => n + (x.counters[counter] ?? 0), 0);
 
 function lastNumber(file: string): number {
   if (!existsSync(file)) return 0;
@@ -126,11 +127,12 @@ Watch it with: tail -F ${show(join(dir, 'workspace', 'service.log'))}      Ctrl-
       const waiting = [e ? '' : 'enclave agent starting', p ? '' : 'parent agent starting'].filter(Boolean).join(', ');
       const line = `[${String(secs).padStart(3)}s] service log: ${n - startN} lines written, ${read} read | shipped and acked: ${acked} records (${acked - lastAcked}/s) | in files: ${inFiles} lines (${samples} resource samples)${waiting ? ` | ${waiting}...` : ''}`;
       lastAcked = acked;
-      if (!stopping) process.stdout.write(line + '\n');
+      if (!stopping) process.stdout.write(`${line}\n`);
     };
     const ticker = setInterval(() => void status(), 1000);
 
-    const exited = (c: ChildProcess) => new Promise<number>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode ?? 1) : c.once('exit', (code) => r(code ?? 1))));
+    const exited = (c: ChildProcess) =>
+      new Promise<number>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode ?? 1) : c.once('exit', (code) => r(code ?? 1))));
     const stop = async (why: string): Promise<number> => {
       if (stopping) return 0;
       stopping = true;
@@ -143,7 +145,9 @@ Watch it with: tail -F ${show(join(dir, 'workspace', 'service.log'))}      Ctrl-
       const timer = setTimeout(killAll, 15_000);
       const codes = await Promise.all([exited(enclave), exited(parent)]);
       clearTimeout(timer);
-      process.stdout.write(`stopped (exit codes: enclave ${codes[0]}, parent ${codes[1]}). Files are in ${show(join(dir, 'workspace'))}; run npm start again to continue where it stopped.\n`);
+      process.stdout.write(
+        `stopped (exit codes: enclave ${codes[0]}, parent ${codes[1]}). Files are in ${show(join(dir, 'workspace'))}; run npm start again to continue where it stopped.\n`,
+      );
       return failed ? 1 : 0;
     };
 
@@ -151,7 +155,10 @@ Watch it with: tail -F ${show(join(dir, 'workspace', 'service.log'))}      Ctrl-
       const onSignal = (sig: string) => void stop(sig).then(done);
       process.once('SIGINT', () => onSignal('Ctrl-C'));
       process.once('SIGTERM', () => onSignal('SIGTERM'));
-      for (const [name, c] of [['enclave', enclave], ['parent', parent]] as const) {
+      for (const [name, c] of [
+        ['enclave', enclave],
+        ['parent', parent],
+      ] as const) {
         c.once('exit', (code, signal) => {
           if (stopping) return;
           failed = `${name} agent exited (${signal ?? code}); see ${show(join(dir, `${name}.log`))}`;

@@ -42,7 +42,14 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { role: { type: 'string' }, cid: { type: 'string', short: 'c' }, workspace: { type: 'string', short: 'w' }, transport: { type: 'string' }, 'state-dir': { type: 'string' }, 'out-dir': { type: 'string', short: 'o' } },
+      {
+        role: { type: 'string' },
+        cid: { type: 'string', short: 'c' },
+        workspace: { type: 'string', short: 'w' },
+        transport: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'out-dir': { type: 'string', short: 'o' },
+      },
       usage,
     );
     if (positionals.length !== 1) throw new UsageError('QLOG_ERR_USAGE/one-qlog-config', {}, usage);
@@ -65,7 +72,10 @@ const command: Command = {
       };
       const yaml = translate(qlog, o);
       // The printed config must load: check it as `qlog run` would (the CID placeholder gets its default).
-      await loadConfigFrom(ConfigSource.parse(yaml, `${file} (translated for ${r})`), resolve(dirname(file)), builtinRegistry(), { loadPlugins: false, env: { ...process.env } });
+      await loadConfigFrom(ConfigSource.parse(yaml, `${file} (translated for ${r})`), resolve(dirname(file)), builtinRegistry(), {
+        loadPlugins: false,
+        env: { ...process.env },
+      });
       texts.push([r, yaml]);
     }
     const fileName = (r: Role) => (role ? `${r}.yaml` : r === 'monitor' ? 'enclave.yaml' : 'parent.yaml');

@@ -34,7 +34,12 @@ const command: Command = {
       httpListen: values['http-listen'],
       display: file,
     };
-    return runQlogRole(file, opts, values['print-config'], (qlog, log) => `qlog monitor: listening on ${vsockAddress(qlog, opts)}, ${qlog.monitor_items.length} items; log: ${log}`);
+    return runQlogRole(
+      file,
+      opts,
+      values['print-config'],
+      (qlog, log) => `qlog monitor: listening on ${vsockAddress(qlog, opts)}, ${qlog.monitor_items.length} items; log: ${log}`,
+    );
   },
 };
 export default command;

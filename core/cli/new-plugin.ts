@@ -25,7 +25,11 @@ const command: Command = {
   summary: 'Create an npm package for a new input, filter or output plugin',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { kind: { type: 'string', short: 'k' }, dir: { type: 'string', short: 'd' }, force: { type: 'boolean' } }, usage);
+    const { values, positionals } = parse(
+      argv,
+      { kind: { type: 'string', short: 'k' }, dir: { type: 'string', short: 'd' }, force: { type: 'boolean' } },
+      usage,
+    );
     if (positionals.length !== 1) throw new UsageError('QLOG_ERR_USAGE/one-plugin-name', {}, usage);
     if (!values.kind) throw new UsageError('QLOG_ERR_USAGE/kind-required', {}, usage);
     if (!['input', 'filter', 'output'].includes(values.kind)) throw new UsageError('QLOG_ERR_USAGE/kind', { kind: values.kind });

@@ -17,7 +17,7 @@ Usage: qlog plugins [name] [--json] [--config <config.yaml>]
 `;
 
 const command: Command = {
-  summary: 'List plugins, or show one plugin\'s options (--json for schemas)',
+  summary: "List plugins, or show one plugin's options (--json for schemas)",
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } }, usage);
@@ -27,16 +27,31 @@ const command: Command = {
     if (positionals.length) {
       list = list.filter((p) => positionals.includes(p.name));
       const missing = positionals.filter((n) => !list.some((p) => p.name === n));
-      if (missing.length) throw new UsageError('QLOG_ERR_USAGE/unknown-plugin', { names: missing.map((m) => `"${m}"`).join(', '), hint: didYouMean(missing[0]!, registry.names()), available: registry.names().join(', ') });
+      if (missing.length)
+        throw new UsageError('QLOG_ERR_USAGE/unknown-plugin', {
+          names: missing.map((m) => `"${m}"`).join(', '),
+          hint: didYouMean(missing[0]!, registry.names()),
+          available: registry.names().join(', '),
+        });
     }
     if (values.json) {
-      const out = list.map((p) => ({ kind: p.kind, name: p.name, description: p.description, qlog: p.qlog, origin: registry.origin(p), schema: p.schema, common: commonProperties[p.kind] }));
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      const out = list.map((p) => ({
+        kind: p.kind,
+        name: p.name,
+        description: p.description,
+        qlog: p.qlog,
+        origin: registry.origin(p),
+        schema: p.schema,
+        common: commonProperties[p.kind],
+      }));
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }
     if (positionals.length) {
       for (const p of list) {
-        process.stdout.write(`${p.name} (${p.kind}, ${registry.origin(p)}): ${p.description}\n\nOptions:\n${textTable(optionRows(p))}\nCommon ${p.kind} options:\n${textTable(optionRows(p, true).slice(Object.keys(p.schema.properties).length))}\n`);
+        process.stdout.write(
+          `${p.name} (${p.kind}, ${registry.origin(p)}): ${p.description}\n\nOptions:\n${textTable(optionRows(p))}\nCommon ${p.kind} options:\n${textTable(optionRows(p, true).slice(Object.keys(p.schema.properties).length))}\n`,
+        );
       }
       return 0;
     }
@@ -44,7 +59,8 @@ const command: Command = {
       const ps = list.filter((p) => p.kind === kind);
       if (!ps.length) continue;
       process.stdout.write(`${kind}s:\n`);
-      for (const p of ps) process.stdout.write(`  ${p.name.padEnd(16)}${p.description}${registry.origin(p) === 'built-in' ? '' : ` [${registry.origin(p)}]`}\n`);
+      for (const p of ps)
+        process.stdout.write(`  ${p.name.padEnd(16)}${p.description}${registry.origin(p) === 'built-in' ? '' : ` [${registry.origin(p)}]`}\n`);
     }
     process.stdout.write('\nRun "qlog plugins <name>" for a plugin\'s options.\n');
     return 0;

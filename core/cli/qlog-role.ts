@@ -7,7 +7,12 @@ import type { QlogConfig } from '../qlog-compat/schema.js';
 type RoleOptions = Parameters<typeof loadQlogConfig>[1];
 
 /** Loads the qlog config as `opts.role`; prints the native YAML (--print-config) or runs it until a signal. */
-export async function runQlogRole(file: string, opts: RoleOptions, printConfig: boolean | undefined, banner: (qlog: QlogConfig, logFile: string) => string): Promise<number> {
+export async function runQlogRole(
+  file: string,
+  opts: RoleOptions,
+  printConfig: boolean | undefined,
+  banner: (qlog: QlogConfig, logFile: string) => string,
+): Promise<number> {
   const load = async () => (await loadQlogConfig(resolve(file), opts)).config;
   const first = await loadQlogConfig(resolve(file), opts);
   if (printConfig) {

@@ -40,7 +40,13 @@ const command: Command = {
       httpListen: values['http-listen'],
       display: file,
     };
-    return runQlogRole(file, opts, values['print-config'], (qlog, log) => `qlog receive-file: connecting to ${vsockAddress(qlog, opts)}, writing ${qlog.monitor_items.length} files in ${roleWorkspace(qlog, { ...opts, cwd: process.cwd() })}; log: ${log}`);
+    return runQlogRole(
+      file,
+      opts,
+      values['print-config'],
+      (qlog, log) =>
+        `qlog receive-file: connecting to ${vsockAddress(qlog, opts)}, writing ${qlog.monitor_items.length} files in ${roleWorkspace(qlog, { ...opts, cwd: process.cwd() })}; log: ${log}`,
+    );
   },
 };
 export default command;

@@ -4,7 +4,7 @@
  * collected (file:line:column) and thrown together as one ConfigError.
  */
 import { dirname, resolve } from 'node:path';
-import { ConfigError, ConfigIssue, QlogError, didYouMean } from '../errors.js';
+import { ConfigError, type ConfigIssue, QlogError, didYouMean } from '../errors.js';
 import type { AnyPlugin, PluginKind } from '../plugin/define.js';
 import { loadPlugins } from '../plugin/loader.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -59,7 +59,8 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
   const issues: ConfigIssue[] = [];
   const env = opts.env ?? process.env;
   const root = src.data ?? {};
-  if (!isMapValue(root)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a map with "service" and "pipeline"', found: describeFound(root) })]);
+  if (!isMapValue(root))
+    throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a map with "service" and "pipeline"', found: describeFound(root) })]);
   const qlogKeys = QLOG_MARKERS.filter((k) => k in root);
   if (qlogKeys.length && !('service' in root) && !('pipeline' in root)) {
     // One clear error instead of "unknown key" for each of qlog's keys.
@@ -68,7 +69,9 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
   }
   for (const key of Object.keys(root)) {
     if (key !== 'service' && key !== 'pipeline') {
-      issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], { key, hint: didYouMean(key, ['service', 'pipeline']), allowed: 'service, pipeline' }, { key: true }));
+      issues.push(
+        src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], { key, hint: didYouMean(key, ['service', 'pipeline']), allowed: 'service, pipeline' }, { key: true }),
+      );
     }
   }
 
@@ -93,13 +96,23 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
     issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline'], { expected: 'a map with inputs, filters and outputs', found: describeFound(pipeline) }));
   } else {
     for (const key of Object.keys(pipeline)) {
-      if (!(key in SECTIONS)) issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', ['pipeline', key], { key, hint: didYouMean(key, Object.keys(SECTIONS)), allowed: 'inputs, filters, outputs' }, { key: true }));
+      if (!(key in SECTIONS))
+        issues.push(
+          src.issue(
+            'QLOG_ERR_CONFIG_UNKNOWN_KEY',
+            ['pipeline', key],
+            { key, hint: didYouMean(key, Object.keys(SECTIONS)), allowed: 'inputs, filters, outputs' },
+            { key: true },
+          ),
+        );
     }
     const ids = new Set<string>();
     for (const [section, kind] of Object.entries(SECTIONS) as ['inputs' | 'filters' | 'outputs', PluginKind][]) {
       const list = pipeline[section] ?? [];
       if (!Array.isArray(list)) {
-        issues.push(src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline', section], { expected: `a list of ${kind} entries (each "- name: ...")`, found: describeFound(list) }));
+        issues.push(
+          src.issue('QLOG_ERR_CONFIG_TYPE', ['pipeline', section], { expected: `a list of ${kind} entries (each "- name: ...")`, found: describeFound(list) }),
+        );
         continue;
       }
       const perName = new Map<string, number>();
@@ -110,17 +123,36 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
           return;
         }
         if (typeof raw.name !== 'string') {
-          issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED/plugin-name', raw.name === undefined ? path : [...path, 'name'], { kind, available: registry.names(kind).join(', ') }));
+          issues.push(
+            src.issue('QLOG_ERR_CONFIG_REQUIRED/plugin-name', raw.name === undefined ? path : [...path, 'name'], {
+              kind,
+              available: registry.names(kind).join(', '),
+            }),
+          );
           return;
         }
         const plugin = registry.get(kind, raw.name);
         if (!plugin) {
           const available = registry.names(kind);
-          issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_PLUGIN', [...path, 'name'], { kind, name: raw.name, hint: didYouMean(raw.name, available), available: available.join(', ') }));
+          issues.push(
+            src.issue('QLOG_ERR_CONFIG_UNKNOWN_PLUGIN', [...path, 'name'], {
+              kind,
+              name: raw.name,
+              hint: didYouMean(raw.name, available),
+              available: available.join(', '),
+            }),
+          );
           return;
         }
         const props = plugin.schema.properties;
-        const interpolated = interpolate(raw, path, src, issues, (p) => p.length === path.length + 1 && props[p[p.length - 1] as string]?.template === true, env) as Record<string, unknown>;
+        const interpolated = interpolate(
+          raw,
+          path,
+          src,
+          issues,
+          (p) => p.length === path.length + 1 && props[p[p.length - 1] as string]?.template === true,
+          env,
+        ) as Record<string, unknown>;
         const data = structuredClone(interpolated);
         const found = validateAt(entrySchema(kind, plugin.schema), data, path, src, interpolated);
         issues.push(...found);

@@ -89,6 +89,6 @@ export function describeFound(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return v.length ? 'a list' : 'an empty list';
   if (typeof v === 'object') return 'a map';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return String(v);
 }

@@ -1,10 +1,17 @@
 /** Size and duration values as users write them in config. */
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1000, kb: 1000, kib: 1024,
-  m: 1000 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
-  g: 1000 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
 };
 
 /** 65536, "64KiB", "2MB", "1.5 MiB" -> bytes; undefined if not a size. KB/MB are decimal, KiB/MiB binary. */

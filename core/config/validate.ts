@@ -13,14 +13,28 @@ const UNIT_TEXT = {
   duration: 'a duration (e.g. 15 for seconds, 500ms, 5s, 1m)',
 } as const;
 
-export const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, coerceTypes: 'array', strict: true, strictTypes: false, strictRequired: false });
+export const ajv = new Ajv({
+  allErrors: true,
+  verbose: true,
+  useDefaults: true,
+  coerceTypes: 'array',
+  strict: true,
+  strictTypes: false,
+  strictRequired: false,
+});
 ajv.addKeyword({ keyword: 'template', schemaType: 'boolean' });
 ajv.addKeyword({
   keyword: 'unit',
   schemaType: 'string',
   modifying: true,
   errors: true,
-  validate: function unit(this: unknown, kind: 'size' | 'duration', data: unknown, _ps: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) {
+  validate: function unit(
+    this: unknown,
+    kind: 'size' | 'duration',
+    data: unknown,
+    _ps: unknown,
+    cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number },
+  ) {
     const v = kind === 'size' ? parseSize(data) : parseDuration(data);
     const self = unit as unknown as { errors: Partial<ErrorObject>[] | null };
     if (v === undefined) {
@@ -52,7 +66,8 @@ function jsonPointerToPath(ptr: string): (string | number)[] {
 }
 
 function typeText(t: unknown): string {
-  const one = (x: string) => ({ string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a map', null: 'nothing' })[x] ?? x;
+  const one = (x: string) =>
+    ({ string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a map', null: 'nothing' })[x] ?? x;
   return Array.isArray(t) ? t.map(one).join(' or ') : one(String(t));
 }
 

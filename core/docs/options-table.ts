@@ -28,18 +28,25 @@ export interface OptionRow {
 
 export function optionRows(plugin: AnyPlugin, withCommon = false): OptionRow[] {
   const own = Object.entries(plugin.schema.properties as Record<string, PropertySchema>);
-  const common = withCommon ? Object.entries(commonProperties[plugin.kind as PluginKind] as Record<string, PropertySchema>).filter(([k]) => !(k in plugin.schema.properties)) : [];
+  const common = withCommon
+    ? Object.entries(commonProperties[plugin.kind as PluginKind] as Record<string, PropertySchema>).filter(([k]) => !(k in plugin.schema.properties))
+    : [];
   const req = new Set(plugin.schema.required ?? []);
-  return [...own, ...common].map(([key, p]) => ({ key, type: typeOf(p), default: defaultOf(p, req.has(key)), description: (p.description ?? '').replace(/\n/g, ' ') }));
+  return [...own, ...common].map(([key, p]) => ({
+    key,
+    type: typeOf(p),
+    default: defaultOf(p, req.has(key)),
+    description: (p.description ?? '').replace(/\n/g, ' '),
+  }));
 }
 
 export function markdownTable(rows: OptionRow[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\\\\\|/g, '\\|');
-  return ['| option | type | default | description |', '|---|---|---|---|', ...rows.map((r) => `| \`${r.key}\` | ${esc(r.type)} | ${r.default ? `\`${r.default}\`` : ''} | ${esc(r.description)} |`)].join('\n') + '\n';
+  return `${['| option | type | default | description |', '|---|---|---|---|', ...rows.map((r) => `| \`${r.key}\` | ${esc(r.type)} | ${r.default ? `\`${r.default}\`` : ''} | ${esc(r.description)} |`)].join('\n')}\n`;
 }
 
 export function textTable(rows: OptionRow[]): string {
   const w = Math.max(6, ...rows.map((r) => r.key.length));
   const t = Math.max(4, ...rows.map((r) => r.type.replace(/\\\|/g, '|').length));
-  return rows.map((r) => `  ${r.key.padEnd(w)}  ${r.type.replace(/\\\|/g, '|').padEnd(t)}  ${r.default ? `[default: ${r.default}] ` : ''}${r.description}`).join('\n') + '\n';
+  return `${rows.map((r) => `  ${r.key.padEnd(w)}  ${r.type.replace(/\\\|/g, '|').padEnd(t)}  ${r.default ? `[default: ${r.default}] ` : ''}${r.description}`).join('\n')}\n`;
 }

@@ -54,8 +54,12 @@ export class Engine {
     readonly service: ServiceInfo,
     private readonly logger: Logger,
   ) {
-    const pipeline = { process: (c: Chunk, t: Ticket, from: InputInstance) => this.process(c, t, from, 0), outputsFor: (tag: string) => this.route(tag).outputs, filtered: (tag: string) => this.route(tag).filters.length > 0 };
-    config.inputs.forEach((e, i) => this.inputs.push(new InputInstance(e, i, logger, service, pipeline)));
+    const pipeline = {
+      process: (c: Chunk, t: Ticket, from: InputInstance) => this.process(c, t, from, 0),
+      outputsFor: (tag: string) => this.route(tag).outputs,
+      filtered: (tag: string) => this.route(tag).filters.length > 0,
+    };
+    for (const [i, e] of config.inputs.entries()) this.inputs.push(new InputInstance(e, i, logger, service, pipeline));
     for (const e of config.filters) this.filters.push(new FilterInstance(e, logger, service, (f, tag, recs) => this.inject(f, tag, recs)));
     for (const e of config.outputs) {
       const o = new OutputInstance(e, logger, service, () => this.onOutputRoom());
@@ -112,7 +116,10 @@ export class Engine {
       if (!drained[i]) {
         const n = o.abandon();
         lost += n;
-        o.log.warn({ records: n }, `${o.id}: not drained within the grace period; ${n} queued records were not delivered (inputs that track offsets read them again after restart)`);
+        o.log.warn(
+          { records: n },
+          `${o.id}: not drained within the grace period; ${n} queued records were not delivered (inputs that track offsets read them again after restart)`,
+        );
       }
     });
     for (const i of this.inputs) {
@@ -148,7 +155,8 @@ export class Engine {
     const n = recordCount(c);
     if (n === 0) return ticket.expect(0);
     if (route.outputs.length === 0) {
-      if (this.unrouted++ % 10_000 === 0) this.logger.warn({ tag: c.tag }, `no output matches tag "${c.tag}"; its records are discarded (check the outputs' match)`);
+      if (this.unrouted++ % 10_000 === 0)
+        this.logger.warn({ tag: c.tag }, `no output matches tag "${c.tag}"; its records are discarded (check the outputs' match)`);
       from?.counters.add('unrouted_records', n);
     }
     ticket.expect(route.outputs.length);
@@ -170,7 +178,13 @@ export class Engine {
   }
 
   metrics(): InstanceMetrics[] {
-    const m = (kind: InstanceMetrics['kind'], i: InstanceBase): InstanceMetrics => ({ id: i.id, kind, name: i.name, counters: i.counters.snapshot(), gauges: i.counters.gauges() });
+    const m = (kind: InstanceMetrics['kind'], i: InstanceBase): InstanceMetrics => ({
+      id: i.id,
+      kind,
+      name: i.name,
+      counters: i.counters.snapshot(),
+      gauges: i.counters.gauges(),
+    });
     const out = [...this.inputs.map((i) => m('input', i)), ...this.filters.map((f) => m('filter', f))];
     for (const o of this.outputs) {
       const x = m('output', o);

@@ -147,7 +147,10 @@ export class OutputInstance extends InstanceBase {
       const n = recordCount(d.chunk);
       this.counters.add('dropped_records', n);
       this.counters.add('retries_failed');
-      this.log.error({ err: error, chunk: d.chunk.id, records: n, attempts: d.attempt + 1 }, `${this.id}: dropping ${n} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : ` (retry_limit ${limit} reached)`}`);
+      this.log.error(
+        { err: error, chunk: d.chunk.id, records: n, attempts: d.attempt + 1 },
+        `${this.id}: dropping ${n} records of ${d.chunk.tag}: ${(error as Error)?.message ?? error}${permanent ? '' : ` (retry_limit ${limit} reached)`}`,
+      );
       for (const t of d.tickets) t.drop();
       return this.release(d);
     }
@@ -155,7 +158,10 @@ export class OutputInstance extends InstanceBase {
     this.counters.add('retries');
     this.counters.add('retried_records', recordCount(d.chunk));
     const level = d.attempt === 0 ? 'warn' : 'debug';
-    this.log[level]({ err: error, chunk: d.chunk.id, attempt: d.attempt + 1, delay_ms: Math.round(delay) }, `${this.id}: flush failed (${(error as Error)?.message ?? error}); retrying in ${Math.round(delay)} ms`);
+    this.log[level](
+      { err: error, chunk: d.chunk.id, attempt: d.attempt + 1, delay_ms: Math.round(delay) },
+      `${this.id}: flush failed (${(error as Error)?.message ?? error}); retrying in ${Math.round(delay)} ms`,
+    );
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       void this.run({ ...d, attempt: d.attempt + 1 });

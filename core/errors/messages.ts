@@ -37,12 +37,18 @@ export const ERRORS = {
   QLOG_ERR_PLUGIN_NOT_FOUND: 'plugin package "{spec}" not found (looked in {where}); install it with: npm install {pkg}',
   QLOG_ERR_PLUGIN_LOAD: 'cannot load plugin "{spec}": {reason}',
   'QLOG_ERR_PLUGIN_LOAD/json': 'cannot load plugin "{spec}": {file} is not valid JSON: {reason}',
-  'QLOG_ERR_PLUGIN_LOAD/exports': 'cannot load plugin "{spec}": the "exports" of {file} have no entry for "{subpath}" with an import, require or default condition',
-  'QLOG_ERR_PLUGIN_LOAD/entry': 'cannot load plugin "{spec}": its entry {file} does not exist (a TypeScript package must be built before it is used: run "npm run build" in {root}, or install the published package)',
-  'QLOG_ERR_PLUGIN_LOAD/no-file': 'cannot load plugin "{spec}": no such file (looked for {candidates}; relative paths start from the config file\'s directory, then the working directory)',
-  'QLOG_ERR_PLUGIN_LOAD/peer-qlog': 'cannot load plugin "{spec}": {reason} (the plugin cannot resolve its peer dependency "qlog" from {dir}: install the plugin and qlog in the same project, e.g. npm install qlog <plugin>; a linked plugin folder needs its own node_modules/qlog)',
-  'QLOG_ERR_PLUGIN_LOAD/dependency': 'cannot load plugin "{spec}": {reason} (a dependency of the plugin is missing: run "npm install" in the plugin\'s package, or reinstall the plugin)',
-  'QLOG_ERR_PLUGIN_LOAD/name': 'cannot load plugin "{spec}": plugin name {name} must start with a lowercase letter and contain only lowercase letters, digits, "-" or "_"',
+  'QLOG_ERR_PLUGIN_LOAD/exports':
+    'cannot load plugin "{spec}": the "exports" of {file} have no entry for "{subpath}" with an import, require or default condition',
+  'QLOG_ERR_PLUGIN_LOAD/entry':
+    'cannot load plugin "{spec}": its entry {file} does not exist (a TypeScript package must be built before it is used: run "npm run build" in {root}, or install the published package)',
+  'QLOG_ERR_PLUGIN_LOAD/no-file':
+    'cannot load plugin "{spec}": no such file (looked for {candidates}; relative paths start from the config file\'s directory, then the working directory)',
+  'QLOG_ERR_PLUGIN_LOAD/peer-qlog':
+    'cannot load plugin "{spec}": {reason} (the plugin cannot resolve its peer dependency "qlog" from {dir}: install the plugin and qlog in the same project, e.g. npm install qlog <plugin>; a linked plugin folder needs its own node_modules/qlog)',
+  'QLOG_ERR_PLUGIN_LOAD/dependency':
+    'cannot load plugin "{spec}": {reason} (a dependency of the plugin is missing: run "npm install" in the plugin\'s package, or reinstall the plugin)',
+  'QLOG_ERR_PLUGIN_LOAD/name':
+    'cannot load plugin "{spec}": plugin name {name} must start with a lowercase letter and contain only lowercase letters, digits, "-" or "_"',
   'QLOG_ERR_PLUGIN_LOAD/setup': 'cannot load plugin "{spec}": plugin "{name}" has no setup function',
   'QLOG_ERR_PLUGIN_LOAD/range': 'cannot load plugin "{spec}": plugin "{name}": "qlog" must be a semver range such as "^{version}", found {found}',
   'QLOG_ERR_PLUGIN_LOAD/twice': 'cannot load plugin "{spec}": it is listed twice in service.plugins (also as "{other}"); remove one',
@@ -52,7 +58,8 @@ export const ERRORS = {
   QLOG_ERR_PLUGIN_NAME_CLASH: 'plugin name "{name}" from {spec} clashes with {other}; rename one of them',
   QLOG_ERR_PLUGIN_SCHEMA: 'plugin "{name}" has an invalid options schema: {reason}',
   'QLOG_ERR_PLUGIN_SCHEMA/shape': 'plugin "{name}" has an invalid options schema: expected { type: "object", properties: {...}, additionalProperties: false }',
-  'QLOG_ERR_PLUGIN_SCHEMA/additional': 'plugin "{name}" has an invalid options schema: additionalProperties must be false (an unknown option is a config error)',
+  'QLOG_ERR_PLUGIN_SCHEMA/additional':
+    'plugin "{name}" has an invalid options schema: additionalProperties must be false (an unknown option is a config error)',
   QLOG_ERR_PLUGIN_SETUP: 'plugin instance {id} failed during {phase}: {reason}',
   'QLOG_ERR_PLUGIN_SETUP/no-flush': 'output plugin {name} ({id}) did not tap hooks.flush in setup',
   QLOG_ERR_PLUGIN_TIMEOUT: '{what} did not finish within {ms} ms',
@@ -98,13 +105,15 @@ export const ERRORS = {
   QLOG_ERR_TRANSPORT_LISTEN: 'cannot listen on {uri}: {reason}',
   'QLOG_ERR_TRANSPORT_LISTEN/http': 'cannot serve metrics on {addr} (service.http_listen; --http-listen for monitor and receive-file): {reason}',
   QLOG_ERR_TRANSPORT_HYBRID: '{uri}: expected "OK <port>" in reply to "CONNECT {port}", found {found}',
-  'QLOG_ERR_TRANSPORT_HYBRID/not-a-line': '{uri}: the VMM\'s reply to CONNECT is not a line ({bytes} bytes without a newline)',
+  'QLOG_ERR_TRANSPORT_HYBRID/not-a-line': "{uri}: the VMM's reply to CONNECT is not a line ({bytes} bytes without a newline)",
   'QLOG_ERR_TRANSPORT_HYBRID/socket': '{uri}: {reason}',
 
   // ---- AF_VSOCK (core/transport/vsock-native.ts, vsock.ts); {errno} is the system error name
   QLOG_ERR_VSOCK_UNAVAILABLE: 'the qlog vsock addon could not be loaded ({reason}); build it with "node native/build.mjs" (Linux with g++, make and python3)',
-  'QLOG_ERR_VSOCK_UNAVAILABLE/transport': 'vsock transport unavailable: {reason}. Use unix://, tcp:// or vsock+unix:// instead, or rebuild the addon (npm rebuild qlog)',
-  'QLOG_ERR_VSOCK_UNAVAILABLE/kernel': 'the kernel has no AF_VSOCK support ({syscall}: {reason}); load the vsock modules (vsock, vmw_vsock_virtio_transport / vhost_vsock)',
+  'QLOG_ERR_VSOCK_UNAVAILABLE/transport':
+    'vsock transport unavailable: {reason}. Use unix://, tcp:// or vsock+unix:// instead, or rebuild the addon (npm rebuild qlog)',
+  'QLOG_ERR_VSOCK_UNAVAILABLE/kernel':
+    'the kernel has no AF_VSOCK support ({syscall}: {reason}); load the vsock modules (vsock, vmw_vsock_virtio_transport / vhost_vsock)',
   'QLOG_ERR_VSOCK_UNAVAILABLE/no-device': 'no vsock device: /dev/vsock is missing; is the vhost_vsock / vmw_vsock module loaded?',
   'QLOG_ERR_VSOCK_UNAVAILABLE/device-denied': 'cannot open /dev/vsock: permission denied; run as root or give this user access to /dev/vsock',
   QLOG_ERR_VSOCK_ADDR_IN_USE: 'cannot listen on {uri}: the port is already in use; pick another port or stop the other listener',
@@ -139,9 +148,11 @@ export const ERRORS = {
   'QLOG_ERR_FORWARD_PROTOCOL/entries-str': 'PackedForward entries sent as str are not supported (send them as bin)',
 
   // ---- templates (core/template.ts); {template} is the template text, quoted
-  QLOG_ERR_TEMPLATE_SYNTAX: 'invalid placeholder name {name} (expected tag, host, time, a metadata or body field such as path or body.level, or env:NAME) at column {column} of template {template}',
+  QLOG_ERR_TEMPLATE_SYNTAX:
+    'invalid placeholder name {name} (expected tag, host, time, a metadata or body field such as path or body.level, or env:NAME) at column {column} of template {template}',
   'QLOG_ERR_TEMPLATE_SYNTAX/unclosed': 'unclosed "${" (add "}" or write "$${" for a literal "${") at column {column} of template {template}',
-  'QLOG_ERR_TEMPLATE_SYNTAX/nested': '"${" inside a placeholder (placeholders do not nest; close the first one with "}") at column {column} of template {template}',
+  'QLOG_ERR_TEMPLATE_SYNTAX/nested':
+    '"${" inside a placeholder (placeholders do not nest; close the first one with "}") at column {column} of template {template}',
   'QLOG_ERR_TEMPLATE_SYNTAX/empty': 'empty placeholder "${}" (expected a name such as ${tag}) at column {column} of template {template}',
   'QLOG_ERR_TEMPLATE_SYNTAX/env-name': 'invalid environment variable name {name} in "${env:...}" at column {column} of template {template}',
 } as const;

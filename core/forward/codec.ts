@@ -173,7 +173,10 @@ const TAG_OK = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
  */
 export function sanitizeTag(tag: string): string {
   if (tag.length <= MAX_TAG_LENGTH && TAG_OK.test(tag) && !tag.includes('..')) return tag;
-  let t = tag.slice(0, MAX_TAG_LENGTH).replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.{2,}/g, '.');
+  let t = tag
+    .slice(0, MAX_TAG_LENGTH)
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/\.{2,}/g, '.');
   if (t.startsWith('.')) t = `_${t.slice(1)}`;
   return t || '_';
 }

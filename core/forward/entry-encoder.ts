@@ -86,7 +86,7 @@ export class EntryWriter {
 
   /** A map key: cached, since the same few keys come on every record. */
   key(k: string): void {
-    let b = keyCache.get(k);
+    const b = keyCache.get(k);
     if (!b) {
       const start = this.pos;
       this.str(k);

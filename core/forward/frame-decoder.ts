@@ -99,8 +99,7 @@ export class FrameDecoder {
       if (r === HEADER_INVALID) throw new FrameError('QLOG_ERR_FORWARD_BAD_MSGPACK', { byte: buf[p]!.toString(16), offset: p - this.start });
       const children = h.children;
       const next = p + h.head + h.payload;
-      if (next - this.start > this.max)
-        throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE/at-least', { max: this.max, size: next - this.start });
+      if (next - this.start > this.max) throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE/at-least', { max: this.max, size: next - this.start });
       this.pos = next;
       if (children > 0) {
         if (stack.length >= this.maxDepth) throw new FrameError('QLOG_ERR_FORWARD_TOO_DEEP', { depth: this.maxDepth });

@@ -52,8 +52,7 @@ export function encodePing(hostname: string, salt: string, nonce: Bytes, key: st
 /** Receiver side: check a PING against our nonce and key. */
 export function checkPing(msg: unknown, nonce: Bytes, key: string): Check<{ hostname: string; salt: Bytes }> {
   if (!Array.isArray(msg) || msg[0] !== 'PING') return { ok: false, reason: 'expected PING (this receiver requires shared_key authentication)' };
-  if (msg.length !== 6 || typeof msg[1] !== 'string' || !isBytes(msg[2]) || typeof msg[3] !== 'string')
-    return { ok: false, reason: 'malformed PING' };
+  if (msg.length !== 6 || typeof msg[1] !== 'string' || !isBytes(msg[2]) || typeof msg[3] !== 'string') return { ok: false, reason: 'malformed PING' };
   const [, hostname, salt, digest] = msg as [string, string, Bytes, string];
   if (!sameDigest(digest, sharedKeyDigest(salt, hostname, nonce, key))) return { ok: false, reason: 'shared_key mismatch' };
   return { ok: true, hostname, salt };
@@ -70,8 +69,10 @@ export function encodePong(ok: boolean, reason: string, hostname: string, salt: 
 export function checkPong(msg: unknown, salt: string, nonce: Bytes, key: string): Check<{ hostname: string }> {
   if (!Array.isArray(msg) || msg[0] !== 'PONG' || msg.length !== 5) return { ok: false, reason: 'expected PONG from the receiver' };
   const [, authOk, reason, hostname, digest] = msg as [string, unknown, unknown, unknown, unknown];
-  if (authOk !== true) return { ok: false, reason: `the receiver refused authentication: ${typeof reason === 'string' && reason ? reason : 'no reason given'}` };
+  if (authOk !== true)
+    return { ok: false, reason: `the receiver refused authentication: ${typeof reason === 'string' && reason ? reason : 'no reason given'}` };
   if (typeof hostname !== 'string') return { ok: false, reason: 'malformed PONG' };
-  if (!sameDigest(digest, sharedKeyDigest(salt, hostname, nonce, key))) return { ok: false, reason: 'shared_key mismatch (the receiver does not know our key)' };
+  if (!sameDigest(digest, sharedKeyDigest(salt, hostname, nonce, key)))
+    return { ok: false, reason: 'shared_key mismatch (the receiver does not know our key)' };
   return { ok: true, hostname };
 }

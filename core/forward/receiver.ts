@@ -190,9 +190,12 @@ export class ReceiverSession {
     this.heartbeatMs = ms;
     clearInterval(this.timer);
     const limit = Math.max(HEARTBEAT_MISSES * ms, this.o.minSilenceMs ?? MIN_SILENCE_MS);
-    this.timer = setInterval(() => {
-      if (!this.isPaused && Date.now() - this.lastData > limit) this.close(`no data or heartbeat for ${limit} ms (peer heartbeats every ${ms} ms)`);
-    }, Math.min(ms, 1000));
+    this.timer = setInterval(
+      () => {
+        if (!this.isPaused && Date.now() - this.lastData > limit) this.close(`no data or heartbeat for ${limit} ms (peer heartbeats every ${ms} ms)`);
+      },
+      Math.min(ms, 1000),
+    );
     this.timer.unref();
   }
 }

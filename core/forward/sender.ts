@@ -62,7 +62,12 @@ export class SenderSession {
       this.state = 'helo';
       const ms = o.handshakeTimeoutMs ?? 10_000;
       this.handshakeTimer = setTimeout(
-        () => this.close(this.state === 'helo' ? `no HELO from the receiver within ${ms} ms (is shared_key set on the receiving side?)` : `no PONG from the receiver within ${ms} ms`),
+        () =>
+          this.close(
+            this.state === 'helo'
+              ? `no HELO from the receiver within ${ms} ms (is shared_key set on the receiving side?)`
+              : `no PONG from the receiver within ${ms} ms`,
+          ),
         ms,
       );
     } else {
@@ -158,8 +163,7 @@ export class SenderSession {
       this.readyResolve();
       return;
     }
-    if (Array.isArray(msg) && msg[0] === 'HELO')
-      return this.close('the receiver requires shared_key authentication (HELO received): set shared_key');
+    if (Array.isArray(msg) && msg[0] === 'HELO') return this.close('the receiver requires shared_key authentication (HELO received): set shared_key');
     const ack = (msg as { ack?: unknown } | null)?.ack;
     if (typeof msg !== 'object' || msg === null || ack === undefined) return this.close('unexpected frame from the receiver (expected {ack: chunk})');
     const chunk = typeof ack === 'string' ? ack : ack instanceof Uint8Array ? Buffer.from(ack).toString('base64') : String(ack);

@@ -128,11 +128,7 @@ export interface OutputContext<O> extends BaseContext<O> {
   readonly hooks: OutputHooks;
 }
 
-export type ContextOf<K extends PluginKind, O> = K extends 'input'
-  ? InputContext<O>
-  : K extends 'filter'
-    ? FilterContext<O>
-    : OutputContext<O>;
+export type ContextOf<K extends PluginKind, O> = K extends 'input' ? InputContext<O> : K extends 'filter' ? FilterContext<O> : OutputContext<O>;
 
 export interface CheckError {
   /** Option key the problem is about (for the file:line:column of the message). */
@@ -154,12 +150,13 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
   setup(ctx: ContextOf<K, Infer<S>>): void | Promise<void>;
 }
 
-export type Plugin<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> = Readonly<
-  PluginDefinition<K, S>
-> & { readonly [PLUGIN_BRAND]: true };
+export type Plugin<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> = Readonly<PluginDefinition<K, S>> & {
+  readonly [PLUGIN_BRAND]: true;
+};
 
 /** Any plugin, whatever its option types (for registries and loaders). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a plugin of any options type (the registry holds them all)
 export type AnyPlugin = Plugin<PluginKind, any>;
 
 /** Make a plugin descriptor. Option types are inferred from `schema` (declare it `as const`). */
@@ -196,7 +193,7 @@ function linkToHost(): void {
   const Host = (globalThis as Record<symbol, unknown>)[HOST_PERMANENT];
   if (typeof Host !== 'function' || Host === PermanentError) return;
   const hostProto = (Host as { prototype: object }).prototype;
-  if (!hostProto.isPrototypeOf(PermanentError.prototype)) Object.setPrototypeOf(PermanentError.prototype, hostProto);
+  if (!Object.prototype.isPrototypeOf.call(hostProto, PermanentError.prototype)) Object.setPrototypeOf(PermanentError.prototype, hostProto);
 }
 
 /** Make this copy the one every other copy links to (the engine calls it when it loads). */

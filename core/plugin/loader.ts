@@ -64,7 +64,8 @@ function exportsTarget(target: unknown, conditions: readonly string[], star: str
 
 /** The file `subpath` ('.' or './x') of a package maps to through its "exports". */
 function resolveExports(exp: unknown, subpath: string): string | undefined {
-  const map = exp && typeof exp === 'object' && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.')) ? (exp as Record<string, unknown>) : { '.': exp };
+  const map =
+    exp && typeof exp === 'object' && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.')) ? (exp as Record<string, unknown>) : { '.': exp };
   let target: unknown;
   let star: string | undefined;
   if (subpath in map) target = map[subpath];
@@ -171,11 +172,13 @@ export function checkPlugin(mod: unknown, spec: string): AnyPlugin {
   // The built-in plugins' range (this version) needs no semver: it is loaded only for plugins from npm.
   if (p.qlog !== VERSION_RANGE) {
     const sv = semver();
-    if (typeof p.qlog !== 'string' || !sv.validRange(p.qlog)) throw new QlogError('QLOG_ERR_PLUGIN_LOAD/range', { spec, name: p.name, version: VERSION, found: JSON.stringify(p.qlog) });
-    if (!sv.satisfies(VERSION, p.qlog, { includePrerelease: true })) throw new QlogError('QLOG_ERR_PLUGIN_VERSION', { name: p.name, range: p.qlog, version: VERSION });
+    if (typeof p.qlog !== 'string' || !sv.validRange(p.qlog))
+      throw new QlogError('QLOG_ERR_PLUGIN_LOAD/range', { spec, name: p.name, version: VERSION, found: JSON.stringify(p.qlog) });
+    if (!sv.satisfies(VERSION, p.qlog, { includePrerelease: true }))
+      throw new QlogError('QLOG_ERR_PLUGIN_VERSION', { name: p.name, range: p.qlog, version: VERSION });
   }
   const s = p.schema as unknown as Record<string, unknown> | undefined;
-  if (!s || s.type !== 'object' || typeof s.properties !== 'object' || s.properties === null) {
+  if (s?.type !== 'object' || typeof s.properties !== 'object' || s.properties === null) {
     throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA/shape', { name: p.name });
   }
   if (s.additionalProperties !== false) throw new QlogError('QLOG_ERR_PLUGIN_SCHEMA/additional', { name: p.name });
@@ -212,7 +215,9 @@ export async function loadPlugins(specs: readonly string[], configDir: string, r
     const ms = opts.importTimeoutMs ?? IMPORT_TIMEOUT_MS;
     let mod: unknown;
     try {
-      mod = await withTimeout(import(pathToFileURL(file).href), ms, `importing ${file}`, { error: () => new QlogError('QLOG_ERR_PLUGIN_TIMEOUT/import', { file, ms }) });
+      mod = await withTimeout(import(pathToFileURL(file).href), ms, `importing ${file}`, {
+        error: () => new QlogError('QLOG_ERR_PLUGIN_TIMEOUT/import', { file, ms }),
+      });
     } catch (e) {
       throw importFailure(e, file, spec);
     }

@@ -9,7 +9,14 @@
  */
 
 export interface PropertySchema {
-  readonly type?: 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'null')[];
+  readonly type?:
+    | 'string'
+    | 'integer'
+    | 'number'
+    | 'boolean'
+    | 'array'
+    | 'object'
+    | readonly ('string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'null')[];
   readonly description?: string;
   readonly default?: unknown;
   readonly enum?: readonly unknown[];

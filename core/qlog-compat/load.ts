@@ -31,18 +31,19 @@ function crossChecks(q: QlogConfig, src: ConfigSource): ConfigIssue[] {
     if (names.has(item.name)) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/item-name', [...at, 'name'], { name: item.name, other: names.get(item.name)! }));
     names.set(item.name, i);
     const out = item.outputfile.replace(/^(\.\/)+/, '');
-    if (outputs.has(out)) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/item-output', [...at, 'outputfile'], { file: item.outputfile, other: outputs.get(out)! }));
+    if (outputs.has(out))
+      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/item-output', [...at, 'outputfile'], { file: item.outputfile, other: outputs.get(out)! }));
     outputs.set(out, i);
     if (item.outputfile.startsWith('/') || item.outputfile.split('/').includes('..'))
       issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/output-outside', [...at, 'outputfile'], { found: describeFound(item.outputfile) }));
     if (out === q.client_logfile.replace(/^(\.\/)+/, ''))
       issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/output-is-log', [...at, 'outputfile'], { file: item.outputfile }));
-    if (item.monitor_type === 'file' && item.monitor_path === undefined)
-      issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED/monitor-path', at, {}));
+    if (item.monitor_type === 'file' && item.monitor_path === undefined) issues.push(src.issue('QLOG_ERR_CONFIG_REQUIRED/monitor-path', at, {}));
     if (item.monitor_internel !== undefined && item.monitor_interval !== undefined)
       issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/two-intervals', [...at, 'monitor_interval'], {}, { key: true }));
     const ms = (item.monitor_internel ?? item.monitor_interval) as number | undefined;
-    if (ms !== undefined && ms < 100) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/interval', [...at, item.monitor_internel !== undefined ? 'monitor_internel' : 'monitor_interval'], { ms }));
+    if (ms !== undefined && ms < 100)
+      issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/interval', [...at, item.monitor_internel !== undefined ? 'monitor_internel' : 'monitor_interval'], { ms }));
   });
   return issues;
 }
@@ -50,7 +51,10 @@ function crossChecks(q: QlogConfig, src: ConfigSource): ConfigIssue[] {
 /** Parse and validate a qlog config; every problem is thrown together as one ConfigError. */
 export function parseQlogConfig(src: ConfigSource): QlogConfig {
   const raw = src.data ?? {};
-  if (!isMap(raw)) throw new ConfigError([src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a qlog config (a map with port, workspace, monitor_items ...)', found: describeFound(raw) })]);
+  if (!isMap(raw))
+    throw new ConfigError([
+      src.issue('QLOG_ERR_CONFIG_TYPE', [], { expected: 'a qlog config (a map with port, workspace, monitor_items ...)', found: describeFound(raw) }),
+    ]);
   const data = normalise(raw);
   const issues = validateAt(qlogSchema, data, [], src, raw);
   if (issues.length) throw new ConfigError(issues);
@@ -68,10 +72,15 @@ export function readQlogConfig(file: string, display = file): QlogConfig {
  * The native config for a role. Problems found in the generated pipeline (e.g. a plugin option
  * the translation sets wrongly) are reported against the generated text, named after the source.
  */
-export async function loadQlogConfig(file: string, o: Omit<TranslateOptions, 'source' | 'cwd'> & { display?: string; cwd?: string }): Promise<{ config: AgentConfig; yaml: string; qlog: QlogConfig }> {
+export async function loadQlogConfig(
+  file: string,
+  o: Omit<TranslateOptions, 'source' | 'cwd'> & { display?: string; cwd?: string },
+): Promise<{ config: AgentConfig; yaml: string; qlog: QlogConfig }> {
   const display = o.display ?? file;
   const qlog = readQlogConfig(file, display);
   const yaml = translate(qlog, { ...o, source: display, cwd: o.cwd ?? process.cwd() });
-  const config = await loadConfigFrom(ConfigSource.parse(yaml, `${display} (translated for ${o.role})`), resolve(dirname(file)), builtinRegistry(), { loadPlugins: false });
+  const config = await loadConfigFrom(ConfigSource.parse(yaml, `${display} (translated for ${o.role})`), resolve(dirname(file)), builtinRegistry(), {
+    loadPlugins: false,
+  });
   return { config: { ...config, file: display }, yaml, qlog };
 }

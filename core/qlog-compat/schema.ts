@@ -18,11 +18,11 @@ export const qlogItemSchema = {
   required: ['name', 'monitor_type', 'outputfile'],
   description: 'One monitored item.',
   properties: {
-    name: { type: 'string', pattern: ITEM_NAME, description: 'Item name (letters, digits, _ . -); becomes the records\' tag.' },
+    name: { type: 'string', pattern: ITEM_NAME, description: "Item name (letters, digits, _ . -); becomes the records' tag." },
     monitor_type: { enum: ['file', 'resource'], description: 'file: a log file; resource: CPU and memory usage.' },
     monitor_path: { type: 'string', minLength: 1, description: 'file items: path of the log file inside the enclave.' },
     monitor_internel: interval,
-    monitor_interval: { ...interval, description: 'Same as monitor_internel (the spelling qlog\'s guide uses); give only one of them.' },
+    monitor_interval: { ...interval, description: "Same as monitor_internel (the spelling qlog's guide uses); give only one of them." },
     outputfile: { type: 'string', minLength: 1, description: 'File name on the parent: data is written to <workspace>/<outputfile>.' },
   },
 } as const satisfies OptionsSchema;
@@ -34,9 +34,9 @@ export const qlogSchema = {
   description: 'qlog config file.',
   properties: {
     port: { type: 'integer', minimum: 0, maximum: 4294967294, description: 'vsock port.' },
-    workspace: { type: 'string', minLength: 1, description: 'Directory for the agent\'s own log and (parent side) the monitored data.' },
-    server_logfile: { type: 'string', minLength: 1, default: 'server.log', description: 'qlog monitor\'s own log: <workspace>/<server_logfile>.' },
-    client_logfile: { type: 'string', minLength: 1, default: 'client.log', description: 'qlog receive-file\'s own log: <workspace>/<client_logfile>.' },
+    workspace: { type: 'string', minLength: 1, description: "Directory for the agent's own log and (parent side) the monitored data." },
+    server_logfile: { type: 'string', minLength: 1, default: 'server.log', description: "qlog monitor's own log: <workspace>/<server_logfile>." },
+    client_logfile: { type: 'string', minLength: 1, default: 'client.log', description: "qlog receive-file's own log: <workspace>/<client_logfile>." },
     server_threads: { type: 'integer', minimum: 0, default: 1, description: 'Accepted for compatibility; no effect (see docs/migrating-from-qlog.md).' },
     client_threads: { type: 'integer', minimum: 0, default: 1, description: 'Accepted for compatibility; no effect (see docs/migrating-from-qlog.md).' },
     log_level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'off'], default: 'info', description: 'TRACE, DEBUG, INFO, WARN, ERROR or OFF (any case).' },

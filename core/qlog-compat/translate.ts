@@ -116,7 +116,10 @@ export function translate(q: QlogConfig, o: TranslateOptions): string {
   const workspace = roleWorkspace(q, o);
   const p = o.role === 'monitor' ? monitorPipeline(q, o) : receivePipeline(q, o, workspace);
   const doc = new Document({ service: service(q, o, workspace), pipeline: { inputs: p.inputs, outputs: p.outputs } });
-  const cmd = o.role === 'monitor' ? `qlog monitor${o.cid !== undefined && o.cid !== VSOCK_CID_ANY ? ` -c ${o.cid}` : ''} ${o.source}` : `qlog receive-file ${o.cid ?? '<cid>'} ${o.source}`;
+  const cmd =
+    o.role === 'monitor'
+      ? `qlog monitor${o.cid !== undefined && o.cid !== VSOCK_CID_ANY ? ` -c ${o.cid}` : ''} ${o.source}`
+      : `qlog receive-file ${o.cid ?? '<cid>'} ${o.source}`;
   const threads = o.role === 'monitor' ? q.server_threads : q.client_threads;
   doc.commentBefore = [
     ` ${o.role === 'monitor' ? 'Enclave side' : 'Parent side'}: the native equivalent of \`${cmd}\``,
@@ -130,7 +133,7 @@ export function translate(q: QlogConfig, o: TranslateOptions): string {
     if (n) n.commentBefore = text;
   };
   const section = o.role === 'monitor' ? 'inputs' : 'outputs';
-  p.notes.forEach((note, i) => at(['pipeline', section, i], ` ${note}`));
+  for (const [i, note] of p.notes.entries()) at(['pipeline', section, i], ` ${note}`);
   if (o.role === 'monitor') at(['pipeline', 'outputs', 0], ` qlog monitor listens; qlog receive-file on the parent connects to it`);
   else at(['pipeline', 'inputs', 0], ` connects to qlog monitor in the enclave (retries until it is up)`);
   return doc.toString({ lineWidth: 0 });

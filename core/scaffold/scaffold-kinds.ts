@@ -24,7 +24,7 @@ const filter: KindTemplate = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      pattern: { type: 'string', default: 'DEBUG', description: 'Regular expression tested against each record\'s line.' },
+      pattern: { type: 'string', default: 'DEBUG', description: "Regular expression tested against each record's line." },
       invert: { type: 'boolean', default: false, description: 'Keep only the records that match, drop the others.' },
     },
   },
@@ -62,7 +62,7 @@ export default definePlugin({
   },
 });
 `,
-  test: (name) => `import assert from 'node:assert/strict';
+  test: (_name) => `import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { createHarness, withOptionsTable } from 'qlog/testing';
@@ -163,7 +163,7 @@ export default definePlugin({
   },
 });
 `,
-  test: (name) => `import assert from 'node:assert/strict';
+  test: (_name) => `import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -217,7 +217,7 @@ const output: KindTemplate = {
     additionalProperties: false,
     required: ['path'],
     properties: {
-      path: { type: 'string', description: 'File the records are appended to (relative paths start from the config file\'s directory).' },
+      path: { type: 'string', description: "File the records are appended to (relative paths start from the config file's directory)." },
       format: { enum: ['line', 'json'], default: 'line', description: 'line: the record\'s line; json: {"time", "tag", "body"} per line.' },
     },
   },
@@ -323,7 +323,9 @@ function literal(v: unknown, indent: string): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   const inner = `${indent}  `;
   const isArray = Array.isArray(v);
-  const parts = isArray ? v.map((x) => literal(x, inner)) : Object.entries(v).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k)}: ${literal(x, inner)}`);
+  const parts = isArray
+    ? v.map((x) => literal(x, inner))
+    : Object.entries(v).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k)}: ${literal(x, inner)}`);
   const [open, close] = isArray ? ['[', ']'] : ['{ ', ' }'];
   const flat = parts.length ? `${open}${parts.join(', ')}${close}` : isArray ? '[]' : '{}';
   if (!flat.includes('\n') && indent.length + flat.length <= 100) return flat;

@@ -54,7 +54,7 @@ export function packageJson(p: PackageParams): string {
     peerDependencies: { qlog: p.range },
     devDependencies: { '@types/node': dev['@types/node'], tsx: dev.tsx, typescript: dev.typescript },
   };
-  return JSON.stringify(pj, null, 2) + '\n';
+  return `${JSON.stringify(pj, null, 2)}\n`;
 }
 
 /** Type-checks everything (sources, tests, scripts) without emitting: `npm test` runs it. */

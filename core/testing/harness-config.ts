@@ -56,7 +56,7 @@ function relocate(e: ConfigError, kind: keyof typeof SECTION): ConfigError {
   const prefix = `pipeline.${SECTION[kind]}[0]`;
   return new ConfigError(
     e.issues.map((i) => {
-      const own = i.path === prefix || i.path.startsWith(prefix + '.');
+      const own = i.path === prefix || i.path.startsWith(`${prefix}.`);
       const path = own ? i.path.slice(prefix.length + 1) : i.path;
       return new ConfigIssue(i.code, i.message, own ? 'options' : DISPLAY, 0, 0, path);
     }),

@@ -46,7 +46,8 @@ export class InputHarness<O> extends HarnessBase<O> {
       const check = () => {
         if (count !== undefined && have() >= count) return done();
         if (Date.now() - start >= timeout) {
-          if (count !== undefined && ms === undefined) return done(new Error(`qlog/testing: collect expected ${count} records within ${timeout} ms, got ${have()}`));
+          if (count !== undefined && ms === undefined)
+            return done(new Error(`qlog/testing: collect expected ${count} records within ${timeout} ms, got ${have()}`));
           return done();
         }
       };

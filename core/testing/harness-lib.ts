@@ -66,7 +66,8 @@ export class Sink {
     const now = this.held.splice(0, Math.min(n, this.held.length));
     for (const h of now) {
       if (how === 'ack') h.resolve();
-      else if (how === 'drop') h.reject(error instanceof PermanentError ? error : new PermanentError(error instanceof Error ? error.message : 'dropped by the test'));
+      else if (how === 'drop')
+        h.reject(error instanceof PermanentError ? error : new PermanentError(error instanceof Error ? error.message : 'dropped by the test'));
       else h.reject(error ?? new Error('rejected by the test'));
     }
     return now.length;

@@ -241,7 +241,13 @@ export class FilterHarness<O> extends HarnessBase<O> {
     const tag = opts.tag ?? this.tag;
     const from = this.sink.received.length;
     const errorsBefore = this.errors.length;
-    await this.within(emitAndSettle(this.lib(), records.map((r) => toRecord(r, tag))), 'filter()');
+    await this.within(
+      emitAndSettle(
+        this.lib(),
+        records.map((r) => toRecord(r, tag)),
+      ),
+      'filter()',
+    );
     // Records the filter injected travel as separate chunks: wait until the output is idle.
     const out = this.engine.outputs[0]!;
     await this.waitFor(() => out.idle, { what: 'delivery of records the filter emitted' });

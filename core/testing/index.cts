@@ -10,12 +10,24 @@ import type { Harness, HarnessOptions, RecordInput } from './index.js';
 import { PermanentError } from '../index.cjs';
 
 export type {
-  FilterHarness, FlushResult, Harness, HarnessError, HarnessOptions, InputHarness, LogEntry, OutputHarness, RecordInput,
-  ServiceOverrides, StopResult,
+  FilterHarness,
+  FlushResult,
+  Harness,
+  HarnessError,
+  HarnessOptions,
+  InputHarness,
+  LogEntry,
+  OutputHarness,
+  RecordInput,
+  ServiceOverrides,
+  StopResult,
 } from './index.js';
 
 /** Same as the ESM createHarness (see qlog/testing). */
-export async function createHarness<K extends PluginKind, S extends OptionsSchema>(plugin: Plugin<K, S>, opts: HarnessOptions = {}): Promise<Harness<K, Infer<S>>> {
+export async function createHarness<K extends PluginKind, S extends OptionsSchema>(
+  plugin: Plugin<K, S>,
+  opts: HarnessOptions = {},
+): Promise<Harness<K, Infer<S>>> {
   const esm = await import('./index.js');
   // The engine is loaded now: constructing one links the CJS PermanentError to its class, so
   // errors made before (e.g. at module load) are instances of the engine's class too.

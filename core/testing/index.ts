@@ -65,7 +65,10 @@ export type Harness<K extends PluginKind, O> = K extends 'input' ? InputHarness<
  * Check `plugin` like the loader does (brand, qlog range, schema), validate `options` like a
  * config entry, and run the instance in an engine: setup, then start. Call stop() when done.
  */
-export async function createHarness<K extends PluginKind, S extends OptionsSchema>(plugin: Plugin<K, S>, opts: HarnessOptions = {}): Promise<Harness<K, Infer<S>>> {
+export async function createHarness<K extends PluginKind, S extends OptionsSchema>(
+  plugin: Plugin<K, S>,
+  opts: HarnessOptions = {},
+): Promise<Harness<K, Infer<S>>> {
   const p = checkPlugin(plugin, (plugin as unknown as AnyPlugin | undefined)?.name ?? 'the plugin under test');
   const timeout = opts.timeout ?? 5000;
   const sink = new Sink(opts.ack === 'manual');
@@ -94,7 +97,8 @@ export async function createHarness<K extends PluginKind, S extends OptionsSchem
   };
   let h: InputHarness<unknown> | FilterHarness<unknown> | OutputHarness<unknown>;
   if (p.kind === 'input') h = new InputHarness(engine, engine.inputs[0] as InstanceBase, logs, built.tempStateDir, timeout, sink);
-  else if (p.kind === 'filter') h = new FilterHarness(engine, engine.filters[0] as InstanceBase, logs, built.tempStateDir, timeout, libCtx, sink, tag, opts.throwOnError ?? true);
+  else if (p.kind === 'filter')
+    h = new FilterHarness(engine, engine.filters[0] as InstanceBase, logs, built.tempStateDir, timeout, libCtx, sink, tag, opts.throwOnError ?? true);
   else h = new OutputHarness(engine, engine.outputs[0] as InstanceBase, logs, built.tempStateDir, timeout, libCtx, tag);
   if (opts.start !== false) {
     try {

@@ -81,8 +81,7 @@ function parseInteger(s: string, max: number): number | undefined {
 
 function checkUnixPath(uri: string, path: string, example: string): void {
   if (!path || !isAbsolute(path)) throw bad(uri, 'an absolute socket path after the scheme (three slashes)', JSON.stringify(path), example);
-  if (Buffer.byteLength(path) > UNIX_PATH_MAX)
-    throw bad(uri, `a socket path of at most ${UNIX_PATH_MAX} bytes`, `${Buffer.byteLength(path)} bytes`, example);
+  if (Buffer.byteLength(path) > UNIX_PATH_MAX) throw bad(uri, `a socket path of at most ${UNIX_PATH_MAX} bytes`, `${Buffer.byteLength(path)} bytes`, example);
   if (path.includes('\0')) throw bad(uri, 'a path without NUL bytes', 'a NUL byte', example);
 }
 

@@ -20,7 +20,9 @@ export function checkEndpoint(o: EndpointConfig): { key: string; message: string
   if (!o.connect === !o.listen)
     return {
       key: o.connect ? 'listen' : 'connect',
-      message: o.connect ? 'give either connect or listen, not both' : 'expected one of connect (e.g. vsock://3:24224) or listen (e.g. vsock://any:24224), found neither',
+      message: o.connect
+        ? 'give either connect or listen, not both'
+        : 'expected one of connect (e.g. vsock://3:24224) or listen (e.g. vsock://any:24224), found neither',
     };
   const key = o.connect ? 'connect' : 'listen';
   try {
@@ -64,7 +66,6 @@ export class Endpoint {
   private listener?: Listener;
   private stopped = false;
   private wake?: () => void;
-  private loop?: Promise<void>;
   /** The current connection (connect mode) made progress: data acknowledged or received. */
   private progress = false;
 
@@ -83,7 +84,7 @@ export class Endpoint {
         onError: (err) => this.o.log.warn({ err }, `${this.o.name}: listener error on ${this.address.uri}: ${err.message}`),
       });
       this.o.log.info(`${this.o.name}: listening on ${this.listener.uri}`);
-    } else this.loop = this.dialLoop();
+    } else void this.dialLoop();
   }
 
   /** The bound address (listen mode; a tcp port 0 shows the real port). */
@@ -183,11 +184,14 @@ class DialFailures {
     if (this.count < 2 || now - this.lastSummary < this.summaryMs) return;
     this.lastSummary = now;
     const secs = Math.round((now - this.since) / 1000);
-    this.log.warn(`${this.name}: still cannot connect to ${this.uri}: ${this.count} attempts in ${secs} s, last error: ${this.last?.message}; next try in ${(delayMs / 1000).toFixed(1)} s`);
+    this.log.warn(
+      `${this.name}: still cannot connect to ${this.uri}: ${this.count} attempts in ${secs} s, last error: ${this.last?.message}; next try in ${(delayMs / 1000).toFixed(1)} s`,
+    );
   }
 
   connected(): void {
-    if (this.count > 0) this.log.info(`${this.name}: connected to ${this.uri} after ${this.count} failed attempts (${Math.round((Date.now() - this.since) / 1000)} s)`);
+    if (this.count > 0)
+      this.log.info(`${this.name}: connected to ${this.uri} after ${this.count} failed attempts (${Math.round((Date.now() - this.since) / 1000)} s)`);
     this.count = 0;
   }
 }

@@ -42,13 +42,11 @@ function readReplyLine(sock: net.Socket, what: string, timeoutMs: number): Promi
           if (rest.length) sock.unshift(rest);
           return finish(undefined, got.subarray(0, nl).toString('latin1').replace(/\r$/, ''));
         }
-        if (got.length > MAX_REPLY)
-          return finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID/not-a-line', { uri: what, bytes: got.length }));
+        if (got.length > MAX_REPLY) return finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID/not-a-line', { uri: what, bytes: got.length }));
       }
     };
     const onError = (err: Error): void => finish(new TransportError('QLOG_ERR_TRANSPORT_HYBRID/socket', { uri: what, reason: err.message }));
-    const onEnd = (): void =>
-      finish(new TransportError('QLOG_ERR_TRANSPORT_REFUSED/vmm-closed', { uri: what }));
+    const onEnd = (): void => finish(new TransportError('QLOG_ERR_TRANSPORT_REFUSED/vmm-closed', { uri: what }));
     const timer = setTimeout(() => finish(timeoutError(what, timeoutMs)), timeoutMs);
     sock.on('readable', onReadable);
     sock.once('error', onError);

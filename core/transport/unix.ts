@@ -36,10 +36,8 @@ export async function removeStaleSocket(path: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  if (!st.isSocket())
-    throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE/not-socket', { uri: `unix://${path}` });
-  if (await answers(path))
-    throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE/unix', { uri: `unix://${path}` });
+  if (!st.isSocket()) throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE/not-socket', { uri: `unix://${path}` });
+  if (await answers(path)) throw new TransportError('QLOG_ERR_TRANSPORT_IN_USE/unix', { uri: `unix://${path}` });
   try {
     await unlink(path);
   } catch (err) {

@@ -13,7 +13,10 @@ import { loadAddon } from '../native-addon.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, VSOCK_CID_ANY, vsockUri } from './constants.js';
 import { QlogError, type CodeOf, type ErrorArgs, type IdsOf, type ParamsOf } from '../errors.js';
 
-export interface VsockAddress { cid: number; port: number }
+export interface VsockAddress {
+  cid: number;
+  port: number;
+}
 
 /** The kernel's name for it (docs/native.md). */
 export const VMADDR_CID_ANY = VSOCK_CID_ANY;
@@ -37,7 +40,10 @@ export class QlogVsockError<I extends VsockIds = VsockIds> extends QlogError<I> 
 // ---- the addon ----------------------------------------------------------------------------
 
 type NativeAddr = { family: 'vsock'; cid: number; port: number } | { family: 'unix'; path: string } | { family: 'other' };
-interface NativeFailure { errno: number; syscall: string }
+interface NativeFailure {
+  errno: number;
+  syscall: string;
+}
 
 /** The addon's socket object (internal: only this module creates them). */
 export interface NativeSocketHandle {
@@ -170,7 +176,13 @@ export function localCid(): number {
 const READ_SIZE = 64 * 1024;
 const READS_PER_TICK = 16; // at most 1 MiB per poll callback, so one busy peer cannot starve the loop
 
-interface PendingWrite { bufs: Buffer[] | null; buf: Buffer | null; off: number; total: number; cb: (err?: Error | null) => void }
+interface PendingWrite {
+  bufs: Buffer[] | null;
+  buf: Buffer | null;
+  off: number;
+  total: number;
+  cb: (err?: Error | null) => void;
+}
 
 export class VsockSocket extends Duplex {
   /** Peer address (vsock only; undefined on AF_UNIX). */
@@ -198,8 +210,14 @@ export class VsockSocket extends Duplex {
   }
 
   /** Let the process exit while this socket waits for I/O (like net.Socket#unref). */
-  unref(): this { this.#h?.setRef(false); return this; }
-  ref(): this { this.#h?.setRef(true); return this; }
+  unref(): this {
+    this.#h?.setRef(false);
+    return this;
+  }
+  ref(): this {
+    this.#h?.setRef(true);
+    return this;
+  }
 
   #onPoll(status: number, events: number): void {
     if (status < 0) return void this.destroy(vsockErrorFromErrno(-status, 'poll', this.#what));
@@ -415,11 +433,16 @@ export class VsockServer extends EventEmitter {
   /** The bound address (CID VMADDR_CID_ANY when listening on any). */
   address(): VsockAddress {
     const a = this.#h ? toVsockAddress(this.#addr) : undefined;
-    if (!a) throw (this.#h ? new QlogVsockError('QLOG_ERR_VSOCK_IO/not-vsock', { uri: describe(this.#addr) }) : new QlogVsockError('QLOG_ERR_VSOCK_IO/not-listening', {}));
+    if (!a)
+      throw this.#h
+        ? new QlogVsockError('QLOG_ERR_VSOCK_IO/not-vsock', { uri: describe(this.#addr) })
+        : new QlogVsockError('QLOG_ERR_VSOCK_IO/not-listening', {});
     return a;
   }
 
-  get listening(): boolean { return this.#h !== null; }
+  get listening(): boolean {
+    return this.#h !== null;
+  }
 
   /** Stop accepting. Sockets already accepted stay open (they belong to the caller). */
   async close(): Promise<void> {
@@ -432,8 +455,16 @@ export class VsockServer extends EventEmitter {
     this.emit('close');
   }
 
-  unref(): this { this.#refed = false; this.#h?.setRef(false); return this; }
-  ref(): this { this.#refed = true; this.#h?.setRef(true); return this; }
+  unref(): this {
+    this.#refed = false;
+    this.#h?.setRef(false);
+    return this;
+  }
+  ref(): this {
+    this.#refed = true;
+    this.#h?.setRef(true);
+    return this;
+  }
 
   #assertIdle(): void {
     if (this.#h) throw new QlogVsockError('QLOG_ERR_VSOCK_IO/listening', { uri: describe(this.#addr) });
@@ -467,7 +498,9 @@ export class VsockServer extends EventEmitter {
       // EMFILE & co, or a poll error (libuv then stops the poll): the level-triggered poll
       // would spin or stay dead, so pause accepting and try again a bit later.
       h.poll(0);
-      this.#backoff = setTimeout(() => { if (this.#h === h) h.poll(READABLE); }, ACCEPT_BACKOFF_MS);
+      this.#backoff = setTimeout(() => {
+        if (this.#h === h) h.poll(READABLE);
+      }, ACCEPT_BACKOFF_MS);
       if (!this.#refed) this.#backoff.unref();
       const err = vsockErrorFromErrno(errno, status < 0 ? 'poll' : 'accept', describe(this.#addr));
       if (this.listenerCount('error') > 0) this.emit('error', err);

@@ -32,8 +32,7 @@ function vsockLabel(a: VsockAddress | undefined): string {
 }
 
 export async function connectVsockAddr(addr: VsockAddr, timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<Duplex> {
-  if (addr.cid === VSOCK_CID_ANY)
-    throw new TransportError('QLOG_ERR_TRANSPORT_ADDRESS/any', { uri: addr.uri });
+  if (addr.cid === VSOCK_CID_ANY) throw new TransportError('QLOG_ERR_TRANSPORT_ADDRESS/any', { uri: addr.uri });
   const mod = await loadVsock();
   return mod.connectVsock({ cid: addr.cid, port: addr.port }, { timeoutMs });
 }

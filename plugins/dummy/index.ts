@@ -31,7 +31,14 @@ export default definePlugin({
 
     const make = (n: number): LogRecord => {
       const time = nowNs();
-      const body = text !== undefined ? (hasSeq ? text.replaceAll('${seq}', String(n)) : text) : hasSeq ? (JSON.parse(dummy.replaceAll('${seq}', String(n))) as Record<string, unknown>) : { ...parsed };
+      const body =
+        text !== undefined
+          ? hasSeq
+            ? text.replaceAll('${seq}', String(n))
+            : text
+          : hasSeq
+            ? (JSON.parse(dummy.replaceAll('${seq}', String(n))) as Record<string, unknown>)
+            : { ...parsed };
       return { time, tag: ctx.tag, body, meta: { src, seq: n } };
     };
 

@@ -13,7 +13,8 @@ export const schema = {
       type: 'string',
       minLength: 1,
       default: 'log',
-      description: 'Object records: the field that gets the prefix (records without a string field of that name pass unchanged, counted as prefix_skipped). Line records are prefixed as a whole.',
+      description:
+        'Object records: the field that gets the prefix (records without a string field of that name pass unchanged, counted as prefix_skipped). Line records are prefixed as a whole.',
     },
   },
 } as const;

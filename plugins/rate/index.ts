@@ -81,7 +81,13 @@ export default definePlugin({
       let stopping = false;
       const sleep = (ms: number) =>
         new Promise<void>((wake) => {
-          const s = { timer: setTimeout(() => (sleeping.delete(s), wake()), ms), wake };
+          const s = {
+            timer: setTimeout(() => {
+              sleeping.delete(s);
+              wake();
+            }, ms),
+            wake,
+          };
           sleeping.add(s);
         });
       ctx.hooks.chunk.tapPromise('rate', async (chunk: Chunk) => {
@@ -125,7 +131,16 @@ export default definePlugin({
       };
       for (const p of keys) add(summaryRecord(p.tag, p.key === '' ? '(no key)' : p.key, p.dropped, interval, p.meta, { rate_key: p.key }));
       if (evicted.dropped > 0) {
-        add(summaryRecord(evicted.tag, `${evicted.keys} keys no longer tracked (more than max_keys=${max_keys} keys were active)`, evicted.dropped, interval, evicted.meta, { rate_evicted_keys: evicted.keys }));
+        add(
+          summaryRecord(
+            evicted.tag,
+            `${evicted.keys} keys no longer tracked (more than max_keys=${max_keys} keys were active)`,
+            evicted.dropped,
+            interval,
+            evicted.meta,
+            { rate_evicted_keys: evicted.keys },
+          ),
+        );
       }
       for (const [tag, recs] of records) {
         if (send) {

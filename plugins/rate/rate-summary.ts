@@ -12,14 +12,26 @@ export function formatInterval(ms: number): string {
 /** Position/identity metadata describes the dropped lines, not the summary: leave it out. */
 const NOT_COPIED = new Set(['src', 'seq', 'truncated', 'invalid_utf8']);
 
-export function summaryRecord(tag: string, what: string, dropped: number, intervalMs: number, from: RecordMeta | undefined, extra: Record<string, unknown> = {}): LogRecord {
+export function summaryRecord(
+  tag: string,
+  what: string,
+  dropped: number,
+  intervalMs: number,
+  from: RecordMeta | undefined,
+  extra: Record<string, unknown> = {},
+): LogRecord {
   const meta: RecordMeta = {};
   if (from) for (const k in from) if (!NOT_COPIED.has(k)) meta[k] = from[k];
   meta.rate_summary = true;
   return {
     time: nowNs(),
     tag,
-    body: { log: `rate: dropped ${dropped} records for ${what} in the last ${formatInterval(intervalMs)}`, rate_dropped: dropped, interval_ms: intervalMs, ...extra },
+    body: {
+      log: `rate: dropped ${dropped} records for ${what} in the last ${formatInterval(intervalMs)}`,
+      rate_dropped: dropped,
+      interval_ms: intervalMs,
+      ...extra,
+    },
     meta,
   };
 }

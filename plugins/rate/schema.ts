@@ -14,9 +14,14 @@ export const schema = {
       minimum: 1,
       maximum: 100000,
       default: 5,
-      description: 'Intervals the rate is averaged over (Fluent Bit throttle `window`): a key that was quiet may send up to rate × window records at once; a key that keeps sending gets `rate` per interval on average.',
+      description:
+        'Intervals the rate is averaged over (Fluent Bit throttle `window`): a key that was quiet may send up to rate × window records at once; a key that keeps sending gets `rate` per interval on average.',
     },
-    interval: { unit: 'duration', default: '1s', description: 'Length of one interval (Fluent Bit throttle `interval`). Also how often drop summaries are sent.' },
+    interval: {
+      unit: 'duration',
+      default: '1s',
+      description: 'Length of one interval (Fluent Bit throttle `interval`). Also how often drop summaries are sent.',
+    },
     key: {
       type: 'string',
       template: true,
@@ -28,7 +33,8 @@ export const schema = {
       type: 'integer',
       minimum: 1,
       default: 10000,
-      description: 'Most keys tracked at once; past it the least recently used key is forgotten (it starts again with an empty window). Bounds memory whatever the key values are.',
+      description:
+        'Most keys tracked at once; past it the least recently used key is forgotten (it starts again with an empty window). Bounds memory whatever the key values are.',
     },
     action: {
       enum: ['drop', 'pause'],
@@ -40,7 +46,7 @@ export const schema = {
       type: 'boolean',
       default: true,
       description:
-        'action drop: once per interval in which records of a key were dropped, emit a record `rate: dropped N records for KEY in the last INTERVAL` under that key\'s tag (meta.rate_summary = true), so the receiver sees the gap.',
+        "action drop: once per interval in which records of a key were dropped, emit a record `rate: dropped N records for KEY in the last INTERVAL` under that key's tag (meta.rate_summary = true), so the receiver sees the gap.",
     },
   },
 } as const;

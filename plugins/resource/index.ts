@@ -76,7 +76,12 @@ export default definePlugin({
     };
 
     ctx.hooks.start.tapPromise('resource', async () => {
-      sampler = new ResourceSampler({ memSource: await loadMemSource(), cgroup: o.cgroup, processes: o.processes as (string | number)[], scanEvery: o.process_scan_every });
+      sampler = new ResourceSampler({
+        memSource: await loadMemSource(),
+        cgroup: o.cgroup,
+        processes: o.processes as (string | number)[],
+        scanEvery: o.process_scan_every,
+      });
       await sampler.init();
       if (o.inventory) inventory = { ...(await sampler.inventory(ctx.service.hostname)) };
       const cg = sampler.cgroup;

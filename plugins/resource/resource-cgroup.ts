@@ -35,8 +35,8 @@ function parseLimit(s: string): number | null {
 /** One `key value` line of memory.stat, or undefined. */
 export function statValue(stat: string, key: string): number | undefined {
   let at = 0;
-  if (!stat.startsWith(key + ' ')) {
-    const i = stat.indexOf('\n' + key + ' ');
+  if (!stat.startsWith(`${key} `)) {
+    const i = stat.indexOf(`\n${key} `);
     if (i < 0) return undefined;
     at = i + 1;
   }
@@ -110,7 +110,7 @@ class V1Reader implements CgroupReader {
 /** Lowest memory.max among the visible ancestors of dir (v2), up to and including root. */
 async function ancestorsLimit(root: string, dir: string): Promise<number | null> {
   let limit: number | null = null;
-  for (let d = dir; d.startsWith(root + '/'); ) {
+  for (let d = dir; d.startsWith(`${root}/`); ) {
     d = dirname(d);
     limit = minLimit(limit, parseLimit(await readText(join(d, 'memory.max')).catch(() => 'max')));
   }

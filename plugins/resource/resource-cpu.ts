@@ -39,7 +39,10 @@ const FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 's
 export function parseProcStat(text: string): CpuTimes {
   if (!text.startsWith('cpu ')) throw new Error('unexpected /proc/stat format: first line is not "cpu ..."');
   const eol = text.indexOf('\n');
-  const cols = text.slice(4, eol < 0 ? undefined : eol).trim().split(/\s+/);
+  const cols = text
+    .slice(4, eol < 0 ? undefined : eol)
+    .trim()
+    .split(/\s+/);
   const t: CpuTimes = { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, cores: 0 };
   for (let i = 0; i < FIELDS.length; i++) {
     const v = Number(cols[i]);

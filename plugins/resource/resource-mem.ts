@@ -22,6 +22,7 @@ export interface MemUsage {
 export type MemSource = () => Promise<Systeminformation.MemData>;
 
 export function memUsage(m: Systeminformation.MemData): MemUsage {
+  // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; an unreadable total must give 0
   const total = m.total > 0 ? m.total : 0;
   const available = Math.min(total, Math.max(0, m.available));
   const used = total - available;

@@ -20,12 +20,14 @@ export const schema = {
       type: 'integer',
       minimum: 1,
       default: 4,
-      description: 'Look up process names (one read of /proc/<pid>/comm per process) at most once every N samples; in between the pids found last time are re-read. A restarted process is picked up at the next scan.',
+      description:
+        'Look up process names (one read of /proc/<pid>/comm per process) at most once every N samples; in between the pids found last time are re-read. A restarted process is picked up at the next scan.',
     },
     cgroup: {
       type: 'boolean',
       default: true,
-      description: "Report the memory limit and usage of the agent's cgroup (v2 memory.max/memory.current or v1 memory.limit_in_bytes/usage_in_bytes) when the machine has one.",
+      description:
+        "Report the memory limit and usage of the agent's cgroup (v2 memory.max/memory.current or v1 memory.limit_in_bytes/usage_in_bytes) when the machine has one.",
     },
     log_fields: {
       type: 'array',

@@ -114,7 +114,10 @@ export default definePlugin({
       for (const [code, ep] of episodes) {
         if (!ep.files.delete(w.rel) || ep.files.size) continue;
         episodes.delete(code);
-        ctx.log.info({ code, failures: ep.failures, ms: Date.now() - ep.since }, `${ctx.id}: writing resumed (${code} lasted ${((Date.now() - ep.since) / 1000).toFixed(1)} s, ${ep.failures} failed attempts, nothing lost)`);
+        ctx.log.info(
+          { code, failures: ep.failures, ms: Date.now() - ep.since },
+          `${ctx.id}: writing resumed (${code} lasted ${((Date.now() - ep.since) / 1000).toFixed(1)} s, ${ep.failures} failed attempts, nothing lost)`,
+        );
       }
     };
 
@@ -145,14 +148,20 @@ export default definePlugin({
       if (now - (refusalsLogged.get(key) ?? 0) < REFUSAL_LOG_EVERY_MS) return;
       if (refusalsLogged.size > 1000) refusalsLogged.clear();
       refusalsLogged.set(key, now);
-      ctx.log.warn({ file: name, reason }, `${ctx.id}: dropped ${n} record(s) for file ${JSON.stringify(name)}: ${reason} (file names must stay inside ${workspace}; check the tag or the file template)`);
+      ctx.log.warn(
+        { file: name, reason },
+        `${ctx.id}: dropped ${n} record(s) for file ${JSON.stringify(name)}: ${reason} (file names must stay inside ${workspace}; check the tag or the file template)`,
+      );
     };
 
     ctx.hooks.start.tap('rotated-file', () => {
       try {
         workspaceRoot(workspace, o.mkdir);
       } catch (e) {
-        ctx.log.warn({ err: e }, `${ctx.id}: workspace ${workspace} is not usable yet (${(e as Error).message}); ${hint((e as NodeJS.ErrnoException).code, workspace)}`);
+        ctx.log.warn(
+          { err: e },
+          `${ctx.id}: workspace ${workspace} is not usable yet (${(e as Error).message}); ${hint((e as NodeJS.ErrnoException).code, workspace)}`,
+        );
       }
     });
 

@@ -24,6 +24,7 @@ export class RefusedPath extends Error {
 }
 
 // eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters in file names is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_SEGMENT = 255;
 const MAX_NAME = 4096;

@@ -52,7 +52,11 @@ export function readState(path: string): FileState {
   }
   const j = JSON.parse(text) as StateJson;
   if (j?.v !== 1 || typeof j.size !== 'number' || !Array.isArray(j.hw)) throw new Error(`unrecognised state file ${path}`);
-  const s: FileState = { ino: typeof j.ino === 'number' ? j.ino : null, size: j.size, hw: new Map(j.hw.filter((e) => typeof e?.[0] === 'string' && typeof e[1] === 'number')) };
+  const s: FileState = {
+    ino: typeof j.ino === 'number' ? j.ino : null,
+    size: j.size,
+    hw: new Map(j.hw.filter((e) => typeof e?.[0] === 'string' && typeof e[1] === 'number')),
+  };
   if (j.rotating) s.rotating = { ino: j.rotating.ino ?? null, first: j.rotating.first ?? null };
   return s;
 }

@@ -98,7 +98,10 @@ export class RotatedFileWriter {
       } catch {
         /* nothing to move */
       }
-      o.log.error({ err: e }, `${o.rel}: delivery state ${o.statePath} is unreadable (${(e as Error).message}); moved to ${aside}, starting from the file as it is (duplicates of the last chunk are possible)`);
+      o.log.error(
+        { err: e },
+        `${o.rel}: delivery state ${o.statePath} is unreadable (${(e as Error).message}); moved to ${aside}, starting from the file as it is (duplicates of the last chunk are possible)`,
+      );
       this.state = emptyState();
     }
   }
@@ -197,7 +200,8 @@ export class RotatedFileWriter {
     }
     if (st.nlink === 0) throw this.fail(errno(`${this.path} was deleted while being written (workspace removed?)`, 'ENOENT'));
     const expected = this.state.size + part.buf.length;
-    if (st.size < expected) throw this.fail(errno(`short write to ${this.path}: ${st.size - this.state.size} of ${part.buf.length} bytes (disk full?)`, 'ENOSPC'));
+    if (st.size < expected)
+      throw this.fail(errno(`short write to ${this.path}: ${st.size - this.state.size} of ${part.buf.length} bytes (disk full?)`, 'ENOSPC'));
     this.noteForeign(st.size, expected);
     try {
       if (this.o.fsync) await fsyncAsync(this.fd);

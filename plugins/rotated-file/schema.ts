@@ -6,7 +6,7 @@ export const schema = {
     workspace: {
       type: 'string',
       minLength: 1,
-      description: 'Directory the files are written in (relative paths resolve against the config file\'s directory). Nothing is ever written outside it.',
+      description: "Directory the files are written in (relative paths resolve against the config file's directory). Nothing is ever written outside it.",
     },
     file: {
       type: 'string',
@@ -16,7 +16,11 @@ export const schema = {
       description:
         'File name inside the workspace, or a template such as `${tag}.log` or `${cid}/${tag}.log` (subdirectories are created). A record whose name would leave the workspace (absolute path, `..`, symlink) is refused and counted.',
     },
-    rotate_size: { unit: 'size', default: '2MB', description: 'Rotate the file once it reaches this size (qlog: rotate_size). A file ends at the first line that reaches the size.' },
+    rotate_size: {
+      unit: 'size',
+      default: '2MB',
+      description: 'Rotate the file once it reaches this size (qlog: rotate_size). A file ends at the first line that reaches the size.',
+    },
     rotate_num: {
       type: 'integer',
       minimum: 1,

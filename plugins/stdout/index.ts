@@ -19,7 +19,7 @@ export default definePlugin({
     const out = process.stdout;
     ctx.hooks.flush.tapPromise('stdout', (chunk: Chunk) => {
       let text = '';
-      for (const r of chunk.records) text += (format === 'json' ? jsonLine(r, include_meta) : recordLine(r)) + '\n';
+      for (const r of chunk.records) text += `${format === 'json' ? jsonLine(r, include_meta) : recordLine(r)}\n`;
       return new Promise<void>((resolve, reject) => {
         out.write(text, (err) => (err ? reject(err) : resolve()));
       });

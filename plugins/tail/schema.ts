@@ -13,7 +13,8 @@ export const schema = {
     buffer_limit: {
       unit: 'size',
       default: '1MiB',
-      description: "The common input option, with a tail default: lines read and not yet handed to the outputs. The file is the buffer, so a small one costs nothing (tail's lines are kept as bytes until a filter or an output needs records).",
+      description:
+        "The common input option, with a tail default: lines read and not yet handed to the outputs. The file is the buffer, so a small one costs nothing (tail's lines are kept as bytes until a filter or an output needs records).",
     },
     path: {
       ...pathList(
@@ -40,7 +41,8 @@ export const schema = {
     rotate_wait: {
       unit: 'duration',
       default: '5s',
-      description: 'How long a file that was renamed away or deleted is still followed (a writer may append until it reopens). It is read to its end and closed after this delay; its unterminated last line is emitted then.',
+      description:
+        'How long a file that was renamed away or deleted is still followed (a writer may append until it reopens). It is read to its end and closed after this delay; its unterminated last line is emitted then.',
     },
     buffer_chunk_size: {
       unit: 'size',
@@ -56,7 +58,8 @@ export const schema = {
     path_key: {
       type: 'string',
       default: '',
-      description: 'Also put the file path in metadata under this key (meta.path is always set). Formats that write metadata (include_meta) show it under that name.',
+      description:
+        'Also put the file path in metadata under this key (meta.path is always set). Formats that write metadata (include_meta) show it under that name.',
     },
     ignore_older: {
       unit: 'duration',

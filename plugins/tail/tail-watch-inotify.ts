@@ -38,7 +38,9 @@ export class InotifyWatcher {
     for (const dir of want) {
       if (this.watches.has(dir)) continue;
       try {
-        const w = watch(dir, { persistent: true }, (kind, name) => this.onEvent(dir, name === null ? null : String(name), kind === 'rename' ? 'rename' : 'change'));
+        const w = watch(dir, { persistent: true }, (kind, name) =>
+          this.onEvent(dir, name === null ? null : String(name), kind === 'rename' ? 'rename' : 'change'),
+        );
         w.on('error', (err) => {
           w.close();
           if (this.watches.get(dir) === w) this.watches.delete(dir);

@@ -5,22 +5,35 @@ export const schema = {
     connect: {
       type: 'string',
       default: '',
-      description: 'Connect to the receiver at this address: vsock://CID:PORT, unix:///path.sock, tcp://host:port or vsock+unix:///path/v.sock:PORT. Give exactly one of connect and listen.',
+      description:
+        'Connect to the receiver at this address: vsock://CID:PORT, unix:///path.sock, tcp://host:port or vsock+unix:///path/v.sock:PORT. Give exactly one of connect and listen.',
       examples: ['vsock://3:24224', 'unix:///run/qlog/forward.sock'],
     },
     listen: {
       type: 'string',
       default: '',
-      description: "Listen at this address and send to the receiver that connects (qlog's layout: the enclave listens, the parent connects; the newest connection wins). Same address forms as connect; vsock://any:PORT listens on every CID.",
+      description:
+        "Listen at this address and send to the receiver that connects (qlog's layout: the enclave listens, the parent connects; the newest connection wins). Same address forms as connect; vsock://any:PORT listens on every CID.",
       examples: ['vsock://any:24224'],
     },
-    shared_key: { type: 'string', default: '', description: 'Forward protocol shared_key: answer the receiver\'s HELO with PING and check its PONG. Empty: no handshake (the receiver must not require one).' },
+    shared_key: {
+      type: 'string',
+      default: '',
+      description:
+        "Forward protocol shared_key: answer the receiver's HELO with PING and check its PONG. Empty: no handshake (the receiver must not require one).",
+    },
     self_hostname: { type: 'string', default: '', description: 'Hostname sent in PING. Empty: the service hostname.' },
-    compress: { type: 'string', enum: ['none', 'gzip'], default: 'none', description: 'gzip sends CompressedPackedForward frames (less link traffic, more CPU in the enclave).' },
+    compress: {
+      type: 'string',
+      enum: ['none', 'gzip'],
+      default: 'none',
+      description: 'gzip sends CompressedPackedForward frames (less link traffic, more CPU in the enclave).',
+    },
     require_ack: {
       type: 'boolean',
       default: true,
-      description: 'Ask the receiver for {ack: chunk} and report a chunk delivered only then (end-to-end delivery). false: a chunk counts as delivered once written to the socket (may lose data on a reset).',
+      description:
+        'Ask the receiver for {ack: chunk} and report a chunk delivered only then (end-to-end delivery). false: a chunk counts as delivered once written to the socket (may lose data on a reset).',
     },
     max_frame_size: {
       unit: 'size',
@@ -33,28 +46,43 @@ export const schema = {
       minimum: 1,
       maximum: 64,
       default: 2,
-      description: 'Chunks the core hands over at once (the common output option, with a pipelining default): they are sent back to back, in order, and each resolves when its ack arrives, so the link is not idle during ack round trips.',
+      description:
+        'Chunks the core hands over at once (the common output option, with a pipelining default): they are sent back to back, in order, and each resolves when its ack arrives, so the link is not idle during ack round trips.',
     },
     buffer_limit: {
       unit: 'size',
       default: '2MiB',
-      description: "The common output option, with an enclave-sized default: memory of the lines queued or in flight here (tail's lines are kept as bytes: their size plus ~13 bytes each). When full, the inputs pause and the log files are the buffer.",
+      description:
+        "The common output option, with an enclave-sized default: memory of the lines queued or in flight here (tail's lines are kept as bytes: their size plus ~13 bytes each). When full, the inputs pause and the log files are the buffer.",
     },
-    flush_max_size: { unit: 'size', default: '512KiB', description: 'The common output option, sized so one flush fits one Forward message of max_frame_size (1MiB) with its framing.' },
-    max_inflight: { unit: 'size', default: '2MiB', description: 'Encoded bytes sent and not yet acknowledged; when reached, further flushes wait (backpressure to the inputs).' },
+    flush_max_size: {
+      unit: 'size',
+      default: '512KiB',
+      description: 'The common output option, sized so one flush fits one Forward message of max_frame_size (1MiB) with its framing.',
+    },
+    max_inflight: {
+      unit: 'size',
+      default: '2MiB',
+      description: 'Encoded bytes sent and not yet acknowledged; when reached, further flushes wait (backpressure to the inputs).',
+    },
     max_inflight_chunks: { type: 'integer', minimum: 1, default: 64, description: 'Chunks sent and not yet acknowledged; when reached, further flushes wait.' },
     connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect and to complete the shared_key handshake.' },
-    reconnect_base: { unit: 'duration', default: '500ms', description: 'First delay before reconnecting after a failed or lost connection (connect mode); doubles each attempt, with jitter.' },
+    reconnect_base: {
+      unit: 'duration',
+      default: '500ms',
+      description: 'First delay before reconnecting after a failed or lost connection (connect mode); doubles each attempt, with jitter.',
+    },
     reconnect_max: { unit: 'duration', default: '30s', description: 'Longest delay between reconnect attempts.' },
     heartbeat: {
       unit: 'duration',
       default: '5s',
-      description: 'After this long without sending, send a heartbeat (an empty Forward message that asks for an ack); a qlog receiver drops a peer silent for 3 intervals. 0: off.',
+      description:
+        'After this long without sending, send a heartbeat (an empty Forward message that asks for an ack); a qlog receiver drops a peer silent for 3 intervals. 0: off.',
     },
     ack_timeout: {
       unit: 'duration',
       default: '60s',
-      description: 'Drop the connection and resend (same chunk ids) when an ack is this late. Must exceed the longest stall of the receiving side\'s outputs.',
+      description: "Drop the connection and resend (same chunk ids) when an ack is this late. Must exceed the longest stall of the receiving side's outputs.",
     },
   },
 } as const;

@@ -120,8 +120,14 @@ export class ForwardLink {
   private chain(p: Pending, resolve: () => void, reject: (e: Error) => void): void {
     const r0 = p.resolve;
     const j0 = p.reject;
-    p.resolve = () => (r0(), resolve());
-    p.reject = (e) => (j0(e), reject(e));
+    p.resolve = () => {
+      r0();
+      resolve();
+    };
+    p.reject = (e) => {
+      j0(e);
+      reject(e);
+    };
   }
 
   private hasRoom(bytes: number): boolean {

@@ -5,16 +5,22 @@ export const schema = {
     listen: {
       type: 'string',
       default: '',
-      description: 'Accept senders at this address: vsock://any:PORT (or vsock://CID:PORT), unix:///path.sock, tcp://host:port, or vsock+unix:///path/v.sock:PORT (binds <path>_<PORT>, where a Firecracker-style VMM delivers guest connections). Give exactly one of listen and connect.',
+      description:
+        'Accept senders at this address: vsock://any:PORT (or vsock://CID:PORT), unix:///path.sock, tcp://host:port, or vsock+unix:///path/v.sock:PORT (binds <path>_<PORT>, where a Firecracker-style VMM delivers guest connections). Give exactly one of listen and connect.',
       examples: ['vsock://any:24224', 'tcp://0.0.0.0:24224'],
     },
     connect: {
       type: 'string',
       default: '',
-      description: "Connect to a listening sender (qlog's layout: the enclave listens, the parent connects), and reconnect with backoff whenever the connection is lost. Same address forms as listen.",
+      description:
+        "Connect to a listening sender (qlog's layout: the enclave listens, the parent connects), and reconnect with backoff whenever the connection is lost. Same address forms as listen.",
       examples: ['vsock://16:24224', 'vsock+unix:///run/fc/v.sock:24224'],
     },
-    shared_key: { type: 'string', default: '', description: 'Require the Forward protocol HELO/PING/PONG handshake with this key; a peer with another key is dropped. Empty: no handshake.' },
+    shared_key: {
+      type: 'string',
+      default: '',
+      description: 'Require the Forward protocol HELO/PING/PONG handshake with this key; a peer with another key is dropped. Empty: no handshake.',
+    },
     self_hostname: { type: 'string', default: '', description: 'Hostname sent in PONG. Empty: the service hostname.' },
     allowed_cids: {
       type: 'array',
@@ -22,7 +28,11 @@ export const schema = {
       default: [],
       description: 'vsock peers allowed to connect (by CID); others are refused on accept. Empty: any CID. Does not apply to unix/tcp peers.',
     },
-    max_frame_size: { unit: 'size', default: '16MiB', description: 'Largest Forward message accepted; a peer sending a bigger one is dropped before it is buffered.' },
+    max_frame_size: {
+      unit: 'size',
+      default: '16MiB',
+      description: 'Largest Forward message accepted; a peer sending a bigger one is dropped before it is buffered.',
+    },
     max_connections: { type: 'integer', minimum: 1, default: 64, description: 'Connections accepted at once (listen mode); further ones are refused.' },
     tag_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '', description: 'Prepended to every tag received (after the tag is validated).' },
     dedupe_window: {
@@ -31,7 +41,12 @@ export const schema = {
       default: 10000,
       description: 'Chunk ids remembered per sender, so a chunk resent after a lost ack is acked again without being delivered twice. 0: off.',
     },
-    connect_timeout: { unit: 'duration', default: '10s', description: 'Time allowed to connect (connect mode) and to complete the shared_key handshake. A peer that sends no complete message within this time of connecting, or leaves a message incomplete for longer (while we are reading), is dropped: idle or trickling peers cannot hold a connection slot.' },
+    connect_timeout: {
+      unit: 'duration',
+      default: '10s',
+      description:
+        'Time allowed to connect (connect mode) and to complete the shared_key handshake. A peer that sends no complete message within this time of connecting, or leaves a message incomplete for longer (while we are reading), is dropped: idle or trickling peers cannot hold a connection slot.',
+    },
     reconnect_base: { unit: 'duration', default: '500ms', description: 'First reconnect delay (connect mode); doubles each attempt, with jitter.' },
     reconnect_max: { unit: 'duration', default: '30s', description: 'Longest reconnect delay.' },
   },

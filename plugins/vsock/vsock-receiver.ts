@@ -134,7 +134,9 @@ export class VsockReceiver {
       c.add('tags_rewritten');
       if (!this.warnedTag.has(session)) {
         this.warnedTag.add(session);
-        this.ctx.log.warn(`${this.ctx.id}: ${peer.label} sent a tag outside [A-Za-z0-9._-] (or with "..", a leading "." or over 256 characters); rewritten to "${ev.tag}"`);
+        this.ctx.log.warn(
+          `${this.ctx.id}: ${peer.label} sent a tag outside [A-Za-z0-9._-] (or with "..", a leading "." or over 256 characters); rewritten to "${ev.tag}"`,
+        );
       }
     }
     const ackValue = ev.ackValue;

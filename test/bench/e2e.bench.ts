@@ -122,10 +122,24 @@ pipeline:
 async function rawBaseline(input: string, bytes: number): Promise<number> {
   const sock = join(dir, 'raw.sock');
   const out = join(dir, 'raw.out');
-  const recv = spawn(process.execPath, ['-e', `const net=require('net'),fs=require('fs');const s=net.createServer(c=>c.pipe(fs.createWriteStream(${JSON.stringify(out)})));s.listen(${JSON.stringify(sock)},()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const recv = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const net=require('net'),fs=require('fs');const s=net.createServer(c=>c.pipe(fs.createWriteStream(${JSON.stringify(out)})));s.listen(${JSON.stringify(sock)},()=>console.log('up'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((r) => recv.stdout!.once('data', r));
   const t0 = performance.now();
-  const send = spawn(process.execPath, ['-e', `const net=require('net'),fs=require('fs');const c=net.connect(${JSON.stringify(sock)},()=>fs.createReadStream(${JSON.stringify(input)},{highWaterMark:1<<20}).pipe(c))`], { stdio: 'inherit' });
+  const send = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const net=require('net'),fs=require('fs');const c=net.connect(${JSON.stringify(sock)},()=>fs.createReadStream(${JSON.stringify(input)},{highWaterMark:1<<20}).pipe(c))`,
+    ],
+    { stdio: 'inherit' },
+  );
   await waitFor(() => fileSize(out) >= bytes, { timeoutMs: 120_000, what: `${bytes} bytes in the raw copy` });
   const ms = performance.now() - t0;
   send.kill();
@@ -193,7 +207,7 @@ async function latency() {
   const out = join(ws, 'out.log');
   // Start measuring once a first line went through both agents (start-up is not latency).
   writeFileSync(log, 'warm-up\n');
-  await waitFor(() => fileSize(out) > 0, { timeoutMs: 30_000, what: 'the warm-up line in the parent\'s file' });
+  await waitFor(() => fileSize(out) > 0, { timeoutMs: 30_000, what: "the warm-up line in the parent's file" });
   const total = LAT_RATE * LAT_SECONDS;
   // Writer in-process on a timer; reader polls the parent's file every millisecond.
   const origin = Date.now() - performance.now();
@@ -247,7 +261,15 @@ const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 
 /** RSS of a Node process that does nothing, with the agent's V8 flags. */
 function bareNodeRss(): number {
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=4', '-e', "setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 2000)"], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--max-semi-space-size=4',
+      '-e',
+      "setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 2000)",
+    ],
+    { encoding: 'utf8' },
+  );
   return Number(r.stdout.trim()) * 1024;
 }
 const input = join(dir, 'input.log');

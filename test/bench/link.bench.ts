@@ -45,7 +45,12 @@ async function receiver(path: string): Promise<void> {
 // ---------------------------------------------------------------- sender (this process)
 const counters: Counters = (() => {
   const m = new Map<string, number>();
-  return { add: (k, n = 1) => void m.set(k, (m.get(k) ?? 0) + n), set: (k, v) => void m.set(k, v), get: (k) => m.get(k) ?? 0, snapshot: () => Object.fromEntries(m) };
+  return {
+    add: (k, n = 1) => void m.set(k, (m.get(k) ?? 0) + n),
+    set: (k, v) => void m.set(k, v),
+    get: (k) => m.get(k) ?? 0,
+    snapshot: () => Object.fromEntries(m),
+  };
 })();
 
 function makeChunk(from: number, n: number): LogRecord[] {
@@ -55,7 +60,12 @@ function makeChunk(from: number, n: number): LogRecord[] {
   for (let i = 0; i < n; i++) {
     const seq = from + i;
     const head = `2026-11-23T12:00:00.000Z INFO service[42]: request ${seq} `;
-    out[i] = { time: t + BigInt(i), tag: 'service', body: head + pad.slice(0, Math.max(0, LINE_BYTES - head.length)), meta: { src: '65024:2162803:9f32d36a40ea:0', seq: seq * LINE_BYTES, path: '/var/log/service.log' } };
+    out[i] = {
+      time: t + BigInt(i),
+      tag: 'service',
+      body: head + pad.slice(0, Math.max(0, LINE_BYTES - head.length)),
+      meta: { src: '65024:2162803:9f32d36a40ea:0', seq: seq * LINE_BYTES, path: '/var/log/service.log' },
+    };
   }
   return out;
 }
@@ -114,7 +124,7 @@ async function runCase(c: Case, dir: string): Promise<string> {
   child.kill();
   if (got.records !== LINES) throw new Error(`${c.name}: receiver got ${got.records} of ${LINES} lines`);
   const mb = got.bytes / 1e6;
-  return `| ${c.name} | ${c.chunkLines} | ${c.inflight} | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${(mb / secs).toFixed(1)} | ${(wire / 1e6 / secs).toFixed(1)} | ${((cpu.user + cpu.system) / 1e3 / LINES * 1e3).toFixed(2)} |`;
+  return `| ${c.name} | ${c.chunkLines} | ${c.inflight} | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${(mb / secs).toFixed(1)} | ${(wire / 1e6 / secs).toFixed(1)} | ${(((cpu.user + cpu.system) / 1e3 / LINES) * 1e3).toFixed(2)} |`;
 }
 
 async function main(): Promise<void> {

@@ -19,14 +19,19 @@ async function run(label: string, options: Record<string, unknown>, n: number): 
   // only the flush calls are timed.
   let ns = 0n;
   for (let i = 0; i < n; i += perChunk) {
-    const c = lines(Array.from({ length: Math.min(perChunk, n - i) }, (_, k) => body(i + k)), { src: 'bench', from: i + 1 });
+    const c = lines(
+      Array.from({ length: Math.min(perChunk, n - i) }, (_, k) => body(i + k)),
+      { src: 'bench', from: i + 1 },
+    );
     const t0 = process.hrtime.bigint();
     await out.flush(c);
     ns += process.hrtime.bigint() - t0;
   }
   const s = Number(ns) / 1e9;
   const bytes = out.counters.get('bytes_written');
-  console.log(`${label.padEnd(44)} ${(n / s / 1000).toFixed(0).padStart(6)} k lines/s  ${(bytes / s / 1e6).toFixed(1).padStart(6)} MB/s  (${n} lines, ${perChunk}/chunk, ${out.counters.get('rotations')} rotations)`);
+  console.log(
+    `${label.padEnd(44)} ${(n / s / 1000).toFixed(0).padStart(6)} k lines/s  ${(bytes / s / 1e6).toFixed(1).padStart(6)} MB/s  (${n} lines, ${perChunk}/chunk, ${out.counters.get('rotations')} rotations)`,
+  );
   check(out.counters.get('lines_written') === n, `${label}: ${out.counters.get('lines_written')} lines written, want ${n}`);
   await out.close();
   rmSync(dir, { recursive: true, force: true });

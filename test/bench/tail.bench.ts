@@ -96,7 +96,10 @@ export async function benchAgent(file: string, lines: number, bytes: number): Pr
   if (!existsSync(CLI)) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'qlog-bench-tail-agent-'));
   const cfg = join(dir, 'cfg.yaml');
-  await writeFile(cfg, `service:\n  log_level: warn\n  state_dir: ${dir}/state\npipeline:\n  inputs:\n    - name: tail\n      path: ${file}\n      read_from_head: true\n  outputs:\n    - name: stdout\n      format: line\n`);
+  await writeFile(
+    cfg,
+    `service:\n  log_level: warn\n  state_dir: ${dir}/state\npipeline:\n  inputs:\n    - name: tail\n      path: ${file}\n      read_from_head: true\n  outputs:\n    - name: stdout\n      format: line\n`,
+  );
   const t0 = performance.now();
   const child = spawn(process.execPath, [CLI, 'run', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
   let n = 0;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ROOT, startCli, waitExit } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('qlog demo shows lines in the parent\'s files within 5 s and stops cleanly on SIGINT', async (t) => {
+test("qlog demo shows lines in the parent's files within 5 s and stops cleanly on SIGINT", async (t) => {
   const dir = tempDir(t);
   const demo = startCli(['demo', '--dir', join(dir, 'demo'), '--rate', '20'], { cwd: dir, owner: t });
   const t0 = Date.now();
@@ -19,8 +19,16 @@ test('qlog demo shows lines in the parent\'s files within 5 s and stops cleanly 
   const doc = readFileSync(join(ROOT, 'docs', 'getting-started.md'), 'utf8');
   const example = /^\[ *\d+s\] .*$/m.exec(doc)?.[0];
   assert.ok(example, 'getting-started.md shows a status line');
-  const shape = new RegExp(`^${example.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\d+/g, '\\d+').replace(/ +/g, ' +')}$`);
-  assert.ok(demo.stdout.some((l) => shape.test(l)), `a status line like the documented one:\n${example}\n${demo.stdout.join('\n')}`);
+  const shape = new RegExp(
+    `^${example
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\d+/g, '\\d+')
+      .replace(/ +/g, ' +')}$`,
+  );
+  assert.ok(
+    demo.stdout.some((l) => shape.test(l)),
+    `a status line like the documented one:\n${example}\n${demo.stdout.join('\n')}`,
+  );
   demo.signal('SIGINT');
   const exit = await waitExit(demo, 15_000);
   assert.equal(exit.code, 0, demo.stdout.join('\n') + demo.stderr.join('\n'));

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
 
 const dir = join(ROOT, 'conf');
-const files = readdirSync(dir).filter((f) => /\.(ya?ml|toml)$/.test(f)).sort();
+const files = readdirSync(dir)
+  .filter((f) => /\.(ya?ml|toml)$/.test(f))
+  .sort();
 const isQlog = (f: string) => f.endsWith('.toml') || /^monitor_items\s*:/m.test(readFileSync(join(dir, f), 'utf8'));
 
 test('conf/ has the samples the docs promise', () => {
-  for (const f of ['enclave.yaml', 'parent.yaml', 'config_qlog.toml', 'demo-enclave.yaml', 'demo-parent.yaml', 'rotated-file.yaml']) assert.ok(files.includes(f), `conf/${f} is missing`);
+  for (const f of ['enclave.yaml', 'parent.yaml', 'config_qlog.toml', 'demo-enclave.yaml', 'demo-parent.yaml', 'rotated-file.yaml'])
+    assert.ok(files.includes(f), `conf/${f} is missing`);
 });
 
 for (const f of files) {

@@ -132,7 +132,7 @@ pipeline:
   assert.equal(failing.attempts.length, 4, '1 attempt + 3 retries');
   // Equal jitter: the n-th retry waits between base*2^(n-1)/2 and base*2^(n-1).
   const gaps = failing.attempts.slice(1).map((a, i) => a.at - failing.attempts[i]!.at);
-  [10, 20, 40].forEach((min, i) => assert.ok(gaps[i]! >= min - 2, `retry ${i + 1} waited ${gaps[i]!.toFixed(1)} ms, expected >= ${min}`));
+  for (const [i, min] of [10, 20, 40].entries()) assert.ok(gaps[i]! >= min - 2, `retry ${i + 1} waited ${gaps[i]!.toFixed(1)} ms, expected >= ${min}`);
   const c = h.engine.metrics().find((m) => m.id === 'failing.0')!.counters;
   assert.equal(c.errors, 4);
   assert.equal(c.retries, 3);

@@ -83,7 +83,11 @@ pipeline:
   await waitFor(() => seen.done && received.length === CHUNKS * PER_CHUNK, { timeoutMs: 20_000, what: 'every record at the output' });
   assert.equal(await h.stop(), 0);
 
-  assert.deepEqual(received, Array.from({ length: CHUNKS * PER_CHUNK }, (_, i) => i + 1), 'every record exactly once, in order');
+  assert.deepEqual(
+    received,
+    Array.from({ length: CHUNKS * PER_CHUNK }, (_, i) => i + 1),
+    'every record exactly once, in order',
+  );
   assert.ok(seen.emitFalse > 0, 'emit() returned false at least once');
   assert.ok(seen.pauseHook > 0 && seen.resumeHook > 0, `pause/resume hooks fired (pause ${seen.pauseHook}, resume ${seen.resumeHook})`);
   assert.equal(seen.pauseHook, seen.resumeHook, 'every pause was followed by a resume');
@@ -159,7 +163,14 @@ pipeline:
 
 test('an idle output gets a chunk at once (event-driven, no flush interval)', async (t) => {
   let ctxRef: { emit: (tag: string, r: LogRecord[]) => boolean } | undefined;
-  const once = definePlugin({ kind: 'input', name: 'once', description: 'd', qlog: '*', schema: { type: 'object', additionalProperties: false, properties: {} }, setup: (ctx) => void (ctxRef = ctx) });
+  const once = definePlugin({
+    kind: 'input',
+    name: 'once',
+    description: 'd',
+    qlog: '*',
+    schema: { type: 'object', additionalProperties: false, properties: {} },
+    setup: (ctx) => void (ctxRef = ctx),
+  });
   const flushedAt: number[] = [];
   const sink = definePlugin({
     kind: 'output',

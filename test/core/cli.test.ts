@@ -35,7 +35,10 @@ test('qlog plugins stdout shows its options and the common output options', asyn
   assert.match(lines[4]!, /^ {2}include_meta +boolean +\[default: false\] json format: /);
   assert.ok(lines.includes('Common output options:'));
   for (const key of ['match', 'buffer_limit', 'workers', 'retry_limit', 'retry_base', 'retry_max']) {
-    assert.ok(lines.some((l) => l.startsWith(`  ${key} `)), `common option ${key} listed`);
+    assert.ok(
+      lines.some((l) => l.startsWith(`  ${key} `)),
+      `common option ${key} listed`,
+    );
   }
   assert.ok(lines.some((l) => /^ {2}buffer_limit +size +\[default: 8MiB\]/.test(l)));
 });
@@ -43,7 +46,12 @@ test('qlog plugins stdout shows its options and the common output options', asyn
 test('qlog plugins --json: kind, name, description and JSON Schema of each plugin', async () => {
   const r = await runCli(['plugins', '--json']);
   assert.equal(r.code, 0);
-  const list = JSON.parse(r.stdout) as { kind: string; name: string; description: string; schema: { type: string; properties: Record<string, { description?: string }>; additionalProperties: boolean } }[];
+  const list = JSON.parse(r.stdout) as {
+    kind: string;
+    name: string;
+    description: string;
+    schema: { type: string; properties: Record<string, { description?: string }>; additionalProperties: boolean };
+  }[];
   assert.deepEqual(
     list.map((p) => `${p.kind}:${p.name}`),
     registry.list().map((p) => `${p.kind}:${p.name}`),
@@ -60,7 +68,10 @@ test('qlog plugins --json: kind, name, description and JSON Schema of each plugi
   assert.deepEqual(Object.keys(dummy.schema.properties), ['dummy', 'rate', 'samples']);
 
   const one = await runCli(['plugins', 'stdout', '--json']);
-  assert.deepEqual((JSON.parse(one.stdout) as { name: string }[]).map((p) => p.name), ['stdout']);
+  assert.deepEqual(
+    (JSON.parse(one.stdout) as { name: string }[]).map((p) => p.name),
+    ['stdout'],
+  );
 });
 
 test('--version, -V, --help, help <command>, <command> --help', async () => {
@@ -90,7 +101,10 @@ test('usage errors exit 2 with a message on stderr', async () => {
     // Close misspellings get a suggestion, like config keys do.
     [['vaildate'], /^qlog: unknown command "vaildate" \(did you mean "validate"\?\); run "qlog --help" for the list\n$/],
     [['run', '--confg', 'x.yaml'], /^qlog: unknown option "--confg" \(did you mean "--config"\?\); this command takes: --config, -c\n/],
-    [['monitor', '--trasport', 'unix:///x', 'c.toml'], /^qlog: unknown option "--trasport" \(did you mean "--transport"\?\); this command takes: --cid, -c, --transport, /],
+    [
+      ['monitor', '--trasport', 'unix:///x', 'c.toml'],
+      /^qlog: unknown option "--trasport" \(did you mean "--transport"\?\); this command takes: --cid, -c, --transport, /,
+    ],
     [['plugins', 'tial'], /^qlog: unknown plugin "tial" \(did you mean "tail"\?\); available: /],
   ];
   const results = await Promise.all(cases.map(([args]) => runCli(args)));

@@ -30,7 +30,7 @@ pipeline:
       buffer_limit: \${LIMIT}
   outputs:
     - name: stdout
-      match: "\$\${APP}.*"
+      match: "$\${APP}.*"
       alias: "\${ALIAS:-}out"
     - name: stdout
       match: "x\${EMPTY}y"
@@ -85,7 +85,7 @@ test('template options keep ${...} (no env interpolation, no error for unset nam
 pipeline:
   inputs:
     - name: dummy
-      dummy: "\${seq} \${HOME} \${NOPE_AT_ALL} \$\${x}"
+      dummy: "\${seq} \${HOME} \${NOPE_AT_ALL} $\${x}"
       tag: "\${HOME_TAG}"
 `,
     [],
@@ -96,6 +96,6 @@ pipeline:
 });
 
 test('names that are not variable names are left alone', async () => {
-  const c = await configFrom(`pipeline: { inputs: [{ name: dummy, tag: "\${1x} \${} \$HOME \${a-b}" }] }`, [], { HOME: 'h' });
+  const c = await configFrom(`pipeline: { inputs: [{ name: dummy, tag: "\${1x} \${} $HOME \${a-b}" }] }`, [], { HOME: 'h' });
   assert.equal(c.inputs[0]!.common.tag, '${1x} ${} $HOME ${a-b}');
 });

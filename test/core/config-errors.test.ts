@@ -8,7 +8,6 @@ import { fixture } from '../helpers/plugins.js';
 import { builtinRegistry } from '../../core/builtins.js';
 import { commonProperties, serviceSchema } from '../../core/config/common.js';
 import { schema as dummySchema } from '../../plugins/dummy/schema.js';
-import { schema as stdoutSchema } from '../../plugins/stdout/schema.js';
 
 const keys = (...objs: object[]) => objs.flatMap((o) => Object.keys(o)).join(', ');
 const SERVICE_KEYS = keys(serviceSchema.properties);

@@ -23,7 +23,10 @@ pipeline:
   assert.equal(c.service.grace, 5000);
   assert.equal(c.service.log_level, 'info');
   assert.equal(c.service.state_dir, '.qlog-state');
-  assert.deepEqual(c.inputs.map((e) => e.id), ['dummy.0', 'second', 'dummy.2']);
+  assert.deepEqual(
+    c.inputs.map((e) => e.id),
+    ['dummy.0', 'second', 'dummy.2'],
+  );
   assert.deepEqual(c.inputs[0]!.options, { dummy: '{"message":"dummy"}', rate: 1, samples: 0 });
   assert.deepEqual(c.inputs[0]!.common, { name: 'dummy', buffer_limit: 4 * 1024 * 1024 });
   assert.equal(c.inputs[1]!.options.rate, 5, 'a numeric string becomes a number');
@@ -41,7 +44,7 @@ pipeline:
   assert.deepEqual(c.outputs[0]!.path, ['pipeline', 'outputs', 0]);
 });
 
-test('one schema object shared by an input and an output gets each kind\'s common options', async () => {
+test("one schema object shared by an input and an output gets each kind's common options", async () => {
   const shared = { type: 'object', additionalProperties: false, properties: { level: { type: 'integer', default: 1, description: 'x' } } } as const;
   const pin = definePlugin({ kind: 'input', name: 'pair_in', description: 'd', qlog: '*', schema: shared, setup: () => undefined });
   const pout = definePlugin({ kind: 'output', name: 'pair_out', description: 'd', qlog: '*', schema: shared, setup: () => undefined });
@@ -73,14 +76,14 @@ test('a plugin check() problem is reported at its key', async () => {
     check: (o) => (o.low > o.high ? { key: 'high', message: `high (${o.high}) must not be below low (${o.low})` } : undefined),
     setup: () => undefined,
   });
-  await assert.rejects(
-    configFrom(`pipeline:\n  outputs:\n    - name: ranged\n      low: 5\n      high: 1\n`, [checked]),
-    (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.issues.map((i) => [i.code, String(i)]), [['QLOG_ERR_CONFIG_VALUE', 'test.yaml:5:13: pipeline.outputs[0].high: high (1) must not be below low (5)']]);
-      return true;
-    },
-  );
+  await assert.rejects(configFrom(`pipeline:\n  outputs:\n    - name: ranged\n      low: 5\n      high: 1\n`, [checked]), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(
+      e.issues.map((i) => [i.code, String(i)]),
+      [['QLOG_ERR_CONFIG_VALUE', 'test.yaml:5:13: pipeline.outputs[0].high: high (1) must not be below low (5)']],
+    );
+    return true;
+  });
 });
 
 test('range, pattern and list-length problems read "expected ..., found ..."', async () => {

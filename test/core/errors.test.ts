@@ -61,7 +61,10 @@ test('ids follow QLOG_ERR_AREA_WHAT[/variant]; messages fill their placeholders'
 
 test('${...} in a message is literal text, {name} a placeholder', () => {
   assert.deepEqual(placeholders('QLOG_ERR_TEMPLATE_SYNTAX/empty'), ['column', 'template']);
-  assert.equal(formatError('QLOG_ERR_TEMPLATE_SYNTAX/empty', { column: 3, template: '"a${}"' }), 'empty placeholder "${}" (expected a name such as ${tag}) at column 3 of template "a${}"');
+  assert.equal(
+    formatError('QLOG_ERR_TEMPLATE_SYNTAX/empty', { column: 3, template: '"a${}"' }),
+    'empty placeholder "${}" (expected a name such as ${tag}) at column 3 of template "a${}"',
+  );
   assert.equal(formatError('QLOG_ERR_CONFIG_ENV', { name: 'HOME' }), 'environment variable HOME is not set (write ${HOME:-default} to give a default)');
 });
 
@@ -74,7 +77,10 @@ test('variants share their code; subclasses keep code, name and message', () => 
   assert.equal(u.code, 'QLOG_ERR_USAGE');
   assert.equal(u.name, 'UsageError');
   assert.equal(u.message, 'expected one config file\n\nUsage: qlog run <file>');
-  const c = new ConfigError([new ConfigIssue('QLOG_ERR_CONFIG_REQUIRED', 'missing', 'a.yaml', 2, 3, 'service'), new ConfigIssue('QLOG_ERR_CONFIG_TYPE', 'bad', 'a.yaml', 0, 0, '')]);
+  const c = new ConfigError([
+    new ConfigIssue('QLOG_ERR_CONFIG_REQUIRED', 'missing', 'a.yaml', 2, 3, 'service'),
+    new ConfigIssue('QLOG_ERR_CONFIG_TYPE', 'bad', 'a.yaml', 0, 0, ''),
+  ]);
   assert.ok(c instanceof QlogError);
   assert.equal(c.code, 'QLOG_ERR_CONFIG');
   assert.equal(c.message, 'a.yaml:2:3: service: missing\na.yaml: bad');

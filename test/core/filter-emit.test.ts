@@ -10,7 +10,14 @@ const empty = { type: 'object', additionalProperties: false, properties: {} } as
 
 test('injected records pass the later filters only; filters run in order, by match', async (t) => {
   let emit: ((tag: string, r: LogRecord[]) => boolean) | undefined;
-  const src = definePlugin({ kind: 'input', name: 'src', description: 'd', qlog: '*', schema: empty, setup: (ctx) => void (emit = (tag, r) => ctx.emit(tag, r)) });
+  const src = definePlugin({
+    kind: 'input',
+    name: 'src',
+    description: 'd',
+    qlog: '*',
+    schema: empty,
+    setup: (ctx) => void (emit = (tag, r) => ctx.emit(tag, r)),
+  });
   const mark = (name: string) =>
     definePlugin({
       kind: 'filter',
@@ -39,7 +46,14 @@ test('injected records pass the later filters only; filters run in order, by mat
     },
   });
   const got: string[] = [];
-  const sink = definePlugin({ kind: 'output', name: 'sink', description: 'd', qlog: '*', schema: empty, setup: (ctx) => ctx.hooks.flush.tap('t', (c) => void got.push(...c.records.map((r) => `${c.tag}: ${r.body as string}`))) });
+  const sink = definePlugin({
+    kind: 'output',
+    name: 'sink',
+    description: 'd',
+    qlog: '*',
+    schema: empty,
+    setup: (ctx) => ctx.hooks.flush.tap('t', (c) => void got.push(...c.records.map((r) => `${c.tag}: ${r.body as string}`))),
+  });
   await startEngine(
     t,
     `

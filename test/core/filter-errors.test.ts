@@ -120,12 +120,22 @@ pipeline:
       ['rejecter.0', 'filter', 'rejecter.0: filter failed: async failure on 6'],
     ],
   );
-  assert.ok(errs.every((l) => typeof (l.err as { stack?: string }).stack === 'string'), 'the error (with stack) is in the log');
+  assert.ok(
+    errs.every((l) => typeof (l.err as { stack?: string }).stack === 'string'),
+    'the error (with stack) is in the log',
+  );
 });
 
 test('a filter returning something that is not a chunk is contained the same way', async (t) => {
   let emit: ((r: LogRecord[]) => boolean) | undefined;
-  const src = definePlugin({ kind: 'input', name: 'src', description: 'd', qlog: '*', schema: empty, setup: (ctx) => void (emit = (r) => ctx.emit(ctx.tag, r)) });
+  const src = definePlugin({
+    kind: 'input',
+    name: 'src',
+    description: 'd',
+    qlog: '*',
+    schema: empty,
+    setup: (ctx) => void (emit = (r) => ctx.emit(ctx.tag, r)),
+  });
   const junk = definePlugin({
     kind: 'filter',
     name: 'junk',
@@ -137,7 +147,14 @@ test('a filter returning something that is not a chunk is contained the same way
     },
   });
   const got: string[] = [];
-  const sink = definePlugin({ kind: 'output', name: 'sink', description: 'd', qlog: '*', schema: empty, setup: (ctx) => ctx.hooks.flush.tap('t', (c) => void got.push(...c.records.map((r) => r.body as string))) });
+  const sink = definePlugin({
+    kind: 'output',
+    name: 'sink',
+    description: 'd',
+    qlog: '*',
+    schema: empty,
+    setup: (ctx) => ctx.hooks.flush.tap('t', (c) => void got.push(...c.records.map((r) => r.body as string))),
+  });
   const h = await startEngine(t, `pipeline: { inputs: [{ name: src }], filters: [{ name: junk }], outputs: [{ name: sink }] }`, [src, junk, sink]);
   emit!([{ time: nowNs(), tag: 'src.0', body: 'kept', meta: {} }]);
   await waitFor(() => got.length === 1, { what: 'the record at the output' });

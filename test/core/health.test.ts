@@ -21,7 +21,11 @@ function rig(opts = OPTS) {
     { id: 'in', kind: 'input', name: 'tail', counters: { ...inp }, gauges: [] },
     { id: 'out', kind: 'output', name: 'vsock-forward', counters: { ...out }, gauges: ['buffered_bytes'] },
   ];
-  const hc = new HealthCheck(() => opts, metrics, () => now);
+  const hc = new HealthCheck(
+    () => opts,
+    metrics,
+    () => now,
+  );
   return { hc, out, inp, advance: (ms: number) => void (now += ms) };
 }
 
@@ -37,9 +41,15 @@ test('health: errors of every instance over the period; healthy again once they 
   inp.errors = 1;
   assert.deepEqual(hc.report(), { healthy: false, reasons: ['3 errors in the last 60 s (more than hc_errors_count 2)'] });
   // Sampled each second, as the endpoint does, until the errors are older than the period.
-  for (let i = 0; i < 45; i++) (advance(1000), hc.sample());
+  for (let i = 0; i < 45; i++) {
+    advance(1000);
+    hc.sample();
+  }
   assert.equal(hc.report().healthy, false, 'the errors are 45-55 s old: still within the period');
-  for (let i = 0; i < 20; i++) (advance(1000), hc.sample());
+  for (let i = 0; i < 20; i++) {
+    advance(1000);
+    hc.sample();
+  }
   assert.deepEqual(hc.report(), { healthy: true, reasons: [] });
 });
 
@@ -131,10 +141,13 @@ pipeline:
   await agent.waitForLine(/hang: flush/, { stream: 'stderr' });
   await agent.waitForLine(/metrics on/, { stream: 'stderr' });
   const base = `http://127.0.0.1:${port}`;
-  const r = await waitFor(async () => {
-    const h = await httpGet(`${base}/api/v1/health`);
-    return h.status === 500 ? h : undefined;
-  }, { what: 'health 500', timeoutMs: 10_000, intervalMs: 100 });
+  const r = await waitFor(
+    async () => {
+      const h = await httpGet(`${base}/api/v1/health`);
+      return h.status === 500 ? h : undefined;
+    },
+    { what: 'health 500', timeoutMs: 10_000, intervalMs: 100 },
+  );
   const body = JSON.parse(r.body) as { status: string; reasons: string[] };
   assert.equal(body.status, 'error');
   assert.equal(body.reasons.length, 1);

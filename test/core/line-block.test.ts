@@ -6,7 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
-import { blockRecord, chunkCost, lineBlocks, LineChunk, LINE_INVALID_UTF8, LINE_TRUNCATED, recordCount, RECORD_OVERHEAD, type LineBlock } from '../../core/record.js';
+import {
+  blockRecord,
+  chunkCost,
+  lineBlocks,
+  LineChunk,
+  LINE_INVALID_UTF8,
+  LINE_TRUNCATED,
+  recordCount,
+  RECORD_OVERHEAD,
+  type LineBlock,
+} from '../../core/record.js';
 import { decodeEvents, encodeEntries, encodeEntryParts } from '../../core/forward/codec.js';
 
 function rng(seed: number) {
@@ -28,12 +38,17 @@ function makeBlock(r: () => number, pathKey = '', base = 1000): LineBlock {
   for (let i = 0; i < n; i++) {
     const kind = Math.floor(r() * 7);
     const line =
-      kind === 0 ? Buffer.from('')
-      : kind === 1 ? Buffer.from('ünïcødé ✓ line ' + i)
-      : kind === 2 ? Buffer.from('x'.repeat(200 + Math.floor(r() * 100)))
-      : kind === 3 ? Buffer.from('y'.repeat(70_000))
-      : kind === 4 ? Buffer.from([0x61, 0xff, 0xfe, 0x62]) // invalid UTF-8
-      : Buffer.from(`2026-11-23 INFO request ${i} ok`);
+      kind === 0
+        ? Buffer.from('')
+        : kind === 1
+          ? Buffer.from(`ünïcødé ✓ line ${i}`)
+          : kind === 2
+            ? Buffer.from('x'.repeat(200 + Math.floor(r() * 100)))
+            : kind === 3
+              ? Buffer.from('y'.repeat(70_000))
+              : kind === 4
+                ? Buffer.from([0x61, 0xff, 0xfe, 0x62]) // invalid UTF-8
+                : Buffer.from(`2026-11-23 INFO request ${i} ok`);
     starts.push(pos);
     ends.push(pos + line.length);
     parts.push(line, Buffer.from('\n'));
@@ -101,7 +116,10 @@ test('block records: invalid UTF-8 replaced and flagged, truncated flagged, seq 
   // The entries decode to the same records on the receiving side.
   const { parts } = encodeEntryParts(new LineChunk('c', 't', [b], 0), 1 << 20);
   const ev = decodeEvents(['t', Buffer.from(parts[0]!.entries)], { maxDecompressed: 1 << 20 });
-  assert.deepEqual(ev.records.map((x) => [x.body, x.meta]), [0, 1, 2].map((i) => [blockRecord(b, i, 't').body, blockRecord(b, i, 't').meta]));
+  assert.deepEqual(
+    ev.records.map((x) => [x.body, x.meta]),
+    [0, 1, 2].map((i) => [blockRecord(b, i, 't').body, blockRecord(b, i, 't').meta]),
+  );
 });
 
 test('LineChunk builds records once, on demand; count and cost without building them', () => {

@@ -106,7 +106,15 @@ pipeline:
   assert.ok(rss && Number(rss.split(' ')[1]) > 10e6, `/metrics has the agent's RSS: ${rss}`);
   assert.ok(lines.includes('# TYPE qlog_process_cpu_seconds_total counter'));
   const proc = JSON.parse((await httpGet(`${base}/api/v1/process`)).body) as Record<string, number>;
-  for (const k of ['resident_memory_bytes', 'heap_used_bytes', 'heap_total_bytes', 'external_memory_bytes', 'array_buffers_bytes', 'cpu_seconds_total', 'uptime_seconds'])
+  for (const k of [
+    'resident_memory_bytes',
+    'heap_used_bytes',
+    'heap_total_bytes',
+    'external_memory_bytes',
+    'array_buffers_bytes',
+    'cpu_seconds_total',
+    'uptime_seconds',
+  ])
     assert.ok(typeof proc[k] === 'number' && proc[k]! > 0, `/api/v1/process has ${k}: ${proc[k]}`);
 
   assert.deepEqual(await httpGet(`${base}/api/v1/health`).then((r) => [r.status, r.body]), [200, '{"status":"ok"}']);

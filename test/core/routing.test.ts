@@ -60,7 +60,14 @@ pipeline:
     'app.* got the app records, as JSON with their tag',
   );
   assert.ok(json.every((j) => typeof j.date === 'string' && !Number.isNaN(Date.parse(j.date as string))));
-  assert.deepEqual(plain.filter((l) => l.startsWith('kernel')), ['kernel 1', 'kernel 2', 'kernel 3']);
-  assert.deepEqual(plain.filter((l) => l.startsWith('web')), ['web 1', 'web 2', 'web 3'], '*.access in the list matched too');
+  assert.deepEqual(
+    plain.filter((l) => l.startsWith('kernel')),
+    ['kernel 1', 'kernel 2', 'kernel 3'],
+  );
+  assert.deepEqual(
+    plain.filter((l) => l.startsWith('web')),
+    ['web 1', 'web 2', 'web 3'],
+    '*.access in the list matched too',
+  );
   assert.equal(agent.stdout.length, 9, 'nothing else (no "other" records)');
 });

@@ -27,7 +27,11 @@ pipeline:
 /** The numbers of the lines starting with `word`, which must be 1..n in order. */
 function numbered(lines: string[], word: string): number {
   const mine = lines.filter((l) => l.startsWith(`${word} `));
-  assert.deepEqual(mine, Array.from({ length: mine.length }, (_, i) => `${word} ${i + 1}`), `"${word}" lines are 1..n`);
+  assert.deepEqual(
+    mine,
+    Array.from({ length: mine.length }, (_, i) => `${word} ${i + 1}`),
+    `"${word}" lines are 1..n`,
+  );
   return mine.length;
 }
 
@@ -41,7 +45,10 @@ test('SIGHUP with a valid new config switches the pipeline; with an invalid one 
   agent.signal('SIGHUP');
   await agent.waitForLine(/^new 3$/);
   const firstNew = agent.stdout.indexOf('new 1');
-  assert.ok(agent.stdout.slice(firstNew).every((l) => l.startsWith('new ')), 'no old line after the switch');
+  assert.ok(
+    agent.stdout.slice(firstNew).every((l) => l.startsWith('new ')),
+    'no old line after the switch',
+  );
   const olds = numbered(agent.stdout, 'old');
   assert.equal(firstNew, olds, 'every old line came before the first new one');
   const done = agent.logs().find((l) => l.msg === 'reload complete');

@@ -29,7 +29,11 @@ pipeline:
   assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
   const n = agent.stdout.length;
   assert.ok(n >= 2000);
-  assert.deepEqual(agent.stdout, Array.from({ length: n }, (_, i) => `line ${i + 1}`), 'lines 1..n, none lost, none repeated');
+  assert.deepEqual(
+    agent.stdout,
+    Array.from({ length: n }, (_, i) => `line ${i + 1}`),
+    'lines 1..n, none lost, none repeated',
+  );
   const logs = agent.logs();
   const stopped = logs.find((l) => l.msg === 'stopped');
   assert.ok(stopped, 'logs "stopped"');
@@ -44,7 +48,10 @@ test('SIGINT drains the same way', async (t) => {
   await agent.waitForLine(/^x 3$/);
   agent.signal('SIGINT');
   assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
-  assert.deepEqual(agent.stdout, Array.from({ length: agent.stdout.length }, (_, i) => `x ${i + 1}`));
+  assert.deepEqual(
+    agent.stdout,
+    Array.from({ length: agent.stdout.length }, (_, i) => `x ${i + 1}`),
+  );
 });
 
 /** An agent whose only output never finishes a flush, with a long grace period. */
@@ -111,6 +118,9 @@ pipeline:
   assert.deepEqual(await waitExit(agent), { code: 0, signal: null });
   assert.deepEqual(agent.stdout, ['slow 1'], 'the record emitted at start was delivered');
   const msgs = agent.logs().map((l) => l.msg);
-  assert.ok(msgs.indexOf('SIGTERM received') > msgs.findIndex((m) => String(m).startsWith('qlog ') && String(m).includes(' started with ')), 'handled after the start');
+  assert.ok(
+    msgs.indexOf('SIGTERM received') > msgs.findIndex((m) => String(m).startsWith('qlog ') && String(m).includes(' started with ')),
+    'handled after the start',
+  );
   assert.ok(msgs.includes('stopped'));
 });

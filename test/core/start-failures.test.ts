@@ -24,7 +24,10 @@ test('a workspace under a regular file: exit 1 at once, ENOTDIR naming the file,
   writeFileSync(join(dir, 'plain'), 'not a directory\n');
   writeFileSync(join(dir, 'config_qlog.toml'), QLOG_CONFIG);
   const started = Date.now();
-  const r = await runCli(['receive-file', '-w', join(dir, 'plain', 'ws'), '--transport', `unix://${join(dir, 'x.sock')}`, '4', 'config_qlog.toml'], { cwd: dir, killAfterMs: 20_000 });
+  const r = await runCli(['receive-file', '-w', join(dir, 'plain', 'ws'), '--transport', `unix://${join(dir, 'x.sock')}`, '4', 'config_qlog.toml'], {
+    cwd: dir,
+    killAfterMs: 20_000,
+  });
   assert.deepEqual([r.code, r.signal], [1, null], r.stderr);
   assert.ok(Date.now() - started < 15_000, `ended after ${Date.now() - started} ms`);
   assert.match(r.stderr, new RegExp(`qlog: failed to start: ENOTDIR: cannot create directory .*: ${join(dir, 'plain')} exists and is not a directory`));
@@ -56,9 +59,17 @@ test('--http-listen on an address in use: the error names the option, exit 1, ne
   const busy = createServer();
   await new Promise<void>((r) => busy.listen(port, '127.0.0.1', r));
   t.after(() => busy.close());
-  const r = await runCli(['monitor', '--transport', `unix://${join(dir, 'm.sock')}`, '--http-listen', `127.0.0.1:${port}`, 'config_qlog.toml'], { cwd: dir, killAfterMs: 20_000 });
+  const r = await runCli(['monitor', '--transport', `unix://${join(dir, 'm.sock')}`, '--http-listen', `127.0.0.1:${port}`, 'config_qlog.toml'], {
+    cwd: dir,
+    killAfterMs: 20_000,
+  });
   assert.deepEqual([r.code, r.signal], [1, null], r.stderr);
-  assert.match(r.stderr, new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port} \\(service\\.http_listen; --http-listen for monitor and receive-file\\): address already in use`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `cannot serve metrics on 127\\.0\\.0\\.1:${port} \\(service\\.http_listen; --http-listen for monitor and receive-file\\): address already in use`,
+    ),
+  );
   assert.doesNotMatch(r.stderr, /listening on/);
 });
 

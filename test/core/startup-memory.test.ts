@@ -37,7 +37,11 @@ test('an idle agent gives back unused memory once (debug log with RSS before and
   const { writeFileSync } = await import('node:fs');
   const dir = tempDir(t);
   writeFileSync(join(dir, 'quiet.log'), '');
-  writeConfig(dir, 'idle.yaml', `service: { log_level: debug }\npipeline:\n  inputs: [{ name: tail, path: ${join(dir, 'quiet.log')} }]\n  outputs: [{ name: stdout }]\n`);
+  writeConfig(
+    dir,
+    'idle.yaml',
+    `service: { log_level: debug }\npipeline:\n  inputs: [{ name: tail, path: ${join(dir, 'quiet.log')} }]\n  outputs: [{ name: stdout }]\n`,
+  );
   const agent = startCli(['run', 'idle.yaml'], { owner: t, cwd: dir, killAfterMs: 40_000 });
   const line = await agent.waitForLine(/idle: gave back unused memory/, { stream: 'stderr', timeoutMs: 25_000 });
   const j = JSON.parse(line) as { rss_before: number; rss_after: number };

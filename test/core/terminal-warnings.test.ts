@@ -24,7 +24,9 @@ const WARNING = /qlog: warn: from-enclave: cannot connect to unix:\/\/\S+nobody\
 test('receive-file on a terminal: the first connect failure is on stderr and in the log file', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'config_qlog.toml'), CONFIG);
-  const cmd = [process.execPath, CLI, 'receive-file', '--transport', `unix://${join(dir, 'nobody.sock')}`, '4', 'config_qlog.toml'].map((a) => `'${a}'`).join(' ');
+  const cmd = [process.execPath, CLI, 'receive-file', '--transport', `unix://${join(dir, 'nobody.sock')}`, '4', 'config_qlog.toml']
+    .map((a) => `'${a}'`)
+    .join(' ');
   const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.exitCode === null && child.kill('SIGKILL'));
   let out = '';

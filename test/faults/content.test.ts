@@ -18,14 +18,27 @@ import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const FFFD = '\uFFFD';
-const big = 'B4 ' + 'y'.repeat(MiB - 3); // exactly 1 MiB, ASCII
+const big = `B4 ${'y'.repeat(MiB - 3)}`; // exactly 1 MiB, ASCII
 
 /** Raw bytes written, and the line expected in the parent's file (`format: line`). */
 const cases: [Buffer, string][] = [
   [Buffer.from('B1 plain line\n'), 'B1 plain line'],
-  [Buffer.from([...Buffer.from('B2 latin-1 caf'), 0xe9, ...Buffer.from(' and ff fe '), 0xff, 0xfe, ...Buffer.from(' and a cut euro '), 0xe2, 0x82, ...Buffer.from(' end\n')]), `B2 latin-1 caf${FFFD} and ff fe ${FFFD}${FFFD} and a cut euro ${FFFD} end`],
+  [
+    Buffer.from([
+      ...Buffer.from('B2 latin-1 caf'),
+      0xe9,
+      ...Buffer.from(' and ff fe '),
+      0xff,
+      0xfe,
+      ...Buffer.from(' and a cut euro '),
+      0xe2,
+      0x82,
+      ...Buffer.from(' end\n'),
+    ]),
+    `B2 latin-1 caf${FFFD} and ff fe ${FFFD}${FFFD} and a cut euro ${FFFD} end`,
+  ],
   [Buffer.from('B3 nul \u0000 inside \u0000\u0000 twice\n'), 'B3 nul \u0000 inside \u0000\u0000 twice'],
-  [Buffer.from(big + '\n'), big],
+  [Buffer.from(`${big}\n`), big],
   [Buffer.from('B5 crlf\r\n'), 'B5 crlf'],
   [Buffer.from('B6 utf-8 h\u00e9llo \u20acuro \u{1F600}\n'), 'B6 utf-8 h\u00e9llo \u20acuro \u{1F600}'],
   [Buffer.from('B7 after\n'), 'B7 after'],
@@ -83,7 +96,11 @@ test('12b. a 1 MiB line with the default buffer_max_size (256 KiB) arrives as 4 
   for (const p of pieces) assert.ok(Buffer.byteLength(p) <= piece, `piece of ${Buffer.byteLength(p)} bytes <= 256 KiB`);
   assert.equal(pieces.join(''), big, 'the pieces concatenate to the line');
   const rest = [...lines.slice(0, 3), ...lines.slice(7)];
-  assert.deepEqual(rest, cases.filter((_, i) => i !== 3).map((c) => c[1]), 'the other lines are intact');
+  assert.deepEqual(
+    rest,
+    cases.filter((_, i) => i !== 3).map((c) => c[1]),
+    'the other lines are intact',
+  );
   const flags = meta.map((l) => l.slice(0, l.indexOf(' ', l.indexOf(' ') + 1)));
   assert.deepEqual(flags, ['0 0', '0 true', '0 0', 'true 0', 'true 0', 'true 0', 'true 0', '0 0', '0 0', '0 0']);
   t.diagnostic(`1 MiB line -> pieces of ${pieces.map((p) => Buffer.byteLength(p)).join(', ')} bytes, each meta.truncated`);
@@ -93,7 +110,11 @@ test('12c. a line longer than vsock-forward max_frame_size is dropped and counte
   // buffer_max_size raised to 2 MiB but the link's max_frame_size left at 1 MiB: a configuration
   // mistake the forward output reports (records_too_large, an error log) instead of stalling.
   const { rig, lines } = await run(t, { buffer_max_size: '2MiB' }, {});
-  assert.deepEqual(lines, cases.filter((_, i) => i !== 3).map((c) => c[1]), 'every other line arrived intact');
+  assert.deepEqual(
+    lines,
+    cases.filter((_, i) => i !== 3).map((c) => c[1]),
+    'every other line arrived intact',
+  );
   assert.match(rig.enclave.stderr(), /dropped 1 record\(s\) of app bigger than max_frame_size/);
   t.diagnostic('the 1 MiB line was dropped by vsock-forward (records_too_large), the 6 others arrived');
 });

@@ -24,7 +24,7 @@ test('5. SIGKILL of the enclave agent mid-stream (3 times), restart: 0 lost, 0 d
   }
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 30_000);
-  const skipped = (await rig.metrics('parent'))['file']?.duplicates_skipped ?? 0;
+  const skipped = (await rig.metrics('parent')).file?.duplicates_skipped ?? 0;
   const r = await rig.finish(w.first, w.last);
   report(t, 'enclave SIGKILLed 3 times', r);
   t.diagnostic(`re-sent lines the parent skipped (per-source high-water mark): ${skipped}`);
@@ -71,7 +71,10 @@ test('5b. SIGKILL of the enclave agent during rename rotations (path: app.log): 
   const offenders: string[] = [];
   for (const f of files) {
     const p = join(rig.dir, f);
-    const nums = readFileSync(p, 'latin1').split('\n').filter(Boolean).map((l) => Number(l.slice(1, 10)));
+    const nums = readFileSync(p, 'latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => Number(l.slice(1, 10)));
     const n = nums.filter((x) => lost.has(x)).length;
     if (n === 0) continue;
     const born = statSync(p).birthtimeMs;
@@ -81,7 +84,9 @@ test('5b. SIGKILL of the enclave agent during rename rotations (path: app.log): 
       lostInWhole += n;
     } else offenders.push(`${f}: ${n} of ${nums.length} lines lost, born ${born ? new Date(born).toISOString() : '?'}`);
   }
-  t.diagnostic(`lost ${r.lost} lines = ${wholeFiles} whole files created and rotated away while the agent was down (downtimes ${down.map(([a, b]) => `${b - a} ms`).join(', ')})`);
+  t.diagnostic(
+    `lost ${r.lost} lines = ${wholeFiles} whole files created and rotated away while the agent was down (downtimes ${down.map(([a, b]) => `${b - a} ms`).join(', ')})`,
+  );
   assert.deepEqual(offenders, [], `lines lost outside the documented bound\n${rig.describe(r)}`);
   assert.equal(lostInWhole, r.lost);
 });
@@ -117,7 +122,11 @@ test('5d. graceful restarts of the enclave agent (SIGTERM) mid-stream: 0 lost, 0
   const r = await rig.finish(w.first, w.last);
   report(t, 'enclave restarted gracefully twice', r);
   assertExact(rig, r);
-  assert.equal(rig.enclave.stderr().split('following file (resumed at committed offset)').length - 1, 2, 'each restart resumed the file at its committed offset');
+  assert.equal(
+    rig.enclave.stderr().split('following file (resumed at committed offset)').length - 1,
+    2,
+    'each restart resumed the file at its committed offset',
+  );
 });
 
 test('6. SIGKILL of the parent agent mid-stream (3 times), restart: 0 lost, 0 duplicated', async (t) => {

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rig, sleep } from './lib/rig.js';
+import { Rig } from './lib/rig.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertExact, report } from './lib/assert.js';
 import { checkLines } from '../helpers/checker.js';
@@ -68,7 +68,7 @@ test('9. the parent workspace fills up (2 MiB tmpfs): nothing acked unwritten, n
   await waitFor(
     async () => {
       invariant();
-      const m = (await rig.metrics('parent'))['file'];
+      const m = (await rig.metrics('parent')).file;
       if ((m?.write_errors ?? 0) > 0 && !fullSince) fullSince = Date.now();
       return fullSince > 0 && Date.now() - fullSince > 4000;
     },
@@ -81,7 +81,7 @@ test('9. the parent workspace fills up (2 MiB tmpfs): nothing acked unwritten, n
   execFileSync('mount', ['-o', 'remount,size=64m', ws]);
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 60_000);
-  const pm = (await rig.metrics('parent'))['file']!;
+  const pm = (await rig.metrics('parent')).file!;
   const r = await rig.finish(w.first, w.last);
   report(t, 'workspace full, then freed', r);
   t.diagnostic(

@@ -26,12 +26,12 @@ async function cutTenTimes(t: TestContext, layout: 'parent-listens' | 'enclave-l
   }
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 30_000);
-  const enclave = (await rig.metrics('enclave'))['fwd']!;
+  const enclave = (await rig.metrics('enclave')).fwd!;
   const parent = await rig.metrics('parent');
   const r = await rig.finish(w.first, w.last);
   report(t, `link cut 10 times (${layout})`, r);
   t.diagnostic(
-    `cuts ${rig.proxy!.cuts}; enclave disconnects ${enclave.disconnects}, resent chunks ${enclave.resent_chunks}; parent duplicate chunks ${parent['link']?.duplicate_chunks ?? 0}, duplicate lines skipped ${parent['file']?.duplicates_skipped ?? 0}`,
+    `cuts ${rig.proxy!.cuts}; enclave disconnects ${enclave.disconnects}, resent chunks ${enclave.resent_chunks}; parent duplicate chunks ${parent.link?.duplicate_chunks ?? 0}, duplicate lines skipped ${parent.file?.duplicates_skipped ?? 0}`,
   );
   assertExact(rig, r);
   assert.equal(rig.proxy!.cuts, 10);
@@ -83,7 +83,10 @@ test('11. rogue clients (random bytes, oversized frames, non-Forward messages) a
     ['invalid msgpack byte', [Buffer.from([0xc1]), randomBytes(4096)]],
     ['random bytes', Array.from({ length: 64 }, () => randomBytes(16 * 1024))],
     // [tag, <bin32 of 64 MiB>, ...]: refused from its header, before the payload is buffered.
-    ['oversized frame (header)', [Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xc6, 0x04, 0x00, 0x00, 0x00]), ...Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 0x41))]],
+    [
+      'oversized frame (header)',
+      [Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xc6, 0x04, 0x00, 0x00, 0x00]), ...Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 0x41))],
+    ],
     // A whole 2 MiB str frame, sent in one go.
     ['oversized frame (whole)', [Buffer.concat([Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xdb, 0x00, 0x20, 0x00, 0x00]), Buffer.alloc(2 * MiB, 0x41)])]],
     // Valid msgpack, not a Forward message.
@@ -100,8 +103,8 @@ test('11. rogue clients (random bytes, oversized frames, non-Forward messages) a
   }
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 30_000);
-  const enclave = (await rig.metrics('enclave'))['fwd']!;
-  const parent = (await rig.metrics('parent'))['link']!;
+  const enclave = (await rig.metrics('enclave')).fwd!;
+  const parent = (await rig.metrics('parent')).link!;
   const r = await rig.finish(w.first, w.last);
   report(t, 'legitimate stream during rogue clients', r);
   t.diagnostic(`parent peers_dropped ${parent.peers_dropped}; enclave disconnects ${enclave.disconnects ?? 0}`);
@@ -130,7 +133,9 @@ test('11b. idle rogue connections holding partial frames do not lock the enclave
     for (const b of first) s.write(b);
     rogues.push(s);
   };
-  t.after(() => rogues.forEach((s) => s.destroy()));
+  t.after(() => {
+    for (const s of rogues) s.destroy();
+  });
   // Three slots taken (the enclave has the fourth): 4 MiB of a 8 MiB bin each, then silence.
   for (let i = 0; i < 3; i++) await openRogue([Buffer.from([0x93, 0xa3, 0x61, 0x70, 0x70, 0xc6, 0x00, 0x80, 0x00, 0x00]), Buffer.alloc(4 * 1024 * 1024, 0x41)]);
   await sleep(300);
@@ -147,6 +152,8 @@ test('11b. idle rogue connections holding partial frames do not lock the enclave
   const tried = rogues.length;
   const r = await rig.finish(w.first, w.last);
   report(t, 'legitimate stream with idle rogues', r);
-  t.diagnostic(`rogue connections still open at the end: ${open} of ${tried} opened; refusals logged: ${rig.parent.stderr().split('max_connections (4) reached').length - 1}`);
+  t.diagnostic(
+    `rogue connections still open at the end: ${open} of ${tried} opened; refusals logged: ${rig.parent.stderr().split('max_connections (4) reached').length - 1}`,
+  );
   assertExact(rig, r);
 });

@@ -35,15 +35,19 @@ test('10. SIGHUP with an extra output (parent, then enclave): nothing lost acros
   const wp = rig.writer({ rate: RATE, total: 8 * RATE });
   await sleep(1500);
 
-  rig.configure({ parentOutputs: [{ name: 'rotated-file', alias: 'extra', match: '*', workspace: rig.ws, file: 'extra.log', rotate_size: '1MB', rotate_num: 1000 }] });
+  rig.configure({
+    parentOutputs: [{ name: 'rotated-file', alias: 'extra', match: '*', workspace: rig.ws, file: 'extra.log', rotate_size: '1MB', rotate_num: 1000 }],
+  });
   const afterParent = await reload(rig, 'parent');
   await sleep(1500);
 
   const ews = join(rig.dir, 'ews');
-  const enclaveCfg = rig.enclaveConfig().replace(
-    '"outputs": [',
-    `"outputs": [\n      { "name": "rotated-file", "alias": "copy", "match": "*", "workspace": ${JSON.stringify(ews)}, "file": "copy.log", "rotate_size": "1MB", "rotate_num": 1000 },`,
-  );
+  const enclaveCfg = rig
+    .enclaveConfig()
+    .replace(
+      '"outputs": [',
+      `"outputs": [\n      { "name": "rotated-file", "alias": "copy", "match": "*", "workspace": ${JSON.stringify(ews)}, "file": "copy.log", "rotate_size": "1MB", "rotate_num": 1000 },`,
+    );
   assert.notEqual(enclaveCfg, rig.enclaveConfig());
   rig.enclave.rewrite(enclaveCfg);
   const afterEnclave = await reload(rig, 'enclave');

@@ -68,7 +68,9 @@ test('2b. copytruncate every 200 ms while the tail is held back (parent stopped 
   report(t, 'copytruncate while held back', r);
   const g = lostByGeneration(r.lostLines, w.first, w.last, w.rotations);
   const unseen = [...rig.enclave.stderr().matchAll(/truncated before we saw it/g)].length;
-  t.diagnostic(`${w.rotations.length} truncations; copies of unseen generations read: ${unseen}; generations lost whole: ${g.whole.length}, in part: ${g.partial.length}`);
+  t.diagnostic(
+    `${w.rotations.length} truncations; copies of unseen generations read: ${unseen}; generations lost whole: ${g.whole.length}, in part: ${g.partial.length}`,
+  );
   assertExact(rig, r, 'copytruncate while held back', /truncated/);
 });
 
@@ -126,11 +128,14 @@ test('4. a file deleted before it was fully read: read to its end, 0 lost, 0 dup
   const size = statSync(rig.log).size;
   // The tail reads until its buffers are full, then waits: well before the end of the file.
   let read = 0;
-  await waitFor(async () => {
-    const before = read;
-    read = (await rig.metrics('enclave'))['app']?.read_bytes ?? 0;
-    return read > 0 && read === before;
-  }, { timeoutMs: 10_000, intervalMs: 300, what: () => `the tail to stop reading (read ${read} of ${size} bytes)` });
+  await waitFor(
+    async () => {
+      const before = read;
+      read = (await rig.metrics('enclave')).app?.read_bytes ?? 0;
+      return read > 0 && read === before;
+    },
+    { timeoutMs: 10_000, intervalMs: 300, what: () => `the tail to stop reading (read ${read} of ${size} bytes)` },
+  );
   assert.ok(read < size / 2, `the tail stopped before the end of the file (read ${read} of ${size} bytes)`);
   unlinkSync(rig.log);
   // The service reopens its log: a new file at the same path.

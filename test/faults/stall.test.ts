@@ -53,9 +53,10 @@ test('8. parent stopped (SIGSTOP) for 20 s: enclave RSS within baseline + buffer
   rig.parent.signal('SIGCONT');
   const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
   t.diagnostic(
-    `enclave RSS: idle ${mb(idle)}, baseline (peak over ${BASELINE_MS / 1000} s of normal streaming) ${mb(base.peak)}, peak while the parent was stopped ${mb(stalled.peak)} (${stalled.samples} samples), bound ${mb(bound)} = baseline + buffer_limit ${mb(BUFFER_LIMIT)} + max_inflight ${mb(MAX_INFLIGHT)}; while stopped: fwd buffered ${mb(during['fwd']?.buffered_bytes ?? 0)}, in flight ${during['fwd']?.inflight_chunks ?? 0} chunks / ${((during['fwd']?.inflight_bytes ?? 0) / 1024).toFixed(0)} KiB`,
+    `enclave RSS: idle ${mb(idle)}, baseline (peak over ${BASELINE_MS / 1000} s of normal streaming) ${mb(base.peak)}, peak while the parent was stopped ${mb(stalled.peak)} (${stalled.samples} samples), bound ${mb(bound)} = baseline + buffer_limit ${mb(BUFFER_LIMIT)} + max_inflight ${mb(MAX_INFLIGHT)}; while stopped: fwd buffered ${mb(during.fwd?.buffered_bytes ?? 0)}, in flight ${during.fwd?.inflight_chunks ?? 0} chunks / ${((during.fwd?.inflight_bytes ?? 0) / 1024).toFixed(0)} KiB`,
   );
-  const heap = (p: Record<string, number>) => `heap ${mb(p.heap_used_bytes ?? 0)} used of ${mb(p.heap_total_bytes ?? 0)}, external ${mb(p.external_memory_bytes ?? 0)}`;
+  const heap = (p: Record<string, number>) =>
+    `heap ${mb(p.heap_used_bytes ?? 0)} used of ${mb(p.heap_total_bytes ?? 0)}, external ${mb(p.external_memory_bytes ?? 0)}`;
   t.diagnostic(`enclave before the stall: ${heap(heapBefore)}; at its end: ${heap(heapDuring)}`);
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 60_000);

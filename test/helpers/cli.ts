@@ -156,12 +156,20 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
         }
         if (done) {
           cleanup();
-          reject(new Error(`process exited before printing a line matching ${String(match)} on ${o.stream ?? 'stdout'}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+          reject(
+            new Error(
+              `process exited before printing a line matching ${String(match)} on ${o.stream ?? 'stdout'}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`no line matching ${String(match)} on ${o.stream ?? 'stdout'} within ${timeoutMs} ms\nstdout (last 20):\n${stdout.slice(-20).join('\n')}\nstderr (last 20):\n${stderr.slice(-20).join('\n')}`));
+        reject(
+          new Error(
+            `no line matching ${String(match)} on ${o.stream ?? 'stdout'} within ${timeoutMs} ms\nstdout (last 20):\n${stdout.slice(-20).join('\n')}\nstderr (last 20):\n${stderr.slice(-20).join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -201,7 +209,7 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
 export async function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const c = startCli(args, opts);
   const exit = await c.exited;
-  const join = (l: string[]) => (l.length ? l.join('\n') + '\n' : '');
+  const join = (l: string[]) => (l.length ? `${l.join('\n')}\n` : '');
   return { ...exit, stdout: join(c.stdout), stderr: join(c.stderr) };
 }
 

@@ -14,7 +14,7 @@ import { ConfigSource } from '../../core/config/source.js';
 import { loadConfigFrom, type AgentConfig } from '../../core/config/load.js';
 import { Engine } from '../../core/engine/engine.js';
 import type { AnyPlugin, ServiceInfo } from '../../core/plugin/define.js';
-import { PluginRegistry } from '../../core/plugin/registry.js';
+import type { PluginRegistry } from '../../core/plugin/registry.js';
 import { VERSION } from '../../core/version.js';
 import { tempDir, type HasAfter } from './tmp.js';
 
@@ -49,7 +49,13 @@ export interface EngineHarness {
 export async function startEngine(owner: HasAfter, yaml: string, extra: AnyPlugin[] = [], opts: { graceMs?: number } = {}): Promise<EngineHarness> {
   const config = await configFrom(yaml, extra);
   const { logger, logs } = captureLogger();
-  const service: ServiceInfo = Object.freeze({ version: VERSION, hostname: 'test-host', stateDir: tempDir(owner), configDir: process.cwd(), graceMs: opts.graceMs ?? 2000 });
+  const service: ServiceInfo = Object.freeze({
+    version: VERSION,
+    hostname: 'test-host',
+    stateDir: tempDir(owner),
+    configDir: process.cwd(),
+    graceMs: opts.graceMs ?? 2000,
+  });
   const engine = new Engine(config, service, logger);
   await engine.setup();
   await engine.start();

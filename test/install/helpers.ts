@@ -28,7 +28,9 @@ export async function assertVersion(q: InstalledQlog): Promise<void> {
 /** `qlog validate`, then `qlog run` until three records reached stdout; SIGTERM drains to the file too. */
 export async function assertValidateAndRun(q: InstalledQlog): Promise<void> {
   const config = join(q.dir, 'smoke.yaml');
-  writeFileSync(config, `service:
+  writeFileSync(
+    config,
+    `service:
   log_level: warn
   state_dir: ${join(q.dir, 'state')}
 pipeline:
@@ -37,7 +39,8 @@ pipeline:
   outputs:
     - { name: stdout }
     - { name: rotated-file, workspace: ${join(q.dir, 'ws')}, file: app.log }
-`);
+`,
+  );
   const v = await run(q.qlog, ['validate', config], { cwd: q.dir, env: q.env });
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stdout, /smoke\.yaml: OK \(1 inputs, 0 filters, 2 outputs\)/);
@@ -53,6 +56,9 @@ pipeline:
 export async function assertAddonLoads(q: InstalledQlog): Promise<void> {
   assert.ok(existsSync(join(q.root, 'native/build/Release/qlog_vsock.node')), `no addon under ${q.root}/native/build/Release`);
   const mod = join(q.root, 'dist/core/memory.js');
-  const r = await node(['--input-type=module', '-e', `import { reduceMemory } from ${JSON.stringify(mod)}; console.log(reduceMemory())`], { cwd: q.dir, env: q.env });
+  const r = await node(['--input-type=module', '-e', `import { reduceMemory } from ${JSON.stringify(mod)}; console.log(reduceMemory())`], {
+    cwd: q.dir,
+    env: q.env,
+  });
   assert.equal(r.stdout.trim(), 'true', `the installed addon did not load:\n${r.stderr}`);
 }

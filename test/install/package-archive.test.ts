@@ -34,7 +34,8 @@ after(cleanTemps);
 
 test('the archive is named for its version and platform and holds one qlog/ folder', () => {
   assert.equal(archive, join(q.dir, 'release', `qlog-${VERSION}-${process.platform}-${process.arch}.tar.gz`));
-  for (const f of ['bin/qlog', 'dist/core/cli/main.js', 'dist/core/index.cjs', 'package.json', 'conf/enclave.yaml', 'node_modules/pino/package.json']) assert.ok(existsSync(join(q.root, f)), f);
+  for (const f of ['bin/qlog', 'dist/core/cli/main.js', 'dist/core/index.cjs', 'package.json', 'conf/enclave.yaml', 'node_modules/pino/package.json'])
+    assert.ok(existsSync(join(q.root, f)), f);
 });
 
 test('production dependencies only: no dev tools, no source maps or type declarations', () => {

@@ -7,7 +7,6 @@ import { tempDir } from '../helpers/tmp.js';
 import { assertDelivered, enclaveConfig, messages, outBytes, outLines, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
 import { startProxy } from '../helpers/proxy.js';
 
-
 test('the connection is cut 10 times mid-stream: nothing lost or duplicated', async (t) => {
   const N = 100_000;
   const dir = tempDir(t, 'qlog-link-');
@@ -47,7 +46,10 @@ test('the connection is cut 10 times mid-stream: nothing lost or duplicated', as
   await stop(enclave, parent);
   assert.equal(cuts, 10, 'the link was cut 10 times while lines were flowing');
   assert.ok(proxy.accepted >= 11, `reconnected after every cut (${proxy.accepted} connections)`);
-  assert.ok(messages(enclave).some((m) => /resent \d+ unacknowledged chunks/.test(m)), 'chunks in flight at a cut were resent');
+  assert.ok(
+    messages(enclave).some((m) => /resent \d+ unacknowledged chunks/.test(m)),
+    'chunks in flight at a cut were resent',
+  );
   assertDelivered(dir, N);
 });
 

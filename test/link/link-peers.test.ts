@@ -15,7 +15,10 @@ function rogue(path: string, bytes: Buffer): Promise<void> {
     s.on('error', () => resolve());
     s.on('close', () => resolve());
     s.resume();
-    setTimeout(() => (s.destroy(), resolve()), 5000).unref();
+    setTimeout(() => {
+      s.destroy();
+      resolve();
+    }, 5000).unref();
   });
 }
 
@@ -42,7 +45,10 @@ test('rogue peers (random bytes, an oversized frame) are dropped; the enclave st
   const lost = messages(enclave).filter((m) => /connection to .* lost/.test(m));
   await stop(enclave, parent);
   const drops = messages(parent).filter((m) => /dropped peer/.test(m));
-  assert.ok(drops.some((m) => /max_frame_size \(262144 bytes\)/.test(m)), drops.join('\n'));
+  assert.ok(
+    drops.some((m) => /max_frame_size \(262144 bytes\)/.test(m)),
+    drops.join('\n'),
+  );
   assertDelivered(dir, N);
   assert.deepEqual(lost, [], 'the enclave connection was never touched');
 });

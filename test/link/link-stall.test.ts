@@ -83,7 +83,9 @@ pipeline:
   await stop(enclave, parent);
 
   const buffered = readAtEnd - readAtStop;
-  t.diagnostic(`enclave RSS ${(before / 2 ** 20).toFixed(1)} MiB -> peak ${(peak / 2 ** 20).toFixed(1)} MiB; tail read ${buffered} lines (${((buffered * lineBytes) / 2 ** 20).toFixed(1)} MiB) during the stop`);
+  t.diagnostic(
+    `enclave RSS ${(before / 2 ** 20).toFixed(1)} MiB -> peak ${(peak / 2 ** 20).toFixed(1)} MiB; tail read ${buffered} lines (${((buffered * lineBytes) / 2 ** 20).toFixed(1)} MiB) during the stop`,
+  );
   assert.equal(arrivedDuringStop, 10_000, 'nothing arrives while the parent is stopped');
   assert.ok(buffered * lineBytes < 4 * 2 ** 20, `tail stopped reading: ${buffered} lines taken in while the parent was stopped`);
   assert.equal(readAtEnd, readLate, 'and it stayed stopped (no creeping)');

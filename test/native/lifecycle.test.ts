@@ -25,7 +25,8 @@ function run(code: string, args: string[] = [], env: Record<string, string> = {}
 }
 
 test('unref() lets the process exit while sockets and a server wait for I/O', { skip }, () => {
-  const r = run(`
+  const r = run(
+    `
     const m = await import(${JSON.stringify(modUrl)});
     const [a, b] = m.unixSocketPair();
     a.resume(); a.unref();           // polling for reads, but unref'd
@@ -33,13 +34,17 @@ test('unref() lets the process exit while sockets and a server wait for I/O', { 
     const s = new m.VsockServer(); s.unref();
     await s.listenUnixPath(process.env.QLOG_TEST_DIR + '/unref.sock');
     console.log('ready');
-  `, [], { QLOG_TEST_DIR: dir });
+  `,
+    [],
+    { QLOG_TEST_DIR: dir },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /ready/);
 });
 
 test('GC closes the fd of a socket nobody references', { skip }, () => {
-  const r = run(`
+  const r = run(
+    `
     import('node:fs').then(async ({ readdirSync }) => {
       const m = await import(${JSON.stringify(modUrl)});
       const count = () => readdirSync('/proc/self/fd').length;
@@ -49,7 +54,9 @@ test('GC closes the fd of a socket nobody references', { skip }, () => {
       for (let i = 0; i < 10 && count() > before; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
       console.log(JSON.stringify({ leaked, after: count() - before }));
     });
-  `, ['--expose-gc']);
+  `,
+    ['--expose-gc'],
+  );
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim());
   assert.equal(out.leaked, 100);

@@ -22,7 +22,9 @@ test('write() returns false against a stalled reader, then drains', { skip: addo
   const chunk = Buffer.alloc(CHUNK, 7);
   let written = 0;
   let drained = false;
-  writer.on('drain', () => { drained = true; });
+  writer.on('drain', () => {
+    drained = true;
+  });
 
   // Write like a well-behaved producer until the stream says stop and no 'drain' comes.
   for (;;) {

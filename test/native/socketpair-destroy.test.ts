@@ -19,7 +19,9 @@ test('destroy while a write is waiting for the kernel', { skip }, async () => {
   await delay(20);
   assert.ok(writer.writableLength > 0, 'data is pending');
   let errored = false;
-  writer.on('error', () => { errored = true; });
+  writer.on('error', () => {
+    errored = true;
+  });
   writer.destroy();
   writer.destroy(); // twice is fine
   await closed(writer);
@@ -28,7 +30,9 @@ test('destroy while a write is waiting for the kernel', { skip }, async () => {
   assert.equal(callbacks.length, writes, 'every write callback was called');
   // The peer gets what the kernel had already taken, then EOF.
   let got = 0;
-  reader.on('data', (d: Buffer) => { got += d.length; });
+  reader.on('data', (d: Buffer) => {
+    got += d.length;
+  });
   await once(reader, 'end');
   assert.ok(got > 0 && got < writes * chunk.length, `peer got ${got} B`);
   reader.destroy();
@@ -46,7 +50,9 @@ test('destroy from inside a data handler (poll callback in progress)', { skip },
       bound = received + reader.readableLength;
     }
   });
-  writer.on('error', () => { /* EPIPE/ECONNRESET once the reader is gone is expected */ });
+  writer.on('error', () => {
+    /* EPIPE/ECONNRESET once the reader is gone is expected */
+  });
   writer.write(Buffer.alloc(4 * 1024 * 1024));
   await closed(reader);
   await delay(20);
@@ -62,8 +68,18 @@ test('destroying a socket whose poll event is pending in the same loop turn', { 
   const [w2, r2] = unixSocketPair();
   let firstSeen = '';
   let dataAfterDestroy = false;
-  r1.on('data', () => { if (!firstSeen) { firstSeen = 'r1'; r2.destroy(); } else if (r1.destroyed) dataAfterDestroy = true; });
-  r2.on('data', () => { if (!firstSeen) { firstSeen = 'r2'; r1.destroy(); } else if (r2.destroyed) dataAfterDestroy = true; });
+  r1.on('data', () => {
+    if (!firstSeen) {
+      firstSeen = 'r1';
+      r2.destroy();
+    } else if (r1.destroyed) dataAfterDestroy = true;
+  });
+  r2.on('data', () => {
+    if (!firstSeen) {
+      firstSeen = 'r2';
+      r1.destroy();
+    } else if (r2.destroyed) dataAfterDestroy = true;
+  });
   await new Promise((r) => setTimeout(r, 5)); // both readers are polling
   w1.write('a');
   w2.write('b');
@@ -95,7 +111,8 @@ test('no fd leak after many pairs with I/O and destroy', { skip }, async () => {
     const [a, b] = unixSocketPair();
     b.resume();
     a.write('x'.repeat(1000));
-    if (i % 2) a.end(); else a.destroy();
+    if (i % 2) a.end();
+    else a.destroy();
     b.destroy();
     a.destroy();
   }

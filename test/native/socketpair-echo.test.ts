@@ -42,7 +42,12 @@ test('write callbacks fire in order and an empty write is fine', { skip }, async
   const order: number[] = [];
   a.write(Buffer.alloc(0), () => order.push(0));
   a.write('x', () => order.push(1));
-  await new Promise<void>((resolve) => a.write('y', () => { order.push(2); resolve(); }));
+  await new Promise<void>((resolve) =>
+    a.write('y', () => {
+      order.push(2);
+      resolve();
+    }),
+  );
   assert.deepEqual(order, [0, 1, 2]);
   a.end();
   assert.equal((await collect(b)).toString(), 'xy');

@@ -41,7 +41,9 @@ test('reading after the peer closed with unread data: ECONNRESET -> QLOG_ERR_VSO
 test('a clean close of the peer is just "end", not an error', { skip }, async () => {
   const [a, b] = unixSocketPair();
   let errored = false;
-  a.on('error', () => { errored = true; });
+  a.on('error', () => {
+    errored = true;
+  });
   const done = Promise.all([closed(a), closed(b)]);
   b.end();
   b.resume();

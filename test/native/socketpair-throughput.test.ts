@@ -13,7 +13,10 @@ test('100 MB transfer arrives intact and fast', { skip: addonSkipReason() }, asy
   const sent = createHash('sha256');
   const recv = createHash('sha256');
   let received = 0;
-  reader.on('data', (d: Buffer) => { recv.update(d); received += d.length; });
+  reader.on('data', (d: Buffer) => {
+    recv.update(d);
+    received += d.length;
+  });
   const ended = once(reader, 'end');
   const started = process.hrtime.bigint();
 

@@ -1,14 +1,11 @@
 // Connect-with-timeout and accept, through the addon on AF_UNIX socket files (the vsock
 // connect path shares this code; connect() on AF_VSOCK is never called in tests).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  _testing, connectUnixPath, type NativeSocketHandle, QlogVsockError, VsockServer, VsockSocket,
-} from '../../core/transport/vsock-native.js';
+import { _testing, connectUnixPath, type NativeSocketHandle, QlogVsockError, VsockServer, VsockSocket } from '../../core/transport/vsock-native.js';
 import { addonSkipReason, closed, collect } from './helpers.js';
 
 const skip = addonSkipReason();
@@ -26,11 +23,13 @@ test('server accepts, client connects, both talk', { skip }, async () => {
     sock.pipe(sock); // echo, half-close follows the client's end()
   });
   const clients = await Promise.all([1, 2, 3].map(() => connectUnixPath(path, { timeoutMs: 2000 })));
-  const replies = await Promise.all(clients.map((c, i) => {
-    const reply = collect(c);
-    c.end(`client ${i}`);
-    return reply;
-  }));
+  const replies = await Promise.all(
+    clients.map((c, i) => {
+      const reply = collect(c);
+      c.end(`client ${i}`);
+      return reply;
+    }),
+  );
   assert.deepEqual(replies.map(String), ['client 0', 'client 1', 'client 2']);
   assert.equal(accepted.length, 3);
   await server.close();
@@ -87,7 +86,9 @@ test('a connect that fails reports SO_ERROR, and the socket is closed', { skip }
   assert.ok(h.write(Buffer.from('unread'), 0) > 0);
   peer.close(); // closing with unread data leaves ECONNRESET pending on h
   await assert.rejects(_testing.awaitConnect(h, 'vsock://9:9', 1000), {
-    code: 'QLOG_ERR_VSOCK_RESET', errno: 'ECONNRESET', syscall: 'connect',
+    code: 'QLOG_ERR_VSOCK_RESET',
+    errno: 'ECONNRESET',
+    syscall: 'connect',
   });
   assert.equal(h.fd(), -1);
 });

@@ -2,9 +2,7 @@
 // (No connect on AF_VSOCK here: there is no vsock loopback and every CID reaches the hypervisor.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  localCid, QlogVsockError, VMADDR_CID_ANY, VMADDR_PORT_ANY, vsockAvailable, VsockServer,
-} from '../../core/transport/vsock-native.js';
+import { localCid, QlogVsockError, VMADDR_CID_ANY, VMADDR_PORT_ANY, vsockAvailable, VsockServer } from '../../core/transport/vsock-native.js';
 import { randomPort, vsockSkipReason } from './helpers.js';
 
 const skip = vsockSkipReason();

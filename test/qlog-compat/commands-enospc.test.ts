@@ -54,7 +54,10 @@ test('ENOSPC on the parent workspace loses nothing once space is freed', async (
     w.write(100, 50);
     await new Promise((r) => setTimeout(r, 50));
   }
-  await waitFor(() => readFileSync(join(l.parentWs, 'client.log'), 'utf8').includes('The disk is full'), { what: 'the disk-full error in client.log', timeoutMs: 15_000 }).catch(() => undefined);
+  await waitFor(() => readFileSync(join(l.parentWs, 'client.log'), 'utf8').includes('The disk is full'), {
+    what: 'the disk-full error in client.log',
+    timeoutMs: 15_000,
+  }).catch(() => undefined);
   const whileFull = readLines(l.parentWs, 'service.log');
   assert.ok(whileFull.length < w.written.length, 'the disk never filled up');
   assert.deepEqual(whileFull, w.written.slice(0, whileFull.length), 'only whole lines, in order, while full');

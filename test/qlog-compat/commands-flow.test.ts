@@ -39,10 +39,13 @@ test('service lines arrive byte for byte, resource.log gets a line per interval,
   const got = readLines(l.parentWs, 'service.log');
   assert.deepEqual(got, w.written.slice(w.written.length - got.length));
 
-  const resource = await waitFor(() => {
-    const r = readLines(l.parentWs, 'resource.log');
-    return r.length >= 2 ? r : undefined;
-  }, { what: '2 resource lines', timeoutMs: 15_000 });
+  const resource = await waitFor(
+    () => {
+      const r = readLines(l.parentWs, 'resource.log');
+      return r.length >= 2 ? r : undefined;
+    },
+    { what: '2 resource lines', timeoutMs: 15_000 },
+  );
   for (const line of resource) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z cpu=\d+\.\d% mem=\d+\.\d% \(\d+\/\d+ MiB\)/);
 
   // The agents' own logs go to <workspace>/server.log (enclave) and client.log (parent -w).
@@ -56,14 +59,14 @@ test('service lines arrive byte for byte, resource.log gets a line per interval,
   assert.equal((await waitExit(receiver)).code, 0);
 });
 
-test('help texts are qlog\'s; a bad config exits 2 with file:line:column', async (t) => {
+test("help texts are qlog's; a bad config exits 2 with file:line:column", async (t) => {
   const dir = tempDir(t);
   const [top, mon, rec] = await Promise.all([runCli(['--help']), runCli(['help', 'monitor']), runCli(['receive-file', '--help'])]);
   assert.match(top.stdout, /monitor\s+Monitor resource usage/);
   assert.match(top.stdout, /receive-file\s+Receive data from qlog monitor/);
   assert.ok(mon.stdout.startsWith('Monitor logs and/or resource usage\n\nUsage: qlog monitor [OPTIONS] <CONFIG>\n'));
   assert.ok(mon.stdout.includes('  -c, --cid <CID>  CID to listen on (defaults to VMADDR_CID_ANY) [default: 4294967295]\n'));
-  assert.ok(rec.stdout.includes('  <CID>     Enclave VM\'s CID\n'));
+  assert.ok(rec.stdout.includes("  <CID>     Enclave VM's CID\n"));
   assert.ok(rec.stdout.includes('  -w, --workspace <WORKSPACE>  Set to workspace if specified, prior to configuration file\n'));
 
   const bad = join(dir, 'bad.toml');

@@ -25,7 +25,9 @@ test('migrate prints both sides; --role gives one config that validates; -o writ
   assert.equal(v.code, 0, v.stderr);
   assert.match(v.stdout, /OK \(1 inputs, 0 filters, 2 outputs\)/);
 
-  const out = await runCli(['migrate', '-o', join(dir, 'out'), '--transport', 'unix:///tmp/q.sock', join(ROOT, 'conf/config_qlog-reference.toml')], { cwd: dir });
+  const out = await runCli(['migrate', '-o', join(dir, 'out'), '--transport', 'unix:///tmp/q.sock', join(ROOT, 'conf/config_qlog-reference.toml')], {
+    cwd: dir,
+  });
   assert.equal(out.code, 0, out.stderr);
   const enclave = readFileSync(join(dir, 'out', 'enclave.yaml'), 'utf8');
   assert.equal(enclave.match(/- name: tail/g)?.length, 4);

@@ -37,7 +37,14 @@ test('defaults: rotate_size 2MB, rotate_num 10, log files, threads, log level', 
 });
 
 test('log_level is case-insensitive, TRACE..OFF', () => {
-  for (const [w, want] of [['TRACE', 'trace'], ['Debug', 'debug'], ['INFO', 'info'], ['warn', 'warn'], ['ERROR', 'error'], ['OFF', 'off']]) {
+  for (const [w, want] of [
+    ['TRACE', 'trace'],
+    ['Debug', 'debug'],
+    ['INFO', 'info'],
+    ['warn', 'warn'],
+    ['ERROR', 'error'],
+    ['OFF', 'off'],
+  ]) {
     assert.equal(parse(GUIDE_CONFIG.replace('log_level: info', `log_level: ${w}`)).log_level, want);
   }
   const e = errors(GUIDE_CONFIG.replace('log_level: info', 'log_level: verbose'));
@@ -68,8 +75,14 @@ monitor_items:
     monitor_type: socket
     outputfile: ../b.log
 `);
-  assert.ok(e.some((m) => /^config_qlog\.toml:1:7: port: expected an integer, found "six"/.test(m)), e.join('\n'));
-  assert.ok(e.some((m) => /:8:19: monitor_items\[1\]\.monitor_type: expected one of "file", "resource", found "socket"/.test(m)), e.join('\n'));
+  assert.ok(
+    e.some((m) => /^config_qlog\.toml:1:7: port: expected an integer, found "six"/.test(m)),
+    e.join('\n'),
+  );
+  assert.ok(
+    e.some((m) => /:8:19: monitor_items\[1\]\.monitor_type: expected one of "file", "resource", found "socket"/.test(m)),
+    e.join('\n'),
+  );
   const f = errors(`port: 1
 workspace: /w
 monitor_items:
@@ -78,10 +91,25 @@ monitor_items:
   - {name: c, monitor_type: resource, outputfile: /etc/x}
   - {name: d, monitor_type: resource, outputfile: client.log}
 `);
-  assert.ok(f.some((m) => /:4:5: monitor_items\[0\]: missing "monitor_path"/.test(m)), f.join('\n'));
-  assert.ok(f.some((m) => /monitor_items\[1\]\.name: two items are named "a"/.test(m)), f.join('\n'));
-  assert.ok(f.some((m) => /monitor_items\[1\]\.outputfile: two items write "a.log"/.test(m)), f.join('\n'));
-  assert.ok(f.some((m) => /monitor_items\[2\]\.outputfile: expected a file name inside the workspace/.test(m)), f.join('\n'));
-  assert.ok(f.some((m) => /monitor_items\[3\]\.outputfile: "client.log" is also client_logfile/.test(m)), f.join('\n'));
+  assert.ok(
+    f.some((m) => /:4:5: monitor_items\[0\]: missing "monitor_path"/.test(m)),
+    f.join('\n'),
+  );
+  assert.ok(
+    f.some((m) => /monitor_items\[1\]\.name: two items are named "a"/.test(m)),
+    f.join('\n'),
+  );
+  assert.ok(
+    f.some((m) => /monitor_items\[1\]\.outputfile: two items write "a.log"/.test(m)),
+    f.join('\n'),
+  );
+  assert.ok(
+    f.some((m) => /monitor_items\[2\]\.outputfile: expected a file name inside the workspace/.test(m)),
+    f.join('\n'),
+  );
+  assert.ok(
+    f.some((m) => /monitor_items\[3\]\.outputfile: "client.log" is also client_logfile/.test(m)),
+    f.join('\n'),
+  );
   assert.match(errors('port: 1\nworkspace: /w\n')[0]!, /missing required option "monitor_items"/);
 });

@@ -55,9 +55,9 @@ export class ServiceWriter {
   write(count = 1, pad = 0): void {
     let text = '';
     for (let i = 0; i < count; i++) {
-      const line = `${new Date().toISOString().replace('T', ' ').slice(0, 19)} - Hello, service. #${++this.n}${pad ? ' ' + 'x'.repeat(pad) : ''}`;
+      const line = `${new Date().toISOString().replace('T', ' ').slice(0, 19)} - Hello, service. #${++this.n}${pad ? ` ${'x'.repeat(pad)}` : ''}`;
       this.written.push(line);
-      text += line + '\n';
+      text += `${line}\n`;
     }
     appendFileSync(this.file, text);
   }

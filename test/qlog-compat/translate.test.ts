@@ -32,8 +32,26 @@ test('receive-file: a vsock input connecting to the CID, a rotated-file output p
   const n = native({ role: 'receive-file', cid: 4 });
   assert.deepEqual(n.pipeline.inputs, [{ name: 'vsock', alias: 'from-enclave', connect: 'vsock://4:6000' }]);
   assert.deepEqual(n.pipeline.outputs, [
-    { name: 'rotated-file', alias: 'file.service', match: 'service', workspace: '/var/log/qlog', file: 'service.log', rotate_size: 65536, rotate_num: 10, format: 'line' },
-    { name: 'rotated-file', alias: 'file.resource', match: 'resource', workspace: '/var/log/qlog', file: 'resource.log', rotate_size: 65536, rotate_num: 10, format: 'line' },
+    {
+      name: 'rotated-file',
+      alias: 'file.service',
+      match: 'service',
+      workspace: '/var/log/qlog',
+      file: 'service.log',
+      rotate_size: 65536,
+      rotate_num: 10,
+      format: 'line',
+    },
+    {
+      name: 'rotated-file',
+      alias: 'file.resource',
+      match: 'resource',
+      workspace: '/var/log/qlog',
+      file: 'resource.log',
+      rotate_size: 65536,
+      rotate_num: 10,
+      format: 'line',
+    },
   ]);
   assert.equal(n.service.log_file, '/var/log/qlog/client.log');
   assert.equal(n.service.state_dir, '/var/log/qlog/.qlog-state/receive-file');

@@ -26,7 +26,10 @@ before(async () => {
 
 test('package.json exports: import and require conditions, with their own type declarations', () => {
   const pkg = require(join(ROOT, 'package.json')) as { exports: Record<string, Record<string, { types: string; default: string }>> };
-  for (const [sub, base] of [['.', 'dist/core/index'], ['./testing', 'dist/core/testing/index']] as const) {
+  for (const [sub, base] of [
+    ['.', 'dist/core/index'],
+    ['./testing', 'dist/core/testing/index'],
+  ] as const) {
     assert.deepEqual(pkg.exports[sub], {
       import: { types: `./${base}.d.ts`, default: `./${base}.js` },
       require: { types: `./${base}.d.cts`, default: `./${base}.cjs` },
@@ -35,20 +38,37 @@ test('package.json exports: import and require conditions, with their own type d
 });
 
 test('require("qlog") exports the same names as import("qlog")', () => {
-  assert.deepEqual(Object.keys(cjs).filter((k) => k !== '__esModule').sort(), Object.keys(esm).sort());
+  assert.deepEqual(
+    Object.keys(cjs)
+      .filter((k) => k !== '__esModule')
+      .sort(),
+    Object.keys(esm).sort(),
+  );
 });
 
 test('require("qlog/testing") exports createHarness, records, toRecord', () => {
-  assert.deepEqual(Object.keys(cjsTesting).filter((k) => k !== '__esModule').sort(), ['createHarness', 'records', 'toRecord']);
+  assert.deepEqual(
+    Object.keys(cjsTesting)
+      .filter((k) => k !== '__esModule')
+      .sort(),
+    ['createHarness', 'records', 'toRecord'],
+  );
   for (const k of ['createHarness', 'records', 'toRecord'] as const) assert.equal(typeof esmTesting[k], 'function');
 });
 
 test('same behaviour: units, tag matching, record helpers, version, brand', () => {
-  for (const v of [0, 65536, '64KiB', '2MB', '1.5 MiB', ' 3 gb ', 'x', -1, 1.5, '12 parsecs', null]) assert.equal(cjs.parseSize(v), esm.parseSize(v), `parseSize(${v})`);
-  for (const v of [15, 0.5, '500ms', '5s', '1m', '1.5h', '2d', 'soon', -3, '1 m']) assert.equal(cjs.parseDuration(v), esm.parseDuration(v), `parseDuration(${v})`);
+  for (const v of [0, 65536, '64KiB', '2MB', '1.5 MiB', ' 3 gb ', 'x', -1, 1.5, '12 parsecs', null])
+    assert.equal(cjs.parseSize(v), esm.parseSize(v), `parseSize(${v})`);
+  for (const v of [15, 0.5, '500ms', '5s', '1m', '1.5h', '2d', 'soon', -3, '1 m'])
+    assert.equal(cjs.parseDuration(v), esm.parseDuration(v), `parseDuration(${v})`);
   const patterns: (string | string[])[] = ['*', 'app.*', 'a*b*c', 'exact', ['x.*', '*.y']];
-  for (const p of patterns) for (const t of ['app.web', 'abc', 'aXbYc', 'exact', 'x.1', '1.y', 'ab', '']) assert.equal(cjs.compileMatch(p)(t), esm.compileMatch(p)(t), `${p} vs ${t}`);
-  const recs = [{ time: 1n, tag: 't', body: 'line', meta: {} }, { time: 2n, tag: 't', body: { message: 'm', n: 1 }, meta: {} }, { time: 3n, tag: 't', body: { a: 1 }, meta: {} }];
+  for (const p of patterns)
+    for (const t of ['app.web', 'abc', 'aXbYc', 'exact', 'x.1', '1.y', 'ab', '']) assert.equal(cjs.compileMatch(p)(t), esm.compileMatch(p)(t), `${p} vs ${t}`);
+  const recs = [
+    { time: 1n, tag: 't', body: 'line', meta: {} },
+    { time: 2n, tag: 't', body: { message: 'm', n: 1 }, meta: {} },
+    { time: 3n, tag: 't', body: { a: 1 }, meta: {} },
+  ];
   for (const r of recs) {
     assert.equal(cjs.recordLine(r), esm.recordLine(r));
     assert.equal(cjs.recordBytes(r), esm.recordBytes(r));
@@ -63,7 +83,14 @@ test('same behaviour: units, tag matching, record helpers, version, brand', () =
 });
 
 test('a plugin made by the CJS definePlugin is a plugin for the ESM host, and the other way round', () => {
-  const def = { kind: 'filter', name: 'x', description: 'x', qlog: '*', schema: { type: 'object', additionalProperties: false, properties: {} }, setup() {} } as const;
+  const def = {
+    kind: 'filter',
+    name: 'x',
+    description: 'x',
+    qlog: '*',
+    schema: { type: 'object', additionalProperties: false, properties: {} },
+    setup() {},
+  } as const;
   assert.equal(esm.isPlugin(cjs.definePlugin(def)), true);
   assert.equal(cjs.isPlugin(esm.definePlugin(def)), true);
   assert.equal(Object.isFrozen(cjs.definePlugin(def)), true);
@@ -107,5 +134,8 @@ test('a CJS output plugin in the CJS harness: ack, retry, PermanentError drop', 
   assert.equal(flaky.attempts, 2);
   assert.equal(h.counters.dropped_records, 1);
   await h.stop();
-  assert.deepEqual(cjsTesting.records(['a']).map((r) => [r.tag, r.body]), [['test', 'a']]);
+  assert.deepEqual(
+    cjsTesting.records(['a']).map((r) => [r.tag, r.body]),
+    [['test', 'a']],
+  );
 });

@@ -29,7 +29,11 @@ const upper = definePlugin({
       if (ctx.options.delay) await sleep(ctx.options.delay);
       if (chunk.records.some((r) => r.body === 'boom')) throw new Error('boom!');
       const twice = chunk.records.filter((r) => r.body === 'twice');
-      if (twice.length) ctx.emit('copies', twice.map((r) => ({ ...r, tag: 'copies', body: 'copy' })));
+      if (twice.length)
+        ctx.emit(
+          'copies',
+          twice.map((r) => ({ ...r, tag: 'copies', body: 'copy' })),
+        );
       chunk.records = chunk.records.filter((r) => r.body !== 'drop').map((r) => ({ ...r, body: String(r.body).toUpperCase() + ctx.options.suffix }));
       ctx.counters.add('upper_records', chunk.records.length);
       ctx.log.info({ n: chunk.records.length }, 'filtered');
@@ -43,7 +47,10 @@ test('filter: records in, transformed records out; options validated, defaulted 
   assert.deepEqual(h.options, { suffix: '!', delay: 0, max: 2048 });
   assert.equal(h.id, 'upper.0');
   const out = await h.filter(['a', { message: 'obj' }, { body: 'b', meta: { seq: 7 } }]);
-  assert.deepEqual(out.map((r) => r.body), ['A!', '[OBJECT OBJECT]!', 'B!']);
+  assert.deepEqual(
+    out.map((r) => r.body),
+    ['A!', '[OBJECT OBJECT]!', 'B!'],
+  );
   assert.deepEqual(out[2]!.meta, { seq: 7 });
   assert.ok(out.every((r) => r.tag === 'test'));
   assert.deepEqual(await h.filter(['drop']), []);
@@ -57,9 +64,15 @@ test('filter: records in, transformed records out; options validated, defaulted 
 test('filter: records the filter emits itself are returned too; a tag per call', async () => {
   const h = await createHarness(upper, { tag: 'app' });
   const out = await h.filter(['twice']);
-  assert.deepEqual(out.map((r) => [r.tag, r.body]).sort(), [['app', 'TWICE'], ['copies', 'copy']]);
+  assert.deepEqual(out.map((r) => [r.tag, r.body]).sort(), [
+    ['app', 'TWICE'],
+    ['copies', 'copy'],
+  ]);
   const other = await h.filter(['x'], { tag: 'other' });
-  assert.deepEqual(other.map((r) => r.tag), ['other']);
+  assert.deepEqual(
+    other.map((r) => r.tag),
+    ['other'],
+  );
   assert.equal(h.received.length, 3);
   await h.stop();
 });
@@ -70,13 +83,21 @@ test('filter: a throwing chunk hook rejects filter() by default; with throwOnErr
   await h.stop();
   const c = await createHarness(upper, { throwOnError: false });
   const out = await c.filter(['boom', 'x']);
-  assert.deepEqual(out.map((r) => r.body), ['boom', 'x'], 'the chunk passes unchanged');
+  assert.deepEqual(
+    out.map((r) => r.body),
+    ['boom', 'x'],
+    'the chunk passes unchanged',
+  );
   assert.equal(c.counters.errors, 1);
   assert.equal(c.errors.length, 1);
   assert.equal(c.errors[0]!.stage, 'chunk');
   assert.match(String(c.errors[0]!.error), /boom!/);
   assert.ok(c.logs.some((l) => l.level === 'error' && /upper\.0: filter failed: boom!/.test(l.msg)));
-  assert.deepEqual((await c.filter(['after'])).map((r) => r.body), ['AFTER'], 'and keeps working');
+  assert.deepEqual(
+    (await c.filter(['after'])).map((r) => r.body),
+    ['AFTER'],
+    'and keeps working',
+  );
   await c.stop();
 });
 
@@ -95,7 +116,10 @@ test('invalid options reject with the ConfigError a user would get (unknown key,
     });
   }
   await assert.rejects(createHarness(upper, { options: { name: 'x' } }), /must not contain "name"/);
-  await assert.rejects(createHarness(upper, { options: { suffix: '${NOPE_NOT_SET}' }, env: {} }), /options: suffix: environment variable NOPE_NOT_SET is not set/);
+  await assert.rejects(
+    createHarness(upper, { options: { suffix: '${NOPE_NOT_SET}' }, env: {} }),
+    /options: suffix: environment variable NOPE_NOT_SET is not set/,
+  );
 });
 
 test('the plugin is checked like the loader does (version range, brand)', async () => {
@@ -123,7 +147,15 @@ function flaky(fail: (chunk: Chunk, call: number) => Error | undefined | 'hang')
 }
 
 test('output: acked, nacked (rejected), dropped (PermanentError), retried', async () => {
-  const out = flaky((c, n) => (c.records[0]!.body === 'bad' ? new PermanentError('malformed') : c.records[0]!.body === 'fail' ? new Error('down') : c.records[0]!.body === 'flaky' && n % 2 === 0 ? new Error('blip') : undefined));
+  const out = flaky((c, n) =>
+    c.records[0]!.body === 'bad'
+      ? new PermanentError('malformed')
+      : c.records[0]!.body === 'fail'
+        ? new Error('down')
+        : c.records[0]!.body === 'flaky' && n % 2 === 0
+          ? new Error('blip')
+          : undefined,
+  );
   const h = await createHarness(out);
   assert.deepEqual(await h.flush(['ok']), { acked: true, status: 'acked', attempts: 1 });
   const nack = await h.flush(['fail']);
@@ -149,7 +181,10 @@ test('output: acked, nacked (rejected), dropped (PermanentError), retried', asyn
 });
 
 test('output: a flush that never settles makes flush() fail after the harness timeout', async () => {
-  const h = await createHarness(flaky(() => 'hang'), { timeout: 100 });
+  const h = await createHarness(
+    flaky(() => 'hang'),
+    { timeout: 100 },
+  );
   await assert.rejects(h.flush(['x']), /qlog\/testing: flush\(\) did not finish within 100 ms/);
   const { lost } = await h.stop({ grace: 50 });
   assert.equal(lost, 0, 'the hanging chunk is in flight, not queued');
@@ -183,9 +218,18 @@ test('input: collect by count, by time, and a clear timeout', async () => {
   const c = counting({ n: 5 });
   const h = await createHarness(c.plugin, { options: { tag: 'nums', prefix: 'n' } });
   const first = await h.collect({ count: 3 });
-  assert.deepEqual(first.map((r) => r.body), ['n 1', 'n 2', 'n 3']);
-  assert.deepEqual(first.map((r) => r.tag), ['nums', 'nums', 'nums']);
-  assert.deepEqual((await h.collect({ ms: 30 })).map((r) => r.body), ['n 4', 'n 5']);
+  assert.deepEqual(
+    first.map((r) => r.body),
+    ['n 1', 'n 2', 'n 3'],
+  );
+  assert.deepEqual(
+    first.map((r) => r.tag),
+    ['nums', 'nums', 'nums'],
+  );
+  assert.deepEqual(
+    (await h.collect({ ms: 30 })).map((r) => r.body),
+    ['n 4', 'n 5'],
+  );
   await assert.rejects(h.collect({ count: 1, timeout: 50 }), /collect expected 1 records within 50 ms, got 0/);
   assert.equal(h.counters.records_out, 5);
   assert.equal(c.settled.length, 5);
@@ -244,8 +288,17 @@ test('input: backpressure — a full output pauses the input, acks resume it; pa
   await m.stop();
 });
 
-test('setup failures reject createHarness with the engine\'s message; start: false defers setup', async () => {
-  const broken = definePlugin({ kind: 'output', name: 'broken', description: 'd', qlog: VERSION_RANGE, schema: empty, setup() { throw new Error('no device'); } });
+test("setup failures reject createHarness with the engine's message; start: false defers setup", async () => {
+  const broken = definePlugin({
+    kind: 'output',
+    name: 'broken',
+    description: 'd',
+    qlog: VERSION_RANGE,
+    schema: empty,
+    setup() {
+      throw new Error('no device');
+    },
+  });
   await assert.rejects(createHarness(broken), /plugin instance broken\.0 failed during setup: no device/);
   const h = await createHarness(broken, { start: false });
   await assert.rejects(h.start(), /no device/);
@@ -256,7 +309,11 @@ test('setup failures reject createHarness with the engine\'s message; start: fal
 test('service: a temporary state dir (removed by stop), configDir, grace', async () => {
   let seen: { stateDir: string; configDir: string; graceMs: number; statePath: string } | undefined;
   const probe = definePlugin({
-    kind: 'output', name: 'probe', description: 'd', qlog: VERSION_RANGE, schema: empty,
+    kind: 'output',
+    name: 'probe',
+    description: 'd',
+    qlog: VERSION_RANGE,
+    schema: empty,
     setup(ctx) {
       seen = { ...ctx.service, statePath: ctx.statePath('offsets.json') };
       ctx.hooks.flush.tapPromise('probe', async () => undefined);
@@ -273,7 +330,14 @@ test('service: a temporary state dir (removed by stop), configDir, grace', async
 
 test('helpers: records(), toRecord(), option tables for READMEs', () => {
   const rs: LogRecord[] = records(['a', { k: 1 }, { body: 'b', tag: 'x', time: 5n }], 't');
-  assert.deepEqual(rs.map((r) => [r.tag, r.body]), [['t', 'a'], ['t', { k: 1 }], ['x', 'b']]);
+  assert.deepEqual(
+    rs.map((r) => [r.tag, r.body]),
+    [
+      ['t', 'a'],
+      ['t', { k: 1 }],
+      ['x', 'b'],
+    ],
+  );
   assert.equal(rs[2]!.time, 5n);
   assert.equal(typeof toRecord('x', 'y').time, 'bigint');
   const table = optionsMarkdown(upper);

@@ -118,7 +118,12 @@ export function node(args: string[], opts: SpawnOptions & { timeout?: number; in
  * program: its shebang or launcher picks node), wait until `ready(stdout)` holds (bounded), then
  * stop it with SIGTERM. Resolves with everything it printed and its exit status.
  */
-export function runAgentUntil(bin: string, config: string, ready: (stdout: string, stderr: string) => boolean, opts: { cwd: string; timeout?: number; env?: NodeJS.ProcessEnv; exec?: boolean }): Promise<RunResult & { ready: boolean }> {
+export function runAgentUntil(
+  bin: string,
+  config: string,
+  ready: (stdout: string, stderr: string) => boolean,
+  opts: { cwd: string; timeout?: number; env?: NodeJS.ProcessEnv; exec?: boolean },
+): Promise<RunResult & { ready: boolean }> {
   return new Promise((resolve, reject) => {
     const [cmd, args] = opts.exec ? [bin, ['run', config]] : [process.execPath, [bin, 'run', config]];
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -74,7 +74,10 @@ test('ESM, CommonJS (module.exports) and CommonJS compiled from ESM (exports.def
   write(join(dir, 'noext.js'), source({ name: 'no-extension' }));
   write(join(dir, 'package.json'), '{ "type": "module" }');
   const { loaded, registry } = await load(['./e.mjs', './c.cjs', './d.cjs', './noext'], dir);
-  assert.deepEqual(loaded.map((p) => p.name), ['esm', 'cjs', 'cjs-default', 'no-extension']);
+  assert.deepEqual(
+    loaded.map((p) => p.name),
+    ['esm', 'cjs', 'cjs-default', 'no-extension'],
+  );
   const viaUrl = await load([pathToFileURL(join(dir, 'e.mjs')).href], '/');
   assert.equal(viaUrl.loaded[0]!.name, 'esm');
   assert.equal(registry.origin(loaded[1]!), './c.cjs');
@@ -83,7 +86,17 @@ test('ESM, CommonJS (module.exports) and CommonJS compiled from ESM (exports.def
 test('packages: node_modules above the config dir, "exports" import condition preferred, subpaths, scopes, main, folders', async (t) => {
   const dir = tempDir(t);
   const nm = join(dir, 'node_modules');
-  write(join(nm, 'qlog-plugin-dual/package.json'), JSON.stringify({ name: 'qlog-plugin-dual', exports: { '.': { types: './x.d.ts', require: './index.cjs', import: './index.mjs' }, './extra': { import: './extra.mjs' }, './package.json': './package.json' } }));
+  write(
+    join(nm, 'qlog-plugin-dual/package.json'),
+    JSON.stringify({
+      name: 'qlog-plugin-dual',
+      exports: {
+        '.': { types: './x.d.ts', require: './index.cjs', import: './index.mjs' },
+        './extra': { import: './extra.mjs' },
+        './package.json': './package.json',
+      },
+    }),
+  );
   write(join(nm, 'qlog-plugin-dual/index.mjs'), source({ name: 'dual-esm' }));
   write(join(nm, 'qlog-plugin-dual/index.cjs'), source({ name: 'dual-cjs', format: 'cjs' }));
   write(join(nm, 'qlog-plugin-dual/extra.mjs'), source({ name: 'dual-extra' }));
@@ -99,21 +112,46 @@ test('packages: node_modules above the config dir, "exports" import condition pr
   write(join(dir, 'local/src/plugin.js'), source({ name: 'local-folder' }));
   const conf = join(dir, 'etc/qlog');
   mkdirSync(conf, { recursive: true });
-  const { loaded } = await load(['qlog-plugin-dual', 'qlog-plugin-dual/extra', 'qlog-plugin-cjs', 'qlog-plugin-main', '@me/qlog-plugin-scoped', 'qlog-plugin-pattern/one', '../../local'], conf);
-  assert.deepEqual(loaded.map((p) => p.name), ['dual-esm', 'dual-extra', 'require-only', 'main-field', 'scoped', 'pattern-one', 'local-folder']);
+  const { loaded } = await load(
+    ['qlog-plugin-dual', 'qlog-plugin-dual/extra', 'qlog-plugin-cjs', 'qlog-plugin-main', '@me/qlog-plugin-scoped', 'qlog-plugin-pattern/one', '../../local'],
+    conf,
+  );
+  assert.deepEqual(
+    loaded.map((p) => p.name),
+    ['dual-esm', 'dual-extra', 'require-only', 'main-field', 'scoped', 'pattern-one', 'local-folder'],
+  );
 });
 
 test('a missing package says which npm install to run, and where', async (t) => {
   const dir = tempDir(t);
-  await rejectsWith(load(['qlog-plugin-nope'], dir), 'QLOG_ERR_PLUGIN_NOT_FOUND', new RegExp(`plugin package "qlog-plugin-nope" not found \\(looked in node_modules in ${dir} and its parents.*\\); install it with: npm install --prefix ${dir} qlog-plugin-nope$`));
+  await rejectsWith(
+    load(['qlog-plugin-nope'], dir),
+    'QLOG_ERR_PLUGIN_NOT_FOUND',
+    new RegExp(
+      `plugin package "qlog-plugin-nope" not found \\(looked in node_modules in ${dir} and its parents.*\\); install it with: npm install --prefix ${dir} qlog-plugin-nope$`,
+    ),
+  );
   await rejectsWith(load(['@me/nope/sub'], process.cwd()), 'QLOG_ERR_PLUGIN_NOT_FOUND', /install it with: npm install @me\/nope$/);
-  await rejectsWith(load(['./nope.mjs'], dir), 'QLOG_ERR_PLUGIN_LOAD', new RegExp(`cannot load plugin "\\./nope\\.mjs": no such file \\(looked for ${dir}/nope\\.mjs and .*; relative paths start from the config file's directory, then the working directory\\)`));
+  await rejectsWith(
+    load(['./nope.mjs'], dir),
+    'QLOG_ERR_PLUGIN_LOAD',
+    new RegExp(
+      `cannot load plugin "\\./nope\\.mjs": no such file \\(looked for ${dir}/nope\\.mjs and .*; relative paths start from the config file's directory, then the working directory\\)`,
+    ),
+  );
 });
 
 test('an installed package whose entry is missing (not built) says so', async (t) => {
   const dir = tempDir(t);
-  write(join(dir, 'node_modules/qlog-plugin-unbuilt/package.json'), JSON.stringify({ name: 'qlog-plugin-unbuilt', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }));
-  await rejectsWith(load(['qlog-plugin-unbuilt'], dir), 'QLOG_ERR_PLUGIN_LOAD', /its entry .*dist\/index\.js does not exist \(a TypeScript package must be built before it is used: run "npm run build" in/);
+  write(
+    join(dir, 'node_modules/qlog-plugin-unbuilt/package.json'),
+    JSON.stringify({ name: 'qlog-plugin-unbuilt', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }),
+  );
+  await rejectsWith(
+    load(['qlog-plugin-unbuilt'], dir),
+    'QLOG_ERR_PLUGIN_LOAD',
+    /its entry .*dist\/index\.js does not exist \(a TypeScript package must be built before it is used: run "npm run build" in/,
+  );
 });
 
 test('brand, kind, name, range, version and schema are checked', async (t) => {
@@ -123,9 +161,19 @@ test('brand, kind, name, range, version and schema are checked', async (t) => {
     [{ kind: 'parser' }, 'QLOG_ERR_PLUGIN_KIND', /plugin "fake" has kind "parser"; expected input, filter or output/],
     [{ name: 'Bad Name' }, 'QLOG_ERR_PLUGIN_LOAD', /plugin name "Bad Name" must start with a lowercase letter/],
     [{ qlog: 'soon' }, 'QLOG_ERR_PLUGIN_LOAD', /"qlog" must be a semver range such as "\^0\./],
-    [{ qlog: '^99.0.0' }, 'QLOG_ERR_PLUGIN_VERSION', new RegExp(`plugin "fake" supports qlog \\^99\\.0\\.0, but this is qlog ${VERSION.replace(/\./g, '\\.')}; upgrade qlog or install a plugin version made for it`)],
+    [
+      { qlog: '^99.0.0' },
+      'QLOG_ERR_PLUGIN_VERSION',
+      new RegExp(
+        `plugin "fake" supports qlog \\^99\\.0\\.0, but this is qlog ${VERSION.replace(/\./g, '\\.')}; upgrade qlog or install a plugin version made for it`,
+      ),
+    ],
     [{ schema: "{ type: 'object', properties: {} }" }, 'QLOG_ERR_PLUGIN_SCHEMA', /additionalProperties must be false/],
-    [{ schema: "{ type: 'object', additionalProperties: false, properties: { n: { type: 'integer', defualt: 1 } } }" }, 'QLOG_ERR_PLUGIN_SCHEMA', /plugin "fake" has an invalid options schema: strict mode: unknown keyword: "defualt"/],
+    [
+      { schema: "{ type: 'object', additionalProperties: false, properties: { n: { type: 'integer', defualt: 1 } } }" },
+      'QLOG_ERR_PLUGIN_SCHEMA',
+      /plugin "fake" has an invalid options schema: strict mode: unknown keyword: "defualt"/,
+    ],
     [{ schema: 'undefined' }, 'QLOG_ERR_PLUGIN_SCHEMA', /expected \{ type: "object"/],
   ];
   let i = 0;
@@ -141,9 +189,21 @@ test('name clashes: with a built-in of the same kind, between two plugins, the s
   write(join(dir, 'a.mjs'), source({ name: 'twin' }));
   write(join(dir, 'b.mjs'), source({ name: 'twin' }));
   write(join(dir, 'filter-named-stdout.mjs'), source({ kind: 'filter', name: 'stdout' }));
-  await rejectsWith(load(['./stdout.mjs'], dir), 'QLOG_ERR_PLUGIN_NAME_CLASH', /^plugin name "stdout" from "\.\/stdout\.mjs" clashes with the built-in output plugin "stdout"; rename one of them$/);
-  await rejectsWith(load(['./a.mjs', './b.mjs'], dir), 'QLOG_ERR_PLUGIN_NAME_CLASH', /^plugin name "twin" from "\.\/b\.mjs" clashes with the filter plugin "twin" from "\.\/a\.mjs"; rename one of them$/);
-  await rejectsWith(load(['./a.mjs', join(dir, 'a.mjs')], dir), 'QLOG_ERR_PLUGIN_LOAD', /it is listed twice in service\.plugins \(also as "\.\/a\.mjs"\); remove one/);
+  await rejectsWith(
+    load(['./stdout.mjs'], dir),
+    'QLOG_ERR_PLUGIN_NAME_CLASH',
+    /^plugin name "stdout" from "\.\/stdout\.mjs" clashes with the built-in output plugin "stdout"; rename one of them$/,
+  );
+  await rejectsWith(
+    load(['./a.mjs', './b.mjs'], dir),
+    'QLOG_ERR_PLUGIN_NAME_CLASH',
+    /^plugin name "twin" from "\.\/b\.mjs" clashes with the filter plugin "twin" from "\.\/a\.mjs"; rename one of them$/,
+  );
+  await rejectsWith(
+    load(['./a.mjs', join(dir, 'a.mjs')], dir),
+    'QLOG_ERR_PLUGIN_LOAD',
+    /it is listed twice in service\.plugins \(also as "\.\/a\.mjs"\); remove one/,
+  );
   // Names are per kind, as in config: a filter may be called stdout.
   const { loaded } = await load(['./filter-named-stdout.mjs'], dir);
   assert.equal(loaded[0]!.kind, 'filter');
@@ -158,7 +218,11 @@ test('import failures: a throwing module, a missing "qlog" peer dependency, a ha
   write(join(dir, 'hangs.mjs'), 'await new Promise(() => {});\n');
   await rejectsWith(load(['./throws.mjs'], dir), 'QLOG_ERR_PLUGIN_LOAD', /cannot load plugin "\.\/throws\.mjs": boom at import/);
   await rejectsWith(load(['./syntax.mjs'], dir), 'QLOG_ERR_PLUGIN_LOAD', /cannot load plugin "\.\/syntax\.mjs": Unexpected token/);
-  await rejectsWith(load(['./needs-qlog.mjs'], dir), 'QLOG_ERR_PLUGIN_LOAD', /Cannot find package 'qlog'.*\(the plugin cannot resolve its peer dependency "qlog" from .*: install the plugin and qlog in the same project/);
+  await rejectsWith(
+    load(['./needs-qlog.mjs'], dir),
+    'QLOG_ERR_PLUGIN_LOAD',
+    /Cannot find package 'qlog'.*\(the plugin cannot resolve its peer dependency "qlog" from .*: install the plugin and qlog in the same project/,
+  );
   await rejectsWith(load(['./needs-dep.mjs'], dir), 'QLOG_ERR_PLUGIN_LOAD', /a dependency of the plugin is missing: run "npm install" in the plugin's package/);
   const alive = setInterval(() => undefined, 1000);
   t.after(() => clearInterval(alive));
@@ -169,7 +233,10 @@ test('through the config: errors located at service.plugins[i]; a loaded plugin 
   const dir = tempDir(t);
   write(join(dir, 'ok.mjs'), source({ name: 'ok-filter' }));
   write(join(dir, 'old.mjs'), source({ name: 'old', qlog: '^0.0.1' }));
-  const bad = writeConfig(dir, 'bad.yaml', `
+  const bad = writeConfig(
+    dir,
+    'bad.yaml',
+    `
 service:
   plugins:
     - ./ok.mjs
@@ -179,31 +246,43 @@ pipeline:
   inputs: [{ name: dummy }]
   filters: [{ name: ok-filter, n: 2 }]
   outputs: [{ name: stdout }]
-`);
+`,
+  );
   await assert.rejects(loadConfig(bad, builtinRegistry()), (e: unknown) => {
     assert.ok(e instanceof ConfigError);
-    assert.deepEqual(e.issues.map((i) => [i.code, i.line, i.path]), [
-      ['QLOG_ERR_PLUGIN_VERSION', 4, 'service.plugins[1]'],
-      ['QLOG_ERR_PLUGIN_NOT_FOUND', 5, 'service.plugins[2]'],
-    ]);
+    assert.deepEqual(
+      e.issues.map((i) => [i.code, i.line, i.path]),
+      [
+        ['QLOG_ERR_PLUGIN_VERSION', 4, 'service.plugins[1]'],
+        ['QLOG_ERR_PLUGIN_NOT_FOUND', 5, 'service.plugins[2]'],
+      ],
+    );
     return true;
   });
-  const good = writeConfig(dir, 'good.yaml', `
+  const good = writeConfig(
+    dir,
+    'good.yaml',
+    `
 service: { plugins: [./ok.mjs] }
 pipeline:
   inputs: [{ name: dummy }]
   filters: [{ name: ok-filter, n: 2 }]
   outputs: [{ name: stdout }]
-`);
+`,
+  );
   const c = await loadConfig(good, builtinRegistry());
   assert.equal(c.filters[0]!.plugin.name, 'ok-filter');
   assert.deepEqual(c.filters[0]!.options, { n: 2 });
-  const wrong = writeConfig(dir, 'wrong.yaml', `
+  const wrong = writeConfig(
+    dir,
+    'wrong.yaml',
+    `
 service: { plugins: [./ok.mjs] }
 pipeline:
   inputs: [{ name: dummy }]
   filters: [{ name: ok-filter, m: 2 }]
-`);
+`,
+  );
   await assert.rejects(loadConfig(wrong, builtinRegistry()), /wrong\.yaml:4:32: pipeline\.filters\[0\]\.m: unknown key "m" \(did you mean "n"\?\)/);
 });
 
@@ -214,12 +293,15 @@ test('qlog plugins -c lists a loaded plugin with its origin; --json has its sche
   const cfg = writeConfig(dir, 'c.yaml', `service: { plugins: [./ok.mjs] }\npipeline: { inputs: [{ name: dummy }] }\n`);
   const list = await runCli(['plugins', '-c', cfg], { cwd: dir, owner: t });
   assert.equal(list.code, 0, list.stderr);
-  assert.match(list.stdout, /filters:\n(.*\n)*  ok-filter\s+a fake plugin \[\.\/ok\.mjs\]/);
+  assert.match(list.stdout, /filters:\n(.*\n)* {2}ok-filter\s+a fake plugin \[\.\/ok\.mjs\]/);
   const json = await runCli(['plugins', '--json', '-c', cfg, 'ok-filter'], { cwd: dir, owner: t });
   const [p] = JSON.parse(json.stdout) as { name: string; kind: string; origin: string; schema: { properties: object } }[];
   assert.deepEqual([p!.name, p!.kind, p!.origin, Object.keys(p!.schema.properties)], ['ok-filter', 'filter', './ok.mjs', ['n']]);
   const clash = writeConfig(dir, 'clash.yaml', `service: { plugins: [./dup.mjs] }\npipeline: { inputs: [{ name: dummy }] }\n`);
   const v = await runCli(['validate', clash], { cwd: dir, owner: t });
   assert.equal(v.code, 2);
-  assert.match(v.stderr, /clash\.yaml:1:22: service\.plugins\[0\]: plugin name "dummy" from "\.\/dup\.mjs" clashes with the built-in input plugin "dummy"; rename one of them/);
+  assert.match(
+    v.stderr,
+    /clash\.yaml:1:22: service\.plugins\[0\]: plugin name "dummy" from "\.\/dup\.mjs" clashes with the built-in input plugin "dummy"; rename one of them/,
+  );
 });

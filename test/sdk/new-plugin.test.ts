@@ -55,8 +55,23 @@ test('the generated package: files, package.json, README table, schema', async (
   const pkgDir = join(dir, 'qlog-plugin-scrub');
   assert.match(r.stdout, /Created @acme\/qlog-plugin-scrub \(filter plugin "scrub"\) in qlog-plugin-scrub:/);
   // qlog is not on the registry: the next steps give the plugin its peer dependency first.
-  assert.match(r.stdout, new RegExp(`cd qlog-plugin-scrub\\n  npm install --save-dev /path/to/qlog-${VERSION.replace(/\./g, '\\.')}\\.tgz .*\\n.*npm link qlog.*\\n  npm install .*\\n  npm test`));
-  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', '.gitignore', 'README.md', 'src/schema.ts', 'src/index.ts', 'test/scrub.test.ts', 'scripts/docs.ts']) {
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `cd qlog-plugin-scrub\\n  npm install --save-dev /path/to/qlog-${VERSION.replace(/\./g, '\\.')}\\.tgz .*\\n.*npm link qlog.*\\n  npm install .*\\n  npm test`,
+    ),
+  );
+  for (const f of [
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    '.gitignore',
+    'README.md',
+    'src/schema.ts',
+    'src/index.ts',
+    'test/scrub.test.ts',
+    'scripts/docs.ts',
+  ]) {
     assert.ok(existsSync(join(pkgDir, f)), f);
   }
   const pj = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> & string[] & string>;
@@ -76,7 +91,7 @@ test('the generated package: files, package.json, README table, schema', async (
   assert.deepEqual(schemaMod.schema, KINDS.filter.schema);
   const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
   assert.match(readme, /<!-- options -->\n\| option \| type \| default \| description \|\n\|---\|---\|---\|---\|\n\| `pattern` \| string \| `DEBUG` \|/);
-  assert.match(readme, /service:\n  plugins: \[@acme\/qlog-plugin-scrub\]/);
+  assert.match(readme, /service:\n {2}plugins: \[@acme\/qlog-plugin-scrub\]/);
 });
 
 test('each kind: the generated package type-checks and its tests pass', async () => {
@@ -91,7 +106,10 @@ test('each kind: the generated package type-checks and its tests pass', async ()
   }
   // One tsc and one test run for the three packages (each resolves qlog from its own node_modules).
   linkHostModules(root);
-  writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ extends: './filter/tsconfig.json', include: kinds.flatMap((k) => [`${k}/src`, `${k}/test`, `${k}/scripts`]) }));
+  writeFileSync(
+    join(root, 'tsconfig.json'),
+    JSON.stringify({ extends: './filter/tsconfig.json', include: kinds.flatMap((k) => [`${k}/src`, `${k}/test`, `${k}/scripts`]) }),
+  );
   const tsc = await node([TSC, '-p', 'tsconfig.json'], { cwd: root, timeout: 90_000 });
   assert.equal(tsc.status, 0, `tsc\n${tsc.stdout}${tsc.stderr}`);
   const tests = await node(['--import', 'tsx', '--test', ...kinds.map((k) => `${k}/test/my-${k}.test.ts`)], { cwd: root, timeout: 90_000 });

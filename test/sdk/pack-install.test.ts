@@ -9,7 +9,20 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { VERSION } from '../../core/version.js';
-import { cleanTemps, copyPackage, ensureBuilt, EXAMPLE, installLocal as installIn, node, npm as npmIn, packQlog, ROOT, runAgentUntil, tempDir, type RunResult } from './helpers.js';
+import {
+  cleanTemps,
+  copyPackage,
+  ensureBuilt,
+  EXAMPLE,
+  installLocal as installIn,
+  node,
+  npm as npmIn,
+  packQlog,
+  ROOT,
+  runAgentUntil,
+  tempDir,
+  type RunResult,
+} from './helpers.js';
 
 let T: string;
 let qlogTgz: string;
@@ -48,11 +61,22 @@ after(cleanTemps);
 test('the installed package: CLI, ESM and CJS entries, qlog/testing, docs', async () => {
   const v = await node([join(proj, 'node_modules/.bin/qlog'), '--version'], { cwd: proj });
   assert.equal(v.stdout.trim(), `qlog ${VERSION}`);
-  const esm = await node(['--input-type=module', '-e', "import { definePlugin, VERSION } from 'qlog'; import { createHarness } from 'qlog/testing'; console.log(typeof definePlugin, typeof createHarness, VERSION)"], { cwd: proj });
+  const esm = await node(
+    [
+      '--input-type=module',
+      '-e',
+      "import { definePlugin, VERSION } from 'qlog'; import { createHarness } from 'qlog/testing'; console.log(typeof definePlugin, typeof createHarness, VERSION)",
+    ],
+    { cwd: proj },
+  );
   assert.equal(esm.stdout.trim(), `function function ${VERSION}`, esm.stderr);
-  const cjs = await node(['-e', "const q = require('qlog'); const t = require('qlog/testing'); console.log(typeof q.definePlugin, typeof t.createHarness, q.VERSION)"], { cwd: proj });
+  const cjs = await node(
+    ['-e', "const q = require('qlog'); const t = require('qlog/testing'); console.log(typeof q.definePlugin, typeof t.createHarness, q.VERSION)"],
+    { cwd: proj },
+  );
   assert.equal(cjs.stdout.trim(), `function function ${VERSION}`, cjs.stderr);
-  for (const f of ['dist/core/index.d.ts', 'dist/core/index.d.cts', 'dist/core/testing/index.d.cts', 'docs/plugins.md']) assert.ok(existsSync(join(proj, 'node_modules/qlog', f)), f);
+  for (const f of ['dist/core/index.d.ts', 'dist/core/index.d.cts', 'dist/core/testing/index.d.cts', 'docs/plugins.md'])
+    assert.ok(existsSync(join(proj, 'node_modules/qlog', f)), f);
 });
 
 test('qlog new-plugin (installed CLI) writes a package whose npm test passes after installing qlog from the tarball', async () => {
@@ -78,7 +102,9 @@ test('the example plugin: its tests pass, it builds, packs, installs from a loca
   const tgz = join(T, packed.stdout.trim().split('\n').pop()!);
   await installLocal(proj, [tgz]);
 
-  writeFileSync(join(proj, 'mask.yaml'), `
+  writeFileSync(
+    join(proj, 'mask.yaml'),
+    `
 service:
   log_level: warn
   plugins: [qlog-plugin-secret-mask]
@@ -94,15 +120,22 @@ pipeline:
       mask: '<\${rule}>'
   outputs:
     - name: stdout
-`);
+`,
+  );
   const r = await runAgentUntil(bin, 'mask.yaml', (out) => out.split('\n').filter(Boolean).length >= 3, { cwd: proj });
   assert.ok(r.ready, `no output:\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.stdout.trim().split('\n'), [1, 2, 3].map((n) => `login user=bob password=<key_value> key=<aws_access_key_id> n=${n}`));
+  assert.deepEqual(
+    r.stdout.trim().split('\n'),
+    [1, 2, 3].map((n) => `login user=bob password=<key_value> key=<aws_access_key_id> n=${n}`),
+  );
 
   const list = await node([bin, 'plugins', '-c', 'mask.yaml'], { cwd: proj });
   assert.match(list.stdout, /secret-mask\s+Masks secrets .* \[qlog-plugin-secret-mask\]/);
-  const json = JSON.parse((await node([bin, 'plugins', '--json', '-c', 'mask.yaml', 'secret-mask'], { cwd: proj })).stdout) as { origin: string; schema: { properties: object } }[];
+  const json = JSON.parse((await node([bin, 'plugins', '--json', '-c', 'mask.yaml', 'secret-mask'], { cwd: proj })).stdout) as {
+    origin: string;
+    schema: { properties: object };
+  }[];
   assert.equal(json[0]!.origin, 'qlog-plugin-secret-mask');
   assert.deepEqual(Object.keys(json[0]!.schema.properties), ['rules', 'patterns', 'keys', 'mask', 'show_last']);
 });
@@ -126,7 +159,12 @@ test('clear messages: version range mismatch, missing package, duplicate names (
   plugin('old.mjs', filterSrc('old', '^0.0.1'));
   const old = await validate(`service: { plugins: [./old.mjs] }\npipeline: { inputs: [{ name: dummy }] }\n`);
   assert.equal(old.status, 2);
-  assert.match(old.stderr, new RegExp(`v\\.yaml:1:22: service\\.plugins\\[0\\]: plugin "old" supports qlog \\^0\\.0\\.1, but this is qlog ${VERSION.replace(/\./g, '\\.')}; upgrade qlog or install a plugin version made for it`));
+  assert.match(
+    old.stderr,
+    new RegExp(
+      `v\\.yaml:1:22: service\\.plugins\\[0\\]: plugin "old" supports qlog \\^0\\.0\\.1, but this is qlog ${VERSION.replace(/\./g, '\\.')}; upgrade qlog or install a plugin version made for it`,
+    ),
+  );
 
   const missing = await validate(`service: { plugins: [qlog-plugin-nope] }\npipeline: { inputs: [{ name: dummy }] }\n`);
   assert.equal(missing.status, 2);
@@ -134,36 +172,53 @@ test('clear messages: version range mismatch, missing package, duplicate names (
 
   plugin('dup-a.mjs', filterSrc('dup', '*'));
   plugin('dup-b.mjs', filterSrc('dup', '*'));
-  plugin('stdout.mjs', "import { definePlugin } from 'qlog';\nexport default definePlugin({ kind: 'output', name: 'stdout', description: 'x', qlog: '*', schema: { type: 'object', additionalProperties: false, properties: {} }, setup() {} });\n");
+  plugin(
+    'stdout.mjs',
+    "import { definePlugin } from 'qlog';\nexport default definePlugin({ kind: 'output', name: 'stdout', description: 'x', qlog: '*', schema: { type: 'object', additionalProperties: false, properties: {} }, setup() {} });\n",
+  );
   const dup = await validate(`service: { plugins: [./dup-a.mjs, ./dup-b.mjs, ./stdout.mjs] }\npipeline: { inputs: [{ name: dummy }] }\n`);
   assert.equal(dup.status, 2);
-  assert.match(dup.stderr, /service\.plugins\[1\]: plugin name "dup" from "\.\/dup-b\.mjs" clashes with the filter plugin "dup" from "\.\/dup-a\.mjs"; rename one of them/);
-  assert.match(dup.stderr, /service\.plugins\[2\]: plugin name "stdout" from "\.\/stdout\.mjs" clashes with the built-in output plugin "stdout"; rename one of them/);
+  assert.match(
+    dup.stderr,
+    /service\.plugins\[1\]: plugin name "dup" from "\.\/dup-b\.mjs" clashes with the filter plugin "dup" from "\.\/dup-a\.mjs"; rename one of them/,
+  );
+  assert.match(
+    dup.stderr,
+    /service\.plugins\[2\]: plugin name "stdout" from "\.\/stdout\.mjs" clashes with the built-in output plugin "stdout"; rename one of them/,
+  );
 });
 
 test('a throwing filter is contained: records still flow, the error is logged; a throwing setup stops the start (exit 1)', async () => {
   plugin('throwing.mjs', filterSrc('throwing', `^${VERSION}`, "throw new Error('filter bug');"));
-  writeFileSync(join(proj, 'throw.yaml'), `
+  writeFileSync(
+    join(proj, 'throw.yaml'),
+    `
 service: { plugins: [./throwing.mjs] }
 pipeline:
   inputs: [{ name: dummy, dummy: 'line \${seq}', rate: 50, samples: 3 }]
   filters: [{ name: throwing }]
   outputs: [{ name: stdout }]
-`);
+`,
+  );
   const r = await runAgentUntil(bin, 'throw.yaml', (out) => out.split('\n').filter(Boolean).length >= 3, { cwd: proj });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['line 1', 'line 2', 'line 3']);
   assert.match(r.stderr, /throwing\.0: filter failed: filter bug/);
 
   plugin('bad-setup.mjs', filterSrc('bad_setup', '*').replace('setup(ctx) {', "setup(ctx) { throw new Error('cannot open device');"));
-  writeFileSync(join(proj, 'setup.yaml'), `service: { plugins: [./bad-setup.mjs] }\npipeline:\n  inputs: [{ name: dummy }]\n  filters: [{ name: bad_setup }]\n  outputs: [{ name: stdout }]\n`);
+  writeFileSync(
+    join(proj, 'setup.yaml'),
+    `service: { plugins: [./bad-setup.mjs] }\npipeline:\n  inputs: [{ name: dummy }]\n  filters: [{ name: bad_setup }]\n  outputs: [{ name: stdout }]\n`,
+  );
   const s = await node([bin, 'run', 'setup.yaml'], { cwd: proj, timeout: 15_000 });
   assert.equal(s.status, 1);
   assert.match(s.stderr, /qlog: failed to start: plugin instance bad_setup\.0 failed during setup: cannot open device/);
 });
 
 test('a CommonJS plugin (require("qlog")) runs in the agent and in require("qlog/testing"); its PermanentError drops', async () => {
-  plugin('cjs-out.cjs', `const { definePlugin, PermanentError, recordLine } = require('qlog');
+  plugin(
+    'cjs-out.cjs',
+    `const { definePlugin, PermanentError, recordLine } = require('qlog');
 module.exports = definePlugin({
   kind: 'output', name: 'cjs_out', description: 'CommonJS output', qlog: '^${VERSION}',
   schema: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string', default: 'cjs:', description: 'p' } } },
@@ -174,21 +229,32 @@ module.exports = definePlugin({
     });
   },
 });
-`);
-  writeFileSync(join(proj, 'cjs.yaml'), `
+`,
+  );
+  writeFileSync(
+    join(proj, 'cjs.yaml'),
+    `
 service: { plugins: [./cjs-out.cjs] }
 pipeline:
   inputs:
     - { name: dummy, tag: ok, dummy: 'fine \${seq}', rate: 50, samples: 2 }
     - { name: dummy, tag: bad, dummy: 'poison', samples: 1 }
   outputs: [{ name: cjs_out, prefix: '> ', retry_limit: 5 }]
-`);
-  const r = await runAgentUntil(bin, 'cjs.yaml', (out, err) => out.split('\n').filter(Boolean).length >= 2 && /dropping 1 records of bad: poison record/.test(err), { cwd: proj });
+`,
+  );
+  const r = await runAgentUntil(
+    bin,
+    'cjs.yaml',
+    (out, err) => out.split('\n').filter(Boolean).length >= 2 && /dropping 1 records of bad: poison record/.test(err),
+    { cwd: proj },
+  );
   assert.ok(r.ready, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   assert.deepEqual(r.stdout.trim().split('\n').sort(), ['> fine 1', '> fine 2']);
   assert.doesNotMatch(r.stderr, /retrying/, 'a PermanentError is not retried');
 
-  writeFileSync(join(proj, 'cjs-test.cjs'), `const assert = require('node:assert/strict');
+  writeFileSync(
+    join(proj, 'cjs-test.cjs'),
+    `const assert = require('node:assert/strict');
 const { createHarness } = require('qlog/testing');
 const plugin = require('./cjs-out.cjs');
 (async () => {
@@ -199,7 +265,8 @@ const plugin = require('./cjs-out.cjs');
   await h.stop();
   console.log('cjs harness ok');
 })();
-`);
+`,
+  );
   const c = await node(['cjs-test.cjs'], { cwd: proj });
   assert.equal(c.stdout.trim(), 'cjs harness ok', c.stderr);
 });

@@ -149,7 +149,12 @@ test('meta from the wire is type-checked', () => {
 
 test('encodeEntryParts cuts at entry boundaries within the limit and leaves out oversized entries', async () => {
   const { encodeEntryParts } = await import('../../../core/forward/codec.js');
-  const recs: LogRecord[] = Array.from({ length: 100 }, (_, i) => ({ time: BigInt(i), tag: 't', body: i === 50 ? 'x'.repeat(5000) : `line ${i} ${'y'.repeat(80)}`, meta: { seq: i } }));
+  const recs: LogRecord[] = Array.from({ length: 100 }, (_, i) => ({
+    time: BigInt(i),
+    tag: 't',
+    body: i === 50 ? 'x'.repeat(5000) : `line ${i} ${'y'.repeat(80)}`,
+    meta: { seq: i },
+  }));
   const { parts, oversized } = encodeEntryParts(recs, 1000);
   assert.equal(oversized, 1);
   assert.ok(parts.length > 5);
@@ -160,6 +165,9 @@ test('encodeEntryParts cuts at entry boundaries within the limit and leaves out 
     assert.equal(ev.records.length, p.count);
     for (const r of ev.records) seqs.push(r.meta.seq as number);
   }
-  assert.deepEqual(seqs, Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== 50));
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== 50),
+  );
   assert.equal(encodeEntryParts(recs.slice(0, 3), 1 << 20).parts.length, 1);
 });

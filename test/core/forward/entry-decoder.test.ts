@@ -20,7 +20,11 @@ const str = (s: string, form?: 'd9' | 'da' | 'db'): Enc => {
   if ((!form && b.length < 65536) || form === 'da') return [0xda, b.length >> 8, b.length & 0xff, ...b];
   return [0xdb, (b.length >>> 24) & 0xff, (b.length >> 16) & 0xff, (b.length >> 8) & 0xff, b.length & 0xff, ...b];
 };
-const map = (pairs: [Enc, Enc][]): Enc => [pairs.length < 16 ? 0x80 | pairs.length : 0xde, ...(pairs.length < 16 ? [] : [pairs.length >> 8, pairs.length & 0xff]), ...pairs.flat(2)];
+const map = (pairs: [Enc, Enc][]): Enc => [
+  pairs.length < 16 ? 0x80 | pairs.length : 0xde,
+  ...(pairs.length < 16 ? [] : [pairs.length >> 8, pairs.length & 0xff]),
+  ...pairs.flat(2),
+];
 const eventTime = (sec: number, nsec: number): Enc => {
   const b = Buffer.alloc(10);
   b[0] = 0xd7;
@@ -42,28 +46,50 @@ function rng(seed: number) {
 function scalar(r: () => number): Enc {
   const pick = Math.floor(r() * 22);
   switch (pick) {
-    case 0: return str('');
-    case 1: return str('line ' + 'x'.repeat(Math.floor(r() * 40)));
-    case 2: return str('ünïcødé ✓ 🚀');
-    case 3: return str('y'.repeat(300));
-    case 4: return str('short', 'd9');
-    case 5: return str('z'.repeat(70_000));
-    case 6: return raw(0xc0);
-    case 7: return raw(r() < 0.5 ? 0xc2 : 0xc3);
-    case 8: return packed(Math.floor(r() * 128));
-    case 9: return packed(-Math.floor(r() * 32) - 1);
-    case 10: return packed(Math.floor(r() * 60000) + 200);
-    case 11: return packed(4_000_000_000 + Math.floor(r() * 1000));
-    case 12: return raw(0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 7); // uint64 beyond 2^53
-    case 13: return raw(0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00); // int64 -256
-    case 14: return packed(-100_000);
-    case 15: return raw(0xd0, 0x80);
-    case 16: return raw(0xcb, ...Buffer.from(new Float64Array([Math.PI]).buffer).reverse());
-    case 17: return raw(0xca, 0x40, 0x49, 0x0f, 0xdb); // float32 pi (msgpackr's path)
-    case 18: return packed(Buffer.from([1, 2, 3])); // bin
-    case 19: return packed([1, 'a', { b: null }]);
-    case 20: return packed({ nested: { deep: [1] } });
-    default: return raw(0xdc, 0, 1, 0x05); // array16 of one
+    case 0:
+      return str('');
+    case 1:
+      return str(`line ${'x'.repeat(Math.floor(r() * 40))}`);
+    case 2:
+      return str('ünïcødé ✓ 🚀');
+    case 3:
+      return str('y'.repeat(300));
+    case 4:
+      return str('short', 'd9');
+    case 5:
+      return str('z'.repeat(70_000));
+    case 6:
+      return raw(0xc0);
+    case 7:
+      return raw(r() < 0.5 ? 0xc2 : 0xc3);
+    case 8:
+      return packed(Math.floor(r() * 128));
+    case 9:
+      return packed(-Math.floor(r() * 32) - 1);
+    case 10:
+      return packed(Math.floor(r() * 60000) + 200);
+    case 11:
+      return packed(4_000_000_000 + Math.floor(r() * 1000));
+    case 12:
+      return raw(0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 7); // uint64 beyond 2^53
+    case 13:
+      return raw(0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00); // int64 -256
+    case 14:
+      return packed(-100_000);
+    case 15:
+      return raw(0xd0, 0x80);
+    case 16:
+      return raw(0xcb, ...Buffer.from(new Float64Array([Math.PI]).buffer).reverse());
+    case 17:
+      return raw(0xca, 0x40, 0x49, 0x0f, 0xdb); // float32 pi (msgpackr's path)
+    case 18:
+      return packed(Buffer.from([1, 2, 3])); // bin
+    case 19:
+      return packed([1, 'a', { b: null }]);
+    case 20:
+      return packed({ nested: { deep: [1] } });
+    default:
+      return raw(0xdc, 0, 1, 0x05); // array16 of one
   }
 }
 
@@ -93,13 +119,19 @@ function meta(r: () => number): Enc {
 function entry(r: () => number): Enc {
   const t = Math.floor(r() * 8);
   const time =
-    t === 0 ? packed(1_700_000_000 + Math.floor(r() * 10))
-    : t === 1 ? packed(1_700_000_000.25)
-    : t === 2 ? [0x92, ...eventTime(1_700_000_001, 5), 0x80] // Fluent Bit [[time, meta], map]
-    : t === 3 ? raw(0xc7, 8, 0, ...eventTime(1_700_000_002, 9).slice(2)) // EventTime as ext8
-    : t === 4 ? packed(5)
-    : t === 5 ? str('not a time')
-    : eventTime(1_700_000_000 + Math.floor(r() * 3), Math.floor(r() * 1e9));
+    t === 0
+      ? packed(1_700_000_000 + Math.floor(r() * 10))
+      : t === 1
+        ? packed(1_700_000_000.25)
+        : t === 2
+          ? [0x92, ...eventTime(1_700_000_001, 5), 0x80] // Fluent Bit [[time, meta], map]
+          : t === 3
+            ? raw(0xc7, 8, 0, ...eventTime(1_700_000_002, 9).slice(2)) // EventTime as ext8
+            : t === 4
+              ? packed(5)
+              : t === 5
+                ? str('not a time')
+                : eventTime(1_700_000_000 + Math.floor(r() * 3), Math.floor(r() * 1e9));
   const shape = Math.floor(r() * 10);
   if (shape === 0) return [0x93, ...time, 0x80, 0x80]; // not [time, map]
   if (shape === 1) return [0x92, ...time, ...str('not a map')];
@@ -117,7 +149,8 @@ function entry(r: () => number): Enc {
   return [0x92, ...time, ...map(pairs)];
 }
 
-const norm = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `bin:${Buffer.from(v).toString('hex')}` : v));
+const norm = (x: unknown) =>
+  JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `bin:${Buffer.from(v).toString('hex')}` : v));
 
 test('fast path decodes random entries exactly as msgpackr + toRecord', () => {
   const r = rng(42);
@@ -138,25 +171,62 @@ test('fast path decodes random entries exactly as msgpackr + toRecord', () => {
 
 test('repeated metadata values and keys come from the caches, and stay correct when they change', () => {
   const reader = new EntryReader();
-  const mk = (path: string, seq: number) => [0x92, ...eventTime(1_700_000_000, seq), ...map([[str('log'), str(`l${seq}`)], [str('_qlog'), map([[str('path'), str(path)], [str('src'), str('s1')], [str('seq'), packed(seq)]])]])];
+  const mk = (path: string, seq: number) => [
+    0x92,
+    ...eventTime(1_700_000_000, seq),
+    ...map([
+      [str('log'), str(`l${seq}`)],
+      [
+        str('_qlog'),
+        map([
+          [str('path'), str(path)],
+          [str('src'), str('s1')],
+          [str('seq'), packed(seq)],
+        ]),
+      ],
+    ]),
+  ];
   // Same length, different bytes: a cache keyed on length alone would return the old path.
   const bin = Buffer.from([...mk('/a/one.log', 1), ...mk('/a/one.log', 2), ...mk('/a/two.log', 3), ...mk('/b/one.log', 4)]);
   const ev = decodeEvents(['t', bin], { ...limits, reader });
-  assert.deepEqual(ev.records.map((x) => [x.body, x.meta.path, x.meta.seq, x.time]), [
-    ['l1', '/a/one.log', 1, 1_700_000_000_000_000_001n],
-    ['l2', '/a/one.log', 2, 1_700_000_000_000_000_002n],
-    ['l3', '/a/two.log', 3, 1_700_000_000_000_000_003n],
-    ['l4', '/b/one.log', 4, 1_700_000_000_000_000_004n],
-  ]);
+  assert.deepEqual(
+    ev.records.map((x) => [x.body, x.meta.path, x.meta.seq, x.time]),
+    [
+      ['l1', '/a/one.log', 1, 1_700_000_000_000_000_001n],
+      ['l2', '/a/one.log', 2, 1_700_000_000_000_000_002n],
+      ['l3', '/a/two.log', 3, 1_700_000_000_000_000_003n],
+      ['l4', '/b/one.log', 4, 1_700_000_000_000_000_004n],
+    ],
+  );
   // Keys in another order on the next record: the per-position cache must not be trusted blindly.
-  const swapped = Buffer.from([0x92, ...eventTime(1, 0), ...map([[str('_qlog'), map([[str('seq'), packed(9)], [str('path'), str('/p')]])], [str('log'), str('x')]])]);
+  const swapped = Buffer.from([
+    0x92,
+    ...eventTime(1, 0),
+    ...map([
+      [
+        str('_qlog'),
+        map([
+          [str('seq'), packed(9)],
+          [str('path'), str('/p')],
+        ]),
+      ],
+      [str('log'), str('x')],
+    ]),
+  ]);
   const ev2 = decodeEvents(['t', swapped], { ...limits, reader });
   assert.deepEqual(ev2.records[0]!.meta, { seq: 9, path: '/p' });
   assert.equal(ev2.records[0]!.body, 'x');
 });
 
-test('a __proto__ key never changes a record\'s prototype', () => {
-  const bin = Buffer.from([0x92, ...eventTime(1, 0), ...map([[str('__proto__'), map([[str('polluted'), raw(0xc3)]])], [str('log'), str('x')]])]);
+test("a __proto__ key never changes a record's prototype", () => {
+  const bin = Buffer.from([
+    0x92,
+    ...eventTime(1, 0),
+    ...map([
+      [str('__proto__'), map([[str('polluted'), raw(0xc3)]])],
+      [str('log'), str('x')],
+    ]),
+  ]);
   const ev = decodeEvents(['t', bin], limits);
   const body = ev.records[0]!.body as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(body), Object.prototype);
@@ -165,7 +235,13 @@ test('a __proto__ key never changes a record\'s prototype', () => {
 
 test('truncated or invalid entries are a ProtocolError, like msgpackr', () => {
   const good = Buffer.from(entry(rng(7)));
-  for (const bad of [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0x92, 0xd7])]), Buffer.concat([good, Buffer.from([0xc1])]), Buffer.concat([good, Buffer.from([0x92, 0x01, 0x81, 0xa1, 0x6b, 0xd6, 0x05, 1, 2, 3, 4])]), Buffer.from([0x92, ...eventTime(1, 0), 0x81, ...str('log'), 0xdb, 0xff, 0xff, 0xff, 0xff])]) {
+  for (const bad of [
+    good.subarray(0, good.length - 1),
+    Buffer.concat([good, Buffer.from([0x92, 0xd7])]),
+    Buffer.concat([good, Buffer.from([0xc1])]),
+    Buffer.concat([good, Buffer.from([0x92, 0x01, 0x81, 0xa1, 0x6b, 0xd6, 0x05, 1, 2, 3, 4])]),
+    Buffer.from([0x92, ...eventTime(1, 0), 0x81, ...str('log'), 0xdb, 0xff, 0xff, 0xff, 0xff]),
+  ]) {
     assert.throws(() => decodeEvents(['t', bad], limits), ProtocolError);
   }
 });

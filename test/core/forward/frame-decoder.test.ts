@@ -56,7 +56,7 @@ test('frames come out whole and in order, whatever the read boundaries', () => {
     const d = new FrameDecoder({ maxFrameSize: 1 << 20 });
     const got = collect(d, parts);
     assert.equal(got.length, frames.length);
-    got.forEach((f, i) => assert.ok(f.equals(frames[i]!), `frame ${i}`));
+    for (const [i, f] of got.entries()) assert.ok(f.equals(frames[i]!), `frame ${i}`);
     assert.equal(d.buffered, 0);
   }
 });
@@ -77,7 +77,10 @@ test('an oversized frame is rejected from its header, before it is buffered', ()
   const d = new FrameDecoder({ maxFrameSize: 1024 });
   // [tag, bin32 of 100 MB ...] : only the first 20 bytes are sent.
   const head = Buffer.concat([Buffer.from([0x93]), packr.pack('t'), Buffer.from([0xc6, 0x05, 0xf5, 0xe1, 0x00])]);
-  assert.throws(() => d.push(head, () => {}), (e: unknown) => e instanceof FrameError && e.code === 'QLOG_ERR_FORWARD_FRAME_TOO_LARGE');
+  assert.throws(
+    () => d.push(head, () => {}),
+    (e: unknown) => e instanceof FrameError && e.code === 'QLOG_ERR_FORWARD_FRAME_TOO_LARGE',
+  );
 });
 
 test('a frame that grows past the limit element by element is rejected', () => {
@@ -99,12 +102,18 @@ test('a frame that grows past the limit element by element is rejected', () => {
 
 test('bytes that are not msgpack are rejected', () => {
   const d = new FrameDecoder({ maxFrameSize: 1024 });
-  assert.throws(() => d.push(Buffer.from([0x91, 0xc1]), () => {}), (e: unknown) => e instanceof FrameError && e.code === 'QLOG_ERR_FORWARD_BAD_MSGPACK');
+  assert.throws(
+    () => d.push(Buffer.from([0x91, 0xc1]), () => {}),
+    (e: unknown) => e instanceof FrameError && e.code === 'QLOG_ERR_FORWARD_BAD_MSGPACK',
+  );
 });
 
 test('deep nesting is rejected', () => {
   const d = new FrameDecoder({ maxFrameSize: 1 << 20, maxDepth: 64 });
-  assert.throws(() => d.push(Buffer.alloc(1000, 0x91), () => {}), (e: unknown) => e instanceof FrameError && e.code === 'QLOG_ERR_FORWARD_TOO_DEEP');
+  assert.throws(
+    () => d.push(Buffer.alloc(1000, 0x91), () => {}),
+    (e: unknown) => e instanceof FrameError && e.code === 'QLOG_ERR_FORWARD_TOO_DEEP',
+  );
 });
 
 test('random garbage never hangs or over-buffers the decoder', () => {

@@ -39,21 +39,33 @@ interface Ends {
   sender: SenderSession;
 }
 
-async function link(t: { after(f: () => void): void }, r: Partial<ReceiverSessionOptions> = {}, s: Partial<SenderSessionOptions> = {}, autoAck = true): Promise<Ends> {
+async function link(
+  t: { after(f: () => void): void },
+  r: Partial<ReceiverSessionOptions> = {},
+  s: Partial<SenderSessionOptions> = {},
+  autoAck = true,
+): Promise<Ends> {
   const dir = tempDir(t);
   const [a, b] = await pair(dir, 's.sock');
-  t.after(() => (a.destroy(), b.destroy()));
-  const e: Partial<Ends> & Pick<Ends, 'events' | 'acks' | 'recvClosed' | 'sendClosed'> = { events: [], acks: [], recvClosed: [], sendClosed: [] };
-  e.receiver = new ReceiverSession(a, { transport: 'unix', label: 'unix:test#1' }, {
-    selfHostname: 'parent',
-    maxFrameSize: 1 << 20,
-    onEvents: (ev, sess) => {
-      e.events.push(ev);
-      if (autoAck && ev.ackValue !== undefined) sess.ack(ev.ackValue);
-    },
-    onClose: (_s, reason, dropped) => e.recvClosed.push({ reason, dropped }),
-    ...r,
+  t.after(() => {
+    a.destroy();
+    b.destroy();
   });
+  const e: Partial<Ends> & Pick<Ends, 'events' | 'acks' | 'recvClosed' | 'sendClosed'> = { events: [], acks: [], recvClosed: [], sendClosed: [] };
+  e.receiver = new ReceiverSession(
+    a,
+    { transport: 'unix', label: 'unix:test#1' },
+    {
+      selfHostname: 'parent',
+      maxFrameSize: 1 << 20,
+      onEvents: (ev, sess) => {
+        e.events.push(ev);
+        if (autoAck && ev.ackValue !== undefined) sess.ack(ev.ackValue);
+      },
+      onClose: (_s, reason, dropped) => e.recvClosed.push({ reason, dropped }),
+      ...r,
+    },
+  );
   e.sender = new SenderSession(b, {
     selfHostname: 'enclave',
     heartbeatMs: 0,
@@ -140,9 +152,16 @@ test('heartbeats are acked by the receiver and never reach onEvents', async (t) 
 test('a peer that heartbeated and then went silent is dropped after 3 intervals', async (t) => {
   const dir = tempDir(t);
   const [a, b] = await pair(dir, 'hb.sock');
-  t.after(() => (a.destroy(), b.destroy()));
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
   const closed: { reason?: string; dropped: boolean }[] = [];
-  new ReceiverSession(a, { transport: 'unix', label: 'x' }, { selfHostname: 'p', maxFrameSize: 1 << 20, minSilenceMs: 500, onEvents: () => {}, onClose: (_s, reason, dropped) => closed.push({ reason, dropped }) });
+  new ReceiverSession(
+    a,
+    { transport: 'unix', label: 'x' },
+    { selfHostname: 'p', maxFrameSize: 1 << 20, minSilenceMs: 500, onEvents: () => {}, onClose: (_s, reason, dropped) => closed.push({ reason, dropped }) },
+  );
   b.write(encodeHeartbeat('h', 200));
   b.resume();
   const t0 = Date.now();
@@ -154,9 +173,16 @@ test('a peer that heartbeated and then went silent is dropped after 3 intervals'
 test('a paused receiver does not time out a silent peer', async (t) => {
   const dir = tempDir(t);
   const [a, b] = await pair(dir, 'hbp.sock');
-  t.after(() => (a.destroy(), b.destroy()));
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
   const closed: unknown[] = [];
-  const r = new ReceiverSession(a, { transport: 'unix', label: 'x' }, { selfHostname: 'p', maxFrameSize: 1 << 20, minSilenceMs: 300, onEvents: () => {}, onClose: () => closed.push(1) });
+  const r = new ReceiverSession(
+    a,
+    { transport: 'unix', label: 'x' },
+    { selfHostname: 'p', maxFrameSize: 1 << 20, minSilenceMs: 300, onEvents: () => {}, onClose: () => closed.push(1) },
+  );
   b.write(encodeHeartbeat('h', 100));
   b.resume();
   await new Promise((res) => setTimeout(res, 50));
@@ -177,7 +203,10 @@ test('a receiver that never acks: the sender drops the connection after ack_time
 test('an unexpected reply drops the connection on the sender side', async (t) => {
   const dir = tempDir(t);
   const [a, b] = await pair(dir, 'u.sock');
-  t.after(() => (a.destroy(), b.destroy()));
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
   const closed: (string | undefined)[] = [];
   new SenderSession(b, { selfHostname: 'e', heartbeatMs: 0, ackTimeoutMs: 1000, onAck: () => {}, onClose: (r) => closed.push(r) });
   a.write(packr.pack(['what', 1]));

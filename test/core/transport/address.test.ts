@@ -9,7 +9,12 @@ test('valid addresses parse', () => {
   assert.deepEqual(parseAddress('tcp://127.0.0.1:24224'), { transport: 'tcp', host: '127.0.0.1', port: 24224, uri: 'tcp://127.0.0.1:24224' });
   assert.deepEqual(parseAddress('tcp://[::1]:0'), { transport: 'tcp', host: '::1', port: 0, uri: 'tcp://[::1]:0' });
   assert.deepEqual(parseAddress('tcp://parent.local:5170'), { transport: 'tcp', host: 'parent.local', port: 5170, uri: 'tcp://parent.local:5170' });
-  assert.deepEqual(parseAddress('vsock+unix:///var/run/fc/v.sock:52'), { transport: 'hybrid', path: '/var/run/fc/v.sock', port: 52, uri: 'vsock+unix:///var/run/fc/v.sock:52' });
+  assert.deepEqual(parseAddress('vsock+unix:///var/run/fc/v.sock:52'), {
+    transport: 'hybrid',
+    path: '/var/run/fc/v.sock',
+    port: 52,
+    uri: 'vsock+unix:///var/run/fc/v.sock:52',
+  });
 });
 
 test('invalid addresses say what was expected, what was found, with an example', () => {

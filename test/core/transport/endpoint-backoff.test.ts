@@ -27,7 +27,9 @@ async function closingServer(path: string) {
     get open() {
       return open.length;
     },
-    release: () => open.splice(0).forEach((s) => s.destroy()),
+    release: () => {
+      for (const s of open.splice(0)) s.destroy();
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -94,7 +96,10 @@ test('dial failures: the first at once (warn), the rest at debug, a periodic sum
   await ep.start();
   const failures = () => logs.filter((l) => /cannot connect to/.test(String(l.msg)));
   const summary = await waitFor(() => logs.find((l) => /still cannot connect/.test(String(l.msg))), { what: 'a summary' });
-  assert.match(String(summary.msg), new RegExp(`^test: still cannot connect to unix://${path}: \\d+ attempts in \\d+ s, last error: .+; next try in \\d+\\.\\d s$`));
+  assert.match(
+    String(summary.msg),
+    new RegExp(`^test: still cannot connect to unix://${path}: \\d+ attempts in \\d+ s, last error: .+; next try in \\d+\\.\\d s$`),
+  );
   assert.equal(summary.level, 40);
   const warns = failures().filter((l) => l.level === 40 && !/still/.test(String(l.msg)));
   assert.equal(warns.length, 1, 'one warning for the first failure, the others at debug');
@@ -102,7 +107,10 @@ test('dial failures: the first at once (warn), the rest at debug, a periodic sum
   assert.ok(failures().filter((l) => l.level === 20).length >= 1);
   const server = await closingServer(path);
   server.hold = true;
-  t.after(() => (server.release(), server.close()));
+  t.after(() => {
+    server.release();
+    return server.close();
+  });
   const ok = await waitFor(() => logs.find((l) => /connected to/.test(String(l.msg))), { what: 'connected' });
   assert.match(String(ok.msg), new RegExp(`^test: connected to unix://${path} after \\d+ failed attempts \\(\\d+ s\\)$`));
   assert.equal(ok.level, 30);

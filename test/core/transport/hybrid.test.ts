@@ -33,7 +33,10 @@ test('connect: CONNECT <port> / OK <n>, then a plain stream (bytes right after O
   s.write('ping');
   assert.equal(await got, 'greeting;echo:ping');
   // A port nobody listens on in the guest: the VMM closes the connection.
-  await assert.rejects(connect(`vsock+unix://${vsock}:7000`, { timeoutMs: 2000 }), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_REFUSED');
+  await assert.rejects(
+    connect(`vsock+unix://${vsock}:7000`, { timeoutMs: 2000 }),
+    (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_REFUSED',
+  );
   await mux.close();
   await guest.close();
 });
@@ -66,7 +69,10 @@ test('connect: a VMM that never answers CONNECT times out', async () => {
   const path = join(dir, 'mute.sock');
   const l = await listen(`unix://${path}`, () => {});
   const t0 = Date.now();
-  await assert.rejects(connect(`vsock+unix://${path}:1`, { timeoutMs: 300 }), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_TIMEOUT');
+  await assert.rejects(
+    connect(`vsock+unix://${path}:1`, { timeoutMs: 300 }),
+    (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_TIMEOUT',
+  );
   assert.ok(Date.now() - t0 < 2000);
   await l.close();
 });

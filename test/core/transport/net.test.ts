@@ -43,7 +43,10 @@ test('unix: connect and listen, peer labels count connections', async () => {
   const { l, peers } = await echoServer(`unix://${path}`);
   assert.equal(await roundTrip(`unix://${path}`), 'HELLO');
   assert.equal(await roundTrip(`unix://${path}`), 'HELLO');
-  assert.deepEqual(peers.map((p) => p.label), [`unix:${path}#1`, `unix:${path}#2`]);
+  assert.deepEqual(
+    peers.map((p) => p.label),
+    [`unix:${path}#1`, `unix:${path}#2`],
+  );
   await l.close();
   assert.equal(existsSync(path), false);
 });
@@ -74,17 +77,26 @@ test('a stale unix socket file is removed before listening', async () => {
 test('a live unix socket is not stolen, a regular file is not deleted', async () => {
   const path = join(dir, 'live.sock');
   const { l } = await echoServer(`unix://${path}`);
-  await assert.rejects(listen(`unix://${path}`, () => {}), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_IN_USE' && /another process is listening/.test(e.message));
+  await assert.rejects(
+    listen(`unix://${path}`, () => {}),
+    (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_IN_USE' && /another process is listening/.test(e.message),
+  );
   assert.equal(await roundTrip(`unix://${path}`), 'HELLO');
   await l.close();
   const file = join(dir, 'regular');
   writeFileSync(file, 'keep me');
-  await assert.rejects(listen(`unix://${file}`, () => {}), /exists and is not a socket/);
+  await assert.rejects(
+    listen(`unix://${file}`, () => {}),
+    /exists and is not a socket/,
+  );
   assert.ok(existsSync(file));
 });
 
 test('connect errors are clear', async () => {
-  await assert.rejects(connect(`unix://${join(dir, 'nobody.sock')}`), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_REFUSED' && /does not exist/.test(e.message));
+  await assert.rejects(
+    connect(`unix://${join(dir, 'nobody.sock')}`),
+    (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_TRANSPORT_REFUSED' && /does not exist/.test(e.message),
+  );
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as net.AddressInfo).port;

@@ -16,7 +16,10 @@ test('vsock unavailability is a clear TransportError, only for vsock addresses',
   const why = await available();
   if (why === undefined) return t.skip('vsock addon is available');
   assert.match(why, /vsock transport unavailable: .*unix:\/\/, tcp:\/\/ or vsock\+unix:\/\//);
-  await assert.rejects(listen('vsock://any:50123', () => {}), (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_VSOCK_UNAVAILABLE');
+  await assert.rejects(
+    listen('vsock://any:50123', () => {}),
+    (e: unknown) => e instanceof TransportError && e.code === 'QLOG_ERR_VSOCK_UNAVAILABLE',
+  );
 });
 
 test('vsock: "any" is refused for connect before touching a socket', async () => {

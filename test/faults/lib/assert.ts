@@ -6,7 +6,9 @@ import type { FinalResult, Rig } from './rig.js';
 
 /** Print the figures of a case (they go into the TAP output as a diagnostic). */
 export function report(t: TestContext, what: string, r: CheckResult): void {
-  t.diagnostic(`${what}: written ${r.expected}, arrived ${r.arrived}, lost ${r.lost}, duplicated ${r.duplicated}, altered ${r.altered}, foreign ${r.foreign.length}`);
+  t.diagnostic(
+    `${what}: written ${r.expected}, arrived ${r.arrived}, lost ${r.lost}, duplicated ${r.duplicated}, altered ${r.altered}, foreign ${r.foreign.length}`,
+  );
 }
 
 /** 0 lost, 0 duplicated, nothing altered or foreign, both agents stopped cleanly. `logs`: agent info lines to quote on failure. */

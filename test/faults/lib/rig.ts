@@ -111,7 +111,7 @@ export class Rig {
         ],
       },
     };
-    return JSON.stringify(cfg, null, 2) + '\n';
+    return `${JSON.stringify(cfg, null, 2)}\n`;
   }
 
   enclaveConfig(): string {
@@ -124,14 +124,16 @@ export class Rig {
             name: 'vsock-forward',
             alias: 'fwd',
             match: '*',
-            ...(this.enclaveListens ? { listen: `unix://${this.listenSock}` } : { connect: `unix://${this.linkSock}`, reconnect_base: '100ms', reconnect_max: '1s' }),
+            ...(this.enclaveListens
+              ? { listen: `unix://${this.listenSock}` }
+              : { connect: `unix://${this.linkSock}`, reconnect_base: '100ms', reconnect_max: '1s' }),
             workers: 4,
             ...this.o.forward,
           },
         ],
       },
     };
-    return JSON.stringify(cfg, null, 2) + '\n';
+    return `${JSON.stringify(cfg, null, 2)}\n`;
   }
 
   /** Change options and rewrite both config files (takes effect at the next start or SIGHUP). */
@@ -217,7 +219,9 @@ export class Rig {
   /** The enclave's committed tail offsets (state file), by file key. */
   committedOffsets(): { path: string; offset: number; sid: string; gen: number }[] {
     try {
-      const s = JSON.parse(readFileSync(join(this.dir, 'estate', 'app.offsets.json'), 'utf8')) as { files: Record<string, { path: string; offset: number; sid: string; gen: number }> };
+      const s = JSON.parse(readFileSync(join(this.dir, 'estate', 'app.offsets.json'), 'utf8')) as {
+        files: Record<string, { path: string; offset: number; sid: string; gen: number }>;
+      };
       return Object.values(s.files);
     } catch {
       return [];
@@ -233,7 +237,7 @@ export class Rig {
       try {
         const j = JSON.parse(l) as { level?: number; msg?: string };
         if ((j.level ?? 0) >= 40) out.push(`${which}: ${j.msg}`);
-        else if (also && also.test(j.msg ?? '')) out.push(`${which}: ${l.slice(0, 400)}`);
+        else if (also?.test(j.msg ?? '')) out.push(`${which}: ${l.slice(0, 400)}`);
       } catch {
         out.push(`${which}: ${l.slice(0, 200)}`);
       }
@@ -244,7 +248,8 @@ export class Rig {
   /** A one-line summary for assertion messages. */
   describe(r: CheckResult, also?: RegExp): string {
     return (
-      `expected ${r.expected}, arrived ${r.arrived}, lost ${r.lost} [${r.lostRanges}], duplicated ${r.duplicated} ${JSON.stringify(r.duplicatedLines.slice(0, 10))}, altered ${r.altered}` + (r.altered ? ` ${JSON.stringify(r.alteredLines)}` : '') +
+      `expected ${r.expected}, arrived ${r.arrived}, lost ${r.lost} [${r.lostRanges}], duplicated ${r.duplicated} ${JSON.stringify(r.duplicatedLines.slice(0, 10))}, altered ${r.altered}` +
+      (r.altered ? ` ${JSON.stringify(r.alteredLines)}` : '') +
       (r.foreign.length ? `, foreign ${JSON.stringify(r.foreign.slice(0, 3))}` : '') +
       `\n${this.problems('enclave', also ? 60 : 15, also)}\n${this.problems('parent')}\n(dir ${this.dir})`
     );

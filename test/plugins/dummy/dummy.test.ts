@@ -22,8 +22,14 @@ test('defaults: one {"message":"dummy"} object per second, tag dummy.0, meta src
 test('a line with ${seq} (a template: not read from the environment); samples stops it', async () => {
   const h = await createHarness(dummy, { options: { dummy: 'line ${seq}', rate: 200, samples: 5, tag: 'app' }, env: {} });
   const got = await h.collect({ count: 5 });
-  assert.deepEqual(got.map((r) => r.body), ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
-  assert.deepEqual(got.map((r) => r.meta.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    got.map((r) => r.body),
+    ['line 1', 'line 2', 'line 3', 'line 4', 'line 5'],
+  );
+  assert.deepEqual(
+    got.map((r) => r.meta.seq),
+    [1, 2, 3, 4, 5],
+  );
   assert.ok(got.every((r) => r.tag === 'app'));
   assert.deepEqual(await h.collect({ ms: 100 }), [], 'nothing after samples');
   await h.stop();
@@ -31,7 +37,13 @@ test('a line with ${seq} (a template: not read from the environment); samples st
 
 test('a JSON record with ${seq} becomes an object body with the counter', async () => {
   const h = await createHarness(dummy, { options: { dummy: '{"n":"${seq}","msg":"x"}', rate: 100, samples: 2 } });
-  assert.deepEqual((await h.collect({ count: 2 })).map((r) => r.body), [{ n: '1', msg: 'x' }, { n: '2', msg: 'x' }]);
+  assert.deepEqual(
+    (await h.collect({ count: 2 })).map((r) => r.body),
+    [
+      { n: '1', msg: 'x' },
+      { n: '2', msg: 'x' },
+    ],
+  );
   await h.stop();
 });
 
@@ -63,14 +75,18 @@ test('backpressure: with a full output dummy waits (no pile-up), then continues 
 
 test('invalid options: unknown key (qlog validate exits 2 with file:line:col), rate must be > 0', async (t) => {
   const dir = tempDir(t);
-  const file = writeConfig(dir, 'c.yaml', `
+  const file = writeConfig(
+    dir,
+    'c.yaml',
+    `
 pipeline:
   inputs:
     - name: dummy
       rat: 5
   outputs:
     - name: stdout
-`);
+`,
+  );
   const r = await runCli(['validate', file], { cwd: dir, owner: t });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /c\.yaml:4:7: pipeline\.inputs\[0\]\.rat: unknown key "rat" \(did you mean "rate"\?\); allowed keys: .*dummy, rate, samples/);

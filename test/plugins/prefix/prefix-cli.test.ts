@@ -33,8 +33,14 @@ pipeline:
   );
   assert.equal(r.code, 0, r.stderr);
   const got = outLines(r.stdout);
-  assert.deepEqual(got.filter((l) => l.includes('hello')), Array.from({ length: 20 }, (_, i) => `[app.service@enclave-7] prod: hello ${i + 1}`));
-  assert.deepEqual(got.filter((l) => l.includes('structured')), Array(3).fill('[app.json@enclave-7] prod: structured'));
+  assert.deepEqual(
+    got.filter((l) => l.includes('hello')),
+    Array.from({ length: 20 }, (_, i) => `[app.service@enclave-7] prod: hello ${i + 1}`),
+  );
+  assert.deepEqual(
+    got.filter((l) => l.includes('structured')),
+    Array(3).fill('[app.json@enclave-7] prod: structured'),
+  );
 });
 
 test('CLI: prefix rejects an unknown option (validate exits 2)', async () => {

@@ -29,7 +29,10 @@ test('CLI: dummy (fast) -> rate drop -> stdout: exactly the budget passes, the r
   const r = await runCli('run', cfg(filters), { until: (s) => passed(s) + dropped(s) >= N, timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
   // 500 records arrive within ~100 ms; the window (4 x 500 ms, so >= 1.5 s) holds 25 x 4 = 100
-  assert.deepEqual(outLines(r.stdout).filter((l) => !summaries(l).length), Array.from({ length: 100 }, (_, i) => `[app.service] x ${i + 1}`));
+  assert.deepEqual(
+    outLines(r.stdout).filter((l) => !summaries(l).length),
+    Array.from({ length: 100 }, (_, i) => `[app.service] x ${i + 1}`),
+  );
   assert.equal(dropped(r.stdout), 400);
   for (const l of summaries(r.stdout)) assert.match(l, /^\[app\.service\] rate: dropped \d+ records for app\.service in the last 500ms$/);
 });
@@ -40,7 +43,10 @@ test('CLI: dummy (fast) -> rate pause -> stdout: every record arrives, in order,
     timeoutMs: 20_000,
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(outLines(r.stdout), Array.from({ length: N }, (_, i) => `x ${i + 1}`));
+  assert.deepEqual(
+    outLines(r.stdout),
+    Array.from({ length: N }, (_, i) => `x ${i + 1}`),
+  );
   // 200 at once, then 200 per 500 ms slot: at least one slot boundary, i.e. >= ~500ms after start
   assert.ok(r.ms > 600, `${r.ms} ms`);
 });
@@ -93,7 +99,10 @@ pipeline:
   // Run at least 1.5 s, and until the metrics show both pauses (the agent starts slowly on a busy machine).
   for (const t0 = Date.now(); (!seen() || Date.now() - t0 < 1500) && Date.now() - t0 < 20_000; ) {
     await new Promise((r) => setTimeout(r, 100));
-    metrics = (await fetch(`http://127.0.0.1:${port}/api/v1/metrics`).then((r) => r.json(), () => [])) as Metrics;
+    metrics = (await fetch(`http://127.0.0.1:${port}/api/v1/metrics`).then(
+      (r) => r.json(),
+      () => [],
+    )) as Metrics;
   }
   stop();
   const r = await run;
@@ -105,7 +114,11 @@ pipeline:
   assert.equal(dummy.dropped_records, 0);
   assert.ok(rate.rate_paused_ms! > 0);
   const got = outLines(r.stdout);
-  assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => `x ${i + 1}`), 'no gap, no repeat');
+  assert.deepEqual(
+    got,
+    Array.from({ length: got.length }, (_, i) => `x ${i + 1}`),
+    'no gap, no repeat',
+  );
   // 100 per 200 ms slot (+ what was queued when the agent stopped): far below 3000/s
   assert.ok(got.length >= 300 && got.length < (r.ms / 200 + 2) * 100 + 1000, `${got.length} lines in ${r.ms} ms`);
 });

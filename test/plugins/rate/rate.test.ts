@@ -7,10 +7,14 @@ import { ConfigError, createHarness } from '../../../core/testing/index.js';
 import type { LogRecord } from '../../../core/record.js';
 
 const harness = (options: Record<string, unknown>) => createHarness(rate, { options, tag: 'app.service' });
-const lines = (n: number, p = 'line', meta: Record<string, unknown> = {}, tag = 'app.service') => Array.from({ length: n }, (_, i) => ({ body: `${p} ${i + 1}`, meta: { ...meta }, tag }));
+const lines = (n: number, p = 'line', meta: Record<string, unknown> = {}, tag = 'app.service') =>
+  Array.from({ length: n }, (_, i) => ({ body: `${p} ${i + 1}`, meta: { ...meta }, tag }));
 const bodies = (recs: { body: unknown }[]) => recs.map((r) => r.body);
 const summaries = (recs: LogRecord[]) => recs.filter((r) => r.meta.rate_summary);
-const summaryLines = (recs: LogRecord[]) => summaries(recs).map((r) => `${r.tag}|${(r.body as { log: string }).log}`).sort();
+const summaryLines = (recs: LogRecord[]) =>
+  summaries(recs)
+    .map((r) => `${r.tag}|${(r.body as { log: string }).log}`)
+    .sort();
 
 test('drop per tag: over-limit records are discarded and counted', async (t) => {
   const h = await harness({ rate: 10, window: 1, interval: '1h', summary: false });
@@ -36,11 +40,24 @@ test('drop per metadata field (key: meta.path): each file has its own budget, or
 test('key shorthands and templates: path, ${host}:${path}', async (t) => {
   const h = await harness({ rate: 1, window: 1, interval: '1h', key: '${host}:${path}', summary: false });
   t.after(() => h.stop());
-  const out = await h.filter([{ body: '1', meta: { host: 'h1', path: '/a' } }, { body: '2', meta: { host: 'h2', path: '/a' } }, { body: '3', meta: { host: 'h1', path: '/a' } }]);
+  const out = await h.filter([
+    { body: '1', meta: { host: 'h1', path: '/a' } },
+    { body: '2', meta: { host: 'h2', path: '/a' } },
+    { body: '3', meta: { host: 'h1', path: '/a' } },
+  ]);
   assert.deepEqual(bodies(out), ['1', '2']);
   const g = await harness({ rate: 1, window: 1, interval: '1h', key: 'path', summary: false });
   t.after(() => g.stop());
-  assert.deepEqual(bodies(await g.filter([{ body: '1', meta: { path: '/a' } }, { body: '2', meta: { path: '/b' } }, { body: '3', meta: {} }])), ['1', '2', '3']);
+  assert.deepEqual(
+    bodies(
+      await g.filter([
+        { body: '1', meta: { path: '/a' } },
+        { body: '2', meta: { path: '/b' } },
+        { body: '3', meta: {} },
+      ]),
+    ),
+    ['1', '2', '3'],
+  );
 });
 
 test('window: a quiet key bursts rate x window', async (t) => {
@@ -59,12 +76,17 @@ test('summary record once per interval in which records were dropped', async (t)
   const s = summaries(h.received);
   assert.equal(s.length, 1, 'one summary, none for the quiet intervals after');
   assert.equal(s[0]!.tag, 'app.service');
-  assert.deepEqual(s[0]!.body, { log: 'rate: dropped 15 records for /var/log/app.log in the last 150ms', rate_dropped: 15, interval_ms: 150, rate_key: '/var/log/app.log' });
+  assert.deepEqual(s[0]!.body, {
+    log: 'rate: dropped 15 records for /var/log/app.log in the last 150ms',
+    rate_dropped: 15,
+    interval_ms: 150,
+    rate_key: '/var/log/app.log',
+  });
   assert.deepEqual(s[0]!.meta, { path: '/var/log/app.log', host: 'enclave-1', rate_summary: true });
   assert.equal(h.counters.rate_summaries, 1);
 });
 
-test('summaries go under each key\'s tag; summary: false sends none', async (t) => {
+test("summaries go under each key's tag; summary: false sends none", async (t) => {
   const h = await harness({ rate: 1, window: 1, interval: '100ms' });
   t.after(() => h.stop());
   await h.filter([...lines(3, 'x', {}, 'a'), ...lines(4, 'x', {}, 'b')]);

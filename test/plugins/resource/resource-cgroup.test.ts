@@ -37,7 +37,7 @@ test('v2 in a cgroup namespace ("/") and with an invisible path fall back to the
   let cg = await detectCgroup(r.path('proc'), r.path('cg'));
   assert.deepEqual(await cg!.read(), { version: 2, limit: 10, usage: 5, working_set: 5, pct: 50 });
   r.write('proc/self/cgroup', '0::/kubepods/pod1/ctr\n');
-  cg = await detectCgroup(r.path('proc'), r.path('cg') + '/');
+  cg = await detectCgroup(r.path('proc'), `${r.path('cg')}/`);
   assert.equal(cg?.dir, r.path('cg'));
 });
 

@@ -4,8 +4,21 @@ import { readFile } from 'node:fs/promises';
 import { loadMemSource, memUsage } from '../../../plugins/resource/resource-mem.js';
 
 const base = {
-  total: 1024 * 1048576, free: 100 * 1048576, used: 924 * 1048576, active: 361 * 1048576, available: 663 * 1048576,
-  buffcache: 0, buffers: 0, cached: 0, slab: 0, reclaimable: 0, swaptotal: 0, swapused: 0, swapfree: 0, writeback: null, dirty: null,
+  total: 1024 * 1048576,
+  free: 100 * 1048576,
+  used: 924 * 1048576,
+  active: 361 * 1048576,
+  available: 663 * 1048576,
+  buffcache: 0,
+  buffers: 0,
+  cached: 0,
+  slab: 0,
+  reclaimable: 0,
+  swaptotal: 0,
+  swapused: 0,
+  swapfree: 0,
+  writeback: null,
+  dirty: null,
 };
 
 test('used is total - MemAvailable (page cache is not used memory)', () => {

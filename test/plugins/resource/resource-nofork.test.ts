@@ -40,7 +40,10 @@ test('the detector catches a fork (control)', async () => {
   const si = await import('systeminformation');
   calls.length = 0;
   si.time();
-  assert.ok(calls.some((c) => c.startsWith('child_process.execSync')), calls.join());
+  assert.ok(
+    calls.some((c) => c.startsWith('child_process.execSync')),
+    calls.join(),
+  );
   calls.length = 0;
   await new Promise<void>((r) => (cp.exec as (c: string, cb: () => void) => void)('true', () => r()));
   assert.ok(calls.includes('ChildProcess.spawn'), calls.join());
@@ -83,9 +86,17 @@ test('the resource plugin itself: 6 samples at 100ms, names rescanned every samp
   let enough: () => void = () => undefined;
   const done = new Promise<void>((r) => (enough = r));
   const ctx = {
-    id: 'resource.0', name: 'resource', options, log: pino({ level: 'silent' }), counters: new InstanceCounters(),
-    service: { version: '0', hostname: 'h', stateDir: '/nonexistent', configDir: '.', graceMs: 1000 }, statePath: (f: string) => f,
-    hooks, tag: 'res', paused: false, ready: () => Promise.resolve(),
+    id: 'resource.0',
+    name: 'resource',
+    options,
+    log: pino({ level: 'silent' }),
+    counters: new InstanceCounters(),
+    service: { version: '0', hostname: 'h', stateDir: '/nonexistent', configDir: '.', graceMs: 1000 },
+    statePath: (f: string) => f,
+    hooks,
+    tag: 'res',
+    paused: false,
+    ready: () => Promise.resolve(),
     emit: (_tag: string, records: { body: Record<string, unknown> }[], opts?: { dropIfFull?: boolean }) => {
       assert.equal(opts?.dropIfFull, true);
       got.push(...records);

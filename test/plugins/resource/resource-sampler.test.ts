@@ -13,8 +13,21 @@ test('parseLoadavg', () => {
 
 const MiB = 1048576;
 const fakeMem = async () => ({
-  total: 1024 * MiB, free: 0, used: 0, active: 0, available: 663 * MiB, buffcache: 0, buffers: 0, cached: 0, slab: 0,
-  reclaimable: 0, swaptotal: 512 * MiB, swapused: 12 * MiB, swapfree: 500 * MiB, writeback: null, dirty: null,
+  total: 1024 * MiB,
+  free: 0,
+  used: 0,
+  active: 0,
+  available: 663 * MiB,
+  buffcache: 0,
+  buffers: 0,
+  cached: 0,
+  slab: 0,
+  reclaimable: 0,
+  swaptotal: 512 * MiB,
+  swapused: 12 * MiB,
+  swapfree: 500 * MiB,
+  writeback: null,
+  dirty: null,
 });
 
 test('sample from a fake /proc: every field, and the log line', async (t) => {
@@ -28,7 +41,15 @@ test('sample from a fake /proc: every field, and the log line', async (t) => {
   r.proc(100, 'nginx', 0, 2560);
   r.proc(101, 'nginx', 0, 2560);
   let now = 0;
-  const s = new ResourceSampler({ memSource: fakeMem, cgroup: true, processes: ['nginx', 'sshd'], scanEvery: 4, procRoot: r.path(), cgroupRoot: r.path('cg'), now: () => now });
+  const s = new ResourceSampler({
+    memSource: fakeMem,
+    cgroup: true,
+    processes: ['nginx', 'sshd'],
+    scanEvery: 4,
+    procRoot: r.path(),
+    cgroupRoot: r.path('cg'),
+    now: () => now,
+  });
   await s.init();
   r.write('stat', 'cpu  100 25 0 50 20 0 0 5 0 0\ncpu0 0\ncpu1 0\n'); // 200 ticks: 130 busy, 20 iowait, 50 idle
   r.proc(100, 'nginx', 10, 2560);

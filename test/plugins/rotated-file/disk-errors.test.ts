@@ -56,7 +56,7 @@ test('ENOSPC: the flush is rejected, no torn line stays, writing resumes once sp
     }
     assert.ok(failed, 'the disk never filled up');
     const content = readFileSync(join(ws, 'service.log'), 'utf8');
-    assert.equal(content, acked.join('\n') + '\n', 'the file holds exactly the acknowledged lines (no torn line)');
+    assert.equal(content, `${acked.join('\n')}\n`, 'the file holds exactly the acknowledged lines (no torn line)');
     // Still full: the retry fails again, and the problem is logged once (error level) for the episode.
     await assert.rejects(out.flush(failed));
     const errors = out.logs.filter((l) => l.level === 50);
@@ -69,7 +69,7 @@ test('ENOSPC: the flush is rejected, no torn line stays, writing resumes once sp
     const more = numbered(`line ${'x'.repeat(40)}`, seq, 10);
     await out.flush(lines(more, { src: 'S', from: seq }));
     acked.push(...more);
-    assert.equal(readFileSync(join(ws, 'service.log'), 'utf8'), acked.join('\n') + '\n');
+    assert.equal(readFileSync(join(ws, 'service.log'), 'utf8'), `${acked.join('\n')}\n`);
     assert.ok(out.logs.some((l) => l.level === 30 && String(l.msg).includes('writing resumed')));
   } finally {
     await out.close();
@@ -112,7 +112,13 @@ test('a file moved away by another program (logrotate): written lines stay there
   // Spans two parts (rotation at 60 bytes): the first lands in the moved file, the rest in new files.
   await out.flush(lines(numbered('b', 1, 20), { src: 'S', from: 3 }));
   await out.flush(lines(['c 1'], { src: 'S', from: 23 }));
-  const all = ['s.log.moved', ...readdirSync(ws).filter((f) => /^s\.log\.\d+$/.test(f)).sort((a, b) => Number(b.split('.').pop()) - Number(a.split('.').pop())), 's.log']
+  const all = [
+    's.log.moved',
+    ...readdirSync(ws)
+      .filter((f) => /^s\.log\.\d+$/.test(f))
+      .sort((a, b) => Number(b.split('.').pop()) - Number(a.split('.').pop())),
+    's.log',
+  ]
     .map((f) => readFileSync(join(ws, f), 'utf8'))
     .join('');
   assert.deepEqual(all.trim().split('\n').sort(), ['a 1', 'a 2', ...numbered('b', 1, 20), 'c 1'].sort());

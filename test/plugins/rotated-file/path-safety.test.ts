@@ -32,7 +32,7 @@ test('tags that try to leave the workspace are refused and counted; the other re
   const out = await openRotatedFile(t, { workspace: ws, file: '${tag}.log' }, join(dir, 'state'));
   const evil = ['../escape', '../../etc/evil', '/tmp/abs', 'a/../../b', 'link-dir/x', 'link-file', 'link-existing', 'ok'];
   const c = lines(evil.map((tag) => `from ${tag}`));
-  c.records.forEach((r, i) => (r.tag = evil[i]!));
+  for (const [i, r] of c.records.entries()) r.tag = evil[i]!;
   await out.flush(c);
   assert.deepEqual(tree(outside), ['existing.log']);
   assert.equal(readFileSync(join(outside, 'existing.log'), 'utf8'), 'untouched\n');
@@ -41,8 +41,14 @@ test('tags that try to leave the workspace are refused and counted; the other re
   assert.equal(readFileSync(join(ws, 'ok.log'), 'utf8'), 'from ok\n');
   assert.equal(out.counters.get('refused_records'), 7);
   const warnings = out.logs.filter((l) => l.level === 40).map((l) => String(l.msg));
-  assert.ok(warnings.some((m) => m.includes('symlink leading outside the workspace')), warnings.join('\n'));
-  assert.ok(warnings.some((m) => m.includes('".." would leave the workspace')), warnings.join('\n'));
+  assert.ok(
+    warnings.some((m) => m.includes('symlink leading outside the workspace')),
+    warnings.join('\n'),
+  );
+  assert.ok(
+    warnings.some((m) => m.includes('".." would leave the workspace')),
+    warnings.join('\n'),
+  );
   await out.close();
 });
 

@@ -26,7 +26,10 @@ test('rotation: logrotate names, newest first, at most rotate_num files of about
   const got = all.trim().split('\n');
   assert.equal(got.at(-1), text(299));
   const first = Number(got[0]!.split(' ')[1]);
-  assert.deepEqual(got, Array.from({ length: 300 - first }, (_, k) => text(first + k)));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 300 - first }, (_, k) => text(first + k)),
+  );
   assert.ok(out.counters.get('rotations') >= 5);
   await out.close();
 });
@@ -37,10 +40,17 @@ test('rotation with compress: .1.gz .. .N.gz hold the rotated lines', async (t) 
   const out = await openRotatedFile(t, { workspace: ws, file: 'service.log', rotate_size: 1000, rotate_num: 2, compress: true });
   await out.flush(lines(Array.from({ length: 120 }, (_, k) => text(k))));
   assert.deepEqual(readdirSync(ws).sort(), ['service.log', 'service.log.1.gz', 'service.log.2.gz']);
-  const all = [gunzipSync(readFileSync(join(ws, 'service.log.2.gz'))).toString(), gunzipSync(readFileSync(join(ws, 'service.log.1.gz'))).toString(), readFileSync(join(ws, 'service.log'), 'utf8')].join('');
+  const all = [
+    gunzipSync(readFileSync(join(ws, 'service.log.2.gz'))).toString(),
+    gunzipSync(readFileSync(join(ws, 'service.log.1.gz'))).toString(),
+    readFileSync(join(ws, 'service.log'), 'utf8'),
+  ].join('');
   const got = all.trim().split('\n');
   assert.equal(got.length, 120);
-  assert.deepEqual(got, Array.from({ length: 120 }, (_, k) => text(k)));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 120 }, (_, k) => text(k)),
+  );
   await out.close();
 });
 
@@ -52,8 +62,8 @@ test('a file already over rotate_size is rotated when opened; a line longer than
   await a.close();
   const b = await openRotatedFile(t, { workspace: ws, file: 's.log', rotate_size: 100 });
   await b.flush(lines(['y'.repeat(300), 'z']));
-  assert.equal(readFileSync(join(ws, 's.log.2'), 'utf8'), numbered('x', 0, 100).join('\n') + '\n');
-  assert.equal(readFileSync(join(ws, 's.log.1'), 'utf8'), 'y'.repeat(300) + '\n');
+  assert.equal(readFileSync(join(ws, 's.log.2'), 'utf8'), `${numbered('x', 0, 100).join('\n')}\n`);
+  assert.equal(readFileSync(join(ws, 's.log.1'), 'utf8'), `${'y'.repeat(300)}\n`);
   assert.equal(readFileSync(join(ws, 's.log'), 'utf8'), 'z\n');
   await b.close();
 });

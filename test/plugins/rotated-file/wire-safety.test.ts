@@ -13,7 +13,10 @@ import { waitFor } from '../../helpers/wait.js';
 test('tags with ../ and metadata paths never write outside the workspace', async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'p.sock');
-  const config = writeConfig(dir, 'parent.yaml', `
+  const config = writeConfig(
+    dir,
+    'parent.yaml',
+    `
 service:
   state_dir: ${dir}/state
 pipeline:
@@ -24,7 +27,8 @@ pipeline:
     - name: rotated-file
       workspace: ${dir}/ws
       file: '\${path:-flat}/\${tag}.log'
-`);
+`,
+  );
   const agent = startCli(['run', config], { cwd: dir, owner: t });
   // The socket file appears at bind(), a moment before listen(): wait for the agent to say it
   // started (its inputs listen by then), not for the file.
@@ -46,7 +50,10 @@ pipeline:
   await waitFor(() => acks.length === 5, { what: '5 acks', timeoutMs: 10_000 });
   s.end();
 
-  assert.deepEqual(readdirSync(dir).filter((f) => !['p.sock', 'parent.yaml', 'state', 'ws', '.qlog-state'].includes(f)), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => !['p.sock', 'parent.yaml', 'state', 'ws', '.qlog-state'].includes(f)),
+    [],
+  );
   assert.ok(!readdirSync(dir).includes('outside') && !readdirSync(join(dir, '..')).includes('outside'));
   const files = (readdirSync(join(dir, 'ws'), { recursive: true }) as string[]).filter((f) => f.endsWith('.log')).sort();
   for (const f of files) assert.ok(!f.includes('..') && !f.startsWith('/'), f);

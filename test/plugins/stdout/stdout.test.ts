@@ -9,14 +9,18 @@ import { tempDir, writeConfig } from '../../helpers/tmp.js';
 /** Run dummy -> stdout with the given dummy record and stdout options until `n` lines are printed. */
 async function print(t: test.TestContext, record: string, stdoutOptions: string, n = 2): Promise<string[]> {
   const dir = tempDir(t);
-  const file = writeConfig(dir, 'c.yaml', `
+  const file = writeConfig(
+    dir,
+    'c.yaml',
+    `
 service: { log_level: warn }
 pipeline:
   inputs:
     - { name: dummy, tag: app.web, rate: 100, samples: ${n}, dummy: '${record}' }
   outputs:
     - { name: stdout, ${stdoutOptions} }
-`);
+`,
+  );
   const a = startCli(['run', file], { cwd: dir, owner: t });
   await a.waitForLine((_) => a.stdout.length >= n);
   a.signal('SIGTERM');
@@ -65,7 +69,10 @@ test('acks once the write completed; a failed write is not acked (the core retri
   await captureStdout(async (lines, fail) => {
     const h = await createHarness(stdout, { options: { format: 'json' }, tag: 'x' });
     assert.equal((await h.flush(['one', { message: 'two' }])).status, 'acked');
-    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { log?: string; message?: string }).log ?? (JSON.parse(l) as { message: string }).message), ['one', 'two']);
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as { log?: string; message?: string }).log ?? (JSON.parse(l) as { message: string }).message),
+      ['one', 'two'],
+    );
     fail(new Error('EPIPE'));
     const r = await h.flush(['three']);
     assert.equal(r.status, 'nacked');
@@ -77,7 +84,10 @@ test('acks once the write completed; a failed write is not acked (the core retri
 
 test('invalid options: unknown key and a wrong format (qlog validate exits 2)', async (t) => {
   const dir = tempDir(t);
-  const file = writeConfig(dir, 'c.yaml', `
+  const file = writeConfig(
+    dir,
+    'c.yaml',
+    `
 pipeline:
   inputs: [{ name: dummy }]
   outputs:
@@ -85,7 +95,8 @@ pipeline:
       formatt: json
     - name: stdout
       format: xml
-`);
+`,
+  );
   const r = await runCli(['validate', file], { cwd: dir, owner: t });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /c\.yaml:5:7: pipeline\.outputs\[0\]\.formatt: unknown key "formatt" \(did you mean "format"\?\)/);

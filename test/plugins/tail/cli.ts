@@ -10,7 +10,11 @@ export { tempDir };
  * Write `dir/cfg.yaml`: one tail input with `tail` (YAML lines, indented by the caller's
  * template below) -> stdout. `format: line` prints each line as read.
  */
-export function tailConfig(dir: string, tail: Record<string, unknown>, o: { format?: 'line' | 'json'; outputLimit?: string; inputLimit?: string } = {}): string {
+export function tailConfig(
+  dir: string,
+  tail: Record<string, unknown>,
+  o: { format?: 'line' | 'json'; outputLimit?: string; inputLimit?: string } = {},
+): string {
   const opts = Object.entries({ refresh_interval: '100ms', rotate_wait: '300ms', ...tail })
     .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
     .join('\n');

@@ -22,7 +22,10 @@ test('read_from_head reads existing files; appends follow; records carry path, s
   assert.equal(r[0]!.meta.path, a);
   assert.equal(r[0]!.meta.file, a);
   assert.match(String(r[0]!.meta.src), /^\d+:\d+:[0-9a-f]{12}:0$/);
-  assert.deepEqual(r.map((x) => x.meta.seq), [4, 8, 15, 20]);
+  assert.deepEqual(
+    r.map((x) => x.meta.seq),
+    [4, 8, 15, 20],
+  );
   assert.equal(typeof r[0]!.time, 'bigint');
   assert.equal(sink.c('files_opened'), 1);
   assert.equal(sink.c('read_bytes'), 20);
@@ -46,7 +49,7 @@ test('a file that appears later matching the glob is read from its head; exclude
   const f = follower(dir, sink, { readFromHead: false, exclude: '*.skip.log' });
   await f.start();
   await writeFile(join(dir, 'x.skip.log'), 'no\n');
-  await writeFile(join(dir, 'b.log'), numbered('B', 0, 1000).join('\n') + '\n');
+  await writeFile(join(dir, 'b.log'), `${numbered('B', 0, 1000).join('\n')}\n`);
   await writeFile(join(dir, 'c.txt'), 'no\n');
   await waitFor(() => sink.lines().length >= 1000, { what: 'new file' });
   await new Promise((r) => setTimeout(r, 300));
@@ -71,7 +74,7 @@ test('partial last line waits for its newline', async (t) => {
 test('backpressure: emit() false stops reading until ready()', async (t) => {
   const dir = await tempDir(t);
   const want = numbered('L', 0, 20000);
-  await writeFile(join(dir, 'a.log'), want.join('\n') + '\n');
+  await writeFile(join(dir, 'a.log'), `${want.join('\n')}\n`);
   const sink = new FakeSink();
   sink.fullAfter = 2;
   const f = follower(dir, sink, { readSize: 16 * 1024, maxLine: 1024 });
@@ -108,6 +111,13 @@ test('invalid UTF-8 is replaced and flagged on that line only', async (t) => {
   await f.start();
   await waitFor(() => sink.lines().length === 3, { what: 'lines' });
   const r = sink.records();
-  assert.deepEqual(r.map((x) => [x.body, x.meta.invalid_utf8]), [['ok', undefined], ['\ufffd(', true], ['ok2', undefined]]);
+  assert.deepEqual(
+    r.map((x) => [x.body, x.meta.invalid_utf8]),
+    [
+      ['ok', undefined],
+      ['\ufffd(', true],
+      ['ok2', undefined],
+    ],
+  );
   assert.equal(sink.c('invalid_utf8_lines'), 1);
 });

@@ -31,7 +31,7 @@ test('three renames while blocked: every generation is read, in order', async (t
   await f.start();
   const want: string[] = [];
   for (let g = 0; g < 4; g++) {
-    await appendFile(path, numbered('L', g * 1000, (g + 1) * 1000).join('\n') + '\n');
+    await appendFile(path, `${numbered('L', g * 1000, (g + 1) * 1000).join('\n')}\n`);
     want.push(...numbered('L', g * 1000, (g + 1) * 1000));
     if (g === 0) await waitFor(() => sink.chunks.length === 1, { what: 'first chunk, then blocked' });
     if (g < 3) {
@@ -57,7 +57,7 @@ test('three copytruncates while blocked: each generation is recovered from its c
   await f.start();
   const want: string[] = [];
   for (let g = 0; g < 4; g++) {
-    await appendFile(path, numbered('L', g * 1000, (g + 1) * 1000).join('\n') + '\n');
+    await appendFile(path, `${numbered('L', g * 1000, (g + 1) * 1000).join('\n')}\n`);
     want.push(...numbered('L', g * 1000, (g + 1) * 1000));
     if (g === 0) await waitFor(() => sink.chunks.length === 1, { what: 'first chunk, then blocked' });
     await fingerprinted(f, path);

@@ -66,7 +66,7 @@ test('watcher auto picks inotify on a local file system; many files are served r
   const f = follower(dir, sink, { watcher: 'auto', readSize: 4096, maxLine: 1024 });
   await f.start();
   assert.equal(f.mode, 'inotify');
-  const body = (k: number) => Array.from({ length: 2000 }, (_, i) => `f${k} line ${i}`).join('\n') + '\n';
+  const body = (k: number) => `${Array.from({ length: 2000 }, (_, i) => `f${k} line ${i}`).join('\n')}\n`;
   await Promise.all(Array.from({ length: 20 }, (_, k) => writeFile(join(dir, `f${k}.log`), body(k))));
   await waitFor(() => sink.lines().length === 40_000, { what: 'all files' });
   // Round robin: the first chunks come from several files, not one file to its end first.

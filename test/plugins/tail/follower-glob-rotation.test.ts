@@ -12,7 +12,8 @@ import { waitFor } from '../../helpers/wait.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const globFollower = (t: import('node:test').TestContext, o: { copyWaitMs?: number } = {}) => followApp(t, { pattern: (p) => `${p}*`, rotateWaitMs: 100, ...o });
+const globFollower = (t: import('node:test').TestContext, o: { copyWaitMs?: number } = {}) =>
+  followApp(t, { pattern: (p) => `${p}*`, rotateWaitMs: 100, ...o });
 
 for (const mode of ['rename', 'copytruncate'] as const) {
   test(`app.log* with ${mode} rotation: each line once, the new file is not held back by the old one`, async (t) => {
@@ -60,7 +61,9 @@ test('app.log*: a copy created empty and filled later is recognised at its first
   appendFileSync(path, text(numbered('L', 0, 100)));
   await waitFor(() => sink.lines().length >= 100, { what: 'first lines' });
   writeFileSync(`${path}.1`, ''); // created (and followed, empty) before it is filled
-  await waitFor(() => sink.logs.some((l) => l.msg.startsWith('following file') && String((l.obj as { path: string }).path).endsWith('.1')), { what: 'the empty copy followed' });
+  await waitFor(() => sink.logs.some((l) => l.msg.startsWith('following file') && String((l.obj as { path: string }).path).endsWith('.1')), {
+    what: 'the empty copy followed',
+  });
   appendFileSync(path, text(numbered('L', 100, 150)));
   copyFileSync(path, `${path}.1`);
   truncateSync(path, 0);

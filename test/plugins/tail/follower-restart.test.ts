@@ -23,7 +23,7 @@ test('only settled chunks are committed, in order; a restart resumes at the comm
   const dir = await tempDir(t);
   const path = join(dir, 'app.log');
   const all = numbered('L', 0, 4000);
-  await writeFile(path, all.join('\n') + '\n');
+  await writeFile(path, `${all.join('\n')}\n`);
   const s1 = new FakeSink();
   s1.autoSettle = false;
   const f1 = follower(dir, s1, { path, readSize: 32 * 1024, maxLine: 1024 });
@@ -48,13 +48,16 @@ test('only settled chunks are committed, in order; a restart resumes at the comm
   await f2.start();
   const rest = s1.chunks.slice(4).flatMap((c) => c.records);
   await waitFor(() => s2.lines().length === rest.length, { what: 'the unsettled rest' });
-  assert.deepEqual(s2.records().map((r) => [r.body, r.meta.src, r.meta.seq]), rest.map((r) => [r.body, r.meta.src, r.meta.seq]));
+  assert.deepEqual(
+    s2.records().map((r) => [r.body, r.meta.src, r.meta.seq]),
+    rest.map((r) => [r.body, r.meta.src, r.meta.seq]),
+  );
 });
 
 test('a file rotated while stopped is finished, then the new file is read from its head', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'app.log');
-  await writeFile(path, numbered('A', 0, 1000).join('\n') + '\n');
+  await writeFile(path, `${numbered('A', 0, 1000).join('\n')}\n`);
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { path, readFromHead: true });
   await f1.start();
@@ -63,9 +66,9 @@ test('a file rotated while stopped is finished, then the new file is read from i
   // after the follower is idle at the end of the file, which nothing observable tells.
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
-  await appendFile(path, numbered('A', 1000, 1500).join('\n') + '\n'); // written after we stopped
+  await appendFile(path, `${numbered('A', 1000, 1500).join('\n')}\n`); // written after we stopped
   await rename(path, `${path}.1`);
-  await writeFile(path, numbered('B', 0, 700).join('\n') + '\n');
+  await writeFile(path, `${numbered('B', 0, 700).join('\n')}\n`);
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();
@@ -81,7 +84,7 @@ test('a file rotated while stopped is finished, then the new file is read from i
 test('a file copytruncated while stopped: the rest comes from the copy, then the new content', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'app.log');
-  await writeFile(path, numbered('A', 0, 1000).join('\n') + '\n');
+  await writeFile(path, `${numbered('A', 0, 1000).join('\n')}\n`);
   const s1 = new FakeSink();
   const f1 = follower(dir, s1, { path });
   await f1.start();
@@ -90,10 +93,10 @@ test('a file copytruncated while stopped: the rest comes from the copy, then the
   // after the follower is idle at the end of the file, which nothing observable tells.
   await new Promise((r) => setTimeout(r, 100));
   await f1.close();
-  await appendFile(path, numbered('A', 1000, 1200).join('\n') + '\n');
+  await appendFile(path, `${numbered('A', 1000, 1200).join('\n')}\n`);
   await copyFile(path, `${path}.1`);
   await truncate(path, 0);
-  await appendFile(path, numbered('B', 0, 300).join('\n') + '\n');
+  await appendFile(path, `${numbered('B', 0, 300).join('\n')}\n`);
   const s2 = new FakeSink();
   const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50 });
   await f2.start();

@@ -85,7 +85,12 @@ test('plain truncation restarts at the new start with a new src', async (t) => {
 
 test('a file deleted before it was fully read is read to its end, partial last line included', async (t) => {
   const want = numbered('D', 0, 20_000);
-  const { path, sink } = await followApp(t, { readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 }, want.join('\n') + '\nunterminated', (s) => (s.fullAfter = 1));
+  const { path, sink } = await followApp(
+    t,
+    { readSize: 16 * 1024, maxLine: 1024, rotateWaitMs: 100 },
+    `${want.join('\n')}\nunterminated`,
+    (s) => (s.fullAfter = 1),
+  );
   await waitFor(() => sink.chunks.length === 1, { what: 'first chunk' });
   await unlink(path);
   await new Promise((r) => setTimeout(r, 100));
@@ -124,14 +129,14 @@ test('copytruncate right after a read from the start of a file whose head we had
       raced = true;
       copyFileSync(path, `${path}.1`);
       truncateSync(path, 0);
-      appendFileSync(path, G1.map((l) => l + '\n').join(''));
+      appendFileSync(path, G1.map((l) => `${l}\n`).join(''));
     }
     return n;
   };
   t.after(() => {
     TailFile.prototype.read = read;
   });
-  appendFileSync(path, G.map((l) => l + '\n').join(''));
+  appendFileSync(path, G.map((l) => `${l}\n`).join(''));
   await waitFor(() => sink.lines().length >= 100, { what: `100 lines (have ${sink.lines().length})`, timeoutMs: 5000 }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(raced, 'the copytruncate happened between the read and the head check');
@@ -159,7 +164,10 @@ test('copytruncate generations created and truncated while reading is blocked ar
   // In order: generation by generation (the first one's rest from its copy, then 1, 2, 3, then the live file).
   const firstOf = (l: string) => Number(l.slice(1, l.indexOf(' ')));
   const order = sink.lines().map(firstOf);
-  assert.ok(order.every((n, i) => i === 0 || n > order[i - 1]!), 'lines in the order they were written');
+  assert.ok(
+    order.every((n, i) => i === 0 || n > order[i - 1]!),
+    'lines in the order they were written',
+  );
   assert.equal(sink.c('copytruncate_recovered'), 1);
   assert.equal(sink.c('copytruncate_unseen'), 2);
   // Each unseen generation is a stream of its own.

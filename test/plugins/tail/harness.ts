@@ -212,7 +212,7 @@ export async function followApp(
 }
 
 /** Lines as file content, each ended by a newline. */
-export const text = (lines: readonly string[]): string => lines.map((l) => l + '\n').join('');
+export const text = (lines: readonly string[]): string => lines.map((l) => `${l}\n`).join('');
 
 /** logrotate's numbering: app.log.1 -> app.log.2 ... (keeping `keep`), so that app.log.1 is free. */
 export function shiftRotated(path: string, keep = 5): void {

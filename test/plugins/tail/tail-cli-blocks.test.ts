@@ -73,13 +73,30 @@ pipeline:
   const direct = out.filter((o) => o.tag === 'direct');
   assert.equal(via.length, expected);
   assert.equal(direct.length, expected);
-  const strip = (o: Out) => ({ log: o.log, path: o.meta.path, file: o.meta.file, seq: o.meta.seq, truncated: o.meta.truncated, invalid_utf8: o.meta.invalid_utf8 });
+  const strip = (o: Out) => ({
+    log: o.log,
+    path: o.meta.path,
+    file: o.meta.file,
+    seq: o.meta.seq,
+    truncated: o.meta.truncated,
+    invalid_utf8: o.meta.invalid_utf8,
+  });
   assert.deepEqual(direct.map(strip), via.map(strip));
   // What tail's records always were.
   assert.deepEqual(strip(direct[0]!), { log: 'line 0 ', path, file: path, seq: 8, truncated: undefined, invalid_utf8: undefined });
   assert.deepEqual(strip(direct[N]!), { log: 'bad\ufffd', path, file: path, seq: direct[N - 1]!.meta.seq + 5, truncated: undefined, invalid_utf8: true });
-  assert.deepEqual(direct.slice(N + 1, N + 4).map((o) => [o.log.length, o.meta.truncated]), [[1024, true], [1024, true], [452, true]]);
+  assert.deepEqual(
+    direct.slice(N + 1, N + 4).map((o) => [o.log.length, o.meta.truncated]),
+    [
+      [1024, true],
+      [1024, true],
+      [452, true],
+    ],
+  );
   assert.deepEqual(strip(direct[N + 4]!).log, 'ünïcødé ✓');
-  assert.ok(direct.every((o, i) => i === 0 || o.meta.seq > direct[i - 1]!.meta.seq), 'seq increases');
+  assert.ok(
+    direct.every((o, i) => i === 0 || o.meta.seq > direct[i - 1]!.meta.seq),
+    'seq increases',
+  );
   assert.ok(new Set(direct.map((o) => o.meta.src)).size === 1 && direct[0]!.meta.src.length > 0, 'one src per file');
 });

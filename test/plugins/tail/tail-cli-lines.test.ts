@@ -15,7 +15,10 @@ test('CLI: long line split with meta.truncated, CRLF stripped, invalid UTF-8 fla
   const dir = tempDir(t, 'qlog-tail-cli-');
   const path = join(dir, 'app.log');
   const long = 'x'.repeat(2500);
-  writeFileSync(path, Buffer.concat([Buffer.from(`before\r\n${long}\nmiddle\r\n`), Buffer.from([0x62, 0x61, 0x64, 0xff, 0xc3, 0x0a]), Buffer.from('after é\n')]));
+  writeFileSync(
+    path,
+    Buffer.concat([Buffer.from(`before\r\n${long}\nmiddle\r\n`), Buffer.from([0x62, 0x61, 0x64, 0xff, 0xc3, 0x0a]), Buffer.from('after é\n')]),
+  );
   const a = startAgent(t, dir, tailConfig(dir, { path, read_from_head: true, buffer_max_size: 1000, path_key: 'file' }, { format: 'json' }));
   await started(a);
   await lines(a, 7);
@@ -37,7 +40,10 @@ test('CLI: long line split with meta.truncated, CRLF stripped, invalid UTF-8 fla
   assert.equal(recs[0]!.tag, `app.${path.slice(1).replaceAll('/', '.')}`);
   assert.equal(recs[0]!.meta.path, path);
   assert.equal(recs[0]!.meta.file, path);
-  assert.deepEqual(recs.map((r) => r.meta.seq), [8, 1008, 2008, 2509, 2517, 2523, 2532]);
+  assert.deepEqual(
+    recs.map((r) => r.meta.seq),
+    [8, 1008, 2008, 2509, 2517, 2523, 2532],
+  );
   assert.equal(new Set(recs.map((r) => r.meta.src)).size, 1);
 });
 
@@ -59,7 +65,10 @@ test('CLI: a 1,000,000-line file comes out byte for byte', async (t) => {
   out.end(chunk);
   await once(out, 'finish');
   const want = fileHash.digest('hex');
-  const cfg = writeConfig(dir, 'cfg.yaml', `
+  const cfg = writeConfig(
+    dir,
+    'cfg.yaml',
+    `
 service:
   log_level: warn
   state_dir: ${dir}/state
@@ -71,7 +80,8 @@ pipeline:
   outputs:
     - name: stdout
       format: line
-`);
+`,
+  );
   const child = spawn(process.execPath, [CLI, 'run', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => {
     if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
@@ -101,7 +111,10 @@ pipeline:
 
 test('CLI: tail rejects an unknown option (validate exits 2)', async (t) => {
   const dir = tempDir(t, 'qlog-tail-cli-');
-  const cfg = writeConfig(dir, 'cfg.yaml', `
+  const cfg = writeConfig(
+    dir,
+    'cfg.yaml',
+    `
 pipeline:
   inputs:
     - name: tail
@@ -109,7 +122,8 @@ pipeline:
       rotate_wiat: 5s
   outputs:
     - name: stdout
-`);
+`,
+  );
   const r = await runCli(['validate', cfg], { cwd: dir });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /rotate_wiat/);

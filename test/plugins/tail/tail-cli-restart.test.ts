@@ -23,7 +23,7 @@ test('CLI: SIGTERM while a writer is writing, restart: resumes at the committed 
   await writing;
   const st = JSON.parse(readFileSync(join(dir, 'state', 'tail.0.offsets.json'), 'utf8'));
   const committed = Object.values(st.files as Record<string, { offset: number }>)[0]!.offset;
-  assert.equal(committed, Buffer.byteLength(first.join('\n') + '\n'), 'the state holds exactly what was printed');
+  assert.equal(committed, Buffer.byteLength(`${first.join('\n')}\n`), 'the state holds exactly what was printed');
   const b = startAgent(t, dir, cfg);
   await started(b);
   await lines(b, 60_000 - first.length);
@@ -36,7 +36,7 @@ test('CLI: SIGTERM while a writer is writing, restart: resumes at the committed 
 test('CLI: rotated while the agent was stopped: the rest of the old file, then the new one', async (t) => {
   const dir = tempDir(t, 'qlog-tail-cli-');
   const path = join(dir, 'app.log');
-  writeFileSync(path, numbered('A', 0, 1000).join('\n') + '\n');
+  writeFileSync(path, `${numbered('A', 0, 1000).join('\n')}\n`);
   const cfg = tailConfig(dir, { path, read_from_head: true });
   const a = startAgent(t, dir, cfg);
   await started(a);

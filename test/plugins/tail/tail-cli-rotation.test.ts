@@ -60,7 +60,7 @@ test('CLI: a file deleted before it was read is read to its end', async (t) => {
   const dir = tempDir(t, 'qlog-tail-cli-');
   const path = join(dir, 'app.log');
   const want = numbered('D', 0, 100_000);
-  writeFileSync(path, want.join('\n') + '\n');
+  writeFileSync(path, `${want.join('\n')}\n`);
   // Small buffers and an unread stdout pipe: the agent is blocked long before the end of the file.
   const a = startAgent(t, dir, tailConfig(dir, { path, read_from_head: true }, { inputLimit: '64KiB', outputLimit: '64KiB' }));
   a.child.stdout!.pause();
@@ -82,7 +82,7 @@ test('CLI: a new file matching the glob is read from its head; copies made by ro
   writeFileSync(join(dir, 'old.log'), 'before start\n');
   const a = startAgent(t, dir, tailConfig(dir, { path: join(dir, '*.log'), exclude_path: '*.1.log' }));
   await started(a);
-  writeFileSync(join(dir, 'new.log'), numbered('N', 0, 500).join('\n') + '\n');
+  writeFileSync(join(dir, 'new.log'), `${numbered('N', 0, 500).join('\n')}\n`);
   writeFileSync(join(dir, 'new.1.log'), 'excluded\n');
   copyFileSync(join(dir, 'new.log'), join(dir, 'new.txt'));
   await lines(a, 500);
@@ -98,13 +98,13 @@ test('CLI: copytruncate, then exactly as many bytes as before, then silence: the
   const a = startAgent(t, dir, tailConfig(dir, { path }));
   await started(a);
   const first = numbered('A', 0, 100);
-  appendFileSync(path, first.join('\n') + '\n');
+  appendFileSync(path, `${first.join('\n')}\n`);
   await lines(a, 100);
   // The same size again: the offset equals the new size, so only the content says it changed.
   copyFileSync(path, `${path}.1`);
   truncateSync(path, 0);
   const second = numbered('B', 0, 100);
-  appendFileSync(path, second.join('\n') + '\n');
+  appendFileSync(path, `${second.join('\n')}\n`);
   await lines(a, 200, 10_000);
   await settle(300);
   await stop(a);

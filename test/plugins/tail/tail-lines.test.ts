@@ -13,9 +13,12 @@ function split(text: string | Buffer, opts: { base?: number; max?: number; inLon
   b.copy(buf);
   const out: Out[] = [];
   const ranges: [number, number, number, number][] = [];
-  const st = scanLines(buf, b.length, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false, (s, e, seq, flags) => ranges.push([s, e, seq, flags]));
+  const st = scanLines(buf, b.length, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false, (s, e, seq, flags) =>
+    ranges.push([s, e, seq, flags]),
+  );
   // Decoded as tail's records decode them: latin1 when the whole batch is ASCII, else UTF-8.
   for (const [s, e, seq, flags] of ranges) out.push({ body: buf.toString(st.ascii ? 'latin1' : 'utf8', s, e), seq, flags });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, control characters included, is the point
   assert.equal(st.ascii, /^[\x00-\x7f]*$/.test(buf.toString('latin1', 0, st.consumed)), 'ascii tells whether every consumed byte is ASCII');
   return { out, ...st };
 }
@@ -34,7 +37,13 @@ test('LF and CRLF lines, offsets after each line, partial line waits', () => {
 
 test('final emits the unterminated last line', () => {
   const r = split('x\ny', { final: true });
-  assert.deepEqual(r.out.map((o) => [o.body, o.seq]), [['x', 2], ['y', 3]]);
+  assert.deepEqual(
+    r.out.map((o) => [o.body, o.seq]),
+    [
+      ['x', 2],
+      ['y', 3],
+    ],
+  );
   assert.equal(r.consumed, 3);
 });
 
@@ -46,7 +55,13 @@ test('no newline at all: nothing consumed', () => {
 
 test('UTF-8 lines decode as UTF-8', () => {
   const r = split('héllo 世界\n😀\n');
-  assert.deepEqual(r.out.map((o) => [o.body, o.flags]), [['héllo 世界', 0], ['😀', 0]]);
+  assert.deepEqual(
+    r.out.map((o) => [o.body, o.flags]),
+    [
+      ['héllo 世界', 0],
+      ['😀', 0],
+    ],
+  );
   assert.equal(r.out[1]!.seq, Buffer.byteLength('héllo 世界\n😀\n'));
 });
 
@@ -68,30 +83,39 @@ test('NUL bytes are valid UTF-8 and pass through unflagged', () => {
 test('a complete long line is split into pieces of max bytes, all flagged', () => {
   const line = 'x'.repeat(25);
   const r = split(`ok\n${line}\nafter\n`, { max: 10 });
-  assert.deepEqual(r.out.map((o) => [o.body, o.seq, o.flags]), [
-    ['ok', 3, 0],
-    ['x'.repeat(10), 13, F_TRUNCATED | F_LONG_START],
-    ['x'.repeat(10), 23, F_TRUNCATED],
-    ['x'.repeat(5), 29, F_TRUNCATED],
-    ['after', 35, 0],
-  ]);
+  assert.deepEqual(
+    r.out.map((o) => [o.body, o.seq, o.flags]),
+    [
+      ['ok', 3, 0],
+      ['x'.repeat(10), 13, F_TRUNCATED | F_LONG_START],
+      ['x'.repeat(10), 23, F_TRUNCATED],
+      ['x'.repeat(5), 29, F_TRUNCATED],
+      ['after', 35, 0],
+    ],
+  );
   assert.equal(r.inLong, false);
 });
 
 test('an unterminated long line emits full pieces and keeps the rest; continuation is flagged', () => {
   const r1 = split('y'.repeat(23), { max: 10 });
-  assert.deepEqual(r1.out.map((o) => [o.body.length, o.seq, o.flags]), [
-    [10, 10, F_TRUNCATED | F_LONG_START],
-    [10, 20, F_TRUNCATED],
-  ]);
+  assert.deepEqual(
+    r1.out.map((o) => [o.body.length, o.seq, o.flags]),
+    [
+      [10, 10, F_TRUNCATED | F_LONG_START],
+      [10, 20, F_TRUNCATED],
+    ],
+  );
   assert.equal(r1.consumed, 20);
   assert.equal(r1.inLong, true);
   // The caller re-reads from offset 20: 3 more bytes + the end of the line.
   const r2 = split('yyyz\nnext\n', { base: 20, max: 10, inLong: true });
-  assert.deepEqual(r2.out.map((o) => [o.body, o.seq, o.flags]), [
-    ['yyyz', 25, F_TRUNCATED],
-    ['next', 30, 0],
-  ]);
+  assert.deepEqual(
+    r2.out.map((o) => [o.body, o.seq, o.flags]),
+    [
+      ['yyyz', 25, F_TRUNCATED],
+      ['next', 30, 0],
+    ],
+  );
 });
 
 test('a line of exactly max bytes is not truncated', () => {
@@ -109,29 +133,44 @@ test('pieces never split a UTF-8 character', () => {
 
 test('CRLF at a piece boundary does not produce an empty or CR-only piece', () => {
   const r1 = split(`${'a'.repeat(10)}\r`, { max: 10 });
-  assert.deepEqual(r1.out.map((o) => o.body), ['a'.repeat(10)]);
+  assert.deepEqual(
+    r1.out.map((o) => o.body),
+    ['a'.repeat(10)],
+  );
   const r1b = split('\r\nnext\n', { base: 10, max: 10, inLong: true });
-  assert.deepEqual(r1b.out.map((o) => o.body), ['next']); // the CR-only rest is not a record
+  assert.deepEqual(
+    r1b.out.map((o) => o.body),
+    ['next'],
+  ); // the CR-only rest is not a record
   const r2 = split(`${'a'.repeat(11)}\r`, { max: 10 });
   assert.equal(r2.out[0]!.body, 'a'.repeat(10));
   const r3 = split('a\r\n', { base: r2.consumed, max: 10, inLong: true });
-  assert.deepEqual(r3.out.map((o) => o.body), ['a']);
+  assert.deepEqual(
+    r3.out.map((o) => o.body),
+    ['a'],
+  );
 });
 
 test('a long line ending exactly at a piece boundary leaves no empty piece', () => {
   const r1 = split('b'.repeat(11), { max: 10 });
   assert.equal(r1.consumed, 10);
   const r2 = split('b\n', { base: 10, max: 10, inLong: true });
-  assert.deepEqual(r2.out.map((o) => [o.body, o.seq]), [['b', 12]]);
+  assert.deepEqual(
+    r2.out.map((o) => [o.body, o.seq]),
+    [['b', 12]],
+  );
   const r3 = split('\r\nq\n', { base: 10, max: 10, inLong: true });
-  assert.deepEqual(r3.out.map((o) => [o.body, o.seq]), [['q', 14]]);
+  assert.deepEqual(
+    r3.out.map((o) => [o.body, o.seq]),
+    [['q', 14]],
+  );
   assert.equal(r3.consumed, 4);
 });
 
 test('seq is strictly increasing and ends at consumed', () => {
   const parts: string[] = [];
   for (let i = 0; i < 1000; i++) parts.push('w'.repeat(i % 37) + (i % 5 === 0 ? '\r' : ''));
-  const text = parts.join('\n') + '\nrest';
+  const text = `${parts.join('\n')}\nrest`;
   const r = split(text, { base: 7, max: 16 });
   for (let i = 1; i < r.out.length; i++) assert.ok(r.out[i]!.seq > r.out[i - 1]!.seq);
   assert.equal(r.out.at(-1)!.seq, 7 + r.consumed);

@@ -13,9 +13,7 @@ export class TestReceiver {
   readonly sessions: ReceiverSession[] = [];
   readonly drops: string[] = [];
   listener?: Listener;
-  constructor(
-    private readonly opts: { autoAck?: boolean; sharedKey?: string; maxFrameSize?: number } = {},
-  ) {}
+  constructor(private readonly opts: { autoAck?: boolean; sharedKey?: string; maxFrameSize?: number } = {}) {}
 
   attach(stream: Duplex, peer: PeerIdentity): ReceiverSession {
     const s = new ReceiverSession(stream, peer, {

@@ -32,7 +32,10 @@ test('flush resolves only when the receiver acks the chunk (id = chunk id)', asy
   await waitFor(() => r.frames.length === 1, { what: 'frame' });
   const f = r.frames[0]!;
   assert.equal(f.ev.mode, 'packed');
-  assert.deepEqual(f.ev.records.map((x) => x.body), ['a', 'b']);
+  assert.deepEqual(
+    f.ev.records.map((x) => x.body),
+    ['a', 'b'],
+  );
   assert.equal(f.ev.chunk, h.attempts[0]!.chunk.id);
   let done = false;
   void p.then(() => (done = true));
@@ -53,7 +56,7 @@ test('unacked chunks are resent with the same id after a reconnect', async (t) =
   r.ackAll();
   assert.equal((await p).acked, true);
   assert.equal(h.counters.resent_chunks, 1);
-  assert.equal(h.attempts.length, 1, 'the core saw one flush: the resend is the plugin\'s');
+  assert.equal(h.attempts.length, 1, "the core saw one flush: the resend is the plugin's");
 });
 
 test('the window: no more than max_inflight_chunks unacknowledged, in flush order', async (t) => {
@@ -91,7 +94,10 @@ test('compress gzip sends CompressedPackedForward', async (t) => {
   const { h, r } = await setup(t, { compress: 'gzip' }, { autoAck: true });
   assert.equal((await h.flush(['z1', 'z2'])).acked, true);
   assert.equal(r.frames[0]!.ev.mode, 'compressed');
-  assert.deepEqual(r.frames[0]!.ev.records.map((x) => x.body), ['z1', 'z2']);
+  assert.deepEqual(
+    r.frames[0]!.ev.records.map((x) => x.body),
+    ['z1', 'z2'],
+  );
 });
 
 test('require_ack false: delivered once written, no chunk option', async (t) => {
@@ -155,8 +161,14 @@ test('a chunk bigger than max_frame_size goes as several frames (ids <id>.0, <id
   assert.equal((await h.flush(lines)).acked, true);
   const id = h.attempts[0]!.chunk.id;
   assert.ok(r.frames.length >= 3);
-  assert.deepEqual(r.ids, r.frames.map((_, i) => `${id}.${i}`));
-  assert.deepEqual(r.frames.flatMap((f) => f.ev.records.map((x) => x.body)), lines.filter((_, i) => i !== 100));
+  assert.deepEqual(
+    r.ids,
+    r.frames.map((_, i) => `${id}.${i}`),
+  );
+  assert.deepEqual(
+    r.frames.flatMap((f) => f.ev.records.map((x) => x.body)),
+    lines.filter((_, i) => i !== 100),
+  );
   assert.equal(h.counters.records_too_large, 1);
 });
 
@@ -183,5 +195,8 @@ test('with gzip and several workers, frames still leave in flush order', async (
   const ps = [h.flush(big, { tag: 'first' }), h.flush(['tiny'], { tag: 'second' }), h.flush(['tiny too'], { tag: 'third' })];
   for (const p of ps) assert.equal((await p).acked, true);
   const tags = r.frames.map((f) => f.ev.tag);
-  assert.deepEqual(tags.filter((x, i) => tags[i - 1] !== x), ['first', 'second', 'third']);
+  assert.deepEqual(
+    tags.filter((x, i) => tags[i - 1] !== x),
+    ['first', 'second', 'third'],
+  );
 });

@@ -22,7 +22,10 @@ test('records arrive with the peer identity and their meta; the ack waits for th
   const s = await sender(uri);
   s.send('c1', ['a', 'b', 'c'], 'app.x', (i) => ({ src: 'file1', seq: i + 1, path: '/var/log/x', cid: 99, peer: 'forged' }));
   const got = await h.collect({ count: 3 });
-  assert.deepEqual(got.map((r) => r.body), ['a', 'b', 'c']);
+  assert.deepEqual(
+    got.map((r) => r.body),
+    ['a', 'b', 'c'],
+  );
   assert.equal(got[0]!.tag, 'app.x');
   assert.equal(got[2]!.meta.seq, 3);
   assert.equal(got[2]!.meta.src, 'file1');
@@ -98,7 +101,10 @@ test('tags from the wire are validated, tag_prefix is prepended', async (t) => {
   s.send('c1', ['x'], '../../etc');
   s.send('c2', ['y'], 'ok.tag');
   const got = await h.collect({ count: 2 });
-  assert.deepEqual(got.map((r) => r.tag), ['enclave.__._etc', 'enclave.ok.tag']);
+  assert.deepEqual(
+    got.map((r) => r.tag),
+    ['enclave.__._etc', 'enclave.ok.tag'],
+  );
   assert.equal(h.counters.tags_rewritten, 1);
   assert.ok(h.logs.some((l) => /rewritten to "__\._etc"/.test(String(l.msg))));
   h.ack();

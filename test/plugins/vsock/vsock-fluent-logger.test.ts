@@ -10,7 +10,10 @@ import { tempDir } from '../../helpers/tmp.js';
 
 const require = createRequire(import.meta.url);
 const fluent = require('fluent-logger') as {
-  createFluentSender(tag: string, o: Record<string, unknown>): {
+  createFluentSender(
+    tag: string,
+    o: Record<string, unknown>,
+  ): {
     emit(label: string, data: Record<string, unknown>, cb?: (err?: Error) => void): void;
     end(label?: string, data?: unknown, cb?: () => void): void;
     on(ev: string, f: (e: unknown) => void): void;
@@ -20,7 +23,12 @@ const fluent = require('fluent-logger') as {
 const quiet = { info() {}, error() {}, warn() {}, debug() {} };
 const N = 50;
 
-async function run(t: { after(f: () => void): void }, listen: (dir: string) => string, client: (uri: string) => Record<string, unknown>, inputOpts: Record<string, unknown> = {}) {
+async function run(
+  t: { after(f: () => void): void },
+  listen: (dir: string) => string,
+  client: (uri: string) => Record<string, unknown>,
+  inputOpts: Record<string, unknown> = {},
+) {
   const dir = tempDir(t);
   const h = await createHarness(vsock, { options: { listen: listen(dir), ...inputOpts }, output: { workers: 4 } });
   t.after(() => void h.stop({ grace: 200 }));
@@ -31,7 +39,16 @@ async function run(t: { after(f: () => void): void }, listen: (dir: string) => s
   s.on('error', () => {});
   const errors: unknown[] = [];
   await Promise.all(
-    Array.from({ length: N }, (_, i) => new Promise<void>((res) => s.emit('app', { message: `m${i}`, n: i }, (err) => (err && errors.push(err), res())))),
+    Array.from(
+      { length: N },
+      (_, i) =>
+        new Promise<void>((res) =>
+          s.emit('app', { message: `m${i}`, n: i }, (err) => {
+            if (err) errors.push(err);
+            res();
+          }),
+        ),
+    ),
   );
   const got = await h.collect({ count: N, timeout: 10_000 });
   s.end();
@@ -62,6 +79,8 @@ for (const requireAckResponse of [false, true]) {
 }
 
 test('fluent-logger with shared_key (HELO/PING/PONG) over tcp', async (t) => {
-  const h = await run(t, tcp, (u) => ({ ...tcpClient(u), requireAckResponse: true, security: { clientHostname: 'client.local', sharedKey: 'sekret' } }), { shared_key: 'sekret' });
+  const h = await run(t, tcp, (u) => ({ ...tcpClient(u), requireAckResponse: true, security: { clientHostname: 'client.local', sharedKey: 'sekret' } }), {
+    shared_key: 'sekret',
+  });
   assert.equal(h.counters.peers_dropped ?? 0, 0);
 });

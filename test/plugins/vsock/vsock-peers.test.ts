@@ -22,11 +22,26 @@ function fakeCtx(allowed: number[], emitted: { tag: string; records: LogRecord[]
     name: 'vsock',
     tag: 'vsock.0',
     options: {
-      listen: 'vsock://any:6000', connect: '', shared_key: '', self_hostname: 'parent', allowed_cids: allowed, max_frame_size: 1 << 20, max_connections: 8,
-      tag_prefix: '', dedupe_window: 100, connect_timeout: 1000, reconnect_base: 100, reconnect_max: 1000,
+      listen: 'vsock://any:6000',
+      connect: '',
+      shared_key: '',
+      self_hostname: 'parent',
+      allowed_cids: allowed,
+      max_frame_size: 1 << 20,
+      max_connections: 8,
+      tag_prefix: '',
+      dedupe_window: 100,
+      connect_timeout: 1000,
+      reconnect_base: 100,
+      reconnect_max: 1000,
     },
     log: pino({ level: 'silent' }),
-    counters: { add: (k: string, n = 1) => void (counts[k] = (counts[k] ?? 0) + n), set: (k: string, v: number) => void (counts[k] = v), get: (k: string) => counts[k] ?? 0, snapshot: () => ({ ...counts }) },
+    counters: {
+      add: (k: string, n = 1) => void (counts[k] = (counts[k] ?? 0) + n),
+      set: (k: string, v: number) => void (counts[k] = v),
+      get: (k: string) => counts[k] ?? 0,
+      snapshot: () => ({ ...counts }),
+    },
     service: { hostname: 'parent' },
     emit: (tag: string, records: LogRecord[], o?: { onSettled?: (s: { delivered: boolean }) => void }) => {
       emitted.push({ tag, records });
@@ -112,9 +127,18 @@ test('a rogue peer (random bytes, oversized frame, wrong key) is dropped; a good
   await waitFor(() => good.acks.length === 2, { what: 'acks of the good peer' });
   await waitFor(() => (h.counters.peers_dropped ?? 0) >= 5, { what: 'five drops' });
   const reasons = h.logs.filter((l) => /dropped peer/.test(String(l.msg))).map((l) => String(l.msg));
-  assert.ok(reasons.some((m) => /shared_key mismatch/.test(m)), reasons.join('\n'));
-  assert.ok(reasons.some((m) => /max_frame_size \(65536 bytes\)/.test(m)), reasons.join('\n'));
-  assert.ok(reasons.some((m) => /expected PING/.test(m)), reasons.join('\n'));
+  assert.ok(
+    reasons.some((m) => /shared_key mismatch/.test(m)),
+    reasons.join('\n'),
+  );
+  assert.ok(
+    reasons.some((m) => /max_frame_size \(65536 bytes\)/.test(m)),
+    reasons.join('\n'),
+  );
+  assert.ok(
+    reasons.some((m) => /expected PING/.test(m)),
+    reasons.join('\n'),
+  );
   assert.equal(h.received.length, 2);
   good.close();
 });
