@@ -26,7 +26,8 @@ test('write() returns false against a stalled reader, then drains', { skip: addo
     drained = true;
   });
 
-  // Write like a well-behaved producer until the stream says stop and no 'drain' comes.
+  // Write like a well-behaved producer until the stream says stop and no 'drain' comes (the
+  // point: 300 ms without one is what "stalled" means here).
   for (;;) {
     written += CHUNK;
     if (!writer.write(chunk)) {
@@ -39,7 +40,7 @@ test('write() returns false against a stalled reader, then drains', { skip: addo
   // Stalled: nothing moves any more and every buffer is bounded.
   const stalledAt = received;
   const readerBuffered = reader.readableLength;
-  await delay(300);
+  await delay(300); // the point: nothing moves for a while
   assert.equal(received, stalledAt, 'the paused reader got no more data events');
   assert.equal(reader.readableLength, readerBuffered, 'the paused reader stopped pulling from the kernel');
   assert.equal(drained, false, 'no drain while the peer is stalled');

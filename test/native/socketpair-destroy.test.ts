@@ -2,8 +2,10 @@
 // callback and while a write is waiting for the kernel; nothing leaks.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { unixSocketPair } from '../../core/transport/vsock-native.js';
+import { waitFor } from '../helpers/wait.js';
 import { addonSkipReason, closed, delay, fdCount } from './helpers.js';
 
 const skip = addonSkipReason();
@@ -16,7 +18,7 @@ test('destroy while a write is waiting for the kernel', { skip }, async () => {
   while (writer.write(chunk, (err) => callbacks.push(err))) writes++;
   writer.write(chunk, (err) => callbacks.push(err)); // buffered in the stream
   writes += 2;
-  await delay(20);
+  // write() calls into the kernel synchronously: the last write is already waiting for it.
   assert.ok(writer.writableLength > 0, 'data is pending');
   let errored = false;
   writer.on('error', () => {
@@ -25,9 +27,9 @@ test('destroy while a write is waiting for the kernel', { skip }, async () => {
   writer.destroy();
   writer.destroy(); // twice is fine
   await closed(writer);
-  await delay(10);
+  // The callbacks of the pending and the buffered write are released on ticks after 'close'.
+  await waitFor(() => callbacks.length === writes, { timeoutMs: 1000, what: () => `every write callback (${callbacks.length} of ${writes})` });
   assert.equal(errored, false, 'destroy() without an error emits no error');
-  assert.equal(callbacks.length, writes, 'every write callback was called');
   // The peer gets what the kernel had already taken, then EOF.
   let got = 0;
   reader.on('data', (d: Buffer) => {
@@ -55,7 +57,7 @@ test('destroy from inside a data handler (poll callback in progress)', { skip },
   });
   writer.write(Buffer.alloc(4 * 1024 * 1024));
   await closed(reader);
-  await delay(20);
+  await delay(20); // the point: nothing more arrives after the destroy
   assert.ok(received <= bound, `${received} B delivered, ${bound} B were read before destroy`);
   writer.destroy();
   await closed(writer);
@@ -80,11 +82,12 @@ test('destroying a socket whose poll event is pending in the same loop turn', { 
       r1.destroy();
     } else if (r2.destroyed) dataAfterDestroy = true;
   });
-  await new Promise((r) => setTimeout(r, 5)); // both readers are polling
+  // Both readers start polling on the next tick (no event says so): a timer turn is enough.
+  await delay(5);
   w1.write('a');
   w2.write('b');
-  for (let i = 0; i < 100 && !firstSeen; i++) await delay(10);
-  assert.ok(firstSeen);
+  await waitFor(() => firstSeen, { timeoutMs: 1000, what: 'a data event' });
+  // The point: no data event for the destroyed reader, at least 30 ms after its 'close'.
   await Promise.all([closed(firstSeen === 'r1' ? r2 : r1), delay(30)]);
   assert.equal(dataAfterDestroy, false);
   for (const s of [w1, w2, r1, r2]) s.destroy();
@@ -107,8 +110,10 @@ test('destroy with an error emits it once, then close', { skip }, async () => {
 
 test('no fd leak after many pairs with I/O and destroy', { skip }, async () => {
   const before = fdCount();
+  const all: Duplex[] = [];
   for (let i = 0; i < 300; i++) {
     const [a, b] = unixSocketPair();
+    all.push(a, b);
     b.resume();
     a.write('x'.repeat(1000));
     if (i % 2) a.end();
@@ -116,6 +121,6 @@ test('no fd leak after many pairs with I/O and destroy', { skip }, async () => {
     b.destroy();
     a.destroy();
   }
-  await delay(20);
+  await Promise.all(all.map(closed));
   assert.equal(fdCount(), before);
 });
