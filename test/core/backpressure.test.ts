@@ -53,7 +53,7 @@ test('a slow output pauses a fast input; buffer bounded; all records once, in or
     setup(ctx) {
       ctx.hooks.flush.tapPromise('t', async (chunk) => {
         flushes++;
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setTimeout(r, 2)); // the point: a slow output
         for (const r of chunk.records) received.push(r.meta.seq as number);
       });
     },

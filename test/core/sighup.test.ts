@@ -11,6 +11,7 @@ import { builtinRegistry } from '../../core/builtins.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, httpGet } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 const config = (text: string) => `
 service:
@@ -126,7 +127,11 @@ pipeline:
   agent.signal('SIGHUP');
   await agent.waitForLine((l) => l.includes("the agent's log continues in agent.log"), { stream: 'stderr', from });
   const file = join(dir, 'agent.log');
-  for (let i = 0; i < 100 && !(existsSync(file) && readFileSync(file, 'utf8').includes('reload complete')); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('reload complete'), {
+    timeoutMs: 5000,
+    intervalMs: 50,
+    what: () => `"reload complete" in agent.log (${existsSync(file) ? readFileSync(file, 'utf8') : 'no file'})`,
+  });
   assert.match(readFileSync(file, 'utf8'), /"msg":"reload complete"/);
   assert.equal((await httpGet(`http://127.0.0.1:${b}/api/v1/health`)).status, 200, 'an unchanged http_listen keeps serving');
   agent.signal('SIGTERM');

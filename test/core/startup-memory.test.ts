@@ -46,7 +46,8 @@ test('an idle agent gives back unused memory once (debug log with RSS before and
   const line = await agent.waitForLine(/idle: gave back unused memory/, { stream: 'stderr', timeoutMs: 25_000 });
   const j = JSON.parse(line) as { rss_before: number; rss_after: number };
   assert.ok(j.rss_before > 0 && j.rss_after > 0 && j.rss_after <= j.rss_before + 1024 * 1024, line);
-  // Once: a quiet agent does not collect again and again.
+  // Once: a quiet agent does not collect again and again. The point: longer than IDLE_MS (8 s in
+  // core/memory.ts), when a second collection would come if it were not once.
   await new Promise((r) => setTimeout(r, 9000));
   assert.equal(agent.stderr.filter((l) => l.includes('idle: gave back unused memory')).length, 1);
   agent.signal('SIGTERM');

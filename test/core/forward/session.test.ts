@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -142,7 +143,7 @@ test('garbage drops the peer', async (t) => {
 test('heartbeats are acked by the receiver and never reach onEvents', async (t) => {
   const e = await link(t, {}, { heartbeatMs: 50 });
   await e.sender.ready;
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 300)); // the point: a few heartbeat intervals go by
   assert.equal(e.events.length, 0);
   assert.equal(e.sendClosed.length, 0);
   assert.equal(e.recvClosed.length, 0);
@@ -183,11 +184,13 @@ test('a paused receiver does not time out a silent peer', async (t) => {
     { transport: 'unix', label: 'x' },
     { selfHostname: 'p', maxFrameSize: 1 << 20, minSilenceMs: 300, onEvents: () => {}, onClose: () => closed.push(1) },
   );
+  // The receiver acks the heartbeat once it has armed its watchdog (300 ms for a 100 ms peer).
+  const acked = once(b, 'data');
   b.write(encodeHeartbeat('h', 100));
   b.resume();
-  await new Promise((res) => setTimeout(res, 50));
+  await acked;
   r.pause();
-  await new Promise((res) => setTimeout(res, 1500));
+  await new Promise((res) => setTimeout(res, 1500)); // the point: five times the watchdog's limit goes by
   assert.equal(closed.length, 0);
   r.close('test over');
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connect, listen, TransportError, type PeerIdentity } from '../../../core/transport/index.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qlog-transport-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,7 +113,7 @@ test('listener.close() drops open connections and frees the address', async () =
   const closed = new Promise((r) => c.on('close', r));
   c.on('error', () => {});
   c.resume();
-  while (!serverSide) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(() => serverSide, { what: 'the server side of the connection' });
   await l.close();
   await closed;
   const l2 = await listen(`unix://${path}`, () => {});
