@@ -27,22 +27,26 @@ export async function waitFor<T>(cond: () => T | Promise<T>, opts: WaitOptions =
     const v = await cond();
     if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) {
-      const what = typeof opts.what === 'function' ? opts.what() : opts.what;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? 'a condition'}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${said(opts.what) ?? 'a condition'}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 5));
   }
 }
 
-/** Resolve/reject with `p`, or reject after `ms` naming `what`. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** Resolve/reject with `p`, or reject after `ms` naming `what` (a function is called at the timeout). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: NonNullable<WaitOptions['what']>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${said(what)}`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** `what` as text: a function is called now (at the timeout, to quote logs). */
+function said(what: WaitOptions['what']): string | undefined {
+  return typeof what === 'function' ? what() : what;
 }
 
 /** A promise with its resolve function outside (to release a held flush, etc.). */

@@ -78,6 +78,7 @@ test('the resource plugin itself: 6 samples at 100ms, names rescanned every samp
   const pino = (await import('pino')).default;
   const { InstanceCounters } = await import('../../../core/counters.js');
   const { compile } = await import('../../../core/config/validate.js');
+  const { withTimeout } = await import('../../helpers/wait.js');
   const resource = (await import('../../../plugins/resource/index.js')).default;
   const options: Record<string, unknown> = { interval: '100ms', processes: ['self', 'systemd', 'init'], process_scan_every: 1 };
   assert.ok(compile(resource.schema)(options));
@@ -110,7 +111,7 @@ test('the resource plugin itself: 6 samples at 100ms, names rescanned every samp
   counting = true;
   try {
     await hooks.start.promise();
-    await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${got.length} samples in 5 s`)), 5000))]);
+    await withTimeout(done, 5000, () => `6 samples (only ${got.length})`);
     await hooks.stop.promise();
   } finally {
     counting = false;
