@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { outLines, runCli, unknownOptionConfig } from './cli-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const N = 500;
 const cfg = (filter: string) => `
@@ -96,14 +97,20 @@ pipeline:
   let metrics: Metrics = [];
   const counter = (id: string, name: string) => metrics.find((m) => m.id === id)?.counters[name] ?? 0;
   const seen = () => counter('dummy.0', 'paused') > 0 && counter('rate.0', 'rate_paused_ms') > 0;
-  // Run at least 1.5 s, and until the metrics show both pauses (the agent starts slowly on a busy machine).
-  for (const t0 = Date.now(); (!seen() || Date.now() - t0 < 1500) && Date.now() - t0 < 20_000; ) {
-    await new Promise((r) => setTimeout(r, 100));
-    metrics = (await fetch(`http://127.0.0.1:${port}/api/v1/metrics`).then(
-      (r) => r.json(),
-      () => [],
-    )) as Metrics;
-  }
+  // Run at least 1.5 s (the point: a rate over time), and until the metrics show both pauses (the
+  // agent starts slowly on a busy machine). If they never do, the assertions below say what is
+  // missing, with the agent's stderr.
+  const t0 = Date.now();
+  await waitFor(
+    async () => {
+      metrics = (await fetch(`http://127.0.0.1:${port}/api/v1/metrics`).then(
+        (r) => r.json(),
+        () => [],
+      )) as Metrics;
+      return seen() && Date.now() - t0 >= 1500;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, what: 'both pauses in the metrics' },
+  ).catch(() => undefined);
   stop();
   const r = await run;
   assert.equal(r.code, 0, r.stderr);

@@ -72,7 +72,7 @@ test('summary record once per interval in which records were dropped', async (t)
   const out = await h.filter(lines(20, 'l', { path: '/var/log/app.log', src: 'file:1', seq: 99, host: 'enclave-1' }));
   assert.equal(out.filter((r) => !r.meta.rate_summary).length, 5);
   await h.waitFor(() => summaries(h.received).length > 0, { what: 'a summary' });
-  await sleep(400);
+  await sleep(400); // the point: quiet intervals go by without a summary
   const s = summaries(h.received);
   assert.equal(s.length, 1, 'one summary, none for the quiet intervals after');
   assert.equal(s[0]!.tag, 'app.service');
@@ -95,7 +95,7 @@ test("summaries go under each key's tag; summary: false sends none", async (t) =
   const g = await harness({ rate: 1, window: 1, interval: '100ms', summary: false });
   t.after(() => g.stop());
   await g.filter(lines(3));
-  await sleep(250);
+  await sleep(250); // the point: intervals go by without a summary
   assert.equal(summaries(g.received).length, 0);
   assert.equal(g.counters.rate_dropped, 2);
 });
@@ -139,10 +139,13 @@ test('pause: the chunk is held until the window has room, nothing is dropped', a
 test('pause: stopping the agent does not wait for the window', async () => {
   const h = await harness({ rate: 1, window: 1, interval: '1h', action: 'pause' });
   const pending = h.filter(lines(100)).catch(() => undefined);
-  await sleep(50);
+  // records_in is counted as the chunk enters the filter, which then holds it (rate 1 per hour).
+  await h.waitFor(() => h.counters.records_in === 100, { what: 'the chunk held by the filter' });
   const t0 = performance.now();
   await h.stop({ grace: 300 });
   assert.ok(performance.now() - t0 < 2000, 'stop finished');
+  // Give the released chunk a moment to settle (whether it reaches the stopped output is not this
+  // test's business).
   await Promise.race([pending, sleep(100)]);
 });
 

@@ -124,7 +124,7 @@ test('shared_key: handshake with the receiver; a wrong key never delivers', asyn
 test('heartbeats keep an idle link checked; a receiver that stops acking is left and the chunk resent', async (t) => {
   const { h, r } = await setup(t, { heartbeat: '50ms', ack_timeout: '300ms' });
   await waitFor(() => r.open.length === 1, { what: 'connected' });
-  await new Promise((res) => setTimeout(res, 200)); // the point: a few heartbeats go by
+  await new Promise((res) => setTimeout(res, 200)); // the point: a few heartbeats go by (a timer-driven feature)
   assert.equal(r.frames.length, 0, 'heartbeats are not events');
   assert.equal(r.open.length, 1, 'heartbeats are acked by the receiver session');
   const p = h.flush(['late']);
@@ -145,7 +145,7 @@ test('listen mode: sends to whichever receiver connects; the newest connection w
   t.after(() => void r1.close());
   t.after(() => void r2.close());
   const p = h.flush(['first']);
-  await new Promise((res) => setTimeout(res, 50)); // the flush is pending before any receiver is there
+  await waitFor(() => h.attempts.length === 1, { what: 'the flush, before any receiver is there' });
   await r1.connect(uri);
   await waitFor(() => r1.frames.length === 1, { what: 'sent to r1' });
   await r2.connect(uri);

@@ -32,7 +32,7 @@ test('records arrive with the peer identity and their meta; the ack waits for th
   assert.equal(got[2]!.meta.path, '/var/log/x');
   assert.match(String(got[0]!.meta.peer), /^unix:.*in\.sock#1$/);
   assert.equal(got[0]!.meta.cid, undefined, 'a forged cid is removed for non-vsock peers');
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 100)); // the point: no ack comes while the output holds the chunk
   assert.deepEqual(s.acks, [], 'no ack before the output acked');
   h.ack();
   await waitFor(() => s.acks.length === 1, { what: 'ack' });
