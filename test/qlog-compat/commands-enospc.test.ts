@@ -52,7 +52,7 @@ test('ENOSPC on the parent workspace loses nothing once space is freed', async (
   }
   for (let i = 0; i < 20; i++) {
     w.write(100, 50);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the point: the service keeps writing into the full disk over time
   }
   await waitFor(() => readFileSync(join(l.parentWs, 'client.log'), 'utf8').includes('The disk is full'), {
     what: 'the disk-full error in client.log',

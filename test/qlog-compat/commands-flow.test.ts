@@ -25,7 +25,7 @@ test('service lines arrive byte for byte, resource.log gets a line per interval,
   // Enough lines (about 45 bytes each) for 5 rotations at 4096 bytes: the oldest goes (rotate_num 3).
   for (let i = 0; i < 25; i++) {
     w.write(20);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20)); // the point: the lines come in over time, not at once
   }
   const last = w.written.at(-1)!;
   await waitFor(() => readLines(l.parentWs, 'service.log').at(-1) === last, { what: 'the last line on the parent', timeoutMs: 15_000 });

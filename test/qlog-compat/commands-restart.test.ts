@@ -24,7 +24,7 @@ test('kill -9 of receive-file, then of monitor, while lines flow: nothing lost, 
   const writer = (async () => {
     while (writing) {
       w.write(25);
-      await sleep(10);
+      await sleep(10); // the point: a service writing at a steady pace
     }
   })();
   await waitFor(() => readLines(l.parentWs, 'service.log').length > 500, { what: 'lines flowing', timeoutMs: 15_000 });
@@ -32,7 +32,9 @@ test('kill -9 of receive-file, then of monitor, while lines flow: nothing lost, 
   mark('flowing');
   receiver.signal('SIGKILL');
   await waitExit(receiver);
-  await sleep(300);
+  // The service goes on writing while the receiver is down: those lines come after the restart.
+  const down = w.written.length;
+  await waitFor(() => w.written.length >= down + 500, { what: 'lines written while the receiver is down' });
   receiver = startReceiver(l, t);
   const before = readLines(l.parentWs, 'service.log').length;
   await waitFor(() => readLines(l.parentWs, 'service.log').length > before + 500, { what: 'lines flowing after the receiver restarted', timeoutMs: 15_000 });
@@ -40,7 +42,8 @@ test('kill -9 of receive-file, then of monitor, while lines flow: nothing lost, 
   mark('receiver restarted and flowing');
   monitor.signal('SIGKILL');
   await waitExit(monitor);
-  await sleep(300);
+  const down2 = w.written.length;
+  await waitFor(() => w.written.length >= down2 + 500, { what: 'lines written while the monitor is down' });
   monitor = startMonitor(l, t);
   const before2 = readLines(l.parentWs, 'service.log').length;
   await waitFor(() => readLines(l.parentWs, 'service.log').length > before2 + 500, { what: 'lines flowing after the monitor restarted', timeoutMs: 15_000 });
