@@ -147,6 +147,16 @@ export const ERRORS = {
   'QLOG_ERR_FORWARD_PROTOCOL/entries': 'PackedForward entries are not valid msgpack: {reason}',
   'QLOG_ERR_FORWARD_PROTOCOL/entries-str': 'PackedForward entries sent as str are not supported (send them as bin)',
 
+  // ---- http output (plugins/http); {url} is the request's URL, {body} the answer's first bytes
+  QLOG_ERR_HTTP_REQUEST: 'request to {url} failed: {reason}',
+  QLOG_ERR_HTTP_STATUS: '{url} answered HTTP {status} (will retry): {body}',
+  QLOG_ERR_HTTP_REJECTED: '{url} rejected the request with HTTP {status} (not retried): {body}',
+  QLOG_ERR_HTTP_ANSWER: 'cannot read the HTTP {status} answer of {url} (will retry): {reason}; the answer began: {body}',
+  QLOG_ERR_HTTP_ITEMS: '{id}: {url} rejected {count} of {total} records for good (dropped); first reason: {reason}',
+  'QLOG_ERR_HTTP_ITEMS/retry': '{url} has not stored {count} of {total} records yet ({reason}); sending those again',
+  'QLOG_ERR_HTTP_ITEMS/partial': '{id}: {url} dropped {count} of {total} records (OTLP partialSuccess): {reason}',
+  QLOG_ERR_HTTP_TLS_FILE: "cannot read tls.{key} {file} ({reason}); relative paths start from the config file's directory",
+
   // ---- templates (core/template.ts); {template} is the template text, quoted
   QLOG_ERR_TEMPLATE_SYNTAX:
     'invalid placeholder name {name} (expected tag, host, time, a metadata or body field such as path or body.level, or env:NAME) at column {column} of template {template}',
