@@ -48,7 +48,8 @@ pipeline:
     cli,
     dir,
     async counters() {
-      const r = await httpGet(`http://127.0.0.1:${port}/api/v1/metrics`);
+      // Before the agent serves its metrics: nothing counted yet.
+      const r = await httpGet(`http://127.0.0.1:${port}/api/v1/metrics`).catch(() => ({ body: '[]' }));
       const m = JSON.parse(r.body) as { id: string; counters: Record<string, number> }[];
       return m.find((x) => x.id === 'out')?.counters ?? {};
     },

@@ -27,6 +27,10 @@ export interface Received {
   text: string;
   /** What the check function made of the body (the default answer uses it). */
   parsed?: unknown;
+  /** The status the receiver answered. */
+  answered?: number;
+  /** When it arrived (performance.now()). */
+  at: number;
 }
 
 export interface Answer {
@@ -68,7 +72,7 @@ export async function startReceiver(owner: HasAfter, opts: ReceiverOptions = {})
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       const raw = Buffer.concat(parts);
-      const r: Received = { n: requests.length, method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, text: '' };
+      const r: Received = { n: requests.length, method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, text: '', at: performance.now() };
       let answer: Answer;
       try {
         r.text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
@@ -81,6 +85,7 @@ export async function startReceiver(owner: HasAfter, opts: ReceiverOptions = {})
       }
       requests.push(r);
       answer = scripted?.(r) ?? answer;
+      r.answered = answer.status;
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(answer.body ?? '');
     });
