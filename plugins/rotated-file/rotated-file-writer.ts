@@ -16,12 +16,16 @@
  */
 import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import type { RotatingFileStream } from 'rotating-file-stream';
+import { lazyModule } from '../../core/lazy.js';
 import type { Logger } from 'pino';
 import type { Counters, LogRecord } from '../../core/index.js';
 import { RefusedPath, type Confined } from './rotated-file-path.js';
 import { cutFile, reconcile, type RecoveryContext } from './rotated-file-recover.js';
 import { emptyState, mergeMarks, readState, saveState, saveStateSync, type FileState } from './rotated-file-state.js';
+
+// Loaded on first use: it brings zlib and child_process, which an enclave agent never needs.
+const rfs = lazyModule<typeof import('rotating-file-stream')>('rotating-file-stream');
 
 const fsyncAsync = promisify(fsync);
 
@@ -258,7 +262,7 @@ export class RotatedFileWriter {
       const where = this.o.locate();
       this.path = where.path;
       if (reconcile(this.state, this.recovery())) this.saveSync();
-      stream = createStream(where.base, {
+      stream = rfs().createStream(where.base, {
         path: where.dir,
         size: `${Math.max(1, this.o.rotateSize)}B`,
         rotate: this.o.rotateNum,

@@ -1,6 +1,8 @@
-// The enclave must not pay for the http output: an agent without one loads neither node:http
-// nor node:https (the plugin's client loads in setup); one with it does. (node:zlib is not
-// checked: rotated-file imports rotating-file-stream at load, which requires zlib, in every agent.)
+// The enclave must not pay for what it does not use: an agent without an http output loads neither
+// node:http nor node:https (the plugin's client loads in setup), and one without rotated-file or
+// gzip does not load zlib (rotating-file-stream loads on first use); an agent with an http output
+// does load them. (child_process is not checked: msgpackr's native extension loader, detect-libc,
+// requires it in every agent.)
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +10,7 @@ import { test } from 'node:test';
 import { startCli } from '../../helpers/cli.js';
 import { tempDir, writeConfig } from '../../helpers/tmp.js';
 
-const HEAVY = ['NativeModule http', 'NativeModule https'];
+const HEAVY = ['NativeModule http', 'NativeModule https', 'NativeModule zlib'];
 
 /** Runs the config until its first stdout line or request, and lists the heavy modules loaded. */
 async function loaded(t: import('node:test').TestContext, outputs: string, waitFor: RegExp): Promise<string[]> {
@@ -25,7 +27,7 @@ async function loaded(t: import('node:test').TestContext, outputs: string, waitF
   return HEAVY.filter((m) => list.includes(m));
 }
 
-test('an agent without an http output loads no http or https module', async (t) => {
+test('an agent with stdout only loads no http, https or zlib module', async (t) => {
   assert.deepEqual(await loaded(t, '{ name: stdout }', /^x$/), []);
 });
 
