@@ -182,7 +182,7 @@ export class Discovery {
     if (skippedAt !== undefined && skippedAt <= f.size) {
       start = skippedAt;
       how = 'ignore_older file became active: reading what was appended';
-    } else if (!initial || entry || (this.host.db.existed && createdSince(st, this.host.db.savedAt))) {
+    } else if (!initial || entry || (this.host.db.existed && createdSince(st, this.host.db.writtenNs))) {
       start = 0;
       how = 'new file: reading from its head';
       // A file born just now (not one moved in from elsewhere): copies made of it before we
@@ -271,9 +271,13 @@ function resume(f: TailFile, entry: FileEntry): Start {
   return { how: 'resumed at committed offset', fresh: false };
 }
 
-function createdSince(st: BigIntStats, savedAt: number): boolean {
-  const born = Number(st.birthtimeMs);
-  return (born > 0 ? born : Number(st.ctimeMs)) > savedAt;
+/**
+ * Born after the state file was last written (by the file system's clock on both sides). Born in
+ * the same tick counts as after: such a file was not in the state, so no run followed it yet.
+ */
+function createdSince(st: BigIntStats, writtenNs: bigint): boolean {
+  const born = st.birthtimeNs > 0n ? st.birthtimeNs : st.ctimeNs;
+  return born >= writtenNs;
 }
 
 /** Offset of the start of the last (possibly unfinished) line, so we never start mid-line. */
