@@ -18,6 +18,18 @@ export interface FileEntry {
   fp: string;
   /** Id of the byte stream, meta.src without the generation (see tail-file.ts). */
   sid: string;
+  /**
+   * false: the sid was derived before the first line was known and no record left under it
+   * (derived again at resume). Absent in state files written before sids were derived from
+   * the file: their (random) sid is kept.
+   */
+  sidFixed?: boolean;
+  /**
+   * When a start first found no file for this entry (no pattern matched it, or it was not
+   * where it was): the entry is kept, so a run with a wrong `path` forgets nothing, and expires
+   * offsets_expire after this. Absent while the file is followed.
+   */
+  lost?: number;
   /** Truncation generation. */
   gen: number;
   /** Committed offset: every byte before it is settled downstream. */

@@ -41,7 +41,10 @@ export interface DiscoveryHost {
   track(f: TailFile): void;
 }
 
-export type DiscoveryOptions = Pick<FollowerOptions, 'paths' | 'tag' | 'ignoreOlderMs' | 'readFromHead'>;
+export type DiscoveryOptions = Pick<FollowerOptions, 'paths' | 'tag' | 'ignoreOlderMs' | 'readFromHead' | 'offsetsExpireMs'>;
+
+/** offsets_expire's default (the schema's). */
+const DEFAULT_EXPIRE_MS = 7 * 86_400_000;
 
 /** Where a new file starts, and why (for the log). */
 interface Start {
@@ -173,6 +176,9 @@ export class Discovery {
       // reused inode. If a copy of the old content is next to it, finish that first.
       before = await this.host.copies.adoptCopy(path, entry, f.tag);
       this.host.log.info({ path }, before ? 'file was copytruncated while stopped' : 'inode reused by a new file');
+      // The next generation of the stream known at this inode, as a truncation seen while running
+      // would make it: its src differs from the old one even if the first line is the same.
+      f.useSid(entry.sid, entry.gen + 1);
     }
     const skippedAt = this.skipped.get(f.key);
     this.skipped.delete(f.key);
@@ -239,34 +245,57 @@ export class Discovery {
     this.host.markDirty(f);
   }
 
-  /** Files in the state that no pattern matched: rotated while we were stopped? Finish them. */
+  /**
+   * Files in the state that no pattern matched. One rotated while we were stopped (found by
+   * inode next to its old path) is finished. Any other keeps its entry: a run with a wrong
+   * `path` must not erase the offsets of the right one. It expires offsets_expire after a start
+   * first missed it.
+   */
   private async orphans(): Promise<void> {
+    const now = Date.now();
     for (const [key, e] of [...this.host.db.entries]) {
       if (this.host.files.has(key)) continue;
       const c = await findByKey(e.path, key);
-      let f: TailFile | undefined;
-      if (c) f = await TailFile.open(c.path).catch(() => undefined);
-      if (!c || !f || f.key !== key || !f.matches(e)) {
-        await f?.close();
-        this.host.db.delete(key);
+      const f = c ? await TailFile.open(c.path).catch(() => undefined) : undefined;
+      if (c && f && f.key === key && f.matches(e)) {
+        f.continueStream(e, e.path, c.path, expandTag(this.opts.tag, e.path), 'continue');
+        this.host.track(f);
+        const next = this.host.files.atPath(e.path);
+        if (next && next !== f) next.after = f;
+        this.host.count('files_opened');
+        this.host.log.info({ path: c.path, offset: e.offset }, 'finishing a file rotated while stopped');
         continue;
       }
-      f.continueStream(e, e.path, c.path, expandTag(this.opts.tag, e.path), 'continue');
-      this.host.track(f);
-      const next = this.host.files.atPath(e.path);
-      if (next && next !== f) next.after = f;
-      this.host.count('files_opened');
-      this.host.log.info({ path: c.path, offset: e.offset }, 'finishing a file rotated while stopped');
+      await f?.close();
+      if (f?.key === key)
+        this.host.db.delete(key); // its inode holds another file now
+      else this.keepLost(key, e, now);
+    }
+  }
+
+  private keepLost(key: string, e: FileEntry, now: number): void {
+    const expireMs = this.opts.offsetsExpireMs ?? DEFAULT_EXPIRE_MS;
+    if (e.lost === undefined) {
+      this.host.db.set(key, { ...e, lost: now });
+      this.host.log.info({ path: e.path, offset: e.offset }, 'no pattern finds this known file: its offset is kept (offsets_expire)');
+    } else if (expireMs > 0 && now - e.lost >= expireMs) {
+      this.host.db.delete(key);
+      this.host.log.info(
+        { path: e.path, offset: e.offset, lost: new Date(e.lost).toISOString() },
+        'offset of a file not found since offsets_expire: forgotten',
+      );
     }
   }
 }
 
 /** The state knows this file as it is: go on at the committed offset, same stream. */
 function resume(f: TailFile, entry: FileEntry): Start {
-  f.sid = entry.sid;
-  f.gen = entry.gen;
-  f.setSrc();
-  f.savedSrc = f.src;
+  if (entry.sidFixed === false) {
+    // Saved before its first line was known; nothing left under it: derive it again.
+    f.gen = entry.gen;
+    f.identify();
+  } else f.useSid(entry.sid, entry.gen);
+  f.savedSrc = `${entry.sid}:${entry.gen}`;
   f.startAt(entry.offset);
   return { how: 'resumed at committed offset', fresh: false };
 }

@@ -42,6 +42,8 @@ export interface FollowerOptions {
   /** When set, meta[pathKey] = path as well as meta.path. */
   pathKey: string;
   statePath: string;
+  /** How long the offset of a file no start found is kept (0: forever; default 7 days). */
+  offsetsExpireMs?: number;
   /** Minimum time between state writes (default 1000 ms). */
   stateIntervalMs?: number;
   /**
@@ -310,10 +312,11 @@ export class Follower {
   /** One read of one file: emit its complete lines, or handle EOF / truncation / close. */
   private async service(f: TailFile): Promise<void> {
     if (!f.open) return;
-    if (f.savedSrc !== f.src) await this.saveStream(f);
     const finishing = f.finishing(Date.now(), this.opts.rotateWaitMs);
     const n = await this.readChecked(f);
     if (n === undefined) return;
+    if (n > 0) f.identify(); // the first line may be known now (a read from 0 extends the head)
+    if (f.savedSrc !== f.src && n > 0) await this.saveStream(f);
     const atEof = n < this.buf.length;
     if (n > 0) f.partial = this.emitBatch(f, n, finishing && atEof) < n;
     else f.partial = false;
@@ -327,9 +330,10 @@ export class Follower {
 
   /**
    * A new byte stream (a new file, or a truncation): its identity is saved before any of its
-   * records leaves. Otherwise a crash before the next coalesced state write would give the
-   * file a new random src at the restart (its lines read again under it: duplicates
-   * downstream), or lose track of it if it was rotated away meanwhile (its unread end lost).
+   * records leaves. Otherwise a crash before the next coalesced state write would lose track
+   * of it if it was rotated away meanwhile (its unread end lost), or give a stream whose src
+   * is not derived from the file alone (a new generation) another src at the restart (its
+   * lines read again under it: duplicates downstream).
    */
   private async saveStream(f: TailFile): Promise<void> {
     this.commit(f);
@@ -378,6 +382,12 @@ export class Follower {
       count++;
     });
     if (st.consumed === 0) return 0;
+    if (count > 0 && !f.sidFixed) {
+      // Records leave before the first line is whole (an unterminated last line at a close, or a
+      // piece of a long line): the id takes the bytes known now.
+      f.identify(true);
+      this.commit(f);
+    }
     f.offset += st.consumed;
     f.inLong = st.inLong;
     this.sink.count('read_bytes', st.consumed);
