@@ -18,6 +18,7 @@ import { fileKey, TailFile } from './tail-file.js';
 import { findByKey } from './tail-find.js';
 import type { FollowedFiles } from './tail-followed.js';
 import type { FollowerLog, FollowerOptions } from './tail-follower.js';
+import { MissingPaths } from './tail-missing.js';
 import { expandTag } from './tail-scan.js';
 
 const LAST_LINE_WINDOW = 64 * 1024;
@@ -41,7 +42,7 @@ export interface DiscoveryHost {
   track(f: TailFile): void;
 }
 
-export type DiscoveryOptions = Pick<FollowerOptions, 'paths' | 'tag' | 'ignoreOlderMs' | 'readFromHead' | 'offsetsExpireMs'>;
+export type DiscoveryOptions = Pick<FollowerOptions, 'paths' | 'tag' | 'ignoreOlderMs' | 'readFromHead' | 'offsetsExpireMs' | 'missingWarnMs'>;
 
 /** offsets_expire's default (the schema's). */
 const DEFAULT_EXPIRE_MS = 7 * 86_400_000;
@@ -65,13 +66,20 @@ export class Discovery {
   /** The file that last left each path: its successor is read once it is finished. */
   private readonly left = new Map<string, TailFile>();
 
+  /** Paths and patterns that find nothing: said so. */
+  private readonly missing: MissingPaths;
+
   constructor(
     private readonly host: DiscoveryHost,
     private readonly opts: DiscoveryOptions,
-  ) {}
+  ) {
+    this.missing = new MissingPaths(opts.paths.patterns, host.log, opts.missingWarnMs);
+  }
 
   async initial(): Promise<void> {
-    for (const p of await this.opts.paths.scan()) await this.consider(p, true);
+    const found = await this.opts.paths.scan();
+    for (const p of found) await this.consider(p, true);
+    await this.missing.check(found);
     await this.orphans();
   }
 
@@ -85,6 +93,7 @@ export class Discovery {
       if (!set.has(f.path)) await this.checkPath(f.path);
       this.host.markDirty(f);
     }
+    await this.missing.check(found);
     this.host.updateWatches();
   }
 

@@ -44,6 +44,8 @@ export interface FollowerOptions {
   statePath: string;
   /** How long the offset of a file no start found is kept (0: forever; default 7 days). */
   offsetsExpireMs?: number;
+  /** How often a `path` that finds nothing is warned about again (default 60 s). */
+  missingWarnMs?: number;
   /** Minimum time between state writes (default 1000 ms). */
   stateIntervalMs?: number;
   /**
