@@ -113,7 +113,7 @@ export class Discovery {
     this.host.files.unbind(f);
     this.left.set(f.path, f);
     this.host.count(links === 0 ? 'deletions' : 'rotations');
-    this.host.log.info(
+    this.host.log.debug(
       { path: f.path, offset: f.offset, src: f.src },
       links === 0 ? 'file deleted: reading it to its end' : 'file rotated: reading the old file to its end',
     );
@@ -140,7 +140,10 @@ export class Discovery {
     this.register(f, path);
     this.host.count('files_opened');
     this.host.gauge('files_open', this.host.files.size);
-    this.host.log.info({ path, offset: f.offset, src: f.src }, `following file (${start.how})`);
+    // At start, each file once; later (rotations) at debug: the rotation summary counts them.
+    const at = { path, offset: f.offset, src: f.src };
+    if (initial) this.host.log.info(at, `following file (${start.how})`);
+    else this.host.log.debug(at, `following file (${start.how})`);
   }
 
   /**
