@@ -34,6 +34,7 @@ export default definePlugin({
         readSize: o.buffer_chunk_size,
         maxLine: o.buffer_max_size,
         ignoreOlderMs: o.ignore_older,
+        offsetsExpireMs: o.offsets_expire,
         watcher: o.watcher,
         pollMs: o.poll_interval,
         pathKey: o.path_key === 'path' ? '' : o.path_key,

@@ -66,6 +66,12 @@ export const schema = {
       default: 0,
       description: 'Do not open files last modified longer ago than this (0: off). A skipped file that is written to again is followed from where it was then.',
     },
+    offsets_expire: {
+      unit: 'duration',
+      default: '7d',
+      description:
+        'How long the committed offset of a known file is kept once no pattern finds it at a start (a run with a wrong `path`, a file moved away or deleted while stopped); counted from the first start that missed it. A file found again within this time resumes where it was. 0: keep forever.',
+    },
     watcher: {
       enum: ['auto', 'inotify', 'poll'],
       default: 'auto',

@@ -110,7 +110,7 @@ export class Copytruncate {
     // A copy of an earlier generation may still be unread: keep the order.
     if (copy) f.readAfter(copy);
     else queue.owner = undefined; // that stream ends here: its late settlements change nothing
-    this.host.log.info(
+    this.host.log.debug(
       { path: f.path, offset: old.offset, why, copy: copy?.realPath },
       copy ? 'file truncated (copytruncate): reading the rest from the copy, then the file from its start' : 'file truncated: reading it from its start',
     );
@@ -149,7 +149,7 @@ export class Copytruncate {
     if (!of) return false;
     await this.host.drop(f);
     this.held.set(f.key, Date.now() + this.copyWaitMs);
-    this.host.log.info({ path, of: of.path }, 'new file starts like a followed one (a copytruncate copy?): waiting for its truncation');
+    this.host.log.debug({ path, of: of.path }, 'new file starts like a followed one (a copytruncate copy?): waiting for its truncation');
     return true;
   }
 
@@ -187,7 +187,7 @@ export class Copytruncate {
     f.tag = this.host.tagFor(f.path);
     this.host.files.bind(f, f.path);
     this.host.commit(f);
-    this.host.log.info({ path: f.path, offset: f.offset, src: f.src }, 'copy read to its end; `path` matches it: following it under its own name');
+    this.host.log.debug({ path: f.path, offset: f.offset, src: f.src }, 'copy read to its end; `path` matches it: following it under its own name');
     return true;
   }
 
@@ -261,7 +261,7 @@ export class Copytruncate {
       f.copiesSince = Math.max(f.copiesSince, c.bornMs);
       n++;
       this.host.count('copytruncate_unseen');
-      this.host.log.info({ path: f.path, copy: c.path, size: c.size }, 'copy of a generation truncated before we saw it: reading it whole');
+      this.host.log.debug({ path: f.path, copy: c.path, size: c.size }, 'copy of a generation truncated before we saw it: reading it whole');
     }
     if (n) this.host.markDirty(f);
     return n;

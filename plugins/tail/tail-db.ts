@@ -6,7 +6,7 @@
  * plus saveSync() on stop and after stop.
  */
 import { closeSync, fdatasyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 
 export interface FileEntry {
   /** Path the file was last seen at (used to find it again after a rotation while stopped). */
@@ -18,6 +18,18 @@ export interface FileEntry {
   fp: string;
   /** Id of the byte stream, meta.src without the generation (see tail-file.ts). */
   sid: string;
+  /**
+   * false: the sid was derived before the first line was known and no record left under it
+   * (derived again at resume). Absent in state files written before sids were derived from
+   * the file: their (random) sid is kept.
+   */
+  sidFixed?: boolean;
+  /**
+   * When a start first found no file for this entry (no pattern matched it, or it was not
+   * where it was): the entry is kept, so a run with a wrong `path` forgets nothing, and expires
+   * offsets_expire after this. Absent while the file is followed.
+   */
+  lost?: number;
   /** Truncation generation. */
   gen: number;
   /** Committed offset: every byte before it is settled downstream. */
@@ -34,8 +46,15 @@ export class OffsetDb {
   readonly entries = new Map<string, FileEntry>();
   /** The state file existed when loaded (this is a restart, not a first start). */
   existed = false;
-  /** When the loaded state was written (ms since epoch). */
+  /** When the loaded state was written (ms since epoch, by the clock of the agent that wrote it). */
   savedAt = 0;
+  /**
+   * The state file's modification time (ns), taken by the same kernel clock as the birth times
+   * of the files we compare with it. Date.now() is not: file times come from a coarse clock
+   * that lags it by up to a tick (~4 ms), so a file created just after a state write could look
+   * older than the state by savedAt, and be followed from its end (its content lost).
+   */
+  writtenNs = 0n;
   writes = 0;
   private version = 0;
   private written = 0;
@@ -59,6 +78,10 @@ export class OffsetDb {
       throw err;
     }
     this.existed = true;
+    this.writtenNs = await stat(this.file, { bigint: true }).then(
+      (st) => st.mtimeNs,
+      () => 0n,
+    );
     try {
       const s = JSON.parse(text) as StateFile;
       if (s.version !== 1 || typeof s.files !== 'object' || s.files === null) throw new Error(`unsupported state version ${String(s.version)}`);

@@ -18,6 +18,7 @@ import { fileKey, TailFile } from './tail-file.js';
 import { findByKey } from './tail-find.js';
 import type { FollowedFiles } from './tail-followed.js';
 import type { FollowerLog, FollowerOptions } from './tail-follower.js';
+import { MissingPaths } from './tail-missing.js';
 import { expandTag } from './tail-scan.js';
 
 const LAST_LINE_WINDOW = 64 * 1024;
@@ -41,7 +42,10 @@ export interface DiscoveryHost {
   track(f: TailFile): void;
 }
 
-export type DiscoveryOptions = Pick<FollowerOptions, 'paths' | 'tag' | 'ignoreOlderMs' | 'readFromHead'>;
+export type DiscoveryOptions = Pick<FollowerOptions, 'paths' | 'tag' | 'ignoreOlderMs' | 'readFromHead' | 'offsetsExpireMs' | 'missingWarnMs'>;
+
+/** offsets_expire's default (the schema's). */
+const DEFAULT_EXPIRE_MS = 7 * 86_400_000;
 
 /** Where a new file starts, and why (for the log). */
 interface Start {
@@ -62,13 +66,20 @@ export class Discovery {
   /** The file that last left each path: its successor is read once it is finished. */
   private readonly left = new Map<string, TailFile>();
 
+  /** Paths and patterns that find nothing: said so. */
+  private readonly missing: MissingPaths;
+
   constructor(
     private readonly host: DiscoveryHost,
     private readonly opts: DiscoveryOptions,
-  ) {}
+  ) {
+    this.missing = new MissingPaths(opts.paths.patterns, host.log, opts.missingWarnMs);
+  }
 
   async initial(): Promise<void> {
-    for (const p of await this.opts.paths.scan()) await this.consider(p, true);
+    const found = await this.opts.paths.scan();
+    for (const p of found) await this.consider(p, true);
+    await this.missing.check(found);
     await this.orphans();
   }
 
@@ -82,6 +93,7 @@ export class Discovery {
       if (!set.has(f.path)) await this.checkPath(f.path);
       this.host.markDirty(f);
     }
+    await this.missing.check(found);
     this.host.updateWatches();
   }
 
@@ -101,7 +113,7 @@ export class Discovery {
     this.host.files.unbind(f);
     this.left.set(f.path, f);
     this.host.count(links === 0 ? 'deletions' : 'rotations');
-    this.host.log.info(
+    this.host.log.debug(
       { path: f.path, offset: f.offset, src: f.src },
       links === 0 ? 'file deleted: reading it to its end' : 'file rotated: reading the old file to its end',
     );
@@ -128,7 +140,10 @@ export class Discovery {
     this.register(f, path);
     this.host.count('files_opened');
     this.host.gauge('files_open', this.host.files.size);
-    this.host.log.info({ path, offset: f.offset, src: f.src }, `following file (${start.how})`);
+    // At start, each file once; later (rotations) at debug: the rotation summary counts them.
+    const at = { path, offset: f.offset, src: f.src };
+    if (initial) this.host.log.info(at, `following file (${start.how})`);
+    else this.host.log.debug(at, `following file (${start.how})`);
   }
 
   /**
@@ -173,6 +188,9 @@ export class Discovery {
       // reused inode. If a copy of the old content is next to it, finish that first.
       before = await this.host.copies.adoptCopy(path, entry, f.tag);
       this.host.log.info({ path }, before ? 'file was copytruncated while stopped' : 'inode reused by a new file');
+      // The next generation of the stream known at this inode, as a truncation seen while running
+      // would make it: its src differs from the old one even if the first line is the same.
+      f.useSid(entry.sid, entry.gen + 1);
     }
     const skippedAt = this.skipped.get(f.key);
     this.skipped.delete(f.key);
@@ -182,7 +200,7 @@ export class Discovery {
     if (skippedAt !== undefined && skippedAt <= f.size) {
       start = skippedAt;
       how = 'ignore_older file became active: reading what was appended';
-    } else if (!initial || entry || (this.host.db.existed && createdSince(st, this.host.db.savedAt))) {
+    } else if (!initial || entry || (this.host.db.existed && createdSince(st, this.host.db.writtenNs))) {
       start = 0;
       how = 'new file: reading from its head';
       // A file born just now (not one moved in from elsewhere): copies made of it before we
@@ -239,41 +257,68 @@ export class Discovery {
     this.host.markDirty(f);
   }
 
-  /** Files in the state that no pattern matched: rotated while we were stopped? Finish them. */
+  /**
+   * Files in the state that no pattern matched. One rotated while we were stopped (found by
+   * inode next to its old path) is finished. Any other keeps its entry: a run with a wrong
+   * `path` must not erase the offsets of the right one. It expires offsets_expire after a start
+   * first missed it.
+   */
   private async orphans(): Promise<void> {
+    const now = Date.now();
     for (const [key, e] of [...this.host.db.entries]) {
       if (this.host.files.has(key)) continue;
       const c = await findByKey(e.path, key);
-      let f: TailFile | undefined;
-      if (c) f = await TailFile.open(c.path).catch(() => undefined);
-      if (!c || !f || f.key !== key || !f.matches(e)) {
-        await f?.close();
-        this.host.db.delete(key);
+      const f = c ? await TailFile.open(c.path).catch(() => undefined) : undefined;
+      if (c && f && f.key === key && f.matches(e)) {
+        f.continueStream(e, e.path, c.path, expandTag(this.opts.tag, e.path), 'continue');
+        this.host.track(f);
+        const next = this.host.files.atPath(e.path);
+        if (next && next !== f) next.after = f;
+        this.host.count('files_opened');
+        this.host.log.info({ path: c.path, offset: e.offset }, 'finishing a file rotated while stopped');
         continue;
       }
-      f.continueStream(e, e.path, c.path, expandTag(this.opts.tag, e.path), 'continue');
-      this.host.track(f);
-      const next = this.host.files.atPath(e.path);
-      if (next && next !== f) next.after = f;
-      this.host.count('files_opened');
-      this.host.log.info({ path: c.path, offset: e.offset }, 'finishing a file rotated while stopped');
+      await f?.close();
+      if (f?.key === key)
+        this.host.db.delete(key); // its inode holds another file now
+      else this.keepLost(key, e, now);
+    }
+  }
+
+  private keepLost(key: string, e: FileEntry, now: number): void {
+    const expireMs = this.opts.offsetsExpireMs ?? DEFAULT_EXPIRE_MS;
+    if (e.lost === undefined) {
+      this.host.db.set(key, { ...e, lost: now });
+      this.host.log.info({ path: e.path, offset: e.offset }, 'no pattern finds this known file: its offset is kept (offsets_expire)');
+    } else if (expireMs > 0 && now - e.lost >= expireMs) {
+      this.host.db.delete(key);
+      this.host.log.info(
+        { path: e.path, offset: e.offset, lost: new Date(e.lost).toISOString() },
+        'offset of a file not found since offsets_expire: forgotten',
+      );
     }
   }
 }
 
 /** The state knows this file as it is: go on at the committed offset, same stream. */
 function resume(f: TailFile, entry: FileEntry): Start {
-  f.sid = entry.sid;
-  f.gen = entry.gen;
-  f.setSrc();
-  f.savedSrc = f.src;
+  if (entry.sidFixed === false) {
+    // Saved before its first line was known; nothing left under it: derive it again.
+    f.gen = entry.gen;
+    f.identify();
+  } else f.useSid(entry.sid, entry.gen);
+  f.savedSrc = `${entry.sid}:${entry.gen}`;
   f.startAt(entry.offset);
   return { how: 'resumed at committed offset', fresh: false };
 }
 
-function createdSince(st: BigIntStats, savedAt: number): boolean {
-  const born = Number(st.birthtimeMs);
-  return (born > 0 ? born : Number(st.ctimeMs)) > savedAt;
+/**
+ * Born after the state file was last written (by the file system's clock on both sides). Born in
+ * the same tick counts as after: such a file was not in the state, so no run followed it yet.
+ */
+function createdSince(st: BigIntStats, writtenNs: bigint): boolean {
+  const born = st.birthtimeNs > 0n ? st.birthtimeNs : st.ctimeNs;
+  return born >= writtenNs;
 }
 
 /** Offset of the start of the last (possibly unfinished) line, so we never start mid-line. */

@@ -4,12 +4,14 @@
  * Identity is device + inode (the handle pins the inode, so it cannot be reused while the
  * file is open) plus a fingerprint of the first bytes, which tells a reused inode from the
  * file we knew after a restart, and a copytruncate from an append while we run.
- * The byte stream gets `src` = `${sid}:${gen}`, where sid = `${dev}:${ino}:${random}` is made
- * when the stream is first seen and persisted: a new file that reuses an inode and starts with
- * the same line never collides with an old stream in a downstream dedupe, and a copytruncate
- * copy that continues a stream keeps its src. gen counts truncations.
+ * The byte stream gets `src` = `${sid}:${gen}`, where sid = `${dev}:${ino}:${id}` and id is a
+ * digest of the file's birth time and first line: derived from the file itself, so the same
+ * file read again (its offset forgotten, another state file) gets the same src/seq and a
+ * downstream high-water mark drops what it already has. A reused inode has another birth time.
+ * The sid is persisted (a copytruncate copy that continues a stream keeps its src, and state
+ * files written before ids were derived keep their random ones). gen counts truncations.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { CommitQueue } from './tail-commit.js';
@@ -33,6 +35,26 @@ export function fileKey(st: { dev: bigint; ino: bigint }): string {
   return `${st.dev}:${st.ino}`;
 }
 
+/**
+ * The id of the stream a file's content starts: device, inode, and a digest of its birth time
+ * (0 where the file system has none) and first line (up to HEAD_MAX bytes).
+ */
+export function streamId(dev: string, ino: string, bornNs: bigint, head: Buffer): string {
+  const nl = head.indexOf(10);
+  const first = nl >= 0 ? head.subarray(0, nl + 1) : head;
+  const id = createHash('sha256')
+    .update(`${bornNs > 0n ? bornNs : 0n}\n`)
+    .update(first)
+    .digest('hex')
+    .slice(0, 12);
+  return `${dev}:${ino}:${id}`;
+}
+
+/** The head holds the whole first line (or HEAD_MAX bytes of it): it will not change any more. */
+export function firstLineKnown(head: Buffer): boolean {
+  return head.length >= HEAD_MAX || head.indexOf(10) >= 0;
+}
+
 export function hashHead(head: Buffer): string {
   return createHash('sha256').update(head).digest('hex').slice(0, 32);
 }
@@ -45,7 +67,12 @@ export class TailFile {
   readonly dev: string;
   readonly ino: string;
   head: Buffer = Buffer.alloc(0);
-  sid: string;
+  sid = '';
+  /**
+   * The sid is final: given (resumed, continued) or derived from a known first line. Until then
+   * it is derived again as the head grows, and fixed at the latest when records leave.
+   */
+  sidFixed = false;
   gen = 0;
   src = '';
   tag = '';
@@ -84,7 +111,6 @@ export class TailFile {
     this.dev = String(stat.dev);
     this.ino = String(stat.ino);
     this.key = fileKey(stat);
-    this.sid = `${this.key}:${randomBytes(6).toString('hex')}`;
     this.size = Number(stat.size);
   }
 
@@ -96,7 +122,7 @@ export class TailFile {
       if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTFILE' });
       const f = new TailFile(fh, path, st);
       f.head = await f.readHead();
-      f.setSrc();
+      f.identify();
       return f;
     } catch (err) {
       await fh.close().catch(() => undefined);
@@ -106,6 +132,22 @@ export class TailFile {
 
   setSrc(): void {
     this.src = `${this.sid}:${this.gen}`;
+  }
+
+  /** Derive the sid from the file, unless it is final; `force`: records leave now, take the head as it is. */
+  identify(force = false): void {
+    if (this.sidFixed) return;
+    this.sid = streamId(this.dev, this.ino, this.stat.birthtimeNs, this.head);
+    this.sidFixed = force || firstLineKnown(this.head);
+    this.setSrc();
+  }
+
+  /** Take a given stream id (resumed from the state, or continued from another file). */
+  useSid(sid: string, gen: number): void {
+    this.sid = sid;
+    this.sidFixed = true;
+    this.gen = gen;
+    this.setSrc();
   }
 
   /** Start (or restart) the stream at `offset` with a fresh commit queue. */
@@ -161,7 +203,16 @@ export class TailFile {
 
   /** Persistable entry for the committed state. */
   entry(): FileEntry {
-    return { path: this.path, dev: this.dev, ino: this.ino, ...this.fingerprint(), sid: this.sid, gen: this.gen, offset: this.queue.committed };
+    return {
+      path: this.path,
+      dev: this.dev,
+      ino: this.ino,
+      ...this.fingerprint(),
+      sid: this.sid,
+      sidFixed: this.sidFixed,
+      gen: this.gen,
+      offset: this.queue.committed,
+    };
   }
 
   async read(buf: Buffer, length: number): Promise<number> {
@@ -234,9 +285,7 @@ export class TailFile {
     this.path = path;
     this.realPath = realPath;
     this.tag = tag;
-    this.sid = s.sid;
-    this.gen = s.gen;
-    this.setSrc();
+    this.useSid(s.sid, s.gen);
     this.startAt(s.offset);
     if (s.queue) {
       this.queue = s.queue;

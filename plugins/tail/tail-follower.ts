@@ -19,6 +19,7 @@ import { FollowedFiles } from './tail-followed.js';
 import { Phase } from './tail-lifecycle.js';
 import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState } from './tail-lines.js';
 import { expandTag, type PathSet } from './tail-scan.js';
+import { RotationSummary } from './tail-summary.js';
 import { Watching } from './tail-watch.js';
 
 /** Free read buffers kept for reuse. */
@@ -42,6 +43,12 @@ export interface FollowerOptions {
   /** When set, meta[pathKey] = path as well as meta.path. */
   pathKey: string;
   statePath: string;
+  /** How long the offset of a file no start found is kept (0: forever; default 7 days). */
+  offsetsExpireMs?: number;
+  /** How often rotation activity is summed up at info (default 60 s). */
+  summaryMs?: number;
+  /** How often a `path` that finds nothing is warned about again (default 60 s). */
+  missingWarnMs?: number;
   /** Minimum time between state writes (default 1000 ms). */
   stateIntervalMs?: number;
   /**
@@ -80,6 +87,7 @@ export class Follower {
   private readonly copies: Copytruncate;
   private readonly discovery: Discovery;
   private readonly watching: Watching;
+  private readonly summary: RotationSummary;
   private readonly dirty = new Set<TailFile>();
   private readonly toCheck = new Set<string>();
   private scanDue = false;
@@ -104,13 +112,14 @@ export class Follower {
   ) {
     this.pool = new BufferPool(Math.max(opts.readSize, opts.maxLine + 1), POOL_KEEP);
     this.buf = this.pool.acquire();
+    this.summary = new RotationSummary(sink.log, opts.summaryMs);
     this.db = new OffsetDb(opts.statePath, opts.stateIntervalMs ?? 1000, (err, what) => sink.log.error({ err }, what));
     // Each collaborator gets only the operations it needs.
     const files = this.followed;
     const base = {
       files,
       log: sink.log,
-      count: (name: string) => sink.count(name),
+      count: (name: string) => this.count(name),
       commit: (f: TailFile) => this.commit(f),
       markDirty: (f: TailFile) => this.markDirty(f),
       track: (f: TailFile) => this.track(f),
@@ -161,6 +170,13 @@ export class Follower {
       this.wake();
     }, this.opts.refreshMs);
     this.loopDone = this.loop();
+    this.summary.start();
+  }
+
+  /** A counter, and the rotation summary's count of the same event. */
+  private count(name: string, n?: number): void {
+    this.sink.count(name, n);
+    this.summary.add(name, n);
   }
 
   /** Stop reading and release files and watches. Settlements still commit (see close()). */
@@ -172,6 +188,7 @@ export class Follower {
     await this.loopDone;
     clearInterval(this.refreshTimer);
     clearInterval(this.ticker);
+    this.summary.stop();
     this.watching.close();
     for (const f of this.files.values()) await f.close();
   }
@@ -290,7 +307,7 @@ export class Follower {
         }
         await new Promise<void>((r) => (this.wakeUp = r));
       } catch (err) {
-        this.sink.count('errors');
+        this.count('errors');
         this.sink.log.error({ err }, 'tail loop error');
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -310,10 +327,11 @@ export class Follower {
   /** One read of one file: emit its complete lines, or handle EOF / truncation / close. */
   private async service(f: TailFile): Promise<void> {
     if (!f.open) return;
-    if (f.savedSrc !== f.src) await this.saveStream(f);
     const finishing = f.finishing(Date.now(), this.opts.rotateWaitMs);
     const n = await this.readChecked(f);
     if (n === undefined) return;
+    if (n > 0) f.identify(); // the first line may be known now (a read from 0 extends the head)
+    if (f.savedSrc !== f.src && n > 0) await this.saveStream(f);
     const atEof = n < this.buf.length;
     if (n > 0) f.partial = this.emitBatch(f, n, finishing && atEof) < n;
     else f.partial = false;
@@ -327,9 +345,10 @@ export class Follower {
 
   /**
    * A new byte stream (a new file, or a truncation): its identity is saved before any of its
-   * records leaves. Otherwise a crash before the next coalesced state write would give the
-   * file a new random src at the restart (its lines read again under it: duplicates
-   * downstream), or lose track of it if it was rotated away meanwhile (its unread end lost).
+   * records leaves. Otherwise a crash before the next coalesced state write would lose track
+   * of it if it was rotated away meanwhile (its unread end lost), or give a stream whose src
+   * is not derived from the file alone (a new generation) another src at the restart (its
+   * lines read again under it: duplicates downstream).
    */
   private async saveStream(f: TailFile): Promise<void> {
     this.commit(f);
@@ -349,7 +368,7 @@ export class Follower {
       return n;
     } catch (err) {
       f.errors++;
-      this.sink.count('read_errors');
+      this.count('read_errors');
       if (f.errors === 1) this.sink.log.warn({ err, path: f.path }, 'read error; retrying on the next event');
       return undefined;
     }
@@ -378,11 +397,17 @@ export class Follower {
       count++;
     });
     if (st.consumed === 0) return 0;
+    if (count > 0 && !f.sidFixed) {
+      // Records leave before the first line is whole (an unterminated last line at a close, or a
+      // piece of a long line): the id takes the bytes known now.
+      f.identify(true);
+      this.commit(f);
+    }
     f.offset += st.consumed;
     f.inLong = st.inLong;
-    this.sink.count('read_bytes', st.consumed);
-    if (long) this.sink.count('long_lines', long);
-    if (invalid) this.sink.count('invalid_utf8_lines', invalid);
+    this.count('read_bytes', st.consumed);
+    if (long) this.count('long_lines', long);
+    if (invalid) this.count('invalid_utf8_lines', invalid);
     const queue = f.queue;
     const ticket = queue.push(f.offset);
     if (count === 0) this.settled(queue, ticket);
@@ -454,9 +479,9 @@ export class Follower {
     this.dirty.delete(f);
     this.followed.remove(f);
     this.discovery.forget(f);
-    this.sink.count('files_closed');
+    this.count('files_closed');
     this.sink.gauge?.('files_open', this.files.size);
-    this.sink.log.info({ path: f.path, offset: f.offset, src: f.src, real: f.realPath }, 'closed rotated file (read to its end)');
+    this.sink.log.debug({ path: f.path, offset: f.offset, src: f.src, real: f.realPath }, 'closed rotated file (read to its end)');
     this.commit(f);
   }
 }

@@ -13,7 +13,7 @@ export { tempDir };
 export function tailConfig(
   dir: string,
   tail: Record<string, unknown>,
-  o: { format?: 'line' | 'json'; outputLimit?: string; inputLimit?: string } = {},
+  o: { format?: 'line' | 'json'; outputLimit?: string; inputLimit?: string; logLevel?: string } = {},
 ): string {
   const opts = Object.entries({ refresh_interval: '100ms', rotate_wait: '300ms', ...tail })
     .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
@@ -23,7 +23,7 @@ export function tailConfig(
     'cfg.yaml',
     `
 service:
-  log_level: info
+  log_level: ${o.logLevel ?? 'info'}
   state_dir: ${dir}/state
   grace: 10s
 pipeline:
