@@ -20,11 +20,18 @@ const require = createRequire(import.meta.url);
 const nats = (): typeof import('@nats-io/transport-node') => require('@nats-io/transport-node');
 const jetstream = (): typeof import('@nats-io/jetstream') => require('@nats-io/jetstream');
 
-let available: boolean | undefined;
-/** nats-server is on PATH. */
+let binary: string | undefined | false;
+/** The nats-server command: on PATH, or where Debian puts it (/usr/sbin, often not on a user's PATH). */
+function natsServerBinary(): string | undefined {
+  if (binary === undefined) {
+    binary = ['nats-server', '/usr/sbin/nats-server'].find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0) ?? false;
+  }
+  return binary || undefined;
+}
+
+/** nats-server can be run. */
 export function natsServerAvailable(): boolean {
-  available ??= spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  return available;
+  return natsServerBinary() !== undefined;
 }
 
 export interface StoredMessage {
@@ -78,7 +85,7 @@ export async function startNatsServer(owner: HasAfter, opts: NatsServerOptions =
   const start = async (): Promise<void> => {
     let ready = false;
     log = '';
-    const c = spawn('nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1', ...confArgs, ...(opts.args ?? [])], {
+    const c = spawn(natsServerBinary() ?? 'nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1', ...confArgs, ...(opts.args ?? [])], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     c.stderr!.setEncoding('utf8');
