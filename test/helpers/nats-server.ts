@@ -47,6 +47,8 @@ export interface NatsServer {
   port: number;
   /** The JetStream store directory. */
   dir: string;
+  /** Process id of the running server. */
+  pid(): number;
   /** Stop the server with `signal` (default SIGKILL) and wait for it to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Start it again on the same port and store (after kill). */
@@ -126,6 +128,7 @@ export async function startNatsServer(owner: HasAfter, opts: NatsServerOptions =
     url,
     port,
     dir,
+    pid: () => child?.pid ?? 0,
     kill,
     start,
     async restart() {
