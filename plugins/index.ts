@@ -9,3 +9,4 @@ export { default as tail } from './tail/index.js';
 export { default as vsock } from './vsock/index.js';
 export { default as vsockForward } from './vsock-forward/index.js';
 export { default as http } from './http/index.js';
+export { default as nats } from './nats/index.js';

@@ -157,6 +157,30 @@ export const ERRORS = {
   'QLOG_ERR_HTTP_ITEMS/partial': '{id}: {url} dropped {count} of {total} records (OTLP partialSuccess): {reason}',
   QLOG_ERR_HTTP_TLS_FILE: "cannot read tls.{key} {file} ({reason}); relative paths start from the config file's directory",
 
+  // ---- NATS JetStream output (plugins/nats); {servers} as configured, {stream} the stream option
+  QLOG_ERR_NATS_UNREACHABLE:
+    'cannot connect to NATS at {servers}: {reason}; qlog keeps trying and the records wait in the buffer (is nats-server running and listening there?)',
+  'QLOG_ERR_NATS_UNREACHABLE/lost': 'not connected to NATS at {servers} for {ms} ms (reconnecting); the chunk is retried',
+  'QLOG_ERR_NATS_UNREACHABLE/stopped': 'the NATS output to {servers} is stopped',
+  QLOG_ERR_NATS_AUTH: 'NATS at {servers} refused the credentials ({reason}); check user and password, token, creds_file or nkey_file',
+  'QLOG_ERR_NATS_AUTH/file': 'cannot read {option} {file}: {reason}',
+  QLOG_ERR_NATS_STREAM_MISSING:
+    'JetStream stream "{stream}" does not exist on {servers}; create it (nats stream add {stream} --subjects "{subjects}") or set create_stream: true',
+  'QLOG_ERR_NATS_STREAM_MISSING/jetstream':
+    'JetStream is not available at {servers} ({reason}); start nats-server with -js, or enable JetStream for the account',
+  QLOG_ERR_NATS_PUBLISH: 'JetStream refused {count} message(s) on {subject} (stream {stream}): {reason} (error {code}); the chunk is retried',
+  'QLOG_ERR_NATS_PUBLISH/full':
+    'stream "{stream}" is full and refused {count} message(s) ({reason}); they are retried and the records wait in the buffer: raise its max_msgs or max_bytes, or remove old messages',
+  'QLOG_ERR_NATS_PUBLISH/no-stream':
+    'no JetStream stream stores subject {subject}; add it to the subjects of stream "{stream}" (nats stream edit {stream} --subjects ...)',
+  'QLOG_ERR_NATS_PUBLISH/other-stream':
+    'subject {subject} is stored by another stream than "{stream}"; change the subject option, or the subjects of the streams, so that "{stream}" stores it',
+  'QLOG_ERR_NATS_PUBLISH/timeout':
+    'no JetStream ack for {count} message(s) within {ms} ms; they are sent again (JetStream drops the duplicates by Nats-Msg-Id)',
+  'QLOG_ERR_NATS_PUBLISH/lost':
+    'the connection to NATS dropped with {count} message(s) unacknowledged ({reason}); they are sent again (JetStream drops the duplicates by Nats-Msg-Id)',
+  QLOG_ERR_NATS_TOO_LARGE: 'dropped {count} record(s) of {tag} larger than the server or stream allows ({max} bytes per message)',
+
   // ---- templates (core/template.ts); {template} is the template text, quoted
   QLOG_ERR_TEMPLATE_SYNTAX:
     'invalid placeholder name {name} (expected tag, host, time, a metadata or body field such as path or body.level, or env:NAME) at column {column} of template {template}',

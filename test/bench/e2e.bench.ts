@@ -13,12 +13,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, fstatSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitFor } from '../helpers/wait.js';
+import { procStats, ROOT, spawnAgent as spawnBenchAgent, stop } from './agents.js';
 import { check, size, SMOKE } from './smoke.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist/core/cli/main.js');
 const LINES = Number(process.env.LINES ?? size(1_000_000, 5_000));
 const LAT_RATE = 10_000;
 const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? size(10, 1));
@@ -26,19 +24,6 @@ const IDLE_MS = size(20_000, 500);
 const AFTER_MS = size(15_000, 0);
 const dir = mkdtempSync(join(tmpdir(), 'qlog-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function procStats(pid: number): { cpu: number; hwm: number; rss: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-    return { cpu: ticks / 100, hwm: kb('VmHWM'), rss: kb('VmRSS') };
-  } catch {
-    return { cpu: 0, hwm: 0, rss: 0 };
-  }
-}
 
 function fileSize(p: string): number {
   try {
@@ -73,20 +58,7 @@ function generate(file: string, n: number): number {
 }
 
 function spawnAgent(name: string, yaml: string): ChildProcess {
-  const cfg = join(dir, `${name}.yaml`);
-  writeFileSync(cfg, yaml);
-  const err = openSync(join(dir, `${name}.stderr`), 'w');
-  // Executed as the installed `qlog` bin is (its shebang carries the agent's V8 flags).
-  return spawn(CLI, ['run', cfg], { cwd: dir, stdio: ['ignore', 'ignore', err] });
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-  await done;
-  clearTimeout(t);
+  return spawnBenchAgent(dir, name, yaml);
 }
 
 const parentYaml = (sock: string, ws: string, state: string) => `service:
