@@ -65,8 +65,10 @@ export class Agent {
     const s = this.config.service;
     this.log = this.newLog(s);
     this.keepAlive = setInterval(() => undefined, 1 << 30);
-    this.engine = await this.startEngine(this.config);
+    // The endpoint first: it answers (empty until the pipeline runs) by the time records flow, and
+    // an address in use fails the start before any input has read anything.
     if (s.http_listen) this.http = await this.startHttp(s.http_listen);
+    this.engine = await this.startEngine(this.config);
     afterStartup();
     this.watchIdle();
     this.logger.info(
