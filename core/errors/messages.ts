@@ -145,7 +145,6 @@ export const ERRORS = {
   'QLOG_ERR_FORWARD_PROTOCOL/gunzip': 'CompressedPackedForward entries do not gunzip within {max} bytes: {reason}',
   'QLOG_ERR_FORWARD_PROTOCOL/compression': 'unsupported compression {found} (only "gzip")',
   'QLOG_ERR_FORWARD_PROTOCOL/entries': 'PackedForward entries are not valid msgpack: {reason}',
-  'QLOG_ERR_FORWARD_PROTOCOL/entries-str': 'PackedForward entries sent as str are not supported (send them as bin)',
 
   // ---- http output (plugins/http); {url} is the request's URL, {body} the answer's first bytes
   QLOG_ERR_HTTP_REQUEST: 'request to {url} failed: {reason}',

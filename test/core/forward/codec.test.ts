@@ -107,12 +107,30 @@ test('heartbeat frames decode to no records and carry the interval', () => {
 });
 
 test('structural garbage is a ProtocolError', () => {
-  for (const bad of [null, 1, 'x', [], ['t'], [1, []], ['', []], ['t', [], 'opt'], ['t', 'packed-as-str'], ['t', 1], ['t', [], { chunk: 5 }]]) {
+  for (const bad of [null, 1, 'x', [], ['t'], [1, []], ['', []], ['t', [], 'opt'], ['t', 1], ['t', [], { chunk: 5 }]]) {
     assert.throws(() => decodeEvents(bad, limits), ProtocolError, JSON.stringify(bad));
   }
   assert.throws(() => unpackFrame(Buffer.from([0x92, 0x01])), ProtocolError);
   const bin = Buffer.from([0x92, 0xd7]); // truncated entry
   assert.throws(() => decodeEvents(['t', bin], limits), ProtocolError);
+});
+
+test('PackedForward entries carried as a msgpack str are accepted, bytes intact (str8, str16, str32)', () => {
+  const entries = encodeEntries(records); // EventTime 0xd7 and map bytes: not UTF-8
+  assert.ok(entries.length < 256 && !Buffer.from(entries.toString('utf8'), 'utf8').equals(entries), 'short, and not valid UTF-8');
+  const want = roundTrip(encodePackedForward('app', entries, { chunk: 'c', size: records.length })).records;
+  const opt = packr.pack({ chunk: 'c', size: records.length });
+  for (const head of [Buffer.from([0xd9, entries.length]), Buffer.from([0xda, entries.length >> 8, entries.length & 0xff]), Buffer.from([0xdb, 0, 0, entries.length >> 8, entries.length & 0xff])]) {
+    const frame = Buffer.concat([Buffer.from([0x93]), packr.pack('app'), head, entries, opt]);
+    const ev = roundTrip(frame);
+    assert.equal(ev.mode, 'packed');
+    assert.equal(ev.chunk, 'c');
+    assert.deepEqual(ev.records, want);
+  }
+  // A long tag (str16) takes the same raw path.
+  const tag = 'a'.repeat(300);
+  const ev = roundTrip(Buffer.concat([Buffer.from([0x92]), packr.pack(tag), Buffer.from([0xd9, entries.length]), entries]));
+  assert.equal(ev.records.length, records.length);
 });
 
 test('tags are sanitized: charset, length, no leading dot, no ".."', () => {
