@@ -48,7 +48,11 @@ for (const name of ['fb-to-qlog-shared-key', 'fb-to-qlog-users'] as const) {
     assert.equal(h.auth.length, c.users.length ? 16 : 0, 'an auth salt exactly when there are users');
     const msg = unpackRaw(ping!) as Buffer[];
     const salt = msg[2]!;
-    assert.equal(ping!.indexOf(Buffer.concat([Buffer.from([0xb0]), salt])), 'PING'.length + 2 + 1 + c.client_hostname.length, 'the salt is a fixstr of 16 bytes');
+    assert.equal(
+      ping!.indexOf(Buffer.concat([Buffer.from([0xb0]), salt])),
+      'PING'.length + 2 + 1 + c.client_hostname.length,
+      'the salt is a fixstr of 16 bytes',
+    );
     assert.ok(notUtf8(salt), 'the captured salt is not valid UTF-8');
     // The old bug: hashing the UTF-8-decoded salt gives another digest.
     assert.notEqual(sharedKeyDigest(salt.toString('utf8'), c.client_hostname, h.nonce, c.shared_key!), msg[3]!.toString());
@@ -81,7 +85,10 @@ for (const name of ['fb-to-qlog-shared-key', 'fb-to-qlog-gzip'] as const) {
       [0, 1, 2, 3, 4].map((n) => ({ log: `fb${String(n).padStart(9, '0')} ${'x'.repeat(80)}` })),
     );
     assert.ok(app!.records.every((r) => r.time > 1_700_000_000_000_000_000n));
-    assert.ok([...app!.records, ...big!.records].some((r) => r.time % 1_000_000n !== 0n), 'sub-millisecond digits arrive');
+    assert.ok(
+      [...app!.records, ...big!.records].some((r) => r.time % 1_000_000n !== 0n),
+      'sub-millisecond digits arrive',
+    );
     assert.equal(big!.tag, 'big');
     assert.deepEqual(big!.records[0]!.body, { n: 9007199254740993n, neg: -9223372036854775807n, msg: 'big' });
     for (const m of data) {
@@ -132,7 +139,16 @@ test("a SenderSession against Fluent Bit's recorded HELO: the PING verifies as i
     assert.equal(pw!.toString(), sha(h.auth, user!, Buffer.from('builder')));
     a.write(packr.pack(['PONG', true, '', 'fluent-bit-in', sha(salt!, Buffer.from('fluent-bit-in'), h.nonce, key)]));
   });
-  const s = new SenderSession(b, { sharedKey: 'secret', username: 'bob', password: 'builder', selfHostname: 'qlog-enclave', heartbeatMs: 0, ackTimeoutMs: 5000, onAck: () => {}, onClose: () => {} });
+  const s = new SenderSession(b, {
+    sharedKey: 'secret',
+    username: 'bob',
+    password: 'builder',
+    selfHostname: 'qlog-enclave',
+    heartbeatMs: 0,
+    ackTimeoutMs: 5000,
+    onAck: () => {},
+    onClose: () => {},
+  });
   a.write(c.bytes[0]!);
   await s.ready;
   assert.equal(s.serverHostname, 'fluent-bit-in');
