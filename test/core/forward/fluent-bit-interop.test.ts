@@ -126,7 +126,10 @@ for (const name of ['qlog-to-fb-shared-key', 'qlog-to-fb-users'] as const) {
 test("a SenderSession against Fluent Bit's recorded HELO: the PING verifies as in_forward verifies it (raw bytes), users included", async (t) => {
   const c = capture('qlog-to-fb-users');
   const [a, b] = await pair(tempDir(t), 'fb.sock');
-  t.after(() => (a.destroy(), b.destroy()));
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
   const h = heloOf(c.bytes[0]!);
   // in_forward's check_ping (plugins/in_forward/fw_prot.c), over the bytes as they are.
   const sha = (...parts: Buffer[]) => createHash('sha512').update(Buffer.concat(parts)).digest('hex');
@@ -160,7 +163,10 @@ test("a SenderSession against Fluent Bit's recorded HELO: the PING verifies as i
 test('Fluent Bit closes without a PONG on a shared_key mismatch: the sender says so', async (t) => {
   const c = capture('qlog-to-fb-shared-key');
   const [a, b] = await pair(tempDir(t), 'fbk.sock');
-  t.after(() => (a.destroy(), b.destroy()));
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
   a.on('data', () => a.end()); // in_forward: "shared_key mismatch", connection closed
   const s = new SenderSession(b, { sharedKey: 'other', selfHostname: 'qlog-enclave', heartbeatMs: 0, ackTimeoutMs: 5000, onAck: () => {}, onClose: () => {} });
   a.write(c.bytes[0]!);

@@ -13,7 +13,7 @@ test('lines are written byte for byte, one write per chunk, with mode 0640', asy
   await out.flush(lines(texts));
   await out.flush(lines(numbered('line', 1, 100)));
   const got = readFileSync(join(ws, 'service.log'), 'utf8');
-  assert.equal(got, [...texts, ...numbered('line', 1, 100)].join('\n') + '\n');
+  assert.equal(got, `${[...texts, ...numbered('line', 1, 100)].join('\n')}\n`);
   assert.equal(statSync(join(ws, 'service.log')).mode & 0o777, 0o640);
   assert.equal(out.counters.get('lines_written'), 106);
   await out.close();
