@@ -173,7 +173,35 @@ export function recordLine(r: LogRecord): string {
   const b = r.body;
   if (typeof b === 'string') return b;
   const l = b.log ?? b.message;
-  return typeof l === 'string' ? l : JSON.stringify(b);
+  return typeof l === 'string' ? l : toJson(b);
+}
+
+/** Marks a bigint inside JSON.stringify's output; random, so no string from a record can forge it. */
+const BIGINT_MARK = `\u0000qlog-int:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}:`;
+const BIGINT_MARKED = new RegExp(`"${JSON.stringify(BIGINT_MARK).slice(1, -1).replace(/\\/g, '\\\\')}(-?\\d+)"`, 'g');
+
+/**
+ * JSON.stringify that keeps integers beyond 2^53 (bigint, as msgpack int64 values arrive) as the
+ * integers they are: JSON numbers have no size limit, only JavaScript's do. Costs nothing when
+ * there is no bigint.
+ */
+export function toJson(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? BIGINT_MARK + x.toString() : x)).replace(BIGINT_MARKED, '$1');
+  }
+}
+
+/** A time in ns as ISO 8601 UTC with all nine fraction digits: 2023-11-14T22:13:20.123456789Z. */
+export function isoTimeNs(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  if (!Number.isFinite(ms) || ns < 0n) return '';
+  const d = new Date(ms).toISOString(); // ...T22:13:20.123Z
+  if (d.length < 5) return '';
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${d.slice(0, d.length - 4)}${frac}Z`;
 }
 
 /** Approximate size of a record's payload in bytes (exact for ASCII string bodies). */

@@ -7,7 +7,7 @@
  * Placeholders:
  *  - `${tag}`            the record's tag
  *  - `${host}`           meta.host, else the agent's host name (service.hostname or os.hostname())
- *  - `${time}`           the record's time as ISO 8601 (UTC, millisecond precision)
+ *  - `${time}`           the record's time as ISO 8601 (UTC, nanosecond precision: 9 digits)
  *  - `${body}`           the line (string body) or the body as JSON (object body)
  *  - `${path}`, `${cid}`, `${name}` ...  meta[name] when set, else body[name] for object bodies
  *  - `${meta.name}`      metadata only;  `${body.a.b}` body field only (dotted paths descend)
@@ -17,7 +17,7 @@
  * A name that resolves to nothing renders as the empty string. Objects render as JSON.
  */
 import { hostname } from 'node:os';
-import type { LogRecord } from './record.js';
+import { isoTimeNs, toJson, type LogRecord } from './record.js';
 import { QlogError, type ErrorArgs, type IdsOf, type ParamsOf } from './errors.js';
 
 export type Template = ((rec: LogRecord) => string) & {
@@ -146,7 +146,7 @@ function str(v: unknown): string {
     case 'object':
       if (v === null) return '';
       try {
-        return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+        return toJson(v);
       } catch {
         return '';
       }
@@ -168,8 +168,7 @@ function bodyField(rec: LogRecord, name: string): unknown {
 }
 
 function isoTime(rec: LogRecord): string {
-  const ms = Number(rec.time / 1_000_000n);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : '';
+  return isoTimeNs(rec.time);
 }
 
 function getter(key: string, host: string): Getter {

@@ -145,7 +145,6 @@ export const ERRORS = {
   'QLOG_ERR_FORWARD_PROTOCOL/gunzip': 'CompressedPackedForward entries do not gunzip within {max} bytes: {reason}',
   'QLOG_ERR_FORWARD_PROTOCOL/compression': 'unsupported compression {found} (only "gzip")',
   'QLOG_ERR_FORWARD_PROTOCOL/entries': 'PackedForward entries are not valid msgpack: {reason}',
-  'QLOG_ERR_FORWARD_PROTOCOL/entries-str': 'PackedForward entries sent as str are not supported (send them as bin)',
 
   // ---- http output (plugins/http); {url} is the request's URL, {body} the answer's first bytes
   QLOG_ERR_HTTP_REQUEST: 'request to {url} failed: {reason}',
@@ -180,6 +179,37 @@ export const ERRORS = {
   'QLOG_ERR_NATS_PUBLISH/lost':
     'the connection to NATS dropped with {count} message(s) unacknowledged ({reason}); they are sent again (JetStream drops the duplicates by Nats-Msg-Id)',
   QLOG_ERR_NATS_TOO_LARGE: 'dropped {count} record(s) of {tag} larger than the server or stream allows ({max} bytes per message)',
+
+  // ---- Forward handshake (core/forward/handshake.ts): shape and timing of HELO/PING/PONG
+  QLOG_ERR_FORWARD_HANDSHAKE:
+    'expected PING in answer to our HELO, found {found} (this receiver requires the shared_key handshake: set shared_key on the sender)',
+  'QLOG_ERR_FORWARD_HANDSHAKE/ping': 'malformed PING: {reason}',
+  'QLOG_ERR_FORWARD_HANDSHAKE/ping-timeout':
+    'no PING within {ms} ms of our HELO (this receiver requires the shared_key handshake: set shared_key on the sender)',
+  'QLOG_ERR_FORWARD_HANDSHAKE/helo': 'expected HELO from the receiver, found {found}',
+  'QLOG_ERR_FORWARD_HANDSHAKE/helo-nonce': 'the HELO from the receiver has no nonce (expected a str or bin)',
+  'QLOG_ERR_FORWARD_HANDSHAKE/helo-timeout':
+    'no HELO from the receiver within {ms} ms (is shared_key set on the receiving side? if not, remove shared_key here)',
+  'QLOG_ERR_FORWARD_HANDSHAKE/unexpected-helo':
+    'the receiver requires the shared_key handshake (it sent HELO): set shared_key on this sender (and username/password if the receiver has users)',
+  'QLOG_ERR_FORWARD_HANDSHAKE/pong': 'malformed PONG from the receiver: {reason}',
+  'QLOG_ERR_FORWARD_HANDSHAKE/pong-timeout': 'no PONG from the receiver within {ms} ms of our PING',
+  // ---- Forward authentication: the peer answered, with another key or unknown credentials
+  QLOG_ERR_FORWARD_AUTH: 'shared_key mismatch: the PING from "{hostname}" was made with another shared_key; set the same shared_key on both sides',
+  'QLOG_ERR_FORWARD_AUTH/no-username':
+    'username/password mismatch: "{hostname}" sent no username and this receiver has users; set username and password on the sender',
+  'QLOG_ERR_FORWARD_AUTH/unknown-user': 'username/password mismatch: "{hostname}" sent username "{username}", which is not one of users',
+  'QLOG_ERR_FORWARD_AUTH/password': 'username/password mismatch: "{hostname}" sent a wrong password for user "{username}"',
+  'QLOG_ERR_FORWARD_AUTH/refused-key': 'the receiver refused authentication: shared_key mismatch (its shared_key is not ours; set the same key on both sides)',
+  'QLOG_ERR_FORWARD_AUTH/refused-user':
+    'the receiver refused authentication: username/password mismatch (user "{username}" with this password is not one of its users)',
+  'QLOG_ERR_FORWARD_AUTH/refused-no-user':
+    'the receiver refused authentication: username/password mismatch (it has users and we sent none: set username and password)',
+  'QLOG_ERR_FORWARD_AUTH/refused': 'the receiver refused authentication: {reason}',
+  'QLOG_ERR_FORWARD_AUTH/closed-after-ping':
+    'the receiver closed the connection after our PING without a PONG: most likely its shared_key is not ours (Fluent Bit closes without a word on a shared_key mismatch); set the same key on both sides',
+  'QLOG_ERR_FORWARD_AUTH/pong-key':
+    'the receiver answered with a PONG made with another shared_key (it does not know ours); set the same shared_key on both sides',
 
   // ---- templates (core/template.ts); {template} is the template text, quoted
   QLOG_ERR_TEMPLATE_SYNTAX:

@@ -289,11 +289,13 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
     }
     return out;
   }
-  if (second instanceof Uint8Array) {
-    // PackedForward / CompressedPackedForward: [tag, <bin entries>, option?]
+  if (second instanceof Uint8Array || typeof second === 'string') {
+    // PackedForward / CompressedPackedForward: [tag, <bin entries>, option?]. The spec says a
+    // server MUST accept the entries as str too (older clients); unpackFrame keeps those bytes
+    // raw, a string here only comes from a caller that decoded the frame itself.
     if (msg.length > 3) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/packed-length');
     const opt = readOptions(msg[2], out);
-    let entries = Buffer.from(second.buffer, second.byteOffset, second.byteLength);
+    let entries = typeof second === 'string' ? Buffer.from(second, 'utf8') : Buffer.from(second.buffer, second.byteOffset, second.byteLength);
     const comp = opt?.compressed;
     if (comp === 'gzip') {
       out.mode = 'compressed';
@@ -321,7 +323,6 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
     }
     return out;
   }
-  if (typeof second === 'string') throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/entries-str');
   // Message mode: [tag, time, record, option?]
   out.mode = 'message';
   if (msg.length < 3) throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/message-length');
@@ -333,24 +334,24 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
 }
 
 /**
- * A PackedForward frame `[tag, <bin entries>, option?]` read by hand: the entries stay a view
- * into the frame (msgpackr copies bin values, see codec-packr.ts), to be decoded before the
- * frame's memory is reused. Undefined for any other shape.
+ * A PackedForward frame `[tag, <bin or str entries>, option?]` read by hand: the entries stay a
+ * view into the frame (msgpackr copies bin values, see codec-packr.ts, and would decode str
+ * entries as UTF-8, mangling them), to be decoded before the frame's memory is reused.
+ * Undefined for any other shape.
  */
 function packedFrame(frame: Buffer): unknown[] | undefined {
   const n = frame[0] === 0x92 ? 2 : frame[0] === 0x93 ? 3 : 0;
   if (n === 0 || frame.length < 3) return undefined;
-  // The tag: a str (fixstr or str8).
+  // The tag: a str.
   let p = 1;
-  const t = frame[p]!;
-  if (!((t >= 0xa0 && t <= 0xbf) || t === 0xd9) || readHeader(frame, p, frame.length, header) !== HEADER_OK) return undefined;
+  if (!isStr(frame[p]!) || readHeader(frame, p, frame.length, header) !== HEADER_OK) return undefined;
   const tagEnd = p + header.head + header.payload;
   if (tagEnd > frame.length) return undefined;
   const tag = frame.toString('utf8', p + header.head, tagEnd);
-  // The entries: a bin.
+  // The entries: a bin, or a str.
   p = tagEnd;
   const b = frame[p];
-  if (b === undefined || b < 0xc4 || b > 0xc6 || readHeader(frame, p, frame.length, header) !== HEADER_OK) return undefined;
+  if (b === undefined || !(isStr(b) || (b >= 0xc4 && b <= 0xc6)) || readHeader(frame, p, frame.length, header) !== HEADER_OK) return undefined;
   const start = p + header.head;
   p = start + header.payload;
   if (p > frame.length) return undefined;
@@ -358,6 +359,10 @@ function packedFrame(frame: Buffer): unknown[] | undefined {
   if (n === 2) return p === frame.length ? [tag, entries] : undefined;
   if (p >= frame.length) return undefined;
   return [tag, entries, unpackr.unpack(frame.subarray(p))];
+}
+
+function isStr(b: number): boolean {
+  return (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
 }
 
 /** msgpack -> JS for one whole frame; garbage becomes a ProtocolError. */

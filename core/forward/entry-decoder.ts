@@ -328,11 +328,14 @@ export class EntryReader {
           this.need(5);
           this.pos = p + 5;
           return buf.readUInt32BE(p + 1);
-        case 0xcf:
-          // uint64 as a number (int64AsType 'number'): one rounding, as Number(bigint).
+        case 0xcf: {
+          // As msgpackr's int64AsType 'auto': a number up to 2^53, a bigint beyond (exact).
           this.need(9);
           this.pos = p + 9;
-          return buf.readUInt32BE(p + 1) * 4294967296 + buf.readUInt32BE(p + 5);
+          const hi = buf.readUInt32BE(p + 1);
+          const lo = buf.readUInt32BE(p + 5);
+          return hi < 0x200000 || (hi === 0x200000 && lo === 0) ? hi * 4294967296 + lo : buf.readBigUInt64BE(p + 1);
+        }
         case 0xd0:
           this.need(2);
           this.pos = p + 2;
@@ -345,10 +348,13 @@ export class EntryReader {
           this.need(5);
           this.pos = p + 5;
           return buf.readInt32BE(p + 1);
-        case 0xd3:
+        case 0xd3: {
           this.need(9);
           this.pos = p + 9;
-          return buf.readInt32BE(p + 1) * 4294967296 + buf.readUInt32BE(p + 5);
+          const hi = buf.readInt32BE(p + 1);
+          const lo = buf.readUInt32BE(p + 5);
+          return hi >= -0x200000 && (hi < 0x200000 || (hi === 0x200000 && lo === 0)) ? hi * 4294967296 + lo : buf.readBigInt64BE(p + 1);
+        }
         case 0xcb:
           this.need(9);
           this.pos = p + 9;

@@ -22,6 +22,19 @@ export {
 } from './codec.js';
 export { EventTime, wireTimeToNs, writeEventTime } from './event-time.js';
 export { FrameDecoder, FrameError, type FrameDecoderOptions } from './frame-decoder.js';
-export { checkPing, checkPong, encodeHelo, encodePing, encodePong, parseHelo, sharedKeyDigest } from './handshake.js';
+export {
+  checkPing,
+  checkPong,
+  encodeHelo,
+  encodePing,
+  encodePong,
+  newHelo,
+  parseHelo,
+  passwordDigest,
+  sharedKeyDigest,
+  type ForwardUser,
+  type Helo,
+} from './handshake.js';
+export { unpackRaw } from './msgpack-raw.js';
 export { ReceiverSession, HEARTBEAT_MISSES, type ReceiverSessionOptions } from './receiver.js';
 export { SenderSession, type SenderSessionOptions } from './sender.js';

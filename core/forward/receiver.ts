@@ -8,11 +8,15 @@ import type { PeerIdentity } from '../transport/index.js';
 import { decodeEvents, encodeAck, unpackFrame, type DecodedEvents } from './codec.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { EntryReader } from './entry-decoder.js';
-import { checkPing, encodeHelo, encodePong, newNonce } from './handshake.js';
+import { checkPing, encodeHelo, encodePong, newHelo, type ForwardUser, type Helo } from './handshake.js';
+import { RawDecodeError, unpackRaw } from './msgpack-raw.js';
+import { QlogError } from '../errors.js';
 
 export interface ReceiverSessionOptions {
   /** Require the HELO/PING/PONG handshake with this key. */
   sharedKey?: string;
+  /** With sharedKey: also require one of these users (username/password) in PING. */
+  users?: readonly ForwardUser[];
   /** Our hostname in PONG. */
   selfHostname: string;
   maxFrameSize: number;
@@ -45,7 +49,7 @@ export class ReceiverSession {
   private readonly decoder: FrameDecoder;
   private readonly reader = new EntryReader();
   private state: 'ping' | 'ready' | 'closed';
-  private readonly nonce?: Buffer;
+  private readonly helo?: Helo;
   private timer?: NodeJS.Timeout;
   private heartbeatMs = 0;
   private lastData = Date.now();
@@ -69,10 +73,10 @@ export class ReceiverSession {
     stream.on('close', () => this.finish(undefined, false));
     if (o.sharedKey !== undefined) {
       this.state = 'ping';
-      this.nonce = newNonce();
-      stream.write(encodeHelo(this.nonce));
+      this.helo = newHelo((o.users?.length ?? 0) > 0);
+      stream.write(encodeHelo(this.helo));
       const ms = o.handshakeTimeoutMs ?? 10_000;
-      this.timer = setTimeout(() => this.close(`no PING within ${ms} ms of HELO (shared_key is required)`), ms);
+      this.timer = setTimeout(() => this.close(new QlogError('QLOG_ERR_FORWARD_HANDSHAKE/ping-timeout', { ms }).message), ms);
     } else this.state = 'ready';
     const stallMs = o.handshakeTimeoutMs ?? 10_000;
     this.stallTimer = setInterval(() => this.checkStall(stallMs), Math.max(100, Math.min(1000, stallMs / 4)));
@@ -156,25 +160,8 @@ export class ReceiverSession {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.state === 'ping') return this.onPing(frame);
     const msg = unpackFrame(frame);
-    if (this.state === 'ping') {
-      const r = checkPing(msg, this.nonce!, this.o.sharedKey!);
-      clearTimeout(this.timer);
-      if (!r.ok) {
-        // Tell the peer why (Fluent clients log it), then drop it once the PONG is out.
-        const salt = Array.isArray(msg) && (typeof msg[2] === 'string' || msg[2] instanceof Uint8Array) ? msg[2] : '';
-        this.stream.write(encodePong(false, r.reason, this.o.selfHostname, salt, this.nonce!, this.o.sharedKey!));
-        if (this.finish(r.reason, true)) {
-          this.stream.end();
-          setTimeout(() => this.stream.destroy(), 1000).unref();
-        }
-        return;
-      }
-      this.clientHostname = r.hostname;
-      this.stream.write(encodePong(true, '', this.o.selfHostname, r.salt, this.nonce!, this.o.sharedKey!));
-      this.state = 'ready';
-      return;
-    }
     const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize, reader: this.reader });
     if (ev.heartbeatMs !== undefined) {
       this.watch(ev.heartbeatMs);
@@ -182,6 +169,32 @@ export class ReceiverSession {
       return;
     }
     this.o.onEvents(ev, this);
+  }
+
+  /** The handshake's answer to our HELO: PONG accepting it, or PONG refusing it and a drop. */
+  private onPing(frame: Buffer): void {
+    let msg: unknown;
+    try {
+      msg = unpackRaw(frame);
+    } catch (err) {
+      if (!(err instanceof RawDecodeError)) throw err;
+      msg = undefined;
+    }
+    const key = this.o.sharedKey!;
+    const r = checkPing(msg, this.helo!, key, this.o.users ?? []);
+    clearTimeout(this.timer);
+    if (!r.ok) {
+      // Tell the peer why (Fluent clients log it), then drop it once the PONG is out.
+      if (r.pongReason) this.stream.write(encodePong({ refused: r.pongReason }));
+      if (this.finish(r.error.message, true)) {
+        this.stream.end();
+        setTimeout(() => this.stream.destroy(), 1000).unref();
+      }
+      return;
+    }
+    this.clientHostname = r.hostname;
+    this.stream.write(encodePong({ hostname: this.o.selfHostname, salt: r.salt, nonce: this.helo!.nonce, key }));
+    this.state = 'ready';
   }
 
   /** Arm (or re-arm) the dead-peer watchdog for a peer that heartbeats every `ms`. */

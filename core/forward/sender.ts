@@ -6,11 +6,16 @@
 import type { Duplex } from 'node:stream';
 import { encodeHeartbeat, unpackFrame } from './codec.js';
 import { FrameDecoder } from './frame-decoder.js';
-import { checkPong, encodePing, newSalt, parseHelo } from './handshake.js';
+import { checkPong, encodePing, newSalt, parseHelo, type Helo } from './handshake.js';
+import { unpackRaw } from './msgpack-raw.js';
+import { QlogError } from '../errors.js';
 
 export interface SenderSessionOptions {
   /** Answer the receiver's HELO with this key. Without it a HELO is an error. */
   sharedKey?: string;
+  /** Sent in PING when the receiver asks for users (its HELO carries an auth salt). */
+  username?: string;
+  password?: string;
   /** Our hostname in PING. */
   selfHostname: string;
   /** Send a heartbeat after this long without writing (0 = never). */
@@ -32,7 +37,7 @@ export class SenderSession {
   private readonly decoder = new FrameDecoder({ maxFrameSize: MAX_REPLY_FRAME });
   private state: 'helo' | 'pong' | 'ready' | 'closed';
   private salt = '';
-  private nonce: string | Uint8Array = '';
+  private helo?: Helo;
   /** chunk id -> time sent; insertion order = oldest first. */
   private readonly awaiting = new Map<string, number>();
   private readonly heartbeats = new Set<string>();
@@ -56,17 +61,18 @@ export class SenderSession {
     });
     this.ready.catch(() => {});
     stream.on('data', (d: Buffer) => this.onData(d));
-    stream.on('error', (err: Error) => this.close(`connection error: ${err.message}`));
-    stream.on('close', () => this.close('connection closed by the peer'));
+    // A receiver that closes right after our PING refused it without a word (Fluent Bit does on a
+    // shared_key mismatch): say so, not just "closed".
+    const afterPing = (): string | undefined => (this.state === 'pong' ? new QlogError('QLOG_ERR_FORWARD_AUTH/closed-after-ping').message : undefined);
+    stream.on('error', (err: Error) => this.close(afterPing() ?? `connection error: ${err.message}`));
+    stream.on('close', () => this.close(afterPing() ?? 'connection closed by the peer'));
     if (o.sharedKey !== undefined) {
       this.state = 'helo';
       const ms = o.handshakeTimeoutMs ?? 10_000;
       this.handshakeTimer = setTimeout(
         () =>
           this.close(
-            this.state === 'helo'
-              ? `no HELO from the receiver within ${ms} ms (is shared_key set on the receiving side?)`
-              : `no PONG from the receiver within ${ms} ms`,
+            new QlogError(this.state === 'helo' ? 'QLOG_ERR_FORWARD_HANDSHAKE/helo-timeout' : 'QLOG_ERR_FORWARD_HANDSHAKE/pong-timeout', { ms }).message,
           ),
         ms,
       );
@@ -136,34 +142,36 @@ export class SenderSession {
     if (this.state === 'closed') return;
     try {
       this.decoder.push(d, (frame) => {
-        if (this.state !== 'closed') this.onFrame(unpackFrame(frame));
+        if (this.state === 'helo' || this.state === 'pong') this.onHandshake(unpackRaw(frame));
+        else if (this.state !== 'closed') this.onFrame(unpackFrame(frame));
       });
     } catch (err) {
       this.close(`bad reply from the receiver: ${(err as Error).message}`);
     }
   }
 
-  private onFrame(msg: unknown): void {
+  /** HELO then PONG, read as raw bytes (nonce and auth may be any bytes, in a str or a bin). */
+  private onHandshake(msg: unknown): void {
+    const cred = { key: this.o.sharedKey!, username: this.o.username, password: this.o.password };
     if (this.state === 'helo') {
       const h = parseHelo(msg);
-      if (!h.ok) return this.close(h.reason);
-      if (h.userAuth) return this.close('the receiver requires username/password authentication, which qlog does not implement');
-      this.nonce = h.nonce;
+      if (!h.ok) return this.close(h.error.message);
+      this.helo = h.helo;
       this.salt = newSalt();
       this.state = 'pong';
-      this.stream.write(encodePing(this.o.selfHostname, this.salt, this.nonce, this.o.sharedKey!));
+      this.stream.write(encodePing(this.o.selfHostname, this.salt, h.helo, cred));
       return;
     }
-    if (this.state === 'pong') {
-      const p = checkPong(msg, this.salt, this.nonce, this.o.sharedKey!);
-      if (!p.ok) return this.close(p.reason);
-      clearTimeout(this.handshakeTimer);
-      this.serverHostname = p.hostname;
-      this.state = 'ready';
-      this.readyResolve();
-      return;
-    }
-    if (Array.isArray(msg) && msg[0] === 'HELO') return this.close('the receiver requires shared_key authentication (HELO received): set shared_key');
+    const p = checkPong(msg, this.salt, this.helo!, cred);
+    if (!p.ok) return this.close(p.error.message);
+    clearTimeout(this.handshakeTimer);
+    this.serverHostname = p.hostname;
+    this.state = 'ready';
+    this.readyResolve();
+  }
+
+  private onFrame(msg: unknown): void {
+    if (Array.isArray(msg) && msg[0] === 'HELO') return this.close(new QlogError('QLOG_ERR_FORWARD_HANDSHAKE/unexpected-helo').message);
     const ack = (msg as { ack?: unknown } | null)?.ack;
     if (typeof msg !== 'object' || msg === null || ack === undefined) return this.close('unexpected frame from the receiver (expected {ack: chunk})');
     const chunk = typeof ack === 'string' ? ack : ack instanceof Uint8Array ? Buffer.from(ack).toString('base64') : String(ack);

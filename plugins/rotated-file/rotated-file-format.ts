@@ -1,23 +1,13 @@
 /** How a record becomes a line in the file: as written (`line`), JSON, or a template. */
-import { recordLine, type LogRecord } from '../../core/index.js';
+import { isoTimeNs, recordLine, toJson, type LogRecord } from '../../core/index.js';
 import { compileTemplate } from '../../core/template.js';
 
 export type Format = 'line' | 'json' | 'template';
 
-function bigintSafe(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
-}
-
+/** `{time, tag, ...fields}`: the time with its nanoseconds, integers beyond 2^53 exact. */
 function jsonLine(r: LogRecord): string {
-  const ms = Number(r.time / 1_000_000n);
-  const time = Number.isFinite(ms) ? new Date(ms).toISOString() : '';
   const fields = typeof r.body === 'string' ? { log: r.body } : r.body;
-  const o = { time, tag: r.tag, ...fields };
-  try {
-    return JSON.stringify(o);
-  } catch {
-    return JSON.stringify(o, bigintSafe);
-  }
+  return toJson({ time: isoTimeNs(r.time), tag: r.tag, ...fields });
 }
 
 export function formatter(format: Format, template: string): (r: LogRecord) => string {

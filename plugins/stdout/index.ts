@@ -1,11 +1,11 @@
 /** stdout: writes records to standard output, one per line. Acks once the bytes were handed to the pipe. */
-import { definePlugin, recordLine, VERSION_RANGE, type Chunk, type LogRecord } from '../../core/index.js';
+import { definePlugin, isoTimeNs, recordLine, toJson, VERSION_RANGE, type Chunk, type LogRecord } from '../../core/index.js';
 import { schema } from './schema.js';
 
 function jsonLine(r: LogRecord, withMeta: boolean): string {
-  const date = new Date(Number(r.time / 1_000_000n)).toISOString();
+  const date = isoTimeNs(r.time);
   const fields = typeof r.body === 'string' ? { log: r.body } : r.body;
-  return JSON.stringify(withMeta ? { date, tag: r.tag, ...fields, meta: r.meta } : { date, tag: r.tag, ...fields });
+  return toJson(withMeta ? { date, tag: r.tag, ...fields, meta: r.meta } : { date, tag: r.tag, ...fields });
 }
 
 export default definePlugin({

@@ -8,7 +8,7 @@ import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.
 import { checkEndpoint } from '../../core/transport/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import { lazyModule } from '../../core/lazy.js';
-import { schema } from './schema.js';
+import { checkCredentials, schema } from './schema.js';
 import { ForwardLink } from './vsock-forward-link.js';
 
 const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
@@ -23,7 +23,7 @@ export default definePlugin({
   description: 'Sends records over vsock, unix, tcp or hybrid vsock with the Fluent Forward protocol (acks, resend, backpressure).',
   qlog: VERSION_RANGE,
   schema,
-  check: (o) => checkEndpoint(o),
+  check: (o) => checkEndpoint(o) ?? checkCredentials(o),
   setup(ctx) {
     const o = ctx.options;
     const gz = o.compress === 'gzip';
@@ -34,6 +34,8 @@ export default definePlugin({
       connect: o.connect,
       listen: o.listen,
       sharedKey: o.shared_key || undefined,
+      username: o.username,
+      password: o.password,
       selfHostname: o.self_hostname || ctx.service.hostname,
       requireAck: o.require_ack,
       maxInflightBytes: o.max_inflight,

@@ -22,6 +22,13 @@ export const schema = {
       description:
         "Forward protocol shared_key: answer the receiver's HELO with PING and check its PONG. Empty: no handshake (the receiver must not require one).",
     },
+    username: {
+      type: 'string',
+      default: '',
+      description:
+        "With shared_key: the user to give a receiver that has users (qlog vsock users, Fluentd <user>, Fluent Bit security.users). Sent only when the receiver's HELO asks for one; empty: an empty name, as Fluent Bit and Fluentd do.",
+    },
+    password: { type: 'string', default: '', description: 'The password of username (only a salted sha512 digest travels).' },
     self_hostname: { type: 'string', default: '', description: 'Hostname sent in PING. Empty: the service hostname.' },
     compress: {
       type: 'string',
@@ -86,3 +93,13 @@ export const schema = {
     },
   },
 } as const;
+
+/** username/password travel in the shared_key handshake: without a key there is none. */
+export function checkCredentials(o: { shared_key: string; username: string; password: string }): { key: string; message: string } | undefined {
+  if ((o.username || o.password) && !o.shared_key)
+    return {
+      key: o.username ? 'username' : 'password',
+      message: 'username and password travel in the shared_key handshake: set shared_key too (Fluent Bit and Fluentd ask the same)',
+    };
+  return undefined;
+}

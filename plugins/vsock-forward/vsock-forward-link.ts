@@ -13,6 +13,9 @@ export interface LinkOptions {
   connect: string;
   listen: string;
   sharedKey?: string;
+  /** Sent in PING when the receiver has users. */
+  username?: string;
+  password?: string;
   selfHostname: string;
   requireAck: boolean;
   maxInflightBytes: number;
@@ -180,6 +183,8 @@ export class ForwardLink {
     return new Promise<void>((closed) => {
       const session = new SenderSession(stream, {
         sharedKey: this.o.sharedKey,
+        username: this.o.username,
+        password: this.o.password,
         selfHostname: this.o.selfHostname,
         heartbeatMs: this.o.heartbeatMs,
         ackTimeoutMs: this.o.ackTimeoutMs,

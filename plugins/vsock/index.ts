@@ -5,7 +5,7 @@
  */
 import { definePlugin, VERSION_RANGE } from '../../core/index.js';
 import { checkEndpoint } from '../../core/transport/index.js';
-import { schema } from './schema.js';
+import { checkUsers, schema } from './schema.js';
 import { VsockReceiver } from './vsock-receiver.js';
 
 export default definePlugin({
@@ -14,7 +14,7 @@ export default definePlugin({
   description: 'Receives records from enclaves (vsock-forward) or any Fluent Forward sender over vsock, unix, tcp or hybrid vsock; acks end to end.',
   qlog: VERSION_RANGE,
   schema,
-  check: (o) => checkEndpoint(o),
+  check: (o) => checkEndpoint(o) ?? checkUsers(o),
   setup(ctx) {
     const receiver = new VsockReceiver(ctx);
     ctx.hooks.start.tapPromise('vsock', () => receiver.start());

@@ -21,6 +21,21 @@ export const schema = {
       default: '',
       description: 'Require the Forward protocol HELO/PING/PONG handshake with this key; a peer with another key is dropped. Empty: no handshake.',
     },
+    users: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          username: { type: 'string', description: 'The name the sender gives in PING.' },
+          password: { type: 'string', description: 'Its password (only a salted sha512 digest travels).' },
+        },
+        required: ['username', 'password'],
+        additionalProperties: false,
+      },
+      default: [],
+      description:
+        'With shared_key: senders must also give one of these users (Fluentd\'s <user>, Fluent Bit\'s security.users), e.g. [{username: alice, password: s3cret}]; a sender with another name or password is refused ("username/password mismatch"). Empty: no users asked.',
+    },
     self_hostname: { type: 'string', default: '', description: 'Hostname sent in PONG. Empty: the service hostname.' },
     allowed_cids: {
       type: 'array',
@@ -51,3 +66,10 @@ export const schema = {
     reconnect_max: { unit: 'duration', default: '30s', description: 'Longest reconnect delay.' },
   },
 } as const;
+
+/** users are checked in the shared_key handshake: without a key there is none. */
+export function checkUsers(o: { shared_key: string; users: readonly unknown[] }): { key: string; message: string } | undefined {
+  if (o.users.length > 0 && !o.shared_key)
+    return { key: 'users', message: 'users are checked in the shared_key handshake: set shared_key too (Fluent Bit and Fluentd ask the same)' };
+  return undefined;
+}

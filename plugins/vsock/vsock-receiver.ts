@@ -95,6 +95,7 @@ export class VsockReceiver {
     return new Promise<void>((done) => {
       const session = new ReceiverSession(stream, peer, {
         sharedKey: o.shared_key || undefined,
+        users: o.users,
         selfHostname: o.self_hostname || this.ctx.service.hostname,
         maxFrameSize: o.max_frame_size,
         handshakeTimeoutMs: o.connect_timeout,

@@ -46,8 +46,15 @@ test('body fields: unqualified, body.x, nested, meta first', () => {
   assert.equal(compileTemplate('${body}')(rec()), 'hello');
 });
 
-test('time is ISO 8601 of the record time', () => {
-  assert.equal(compileTemplate('${time}')(rec()), '2023-11-14T22:13:20.123Z');
+test('time is ISO 8601 of the record time, with its nanoseconds', () => {
+  assert.equal(compileTemplate('${time}')(rec()), '2023-11-14T22:13:20.123456789Z');
+  assert.equal(compileTemplate('${time}')(rec({ time: 5n })), '1970-01-01T00:00:00.000000005Z');
+});
+
+test('integers beyond 2^53 keep their digits, alone or inside JSON', () => {
+  const r = rec({ body: { id: 9007199254740993n, deep: { n: -9223372036854775808n } } });
+  assert.equal(compileTemplate('${id}')(r), '9007199254740993');
+  assert.equal(compileTemplate('${deep}')(r), '{"n":-9223372036854775808}');
 });
 
 test('env is read once at compile time', () => {

@@ -107,12 +107,54 @@ test('heartbeat frames decode to no records and carry the interval', () => {
 });
 
 test('structural garbage is a ProtocolError', () => {
-  for (const bad of [null, 1, 'x', [], ['t'], [1, []], ['', []], ['t', [], 'opt'], ['t', 'packed-as-str'], ['t', 1], ['t', [], { chunk: 5 }]]) {
+  for (const bad of [null, 1, 'x', [], ['t'], [1, []], ['', []], ['t', [], 'opt'], ['t', 1], ['t', [], { chunk: 5 }]]) {
     assert.throws(() => decodeEvents(bad, limits), ProtocolError, JSON.stringify(bad));
   }
   assert.throws(() => unpackFrame(Buffer.from([0x92, 0x01])), ProtocolError);
   const bin = Buffer.from([0x92, 0xd7]); // truncated entry
   assert.throws(() => decodeEvents(['t', bin], limits), ProtocolError);
+});
+
+test('PackedForward entries carried as a msgpack str are accepted, bytes intact (str8, str16, str32)', () => {
+  const entries = encodeEntries(records); // EventTime 0xd7 and map bytes: not UTF-8
+  assert.ok(entries.length < 256 && !Buffer.from(entries.toString('utf8'), 'utf8').equals(entries), 'short, and not valid UTF-8');
+  const want = roundTrip(encodePackedForward('app', entries, { chunk: 'c', size: records.length })).records;
+  const opt = packr.pack({ chunk: 'c', size: records.length });
+  for (const head of [
+    Buffer.from([0xd9, entries.length]),
+    Buffer.from([0xda, entries.length >> 8, entries.length & 0xff]),
+    Buffer.from([0xdb, 0, 0, entries.length >> 8, entries.length & 0xff]),
+  ]) {
+    const frame = Buffer.concat([Buffer.from([0x93]), packr.pack('app'), head, entries, opt]);
+    const ev = roundTrip(frame);
+    assert.equal(ev.mode, 'packed');
+    assert.equal(ev.chunk, 'c');
+    assert.deepEqual(ev.records, want);
+  }
+  // A long tag (str16) takes the same raw path.
+  const tag = 'a'.repeat(300);
+  const ev = roundTrip(Buffer.concat([Buffer.from([0x92]), packr.pack(tag), Buffer.from([0xd9, entries.length]), entries]));
+  assert.equal(ev.records.length, records.length);
+});
+
+test('integers keep their value end to end: number up to 2^53, bigint beyond, re-encoded as int64', () => {
+  const body = { small: 42, edge: 9007199254740992, big: 9007199254740993n, neg: -9223372036854775808n, max: 18446744073709551615n };
+  const rs: LogRecord[] = [{ time: 1n, tag: 't', body, meta: { src: 's', seq: 1 } }];
+  const entries = encodeEntries(rs);
+  // 2^53 + 1 travels as an int64 (0xd3) or uint64 (0xcf), never a float64 (0xcb).
+  const big = Buffer.alloc(8);
+  big.writeBigInt64BE(9007199254740993n);
+  assert.ok(entries.includes(Buffer.concat([Buffer.from([0xd3]), big])));
+  const fast = roundTrip(encodePackedForward('t', entries, { size: 1 })).records[0]!;
+  assert.deepEqual(fast.body, body);
+  // The msgpackr path (Forward mode, nested) gives the same values.
+  const nested = decodeEvents(unpackFrame(packr.pack(['t', [[1, { n: { big: 9007199254740993n, edge: 9007199254740992 } }]]])), limits).records[0]!;
+  assert.deepEqual(nested.body, { n: { big: 9007199254740993n, edge: 9007199254740992 } });
+  // As a C client (Fluent Bit) writes it: uint64 0xcf.
+  const u = Buffer.alloc(8);
+  u.writeBigUInt64BE(9007199254740993n);
+  const entry = Buffer.concat([Buffer.from([0x92, 0x01, 0x81, 0xa1, 0x6e, 0xcf]), u]);
+  assert.deepEqual(roundTrip(encodePackedForward('t', entry, { size: 1 })).records[0]!.body, { n: 9007199254740993n });
 });
 
 test('tags are sanitized: charset, length, no leading dot, no ".."', () => {

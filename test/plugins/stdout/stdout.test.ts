@@ -39,7 +39,7 @@ test('json format: date, tag and the fields; include_meta adds the metadata', as
   const [line] = await print(t, 'plain', 'format: json', 1);
   const o = JSON.parse(line!) as Record<string, unknown>;
   assert.deepEqual(Object.keys(o), ['date', 'tag', 'log']);
-  assert.match(String(o.date), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.match(String(o.date), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
   assert.equal(o.tag, 'app.web');
   assert.equal(o.log, 'plain');
   const [withMeta] = await print(t, '{"message":"m","n":1}', 'format: json, include_meta: true', 1);

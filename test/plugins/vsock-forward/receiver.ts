@@ -13,11 +13,12 @@ export class TestReceiver {
   readonly sessions: ReceiverSession[] = [];
   readonly drops: string[] = [];
   listener?: Listener;
-  constructor(private readonly opts: { autoAck?: boolean; sharedKey?: string; maxFrameSize?: number } = {}) {}
+  constructor(private readonly opts: { autoAck?: boolean; sharedKey?: string; users?: { username: string; password: string }[]; maxFrameSize?: number } = {}) {}
 
   attach(stream: Duplex, peer: PeerIdentity): ReceiverSession {
     const s = new ReceiverSession(stream, peer, {
       sharedKey: this.opts.sharedKey,
+      users: this.opts.users,
       selfHostname: 'test-receiver',
       maxFrameSize: this.opts.maxFrameSize ?? 1 << 24,
       onEvents: (ev, session) => {

@@ -116,9 +116,30 @@ test('shared_key: handshake with the receiver; a wrong key never delivers', asyn
   const p = bad.h.flush(['never']);
   p.catch(() => undefined); // never acknowledged: the harness gives up after its timeout
   await waitFor(() => bad.r.drops.length >= 2, { what: 'drops', timeoutMs: 5000 });
-  assert.ok(bad.r.drops.every((d) => d === 'shared_key mismatch'));
+  assert.ok(
+    bad.r.drops.every((d) => d.startsWith('shared_key mismatch: ')),
+    bad.r.drops.join('\n'),
+  );
   assert.equal(bad.r.frames.length, 0);
   assert.ok(bad.h.logs.some((l) => /refused authentication: shared_key mismatch/.test(String(l.msg))));
+});
+
+test('username/password: need shared_key; answer a receiver with users; a wrong password never delivers', async (t) => {
+  await assert.rejects(
+    createHarness(vsockForward, { options: { connect: 'tcp://127.0.0.1:1', username: 'bob' } }),
+    /username and password travel in the shared_key handshake: set shared_key too/,
+  );
+  const users = [{ username: 'bob', password: 'builder' }];
+  const { h, r } = await setup(t, { shared_key: 'k', username: 'bob', password: 'builder' }, { autoAck: true, sharedKey: 'k', users });
+  assert.equal((await h.flush(['for bob'])).acked, true);
+  assert.equal(r.frames.length, 1);
+
+  const bad = await setup(t, { shared_key: 'k', username: 'bob', password: 'nope' }, { autoAck: true, sharedKey: 'k', users });
+  bad.h.flush(['never']).catch(() => undefined);
+  await waitFor(() => bad.r.drops.length >= 1, { what: 'drop', timeoutMs: 5000 });
+  assert.match(bad.r.drops[0]!, /^username\/password mismatch: "[^"]+" sent a wrong password for user "bob"$/);
+  await waitFor(() => bad.h.logs.some((l) => /refused authentication: username\/password mismatch \(user "bob"/.test(String(l.msg))), { what: 'sender log' });
+  assert.equal(bad.r.frames.length, 0);
 });
 
 test('heartbeats keep an idle link checked; a receiver that stops acking is left and the chunk resent', async (t) => {

@@ -11,12 +11,14 @@ export interface TestSender {
   close(): void;
 }
 
-export async function sender(uri: string, opts: { sharedKey?: string; heartbeatMs?: number } = {}): Promise<TestSender> {
+export async function sender(uri: string, opts: { sharedKey?: string; username?: string; password?: string; heartbeatMs?: number } = {}): Promise<TestSender> {
   const stream = await connect(uri, { timeoutMs: 2000 });
   const acks: string[] = [];
   const closed: (string | undefined)[] = [];
   const session = new SenderSession(stream, {
     sharedKey: opts.sharedKey,
+    username: opts.username,
+    password: opts.password,
     selfHostname: 'test-sender',
     heartbeatMs: opts.heartbeatMs ?? 0,
     ackTimeoutMs: 30_000,
