@@ -194,14 +194,24 @@ export function toJson(v: unknown): string {
   }
 }
 
-/** A time in ns as ISO 8601 UTC with all nine fraction digits: 2023-11-14T22:13:20.123456789Z. */
+let lastSec = -1n;
+let lastPrefix = '';
+/**
+ * A time in ns as ISO 8601 UTC with all nine fraction digits: 2023-11-14T22:13:20.123456789Z
+ * ('' for a time before 1970 or out of range). The date part is kept per second: outputs format
+ * every record's time, and records come in runs from the same second.
+ */
 export function isoTimeNs(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  if (!Number.isFinite(ms) || ns < 0n) return '';
-  const d = new Date(ms).toISOString(); // ...T22:13:20.123Z
-  if (d.length < 5) return '';
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${d.slice(0, d.length - 4)}${frac}Z`;
+  if (ns < 0n) return '';
+  const sec = ns / 1_000_000_000n;
+  if (sec !== lastSec) {
+    const ms = Number(sec) * 1000;
+    const d = Number.isFinite(ms) ? new Date(ms) : undefined;
+    if (!d || Number.isNaN(d.getTime())) return '';
+    lastPrefix = d.toISOString().slice(0, -5); // ...T22:13:20
+    lastSec = sec;
+  }
+  return `${lastPrefix}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
 }
 
 /** Approximate size of a record's payload in bytes (exact for ASCII string bodies). */

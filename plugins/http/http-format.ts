@@ -2,7 +2,7 @@
  * What every wire format provides (one file per format: http-json.ts, http-elasticsearch.ts,
  * http-loki.ts, http-otlp.ts), and the document shape and time rendering they share.
  */
-import type { LogRecord } from '../../core/index.js';
+import { isoTimeNs, toJson, type LogRecord } from '../../core/index.js';
 
 /** How the target answered one record of an accepted (2xx) request: an HTTP-like status. */
 export interface ItemVerdict {
@@ -38,21 +38,6 @@ export function retriable(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-let lastSec = -1n;
-let lastPrefix = '';
-/** RFC 3339 UTC with nanoseconds: 2026-12-04T10:00:00.123456789Z (the date part cached per second). */
-export function rfc3339Nano(ns: bigint): string {
-  const sec = ns / 1_000_000_000n;
-  if (sec !== lastSec) {
-    const ms = Number(sec) * 1000;
-    lastPrefix = Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 19) : '1970-01-01T00:00:00';
-    lastSec = sec;
-  }
-  let frac = ns % 1_000_000_000n;
-  if (frac < 0n) frac = -frac;
-  return `${lastPrefix}.${frac.toString().padStart(9, '0')}Z`;
-}
-
 export interface DocumentShape {
   timeKey: string;
   tagKey: string;
@@ -64,14 +49,10 @@ export interface DocumentShape {
  * body's or `log` for a line (Fluent Bit's name), and `meta` when asked for.
  */
 export function documentJson(r: LogRecord, s: DocumentShape): string {
-  const doc: Record<string, unknown> = { [s.timeKey]: rfc3339Nano(r.time) };
+  const doc: Record<string, unknown> = { [s.timeKey]: isoTimeNs(r.time) };
   if (s.tagKey) doc[s.tagKey] = r.tag;
   if (typeof r.body === 'string') doc.log = r.body;
   else Object.assign(doc, r.body);
   if (s.includeMeta) doc.meta = r.meta;
-  return JSON.stringify(doc, bigintAsString);
-}
-
-function bigintAsString(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
+  return toJson(doc);
 }

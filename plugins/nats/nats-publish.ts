@@ -4,7 +4,7 @@
  * window without waiting message by message. A chunk resolves only once JetStream acked every
  * message of it; a retried chunk (same object) skips the messages already acked.
  */
-import { lineBlocks, recordCount, recordLine, type Chunk, type LineBlock, type LogRecord } from '../../core/record.js';
+import { isoTimeNs, lineBlocks, recordCount, recordLine, toJson, type Chunk, type LineBlock, type LogRecord } from '../../core/record.js';
 import type { Counters } from '../../core/index.js';
 import { QlogError } from '../../core/errors.js';
 import type { Template } from '../../core/template.js';
@@ -27,10 +27,8 @@ export function cleanSubject(s: string): string {
 }
 
 function jsonPayload(r: LogRecord): string {
-  const ms = Number(r.time / 1_000_000n);
   const fields = typeof r.body === 'string' ? { log: r.body } : r.body;
-  const o = { time: Number.isFinite(ms) ? new Date(ms).toISOString() : '', tag: r.tag, ...fields };
-  return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return toJson({ time: isoTimeNs(r.time), tag: r.tag, ...fields });
 }
 
 /** One chunk's publishing: what is outstanding, acked, and the first failure. */
