@@ -19,6 +19,14 @@ monitor_items:
     monitor_path: ./service.log
     outputfile: service.log
 `;
+/** client.log's text, '' until the agent's log writer has created it (after the terminal line). */
+function clientLog(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'ws', 'client.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
 const WARNING = /qlog: warn: from-enclave: cannot connect to unix:\/\/\S+nobody\.sock: .*; retrying with backoff/;
 
 test('receive-file on a terminal: the first connect failure is on stderr and in the log file', async (t) => {
@@ -32,8 +40,7 @@ test('receive-file on a terminal: the first connect failure is on stderr and in 
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => WARNING.test(out), { what: `the warning on the terminal; got: ${out}`, timeoutMs: 15_000 });
-  const log = () => readFileSync(join(dir, 'ws', 'client.log'), 'utf8');
-  await waitFor(() => /cannot connect to unix:\/\/\S+nobody\.sock/.test(log()), { what: 'the warning in client.log' });
+  await waitFor(() => /cannot connect to unix:\/\/\S+nobody\.sock/.test(clientLog(dir)), { what: 'the warning in client.log' });
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 });
@@ -42,14 +49,7 @@ test('receive-file without a terminal: stderr stays quiet, the warning goes to t
   const dir = tempDir(t);
   writeFileSync(join(dir, 'config_qlog.toml'), CONFIG);
   const a = startCli(['receive-file', '--transport', `unix://${join(dir, 'nobody.sock')}`, '4', 'config_qlog.toml'], { owner: t, cwd: dir });
-  const log = () => {
-    try {
-      return readFileSync(join(dir, 'ws', 'client.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  await waitFor(() => /cannot connect to unix:\/\/\S+nobody\.sock/.test(log()), { what: 'the warning in client.log', timeoutMs: 15_000 });
+  await waitFor(() => /cannot connect to unix:\/\/\S+nobody\.sock/.test(clientLog(dir)), { what: 'the warning in client.log', timeoutMs: 15_000 });
   a.signal('SIGTERM');
   await a.exited;
   assert.doesNotMatch(a.stderr.join('\n'), /warn/);
