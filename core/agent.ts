@@ -12,7 +12,7 @@ import { createLogger, type AgentLog } from './log.js';
 import type { ServiceInfo } from './plugin/define.js';
 import { VERSION } from './version.js';
 import { ConfigError, QlogError } from './errors.js';
-import { afterStartup, giveBackWhenIdle } from './memory.js';
+import { afterStartup, giveBackMemory } from './memory.js';
 import type { HttpEndpoint } from './http.js';
 import { makeDir } from './make-dir.js';
 
@@ -103,15 +103,15 @@ export class Agent {
     }
   }
 
-  /** Give back memory once the pipeline is idle (core/memory.ts); counts what the inputs took in. */
+  /** Give back memory once the pipeline is idle or a catch-up settled (core/memory.ts); counts what the inputs took in. */
   private watchIdle(): void {
     const recordsIn = (): number => {
       let n = 0;
       for (const m of this.engine?.metrics() ?? []) if (m.kind === 'input') n += m.counters.records_out ?? 0;
       return n;
     };
-    this.idleWatch = giveBackWhenIdle(recordsIn, (before, after) =>
-      this.logger.debug({ rss_before: before, rss_after: after }, 'idle: gave back unused memory'),
+    this.idleWatch = giveBackMemory(recordsIn, (reason, before, after) =>
+      this.logger.debug({ rss_before: before, rss_after: after }, `${reason}: gave back unused memory`),
     );
   }
 

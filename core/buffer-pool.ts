@@ -3,7 +3,25 @@
  * handed to a LineBlock comes back when its chunk settled; a frame comes back when the
  * receiver acked it). Reusing them keeps the agent's memory at what is in use: Buffers left to
  * the garbage collector pile up as external memory until a full GC, tens of MB at full speed.
+ * The free buffers are for the next burst: when the agent gives memory back (core/memory.ts),
+ * dropSpareBuffers() lets them go (after a catch-up, vsock-forward's 1 MiB frames and tail's read
+ * buffers held ~6 MiB that a steady flow never used again).
  */
+
+/** Every pool alive (weakly: a reload drops a pipeline's pools), for dropSpareBuffers(). */
+const pools = new Set<WeakRef<BufferPool>>();
+
+/** Drop the free buffers of every pool (buffers in use come back to their pool as usual); returns the bytes dropped. */
+export function dropSpareBuffers(): number {
+  let bytes = 0;
+  for (const ref of pools) {
+    const p = ref.deref();
+    if (p) bytes += p.dropSpare();
+    else pools.delete(ref);
+  }
+  return bytes;
+}
+
 export class BufferPool {
   private readonly free: Buffer[] = [];
 
@@ -12,7 +30,9 @@ export class BufferPool {
     readonly size: number,
     /** Free buffers kept at most (the rest are left to the GC). */
     private readonly keep: number,
-  ) {}
+  ) {
+    pools.add(new WeakRef(this));
+  }
 
   acquire(): Buffer {
     return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
@@ -27,6 +47,13 @@ export class BufferPool {
   take(n: number): { buf: Buffer; pooled: boolean } {
     if (n <= this.size && n * 4 >= this.size) return { buf: this.acquire(), pooled: true };
     return { buf: Buffer.allocUnsafe(n), pooled: false };
+  }
+
+  /** Let the free buffers go; returns their bytes. */
+  dropSpare(): number {
+    const bytes = this.free.length * this.size;
+    this.free.length = 0;
+    return bytes;
   }
 
   get available(): number {

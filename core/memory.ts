@@ -1,8 +1,10 @@
 /**
  * Process tuning for a small idle footprint (docs/operations.md#memory): V8's compilers come back
- * on after startup, and memory the agent no longer uses is given back once it is idle.
+ * on after startup, and memory the agent no longer uses is given back once it is idle or a
+ * catch-up has settled.
  */
 import { setFlagsFromString } from 'node:v8';
+import { dropSpareBuffers } from './buffer-pool.js';
 import { loadAddon } from './native-addon.js';
 
 /** How long without a record before an agent counts as idle (and gives back memory). */
@@ -16,7 +18,7 @@ const REDUCE_AFTER_RECORDS = 10_000;
  * it only leaves compiler and code memory behind (~6 MiB of an idle agent's 57). Once the
  * pipeline runs, both are turned back on for the code that runs all the time (without Sparkplug,
  * the baseline compiler, the parent spent ~25% more CPU per million lines). What startup left
- * behind is given back once the agent is idle (giveBackWhenIdle).
+ * behind is given back once the agent is idle (giveBackMemory).
  * Exported for the test that checks that optimization does come back (test/core/startup-memory.test.ts).
  */
 export function afterStartup(): void {
@@ -37,36 +39,114 @@ export function reduceMemory(): boolean {
   return true;
 }
 
+export type GiveBackReason = 'idle' | 'settled';
+
+/** How often the intake is sampled. */
+const TICK_MS = 1_000;
+/** A catch-up has settled when the intake rate stayed at or below 1/SETTLE_FACTOR of its peak ... */
+const SETTLE_FACTOR = 3;
+/** ... for this long, with records still flowing. */
+const SETTLE_MS = 5_000;
+/** Least time between two give-backs while records flow (a load that keeps swinging 3x). */
+const SETTLED_GAP_MS = 30_000;
+
 /**
- * Once no record has come in for IDLE_MS (after startup, or after a period of activity), give
- * back the memory the agent no longer uses (reduceMemory). V8 would do it only when its memory
- * reducer happens to run, 8-24 s later or never on a quiet agent. A busy agent is left alone: the
- * GC would cost it CPU, and the heap it frees would be grown again at once.
- * `recordsIn` counts records taken in so far (it may restart from 0: a reload); `onReduced`
- * hears the RSS before and after. Returns the (unref'd) interval: clear it on stop.
+ * When to give memory back, from the count of records taken in (sampled every TICK_MS). Pure:
+ * time and counts are passed in (tests drive it).
+ * - idle: no record for IDLE_MS, once after startup and then after each busy period of
+ *   REDUCE_AFTER_RECORDS records (not after every sample of a periodic input);
+ * - settled: a catch-up ended while records keep flowing. After a stalled output, tail reads the
+ *   backlog at many times the service's rate and that grows the heap, external Buffers and
+ *   malloc's arenas; at a steady rate the agent is never idle, so without this it kept them (after
+ *   a 15 s stall: 82-88 MiB instead of ~73). Settled = the rate stayed above 0 but at most
+ *   1/SETTLE_FACTOR of its peak since the last give-back for SETTLE_MS, after REDUCE_AFTER_RECORDS
+ *   records. A steady flow never is (its rate is its peak): a busy agent is left alone, and a
+ *   catch-up costs one give-back (at most one per SETTLED_GAP_MS).
  */
-export function giveBackWhenIdle(recordsIn: () => number, onReduced: (rssBefore: number, rssAfter: number) => void): NodeJS.Timeout {
-  let seen = 0;
-  let quietSince = Date.now();
-  let atReduce: number | undefined; // records in when memory was last given back
-  const timer = setInterval(() => {
-    const n = recordsIn();
-    if (n !== seen) {
-      if (n < seen) atReduce = undefined; // a reload: a new pipeline, its counters from 0
-      seen = n;
-      quietSince = Date.now();
-    } else if (Date.now() - quietSince >= IDLE_MS && (atReduce === undefined || n - atReduce >= REDUCE_AFTER_RECORDS)) {
-      // Once after startup, then after each busy period (not after every sample of a
-      // periodic input).
-      atReduce = n;
-      try {
-        const before = process.memoryUsage.rss();
-        if (reduceMemory()) onReduced(before, process.memoryUsage.rss());
-      } catch {
-        /* giving memory back is best effort */
-      }
+export class GiveBackPolicy {
+  private seen = 0;
+  private lastAt: number;
+  private quietSince: number;
+  /** Records in at the last give-back (undefined: none since startup or a reload). */
+  private atReduce: number | undefined;
+  /** Highest rate (records/s) since the last give-back. */
+  private peak = 0;
+  /** Start of the current run of calm samples (rate in (0, peak / SETTLE_FACTOR]). */
+  private calmSince: number | undefined;
+  private settledAt = Number.NEGATIVE_INFINITY;
+
+  constructor(now: number) {
+    this.lastAt = now;
+    this.quietSince = now;
+  }
+
+  /** Records taken in so far (`n`; it restarts from 0 on a reload) at `now` (ms): give back now? */
+  sample(now: number, n: number): GiveBackReason | undefined {
+    const prevAt = this.lastAt;
+    const took = n - this.seen;
+    this.lastAt = now;
+    this.seen = n;
+    if (took < 0) {
+      // A reload: a new pipeline, its counters from 0.
+      this.atReduce = undefined;
+      this.restart(now);
+      return undefined;
     }
-  }, IDLE_MS / 4);
+    const since = n - (this.atReduce ?? 0);
+    if (took === 0) {
+      this.calmSince = undefined;
+      if (now - this.quietSince >= IDLE_MS && (this.atReduce === undefined || since >= REDUCE_AFTER_RECORDS)) return this.gaveBack(now, 'idle');
+      return undefined;
+    }
+    this.quietSince = now;
+    const rate = (took * 1000) / Math.max(1, now - prevAt);
+    if (rate * SETTLE_FACTOR > this.peak) {
+      this.peak = Math.max(this.peak, rate);
+      this.calmSince = undefined;
+      return undefined;
+    }
+    this.calmSince ??= prevAt;
+    if (now - this.calmSince >= SETTLE_MS && since >= REDUCE_AFTER_RECORDS && now - this.settledAt >= SETTLED_GAP_MS) {
+      this.settledAt = now;
+      return this.gaveBack(now, 'settled');
+    }
+    return undefined;
+  }
+
+  private gaveBack(now: number, reason: GiveBackReason): GiveBackReason {
+    this.atReduce = this.seen;
+    this.restart(now);
+    return reason;
+  }
+
+  private restart(now: number): void {
+    this.peak = 0;
+    this.calmSince = undefined;
+    this.quietSince = now;
+  }
+}
+
+/**
+ * Give back the memory the agent no longer uses when GiveBackPolicy says so: the pools' spare
+ * Buffers (dropSpareBuffers), then reduceMemory. V8 would do it only when its memory reducer
+ * happens to run, 8-24 s later or never on a quiet agent; glibc keeps freed pages. A busy agent
+ * is left alone: the GC (~30 ms) would cost it CPU, and the heap it frees would be grown again at once.
+ * `recordsIn` counts records taken in so far (it may restart from 0: a reload); `onReduced`
+ * hears why and the RSS before and after. Returns the (unref'd) interval: clear it on stop.
+ */
+export function giveBackMemory(recordsIn: () => number, onReduced: (reason: GiveBackReason, rssBefore: number, rssAfter: number) => void): NodeJS.Timeout {
+  const policy = new GiveBackPolicy(Date.now());
+  const timer = setInterval(() => {
+    const reason = policy.sample(Date.now(), recordsIn());
+    if (!reason) return;
+    try {
+      const before = process.memoryUsage.rss();
+      dropSpareBuffers();
+      if (reduceMemory()) onReduced(reason, before, process.memoryUsage.rss());
+    } catch {
+      /* giving memory back is best effort */
+    }
+  }, TICK_MS);
   timer.unref();
   return timer;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferPool } from '../../core/buffer-pool.js';
+import { BufferPool, dropSpareBuffers } from '../../core/buffer-pool.js';
 
 test('a pool reuses released buffers, keeps at most `keep`, and ignores foreign ones', () => {
   const p = new BufferPool(1024, 2);
@@ -24,4 +24,18 @@ test('take: pooled when the size fills a quarter of a pooled buffer, else an exa
   assert.deepEqual([p.take(250).pooled, p.take(1000).pooled, p.take(249).pooled, p.take(1001).pooled], [true, true, false, false]);
   assert.equal(p.take(100).buf.length, 100);
   assert.equal(p.take(1001).buf.length, 1001);
+});
+
+test('dropSpareBuffers lets every pool free its spare buffers; buffers in use still come back', () => {
+  const p = new BufferPool(1000, 4);
+  const q = new BufferPool(500, 4);
+  const inUse = p.acquire();
+  p.release(p.acquire());
+  p.release(Buffer.allocUnsafeSlow(1000));
+  q.release(q.acquire());
+  assert.ok(dropSpareBuffers() >= 2 * 1000 + 500);
+  assert.deepEqual([p.available, q.available], [0, 0]);
+  p.release(inUse);
+  assert.equal(p.available, 1);
+  assert.equal(p.acquire(), inUse);
 });
