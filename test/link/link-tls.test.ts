@@ -24,8 +24,8 @@ function tlsYaml(t: TlsMap | undefined): string {
     .join('')}`;
 }
 
-/** enclave: tail source.log -> vsock-forward connect `uri`. */
-function enclave(dir: string, name: string, uri: string, t?: TlsMap): string {
+/** enclave: tail source.log -> vsock-forward connect `uri` (or listen, mode 'listen'). */
+function enclave(dir: string, name: string, uri: string, t?: TlsMap, mode: 'connect' | 'listen' = 'connect'): string {
   return writeConfig(
     dir,
     `${name}.yaml`,
@@ -44,7 +44,7 @@ pipeline:
   outputs:
     - name: vsock-forward
       match: '*'
-      connect: ${uri}
+      ${mode}: ${uri}
       workers: 4
       reconnect_base: 50ms
       reconnect_max: 300ms
@@ -53,8 +53,8 @@ ${tlsYaml(t)}`,
   );
 }
 
-/** parent: vsock listen `uri` (mutual TLS, allowed_subjects) -> rotated-file out/app.log, and meta to stdout. */
-function parent(dir: string, uri: string, c: TestCerts, extra = ''): string {
+/** parent: vsock listen `uri` (mutual TLS, allowed_subjects) -> rotated-file out/app.log, and `extra` outputs. */
+function parent(dir: string, uri: string, c: TestCerts, extra = '', side = `listen: ${uri}`, t: TlsMap = { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key' }): string {
   return writeConfig(
     dir,
     'parent.yaml',
@@ -66,10 +66,12 @@ service:
 pipeline:
   inputs:
     - name: vsock
-      listen: ${uri}
+      ${side}
       connect_timeout: 3s
+      reconnect_base: 50ms
+      reconnect_max: 300ms
       allowed_subjects: ['CN=enclave-1']
-${tlsYaml({ ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key' })}  outputs:
+${tlsYaml(t)}  outputs:
     - name: rotated-file
       match: '*'
       workspace: ${join(dir, 'out')}
@@ -115,6 +117,25 @@ test('mutual TLS: 20,000 lines exactly once, in order, each with the enclave cer
     metas.every((m) => m.subject === 'CN=enclave-1,O=Acme' && typeof m.peer === 'string' && m.peer.startsWith('tls:127.0.0.1:')),
     JSON.stringify(metas[0]),
   );
+});
+
+test('qlog layout over TLS (the enclave listens, the parent connects by server_name): exactly once, meta.subject of the enclave', async (t) => {
+  const N = 20_000;
+  const dir = tempDir(t, 'qlog-link-tls-');
+  const c = certs(dir);
+  resetSource(dir);
+  writeLines(dir, 1, N);
+  const uri = `tls://127.0.0.1:${await freePort()}`;
+  // The enclave presents CN=enclave-1 (a name only: DNS:enclave-1) and requires the parent's certificate.
+  const e = start(t, dir, enclave(dir, 'enclave', uri, { ca_file: c.ca, crt_file: c.client.crt, key_file: c.client.key }, 'listen'));
+  await e.waitForLine(/listening on tls:/, { stream: 'stderr' });
+  const p = start(t, dir, parent(dir, uri, c, STDOUT_META, `connect: ${uri}`, { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key', server_name: 'enclave-1' }));
+  await waitForCount(dir, N, 60_000, [e, p]);
+  await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
+  await stop(e, p);
+  assertDelivered(dir, N);
+  const subjects = new Set(p.stdout.map((l) => (JSON.parse(l) as { meta: Record<string, unknown> }).meta.subject));
+  assert.deepEqual([...subjects], ['CN=enclave-1,O=Acme']);
 });
 
 test('refused with the reason, nothing delivered: foreign CA, expired certificate, wrong server CA, plaintext, subject not allowed', async (t) => {
