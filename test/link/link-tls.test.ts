@@ -54,7 +54,14 @@ ${tlsYaml(t)}`,
 }
 
 /** parent: vsock listen `uri` (mutual TLS, allowed_subjects) -> rotated-file out/app.log, and `extra` outputs. */
-function parent(dir: string, uri: string, c: TestCerts, extra = '', side = `listen: ${uri}`, t: TlsMap = { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key' }): string {
+function parent(
+  dir: string,
+  uri: string,
+  c: TestCerts,
+  extra = '',
+  side = `listen: ${uri}`,
+  t: TlsMap = { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key' },
+): string {
   return writeConfig(
     dir,
     'parent.yaml',
@@ -129,7 +136,11 @@ test('qlog layout over TLS (the enclave listens, the parent connects by server_n
   // The enclave presents CN=enclave-1 (a name only: DNS:enclave-1) and requires the parent's certificate.
   const e = start(t, dir, enclave(dir, 'enclave', uri, { ca_file: c.ca, crt_file: c.client.crt, key_file: c.client.key }, 'listen'));
   await e.waitForLine(/listening on tls:/, { stream: 'stderr' });
-  const p = start(t, dir, parent(dir, uri, c, STDOUT_META, `connect: ${uri}`, { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key', server_name: 'enclave-1' }));
+  const p = start(
+    t,
+    dir,
+    parent(dir, uri, c, STDOUT_META, `connect: ${uri}`, { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key', server_name: 'enclave-1' }),
+  );
   await waitForCount(dir, N, 60_000, [e, p]);
   await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
   await stop(e, p);
@@ -158,14 +169,24 @@ test('refused with the reason, nothing delivered: foreign CA, expired certificat
   const [rogue, , wrongCa] = senders;
   const refused = (re: RegExp) => p.waitForLine((l) => re.test(l), { stream: 'stderr', timeoutMs: 20_000 });
   const at = `on tls://127\\.0\\.0\\.1:${port}`;
-  await refused(new RegExp(`refused tls:127\\.0\\.0\\.1:\\d+ ${at}: its certificate \\(CN=enclave-1,O=Acme, issued by CN=Other CA\\) is not signed by a CA in tls\\.ca_file`));
+  await refused(
+    new RegExp(
+      `refused tls:127\\.0\\.0\\.1:\\d+ ${at}: its certificate \\(CN=enclave-1,O=Acme, issued by CN=Other CA\\) is not signed by a CA in tls\\.ca_file`,
+    ),
+  );
   await refused(new RegExp(`refused tls:127\\.0\\.0\\.1:\\d+ ${at}: its certificate \\(CN=enclave-1,O=Acme\\) expired on`));
   await refused(new RegExp(`refused tls:127\\.0\\.0\\.1:\\d+ ${at}: it does not speak TLS \\(a plaintext client\\?`));
   await refused(/refused connection from tls:127\.0\.0\.1:\d+: certificate subject CN=enclave-2,O=Acme is not in allowed_subjects \[CN=enclave-1\]/);
   // The sender that does not trust the parent's CA refuses the parent, and says so.
-  await wrongCa!.waitForLine(/the peer's certificate \(CN=parent,O=Acme, issued by CN=Test CA\) is not signed by a CA in tls\.ca_file .*other-ca\.crt/, { stream: 'stderr', timeoutMs: 20_000 });
+  await wrongCa!.waitForLine(/the peer's certificate \(CN=parent,O=Acme, issued by CN=Test CA\) is not signed by a CA in tls\.ca_file .*other-ca\.crt/, {
+    stream: 'stderr',
+    timeoutMs: 20_000,
+  });
   // The refused client learns it was closed during the handshake (TLS 1.3) and is pointed at the listener's log.
-  await rogue!.waitForLine(/closed the connection during the TLS handshake: it does not speak TLS, or it refused our certificate/, { stream: 'stderr', timeoutMs: 20_000 });
+  await rogue!.waitForLine(/closed the connection during the TLS handshake: it does not speak TLS, or it refused our certificate/, {
+    stream: 'stderr',
+    timeoutMs: 20_000,
+  });
   await stop(...senders, p);
   assert.equal(outLines(dir).length, 0, 'nothing delivered');
   assert.ok(!messages(p).some((m) => /connected with/.test(m)), 'no session was opened');
