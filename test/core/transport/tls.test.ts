@@ -10,7 +10,9 @@ import type { Duplex } from 'node:stream';
 import { connect, connectPeer, listen, parseAddress, TransportError, type Listener, type PeerIdentity } from '../../../core/transport/index.js';
 import { loadTlsFiles, readTlsFiles, type TlsContext } from '../../../core/transport/tls-files.js';
 import { checkTls, subjectMatches, TLS_DEFAULTS, type TlsOptions } from '../../../core/transport/tls-options.js';
+import { ConfigError } from '../../../core/errors.js';
 import { hasOpenssl, makeCerts, type TestCerts } from '../../helpers/certs.js';
+import { configFrom } from '../../helpers/engine.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -238,4 +240,49 @@ test('a reload that finds the files unusable keeps the certificates read before,
   assert.equal(third.stale, undefined);
   assert.notEqual(third.context, first.context);
   assert.throws(() => loadTlsFiles(tlsOpts({ crt_file: 'nope.pem', key_file: 'key.pem' }), 'listen', sub), /cannot read tls\.crt_file/);
+});
+
+test('config: an unknown key in tls, tls with a tcp:// address, allowed_subjects without tls:// are refused where they are written', async () => {
+  const issues = async (yaml: string): Promise<string[]> => {
+    const e = await configFrom(yaml).then(
+      () => assert.fail('expected a ConfigError'),
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.issues.map(String);
+  };
+  const found = await issues(`
+pipeline:
+  inputs:
+    - name: vsock
+      listen: tcp://127.0.0.1:1
+      allowed_subjects: ['CN=a']
+  outputs:
+    - name: vsock-forward
+      match: '*'
+      connect: tls://127.0.0.1:1
+      tls:
+        ca_fle: ca.pem
+`);
+  assert.equal(found.length, 2, found.join('\n'));
+  assert.match(
+    found[0]!,
+    /^test\.yaml:5:\d+: pipeline\.inputs\[0\]\.allowed_subjects: expected a tls:\/\/ address with allowed_subjects .* found tcp:\/\/127\.0\.0\.1:1/,
+  );
+  assert.match(found[1]!, /^test\.yaml:11:\d+: pipeline\.outputs\[0\]\.tls\.ca_fle: unknown key "ca_fle" \(did you mean "ca_file"\?\)/);
+  const [tcp] = await issues(`
+pipeline:
+  inputs:
+    - name: vsock
+      listen: tcp://127.0.0.1:1
+      tls:
+        verify: false
+  outputs:
+    - name: stdout
+      match: '*'
+`);
+  assert.match(
+    tcp!,
+    /^test\.yaml:\d+:\d+: pipeline\.inputs\[0\]\.tls: expected a tls:\/\/ address with the tls options, found tcp:\/\/127\.0\.0\.1:1 \(write tls:\/\/127\.0\.0\.1:1, or remove tls\)/,
+  );
 });
