@@ -9,83 +9,23 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { hasOpenssl, issue, makeCerts, type TestCerts } from '../helpers/certs.js';
 import { freePort } from '../helpers/net.js';
-import { tempDir, writeConfig } from '../helpers/tmp.js';
+import { tempDir, type HasAfter } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { assertDelivered, messages, outLines, resetSource, start, stop, waitForCount, writeLines } from './link.js';
+import { assertDelivered, enclaveConfig, messages, outLines, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
 
 assert.ok(hasOpenssl(), 'the openssl CLI is needed to make test certificates (.ci/run installs it)');
 
 type TlsMap = Record<string, string | boolean>;
 
-function tlsYaml(t: TlsMap | undefined): string {
-  if (!t) return '';
-  return `      tls:\n${Object.entries(t)
-    .map(([k, v]) => `        ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`)
-    .join('')}`;
+/** enclave: tail source.log -> vsock-forward `mode` `uri`. */
+function enclave(dir: string, name: string, uri: string, tls?: TlsMap, mode: 'connect' | 'listen' = 'connect'): string {
+  return enclaveConfig(dir, { mode, uri, extra: tls ? { tls } : {} }, name);
 }
 
-/** enclave: tail source.log -> vsock-forward connect `uri` (or listen, mode 'listen'). */
-function enclave(dir: string, name: string, uri: string, t?: TlsMap, mode: 'connect' | 'listen' = 'connect'): string {
-  return writeConfig(
-    dir,
-    `${name}.yaml`,
-    `
-service:
-  log_level: info
-  state_dir: ${join(dir, `state-${name}`)}
-  grace: 2s
-pipeline:
-  inputs:
-    - name: tail
-      tag: app
-      path: ${join(dir, 'source.log')}
-      read_from_head: true
-      refresh_interval: 100ms
-  outputs:
-    - name: vsock-forward
-      match: '*'
-      ${mode}: ${uri}
-      workers: 4
-      reconnect_base: 50ms
-      reconnect_max: 300ms
-      heartbeat: 1s
-${tlsYaml(t)}`,
-  );
-}
-
-/** parent: vsock listen `uri` (mutual TLS, allowed_subjects) -> rotated-file out/app.log, and `extra` outputs. */
-function parent(
-  dir: string,
-  uri: string,
-  c: TestCerts,
-  extra = '',
-  side = `listen: ${uri}`,
-  t: TlsMap = { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key' },
-): string {
-  return writeConfig(
-    dir,
-    'parent.yaml',
-    `
-service:
-  log_level: info
-  state_dir: ${join(dir, 'state-parent')}
-  grace: 2s
-pipeline:
-  inputs:
-    - name: vsock
-      ${side}
-      connect_timeout: 3s
-      reconnect_base: 50ms
-      reconnect_max: 300ms
-      allowed_subjects: ['CN=enclave-1']
-${tlsYaml(t)}  outputs:
-    - name: rotated-file
-      match: '*'
-      workspace: ${join(dir, 'out')}
-      file: app.log
-      rotate_size: 512MB
-${extra}`,
-  );
+/** parent: vsock (mutual TLS, allowed_subjects) -> rotated-file out/app.log, then the `outputs` given. */
+function parent(dir: string, uri: string, c: TestCerts, outputs = '', mode: 'connect' | 'listen' = 'listen', tls: TlsMap = {}): string {
+  const extra = { connect_timeout: '3s', allowed_subjects: ['CN=enclave-1'], tls: { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key', ...tls } };
+  return parentConfig(dir, { mode, uri, extra }, 'parent', outputs);
 }
 
 const STDOUT_META = `    - name: stdout
@@ -94,23 +34,23 @@ const STDOUT_META = `    - name: stdout
       include_meta: true
 `;
 
-/** Certificates, with the parent's pair copied to parent.crt / parent.key (relative paths in its config). */
-function certs(dir: string): TestCerts {
+/** Certificates, the parent's pair copied to parent.crt / parent.key (relative paths in its config); `n` lines to send; a free tls:// address. */
+async function setup(t: HasAfter, n: number): Promise<{ dir: string; c: TestCerts; uri: string; port: number }> {
+  const dir = tempDir(t, 'qlog-link-tls-');
   const c = makeCerts(dir);
   copyFileSync(c.server.crt, join(dir, 'parent.crt'));
   copyFileSync(c.server.key, join(dir, 'parent.key'));
-  return c;
+  resetSource(dir);
+  writeLines(dir, 1, n);
+  const port = await freePort();
+  return { dir, c, uri: `tls://127.0.0.1:${port}`, port };
 }
 
 const CLIENT = (c: TestCerts): TlsMap => ({ ca_file: c.ca, crt_file: c.client.crt, key_file: c.client.key });
 
 test('mutual TLS: 20,000 lines exactly once, in order, each with the enclave certificate subject', async (t) => {
   const N = 20_000;
-  const dir = tempDir(t, 'qlog-link-tls-');
-  const c = certs(dir);
-  resetSource(dir);
-  writeLines(dir, 1, N);
-  const uri = `tls://127.0.0.1:${await freePort()}`;
+  const { dir, c, uri } = await setup(t, N);
   const p = start(t, dir, parent(dir, uri, c, STDOUT_META));
   await p.waitForLine(/listening on tls:/, { stream: 'stderr' });
   const e = start(t, dir, enclave(dir, 'enclave', uri, CLIENT(c)));
@@ -128,19 +68,11 @@ test('mutual TLS: 20,000 lines exactly once, in order, each with the enclave cer
 
 test('qlog layout over TLS (the enclave listens, the parent connects by server_name): exactly once, meta.subject of the enclave', async (t) => {
   const N = 20_000;
-  const dir = tempDir(t, 'qlog-link-tls-');
-  const c = certs(dir);
-  resetSource(dir);
-  writeLines(dir, 1, N);
-  const uri = `tls://127.0.0.1:${await freePort()}`;
+  const { dir, c, uri } = await setup(t, N);
   // The enclave presents CN=enclave-1 (a name only: DNS:enclave-1) and requires the parent's certificate.
   const e = start(t, dir, enclave(dir, 'enclave', uri, { ca_file: c.ca, crt_file: c.client.crt, key_file: c.client.key }, 'listen'));
   await e.waitForLine(/listening on tls:/, { stream: 'stderr' });
-  const p = start(
-    t,
-    dir,
-    parent(dir, uri, c, STDOUT_META, `connect: ${uri}`, { ca_file: c.ca, crt_file: 'parent.crt', key_file: 'parent.key', server_name: 'enclave-1' }),
-  );
+  const p = start(t, dir, parent(dir, uri, c, STDOUT_META, 'connect', { server_name: 'enclave-1' }));
   await waitForCount(dir, N, 60_000, [e, p]);
   await new Promise((r) => setTimeout(r, 200)); // nothing more (a duplicate) may arrive before the stop
   await stop(e, p);
@@ -150,13 +82,8 @@ test('qlog layout over TLS (the enclave listens, the parent connects by server_n
 });
 
 test('refused with the reason, nothing delivered: foreign CA, expired certificate, wrong server CA, plaintext, subject not allowed', async (t) => {
-  const dir = tempDir(t, 'qlog-link-tls-');
-  const c = certs(dir);
+  const { dir, c, uri, port } = await setup(t, 100);
   const other = issue(c, 'enclave-2', { cn: 'enclave-2', san: 'DNS:enclave-2' });
-  resetSource(dir);
-  writeLines(dir, 1, 100);
-  const port = await freePort();
-  const uri = `tls://127.0.0.1:${port}`;
   const p = start(t, dir, parent(dir, uri, c));
   await p.waitForLine(/listening on tls:/, { stream: 'stderr' });
   const senders = [
@@ -194,12 +121,7 @@ test('refused with the reason, nothing delivered: foreign CA, expired certificat
 
 test('SIGHUP re-reads the certificate files: new connections get the new certificate, the stream goes on exactly once', async (t) => {
   const N = 10_000;
-  const dir = tempDir(t, 'qlog-link-tls-');
-  const c = certs(dir);
-  resetSource(dir);
-  writeLines(dir, 1, N);
-  const port = await freePort();
-  const uri = `tls://127.0.0.1:${port}`;
+  const { dir, c, uri, port } = await setup(t, N);
   const p = start(t, dir, parent(dir, uri, c));
   await p.waitForLine(/listening on tls:/, { stream: 'stderr' });
   const e = start(t, dir, enclave(dir, 'enclave', uri, CLIENT(c)));
