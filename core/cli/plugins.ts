@@ -50,7 +50,7 @@ const command: Command = {
     if (positionals.length) {
       for (const p of list) {
         process.stdout.write(
-          `${p.name} (${p.kind}, ${registry.origin(p)}): ${p.description}\n\nOptions:\n${textTable(optionRows(p))}\nCommon ${p.kind} options:\n${textTable(optionRows(p, true).slice(Object.keys(p.schema.properties).length))}\n`,
+          `${p.name} (${p.kind}, ${registry.origin(p)}): ${p.description}\n\nOptions:\n${textTable(optionRows(p))}\nCommon ${p.kind} options:\n${textTable(optionRows(p, true).slice(optionRows(p).length))}\n`,
         );
       }
       return 0;

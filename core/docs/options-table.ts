@@ -9,6 +9,7 @@ export function typeOf(p: PropertySchema): string {
   if (p.anyOf ?? p.oneOf) return (p.anyOf ?? p.oneOf)!.map(typeOf).join(' or ');
   if (p.type === 'array') return `list of ${p.items ? typeOf(p.items) : 'values'}`;
   if (Array.isArray(p.type)) return p.type.join(' or ');
+  if (p.type === 'object') return 'map';
   return String(p.type ?? 'any') + (p.template ? ' (template)' : '');
 }
 
@@ -32,12 +33,17 @@ export function optionRows(plugin: AnyPlugin, withCommon = false): OptionRow[] {
     ? Object.entries(commonProperties[plugin.kind as PluginKind] as Record<string, PropertySchema>).filter(([k]) => !(k in plugin.schema.properties))
     : [];
   const req = new Set(plugin.schema.required ?? []);
-  return [...own, ...common].map(([key, p]) => ({
+  const row = (key: string, p: PropertySchema, required: boolean): OptionRow => ({
     key,
     type: typeOf(p),
-    default: defaultOf(p, req.has(key)),
+    default: defaultOf(p, required),
     description: (p.description ?? '').replace(/\n/g, ' '),
-  }));
+  });
+  // A map of options (`tls`) is listed with each of its keys after it (`tls.ca_file` ...).
+  return [...own, ...common].flatMap(([key, p]) => [
+    row(key, p, req.has(key)),
+    ...Object.entries(p.properties ?? {}).map(([k, sub]) => row(`${key}.${k}`, sub, p.required?.includes(k) ?? false)),
+  ]);
 }
 
 export function markdownTable(rows: OptionRow[]): string {

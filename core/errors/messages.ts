@@ -107,6 +107,33 @@ export const ERRORS = {
   QLOG_ERR_TRANSPORT_HYBRID: '{uri}: expected "OK <port>" in reply to "CONNECT {port}", found {found}',
   'QLOG_ERR_TRANSPORT_HYBRID/not-a-line': "{uri}: the VMM's reply to CONNECT is not a line ({bytes} bytes without a newline)",
   'QLOG_ERR_TRANSPORT_HYBRID/socket': '{uri}: {reason}',
+  // ---- TLS (core/transport/tls.ts): what failed in a handshake, and where ({uri}: the address; {peer}: who connected)
+  QLOG_ERR_TRANSPORT_TLS: 'TLS handshake with {uri} failed: {reason}',
+  'QLOG_ERR_TRANSPORT_TLS/unknown-ca':
+    "TLS handshake with {uri} failed: the peer's certificate ({subject}, issued by {issuer}) is not signed by a CA in {ca} ({code})",
+  'QLOG_ERR_TRANSPORT_TLS/expired': "TLS handshake with {uri} failed: the peer's certificate ({subject}) expired on {date}",
+  'QLOG_ERR_TRANSPORT_TLS/not-yet-valid': "TLS handshake with {uri} failed: the peer's certificate ({subject}) is not valid before {date} (check the clocks)",
+  'QLOG_ERR_TRANSPORT_TLS/hostname':
+    'TLS handshake with {uri} failed: the peer\'s certificate is for {names}, not "{host}"; connect by one of those names or set tls.server_name to one',
+  'QLOG_ERR_TRANSPORT_TLS/not-tls': '{uri} does not speak TLS ({reason}); is the peer listening on tcp:// instead of tls://?',
+  'QLOG_ERR_TRANSPORT_TLS/closed':
+    '{uri} closed the connection during the TLS handshake: it does not speak TLS, or it refused our certificate (see its log; check tls.crt_file against its ca_file)',
+  'QLOG_ERR_TRANSPORT_TLS/refused-cert': "{uri} refused our certificate ({alert}); tls.crt_file must be signed by a CA in the peer's ca_file, and valid",
+  'QLOG_ERR_TRANSPORT_TLS/cert-required': '{uri} requires a client certificate (mutual TLS); set tls.crt_file and tls.key_file',
+  'QLOG_ERR_TRANSPORT_TLS/version': 'TLS handshake with {uri} failed: no TLS version in common (ours: tls.min_version {min} and later; {reason})',
+  'QLOG_ERR_TRANSPORT_TLS/no-client-cert':
+    'refused {peer} on {uri}: it sent no client certificate (this listener requires one: tls.ca_file is set); give the client tls.crt_file and tls.key_file',
+  'QLOG_ERR_TRANSPORT_TLS/client-unknown-ca': 'refused {peer} on {uri}: its certificate ({subject}, issued by {issuer}) is not signed by a CA in {ca} ({code})',
+  'QLOG_ERR_TRANSPORT_TLS/client-expired': 'refused {peer} on {uri}: its certificate ({subject}) expired on {date}',
+  'QLOG_ERR_TRANSPORT_TLS/client-invalid': 'refused {peer} on {uri}: its certificate ({subject}) failed verification ({code})',
+  'QLOG_ERR_TRANSPORT_TLS/plaintext':
+    'refused {peer} on {uri}: it does not speak TLS (a plaintext client? give the sender a tls:// address and the tls options)',
+  'QLOG_ERR_TRANSPORT_TLS/client-handshake': 'refused {peer} on {uri}: TLS handshake failed: {reason}',
+  'QLOG_ERR_TRANSPORT_TLS/handshake-timeout': 'refused {peer} on {uri}: no TLS handshake within {ms} ms',
+  QLOG_ERR_TRANSPORT_TLS_FILE: 'cannot read tls.{key} {file}: {reason}',
+  'QLOG_ERR_TRANSPORT_TLS_FILE/pem': 'tls.{key} {file} holds no PEM {what} (expected a "-----BEGIN {what}-----" block)',
+  'QLOG_ERR_TRANSPORT_TLS_FILE/key': 'tls.key_file {file} is not a usable private key ({reason}); expected an unencrypted PEM private key',
+  'QLOG_ERR_TRANSPORT_TLS_FILE/mismatch': 'tls.key_file {key} is not the private key of the certificate in tls.crt_file {crt}',
 
   // ---- AF_VSOCK (core/transport/vsock-native.ts, vsock.ts); {errno} is the system error name
   QLOG_ERR_VSOCK_UNAVAILABLE: 'the qlog vsock addon could not be loaded ({reason}); build it with "node native/build.mjs" (Linux with g++, make and python3)',

@@ -4,6 +4,7 @@
  *   vsock://CID:PORT            AF_VSOCK (CID may be `any` when listening)
  *   unix:///abs/path.sock       Unix stream socket
  *   tcp://host:port             TCP (IPv6: tcp://[::1]:24224)
+ *   tls://host:port             TLS over TCP (core/transport/tls.ts; settings in the `tls` option map)
  *   vsock+unix:///abs/v.sock:PORT
  *                               Firecracker-style hybrid vsock: a Unix socket on the host that
  *                               multiplexes guest ports (see docs/protocol.md)
@@ -12,7 +13,7 @@ import { isAbsolute } from 'node:path';
 import { QlogError, type IdsOf } from '../errors.js';
 import { VSOCK_CID_ANY, vsockUri } from './constants.js';
 
-export type TransportKind = 'vsock' | 'unix' | 'tcp' | 'hybrid';
+export type TransportKind = 'vsock' | 'unix' | 'tcp' | 'tls' | 'hybrid';
 
 export { VSOCK_CID_ANY };
 
@@ -36,6 +37,14 @@ export interface TcpAddr {
   readonly port: number;
   readonly uri: string;
 }
+export interface TlsAddr {
+  readonly transport: 'tls';
+  /** Host name or IP address, without IPv6 brackets (also the default TLS server name). */
+  readonly host: string;
+  /** 0 = any free port (listen only). */
+  readonly port: number;
+  readonly uri: string;
+}
 export interface HybridAddr {
   readonly transport: 'hybrid';
   /** The host-side Unix socket of the VMM (e.g. Firecracker's `uds_path`). */
@@ -44,7 +53,7 @@ export interface HybridAddr {
   readonly port: number;
   readonly uri: string;
 }
-export type Address = VsockAddr | UnixAddr | TcpAddr | HybridAddr;
+export type Address = VsockAddr | UnixAddr | TcpAddr | TlsAddr | HybridAddr;
 
 /** Who is on the other end of a stream. `label` goes to record metadata (meta.peer) and logs. */
 export interface PeerIdentity {
@@ -52,8 +61,13 @@ export interface PeerIdentity {
   /** vsock CID of the peer (vsock transport only). */
   readonly cid?: number;
   readonly port?: number;
-  /** Remote IP (tcp) or socket path (unix, hybrid). */
+  /** Remote IP (tcp, tls) or socket path (unix, hybrid). */
   readonly address?: string;
+  /**
+   * Subject of the peer's TLS certificate, `CN=enclave-1,O=Acme` (tls transport, and only when the
+   * certificate was verified against ca_file): goes to record metadata (meta.subject).
+   */
+  readonly subject?: string;
   readonly label: string;
 }
 
@@ -64,7 +78,7 @@ export class TransportError<I extends TransportIds = TransportIds> extends QlogE
   override name = 'TransportError';
 }
 
-const EXAMPLES = 'vsock://3:6000, vsock://any:6000, unix:///run/qlog.sock, tcp://127.0.0.1:24224, vsock+unix:///run/v.sock:6000';
+const EXAMPLES = 'vsock://3:6000, vsock://any:6000, unix:///run/qlog.sock, tcp://127.0.0.1:24224, tls://parent.example:24224, vsock+unix:///run/v.sock:6000';
 const MAX_U32 = 0xffffffff;
 /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
 export const UNIX_PATH_MAX = 107;
@@ -109,14 +123,15 @@ export function parseAddress(uri: string): Address {
       checkUnixPath(uri, rest, ex);
       return { transport: 'unix', path: rest, uri: `unix://${rest}` };
     }
-    case 'tcp': {
-      const ex = 'tcp://127.0.0.1:24224 or tcp://[::1]:24224';
+    case 'tcp':
+    case 'tls': {
+      const ex = `${scheme}://127.0.0.1:24224 or ${scheme}://[::1]:24224`;
       const t = /^(?:\[([0-9a-fA-F:.%a-zA-Z]+)\]|([^:[\]/]+)):(\d+)$/.exec(rest);
-      if (!t) throw bad(uri, 'tcp://HOST:PORT (IPv6 in brackets)', JSON.stringify(rest), ex);
+      if (!t) throw bad(uri, `${scheme}://HOST:PORT (IPv6 in brackets)`, JSON.stringify(rest), ex);
       const host = t[1] ?? t[2]!;
       const port = parseInteger(t[3]!, 65535);
       if (port === undefined) throw bad(uri, 'a port number (0-65535)', JSON.stringify(t[3]), ex);
-      return { transport: 'tcp', host, port, uri: `tcp://${host.includes(':') ? `[${host}]` : host}:${port}` };
+      return { transport: scheme, host, port, uri: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
     }
     case 'vsock+unix': {
       const ex = 'vsock+unix:///run/firecracker/v.sock:6000';
@@ -131,7 +146,7 @@ export function parseAddress(uri: string): Address {
       return { transport: 'hybrid', path: h[1]!, port, uri: `vsock+unix://${h[1]}:${port}` };
     }
     default:
-      throw bad(uri, 'one of the schemes vsock://, unix://, tcp://, vsock+unix://', JSON.stringify(`${scheme}://`), EXAMPLES);
+      throw bad(uri, 'one of the schemes vsock://, unix://, tcp://, tls://, vsock+unix://', JSON.stringify(`${scheme}://`), EXAMPLES);
   }
 }
 
@@ -143,7 +158,8 @@ export function peerOfAddress(addr: Address): PeerIdentity {
     case 'unix':
       return { transport: 'unix', address: addr.path, label: `unix:${addr.path}` };
     case 'tcp':
-      return { transport: 'tcp', address: addr.host, port: addr.port, label: `tcp:${addr.host}:${addr.port}` };
+    case 'tls':
+      return { transport: addr.transport, address: addr.host, port: addr.port, label: `${addr.transport}:${addr.host}:${addr.port}` };
     case 'hybrid':
       return { transport: 'hybrid', address: addr.path, port: addr.port, label: `vsock+unix:${addr.path}:${addr.port}` };
   }

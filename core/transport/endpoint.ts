@@ -6,13 +6,17 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff.js';
-import { parseAddress, peerOfAddress, TransportError, VSOCK_CID_ANY, type Address, type PeerIdentity } from './address.js';
-import { connect, listen } from './connect.js';
+import { parseAddress, TransportError, VSOCK_CID_ANY, type Address, type PeerIdentity } from './address.js';
+import { connectPeer, listen } from './connect.js';
 import type { Listener } from './socket.js';
+import type { TlsContext } from './tls-files.js';
+import { checkTls, TLS_DEFAULTS, type TlsOptions } from './tls-options.js';
 
 export interface EndpointConfig {
   connect: string;
   listen: string;
+  /** The `tls` option map (tls:// addresses). */
+  tls?: TlsOptions;
 }
 
 /** Cross-field check for plugin options: exactly one of connect/listen, and a valid address. */
@@ -29,12 +33,13 @@ export function checkEndpoint(o: EndpointConfig): { key: string; message: string
     const a = parseAddress(o.connect || o.listen);
     if (key === 'connect' && a.transport === 'vsock' && a.cid === VSOCK_CID_ANY)
       return { key, message: 'expected the peer\'s CID (e.g. vsock://16:24224), found "any" (only valid for listen)' };
-    if (key === 'connect' && a.transport === 'tcp' && a.port === 0) return { key, message: 'expected a port number (1-65535), found 0' };
+    if (key === 'connect' && (a.transport === 'tcp' || a.transport === 'tls') && a.port === 0)
+      return { key, message: 'expected a port number (1-65535), found 0' };
+    return checkTls(o.tls, key, a);
   } catch (e) {
     if (e instanceof TransportError) return { key, message: e.message };
     throw e;
   }
-  return undefined;
 }
 
 export interface EndpointOptions extends EndpointConfig {
@@ -54,6 +59,10 @@ export interface EndpointOptions extends EndpointConfig {
   failureSummaryMs?: number;
   /** Called on each failed dial (for counters). */
   onDialError?(err: Error): void;
+  /** Directory relative tls file paths resolve against (the config file's). */
+  baseDir?: string;
+  /** A connection refused by the transport (tls:// handshake); already logged here. For counters. */
+  onRefused?(peer: PeerIdentity, err: Error): void;
 }
 
 /** A connection that lasted this long resets the backoff. */
@@ -68,6 +77,7 @@ export class Endpoint {
   private wake?: () => void;
   /** The current connection (connect mode) made progress: data acknowledged or received. */
   private progress = false;
+  private tls?: TlsContext;
 
   constructor(private readonly o: EndpointOptions) {
     this.address = parseAddress(o.connect || o.listen);
@@ -79,12 +89,31 @@ export class Endpoint {
 
   /** Listen (rejects if the address cannot be bound) or start dialing (returns at once). */
   async start(): Promise<void> {
+    if (this.address.transport === 'tls') await this.readTls();
     if (this.mode === 'listen') {
       this.listener = await listen(this.address, (s, peer) => void this.o.onConnection(s, peer), {
         onError: (err) => this.o.log.warn({ err }, `${this.o.name}: listener error on ${this.address.uri}: ${err.message}`),
+        tls: this.tls,
+        handshakeTimeoutMs: this.o.connectTimeoutMs,
+        onRefused: (peer, err) => {
+          this.o.log.warn(`${this.o.name}: ${err.message}`);
+          this.o.onRefused?.(peer, err);
+        },
       });
       this.o.log.info(`${this.o.name}: listening on ${this.listener.uri}`);
     } else void this.dialLoop();
+  }
+
+  /**
+   * Read the certificate files, at every start: a reload (SIGHUP) builds a new Endpoint, so new
+   * connections present (and check against) the files as they are now. Files a reload cannot use
+   * leave the ones read before in place, with an error in the log.
+   */
+  private async readTls(): Promise<void> {
+    const { loadTlsFiles } = await import('./tls-files.js');
+    const { context, stale } = loadTlsFiles(this.o.tls ?? TLS_DEFAULTS, this.mode, this.o.baseDir ?? process.cwd());
+    if (stale) this.o.log.error({ err: stale }, `${this.o.name}: ${stale.message}; keeping the TLS certificates read before`);
+    this.tls = context;
   }
 
   /** The bound address (listen mode; a tcp port 0 shows the real port). */
@@ -113,11 +142,11 @@ export class Endpoint {
   private async dialLoop(): Promise<void> {
     let attempt = 0;
     const failing = new DialFailures(this.o.log, this.o.name, this.address.uri, this.o.failureSummaryMs ?? FAILING_SUMMARY_MS);
-    const peer = peerOfAddress(this.address);
     while (!this.stopped) {
       let stream: Duplex | undefined;
+      let peer: PeerIdentity | undefined;
       try {
-        stream = await connect(this.address, { timeoutMs: this.o.connectTimeoutMs });
+        ({ stream, peer } = await connectPeer(this.address, { timeoutMs: this.o.connectTimeoutMs, tls: this.tls }));
         failing.connected();
       } catch (e) {
         const err = e as Error;
@@ -128,7 +157,7 @@ export class Endpoint {
         const t0 = Date.now();
         this.progress = false;
         try {
-          await this.o.onConnection(stream, peer);
+          await this.o.onConnection(stream, peer!);
         } catch (e) {
           this.o.log.warn({ err: e }, `${this.o.name}: connection to ${this.address.uri} failed: ${(e as Error).message}`);
         }

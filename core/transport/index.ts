@@ -11,12 +11,15 @@ export {
   type HybridAddr,
   type PeerIdentity,
   type TcpAddr,
+  type TlsAddr,
   type TransportKind,
   type UnixAddr,
   type VsockAddr,
 } from './address.js';
 export type { ConnectionHandler, ConnectOptions, Listener } from './socket.js';
-export { connect, listen, type ListenOptions } from './connect.js';
+export { connect, connectPeer, listen, type ListenOptions } from './connect.js';
+export { checkTls, subjectMatches, subjectPairs, tlsSchema, TLS_DEFAULTS, type TlsOptions } from './tls-options.js';
+export type { TlsContext } from './tls-files.js';
 export { hybridListenPath } from './hybrid.js';
 export { loadVsock } from './vsock.js';
 export { Endpoint, checkEndpoint, type EndpointConfig, type EndpointOptions } from './endpoint.js';

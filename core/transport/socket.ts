@@ -6,10 +6,13 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TransportError, type PeerIdentity } from './address.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './constants.js';
+import type { TlsContext } from './tls-files.js';
 
 export interface ConnectOptions {
   /** Give up after this many milliseconds (default 10 s). */
   timeoutMs?: number;
+  /** tls:// only: CAs, client certificate, checks (default: the system CAs, full verification). */
+  tls?: TlsContext;
 }
 
 export type ConnectionHandler = (stream: Duplex, peer: PeerIdentity) => void;

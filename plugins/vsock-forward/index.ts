@@ -33,6 +33,8 @@ export default definePlugin({
     const link = new ForwardLink({
       connect: o.connect,
       listen: o.listen,
+      tls: o.tls,
+      baseDir: ctx.service.configDir,
       sharedKey: o.shared_key || undefined,
       username: o.username,
       password: o.password,

@@ -1,3 +1,5 @@
+import { tlsSchema } from '../../core/transport/index.js';
+
 export const schema = {
   type: 'object',
   additionalProperties: false,
@@ -6,7 +8,7 @@ export const schema = {
       type: 'string',
       default: '',
       description:
-        'Connect to the receiver at this address: vsock://CID:PORT, unix:///path.sock, tcp://host:port or vsock+unix:///path/v.sock:PORT. Give exactly one of connect and listen.',
+        'Connect to the receiver at this address: vsock://CID:PORT, unix:///path.sock, tcp://host:port, tls://host:port (with tls) or vsock+unix:///path/v.sock:PORT. Give exactly one of connect and listen.',
       examples: ['vsock://3:24224', 'unix:///run/qlog/forward.sock'],
     },
     listen: {
@@ -16,6 +18,7 @@ export const schema = {
         "Listen at this address and send to the receiver that connects (qlog's layout: the enclave listens, the parent connects; the newest connection wins). Same address forms as connect; vsock://any:PORT listens on every CID.",
       examples: ['vsock://any:24224'],
     },
+    tls: tlsSchema,
     shared_key: {
       type: 'string',
       default: '',

@@ -7,11 +7,14 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Counters } from '../../core/index.js';
 import { SenderSession } from '../../core/forward/index.js';
-import { Endpoint, type PeerIdentity } from '../../core/transport/index.js';
+import { Endpoint, type PeerIdentity, type TlsOptions } from '../../core/transport/index.js';
 
 export interface LinkOptions {
   connect: string;
   listen: string;
+  /** tls:// settings, and the directory their relative file paths resolve against. */
+  tls?: TlsOptions;
+  baseDir?: string;
   sharedKey?: string;
   /** Sent in PING when the receiver has users. */
   username?: string;
@@ -58,6 +61,8 @@ export class ForwardLink {
     this.endpoint = new Endpoint({
       connect: o.connect,
       listen: o.listen,
+      tls: o.tls,
+      baseDir: o.baseDir,
       connectTimeoutMs: o.connectTimeoutMs,
       reconnectBaseMs: o.reconnectBaseMs,
       reconnectMaxMs: o.reconnectMaxMs,

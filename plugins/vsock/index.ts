@@ -14,7 +14,15 @@ export default definePlugin({
   description: 'Receives records from enclaves (vsock-forward) or any Fluent Forward sender over vsock, unix, tcp or hybrid vsock; acks end to end.',
   qlog: VERSION_RANGE,
   schema,
-  check: (o) => checkEndpoint(o) ?? checkUsers(o),
+  check: (o) =>
+    checkEndpoint(o) ??
+    checkUsers(o) ??
+    (o.allowed_subjects.length > 0 && !/^tls:\/\//i.test(o.connect || o.listen)
+      ? {
+          key: 'allowed_subjects',
+          message: `expected a tls:// address with allowed_subjects (certificate subjects exist on tls:// only), found ${o.connect || o.listen}`,
+        }
+      : undefined),
   setup(ctx) {
     const receiver = new VsockReceiver(ctx);
     ctx.hooks.start.tapPromise('vsock', () => receiver.start());

@@ -1,3 +1,5 @@
+import { tlsSchema } from '../../core/transport/index.js';
+
 export const schema = {
   type: 'object',
   additionalProperties: false,
@@ -6,7 +8,7 @@ export const schema = {
       type: 'string',
       default: '',
       description:
-        'Accept senders at this address: vsock://any:PORT (or vsock://CID:PORT), unix:///path.sock, tcp://host:port, or vsock+unix:///path/v.sock:PORT (binds <path>_<PORT>, where a Firecracker-style VMM delivers guest connections). Give exactly one of listen and connect.',
+        'Accept senders at this address: vsock://any:PORT (or vsock://CID:PORT), unix:///path.sock, tcp://host:port, tls://host:port (with tls), or vsock+unix:///path/v.sock:PORT (binds <path>_<PORT>, where a Firecracker-style VMM delivers guest connections). Give exactly one of listen and connect.',
       examples: ['vsock://any:24224', 'tcp://0.0.0.0:24224'],
     },
     connect: {
@@ -43,6 +45,15 @@ export const schema = {
       default: [],
       description: 'vsock peers allowed to connect (by CID); others are refused on accept. Empty: any CID. Does not apply to unix/tcp peers.',
     },
+    allowed_subjects: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]*=' },
+      default: [],
+      description:
+        "tls:// peers allowed, by their verified certificate's subject: an entry matches when the subject has each attribute it names (CN=enclave-1 matches CN=enclave-1,O=Acme); others are refused before a byte is read. Needs tls.ca_file (listen) or verify (connect). Empty: any peer whose certificate verifies.",
+      examples: [['CN=enclave-1', 'CN=enclave-2']],
+    },
+    tls: tlsSchema,
     max_frame_size: {
       unit: 'size',
       default: '16MiB',

@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { InputContext, LogRecord } from '../../core/index.js';
 import { ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
-import { Endpoint, type PeerIdentity } from '../../core/transport/index.js';
+import { Endpoint, subjectMatches, type PeerIdentity } from '../../core/transport/index.js';
 import { ChunkDedupe } from './vsock-dedupe.js';
 import type { schema } from './schema.js';
 import type { Infer } from '../../core/index.js';
@@ -28,6 +28,8 @@ export class VsockReceiver {
     this.endpoint = new Endpoint({
       connect: o.connect,
       listen: o.listen,
+      tls: o.tls,
+      baseDir: ctx.service.configDir,
       connectTimeoutMs: o.connect_timeout,
       reconnectBaseMs: o.reconnect_base,
       reconnectMaxMs: o.reconnect_max,
@@ -35,6 +37,7 @@ export class VsockReceiver {
       name: ctx.id,
       onConnection: (s, peer) => this.accept(s, peer),
       onDialError: () => ctx.counters.add('connect_errors'),
+      onRefused: () => ctx.counters.add('connections_refused'),
     });
   }
 
@@ -77,12 +80,22 @@ export class VsockReceiver {
     if (this.stopping) why = 'the agent is stopping';
     else if (peer.transport === 'vsock' && this.allowed.size > 0 && (peer.cid === undefined || !this.allowed.has(peer.cid)))
       why = `CID ${peer.cid ?? '?'} is not in allowed_cids [${[...this.allowed].join(', ')}]`;
+    else if (!this.subjectAllowed(peer))
+      why = `${peer.subject ? `certificate subject ${peer.subject}` : 'no verified certificate'} is not in allowed_subjects [${this.ctx.options.allowed_subjects.join(', ')}]`;
     else if (this.endpoint.mode === 'listen' && this.sessions.size >= this.ctx.options.max_connections)
       why = `max_connections (${this.ctx.options.max_connections}) reached`;
     if (why === undefined) return true;
     c.add('connections_refused');
     this.ctx.log.warn(`${this.ctx.id}: refused connection from ${peer.label}: ${why}`);
     return false;
+  }
+
+  /** allowed_subjects: a tls:// peer's verified certificate subject matches an entry (other transports: not checked). */
+  private subjectAllowed(peer: PeerIdentity): boolean {
+    const allowed = this.ctx.options.allowed_subjects;
+    if (peer.transport !== 'tls' || allowed.length === 0) return true;
+    const subject = peer.subject;
+    return subject !== undefined && allowed.some((e) => subjectMatches(subject, e));
   }
 
   /** A new connection (accepted or dialed); resolves when it is over. */
@@ -169,8 +182,9 @@ export class VsockReceiver {
 }
 
 /**
- * The final tag, and who sent it: meta.cid for vsock peers, meta.peer for the others (never what
- * the wire claimed). A vsock peer's meta.src is put in its CID's namespace (`cid16/<src>`): two
+ * The final tag, and who sent it: meta.cid for vsock peers, meta.peer for the others, and
+ * meta.subject for a tls:// peer with a verified certificate (never what the wire claimed). A
+ * vsock peer's meta.src is put in its CID's namespace (`cid16/<src>`): two
  * enclaves made from one image can have identical file identities, and one enclave must not be
  * able to move another's dedupe high-water mark in a file they share.
  */
@@ -189,5 +203,7 @@ function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
       m.peer = peer.label;
       if (m.cid !== undefined) delete m.cid;
     }
+    if (peer.subject !== undefined) m.subject = peer.subject;
+    else if (m.subject !== undefined) delete m.subject;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Link throughput over a unix socket: the vsock-forward side (encode PackedForward, window,
- * acks) in this process, the vsock input side (frame split, decode, ack) in a child process,
- * as in production (two agents). Reports lines/s and MB/s of log text (and wire MB/s).
+ * Link throughput over a unix socket, and over tls:// (mutual TLS on 127.0.0.1, certificates made
+ * with the openssl CLI): the vsock-forward side (encode PackedForward, window, acks) in this
+ * process, the vsock input side (frame split, decode, ack) in a child process, as in production
+ * (two agents). Reports lines/s and MB/s of log text (and wire MB/s).
  *
  * Run: node --import tsx test/bench/link.bench.ts      (env LINES=..., LINE_BYTES=...; QLOG_BENCH_SMOKE=1: 2,000 lines)
  */
@@ -14,32 +15,39 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import pino from 'pino';
 import { encodeEntryParts, encodePackedForward, ReceiverSession } from '../../core/forward/index.js';
-import { listen } from '../../core/transport/index.js';
+import { listen, TLS_DEFAULTS, type TlsOptions } from '../../core/transport/index.js';
+import { readTlsFiles } from '../../core/transport/tls-files.js';
 import type { Counters } from '../../core/index.js';
 import type { LogRecord } from '../../core/record.js';
 import { ForwardLink } from '../../plugins/vsock-forward/vsock-forward-link.js';
+import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { size } from './smoke.js';
 
 const LINES = Number(process.env.LINES ?? size(1_000_000, 2_000));
 const LINE_BYTES = Number(process.env.LINE_BYTES ?? 120);
 
 // ---------------------------------------------------------------- receiver (child process)
-async function receiver(path: string): Promise<void> {
+async function receiver(uri: string, tlsJson: string | undefined): Promise<void> {
   let records = 0;
   let bytes = 0;
-  await listen(`unix://${path}`, (stream, peer) => {
-    new ReceiverSession(stream, peer, {
-      selfHostname: 'bench-parent',
-      maxFrameSize: 16 << 20,
-      onEvents: (ev, s) => {
-        records += ev.records.length;
-        for (const r of ev.records) bytes += typeof r.body === 'string' ? r.body.length : 0;
-        if (ev.ackValue !== undefined) s.ack(ev.ackValue);
-      },
-      onClose: () => process.send!({ records, bytes }),
-    });
-  });
-  process.send!('ready');
+  const tls = tlsJson ? readTlsFiles(JSON.parse(tlsJson) as TlsOptions, 'listen', process.cwd()) : undefined;
+  const listener = await listen(
+    uri,
+    (stream, peer) => {
+      new ReceiverSession(stream, peer, {
+        selfHostname: 'bench-parent',
+        maxFrameSize: 16 << 20,
+        onEvents: (ev, s) => {
+          records += ev.records.length;
+          for (const r of ev.records) bytes += typeof r.body === 'string' ? r.body.length : 0;
+          if (ev.ackValue !== undefined) s.ack(ev.ackValue);
+        },
+        onClose: () => process.send!({ records, bytes }),
+      });
+    },
+    { tls },
+  );
+  process.send!({ ready: listener.uri });
 }
 
 // ---------------------------------------------------------------- sender (this process)
@@ -72,18 +80,23 @@ function makeChunk(from: number, n: number): LogRecord[] {
 
 interface Case {
   name: string;
+  transport: 'unix' | 'tls';
   chunkLines: number;
   inflight: number;
   gzip: boolean;
 }
 
-async function runCase(c: Case, dir: string): Promise<string> {
-  const path = join(dir, `${c.name.replace(/\W+/g, '-')}.sock`);
-  const child = fork(fileURLToPath(import.meta.url), ['--receiver', path], { execArgv: ['--import', 'tsx'] });
-  await new Promise<void>((r) => child.once('message', () => r()));
+async function runCase(c: Case, dir: string, certs: TestCerts): Promise<string> {
+  // tls://: mutual TLS, as a parent that requires its enclaves' certificates would run it.
+  const receiverTls: TlsOptions = { ...TLS_DEFAULTS, ca_file: certs.ca, crt_file: certs.server.crt, key_file: certs.server.key };
+  const senderTls: TlsOptions = { ...TLS_DEFAULTS, ca_file: certs.ca, crt_file: certs.client.crt, key_file: certs.client.key };
+  const at = c.transport === 'tls' ? ['tls://127.0.0.1:0', JSON.stringify(receiverTls)] : [`unix://${join(dir, `${c.name.replace(/\W+/g, '-')}.sock`)}`];
+  const child = fork(fileURLToPath(import.meta.url), ['--receiver', ...at], { execArgv: ['--import', 'tsx'] });
+  const uri = await new Promise<string>((r) => child.once('message', (m) => r((m as { ready: string }).ready)));
   const link = new ForwardLink({
-    connect: `unix://${path}`,
+    connect: uri,
     listen: '',
+    tls: c.transport === 'tls' ? senderTls : undefined,
     selfHostname: 'bench-enclave',
     requireAck: true,
     maxInflightBytes: 64 << 20,
@@ -124,29 +137,35 @@ async function runCase(c: Case, dir: string): Promise<string> {
   child.kill();
   if (got.records !== LINES) throw new Error(`${c.name}: receiver got ${got.records} of ${LINES} lines`);
   const mb = got.bytes / 1e6;
-  return `| ${c.name} | ${c.chunkLines} | ${c.inflight} | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${(mb / secs).toFixed(1)} | ${(wire / 1e6 / secs).toFixed(1)} | ${(((cpu.user + cpu.system) / 1e3 / LINES) * 1e3).toFixed(2)} |`;
+  return `| ${c.name} | ${c.transport} | ${c.chunkLines} | ${c.inflight} | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${(mb / secs).toFixed(1)} | ${(wire / 1e6 / secs).toFixed(1)} | ${(((cpu.user + cpu.system) / 1e3 / LINES) * 1e3).toFixed(2)} |`;
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'qlog-link-bench-'));
   try {
     const cases: Case[] = [
-      { name: 'PackedForward', chunkLines: 1000, inflight: 8, gzip: false },
-      { name: 'PackedForward, big chunks', chunkLines: 8000, inflight: 8, gzip: false },
-      { name: 'PackedForward, one chunk in flight', chunkLines: 1000, inflight: 1, gzip: false },
-      { name: 'CompressedPackedForward (gzip)', chunkLines: 1000, inflight: 8, gzip: true },
+      { name: 'PackedForward', transport: 'unix', chunkLines: 1000, inflight: 8, gzip: false },
+      { name: 'PackedForward, big chunks', transport: 'unix', chunkLines: 8000, inflight: 8, gzip: false },
+      { name: 'PackedForward, one chunk in flight', transport: 'unix', chunkLines: 1000, inflight: 1, gzip: false },
+      { name: 'CompressedPackedForward (gzip)', transport: 'unix', chunkLines: 1000, inflight: 8, gzip: true },
+      { name: 'PackedForward', transport: 'tls', chunkLines: 1000, inflight: 8, gzip: false },
+      { name: 'PackedForward, big chunks', transport: 'tls', chunkLines: 8000, inflight: 8, gzip: false },
+      { name: 'CompressedPackedForward (gzip)', transport: 'tls', chunkLines: 1000, inflight: 8, gzip: true },
     ];
-    console.log(`link throughput over a unix socket: ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes, sender and receiver in separate processes`);
+    const certs = makeCerts(dir);
+    console.log(
+      `link throughput: ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes, sender and receiver in separate processes; tls = mutual TLS over 127.0.0.1`,
+    );
     console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}\n`);
-    console.log('| case | lines/chunk | chunks in flight | lines/s | MB/s (text) | MB/s (wire) | sender CPU µs/line |');
-    console.log('|---|---|---|---|---|---|---|');
-    for (const c of cases) console.log(await runCase(c, dir));
+    console.log('| case | transport | lines/chunk | chunks in flight | lines/s | MB/s (text) | MB/s (wire) | sender CPU µs/line |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const c of cases) console.log(await runCase(c, dir, certs));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--receiver') void receiver(process.argv[3]!);
+if (process.argv[2] === '--receiver') void receiver(process.argv[3]!, process.argv[4]);
 else
   main().catch((e) => {
     console.error(e);

@@ -17,13 +17,13 @@ export interface Side {
   /** 'listen' or 'connect', with the URI. */
   mode: 'listen' | 'connect';
   uri: string;
-  /** Extra plugin options (YAML lines, indented for the entry). */
-  extra?: Record<string, string | number | boolean>;
+  /** Extra plugin options (YAML lines, indented for the entry; a map or list is written as JSON, which YAML reads). */
+  extra?: Record<string, string | number | boolean | object>;
 }
 
-function opts(extra: Record<string, string | number | boolean> = {}): string {
+function opts(extra: Side['extra'] = {}): string {
   return Object.entries(extra)
-    .map(([k, v]) => `      ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`)
+    .map(([k, v]) => `      ${k}: ${typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)}\n`)
     .join('');
 }
 
@@ -55,7 +55,8 @@ ${opts(side.extra)}`,
   );
 }
 
-export function parentConfig(dir: string, side: Side, name = 'parent'): string {
+/** `outputs`: more output entries (YAML, indented as list items of `outputs:`) after the rotated-file. */
+export function parentConfig(dir: string, side: Side, name = 'parent', outputs = ''): string {
   return writeConfig(
     dir,
     `${name}.yaml`,
@@ -76,7 +77,7 @@ ${opts(side.extra)}  outputs:
       workspace: ${join(dir, 'out')}
       file: app.log
       rotate_size: 512MB
-`,
+${outputs}`,
   );
 }
 
