@@ -1,4 +1,4 @@
-import type { Counters } from './plugin/define.js';
+import type { Counters, LabeledSample } from './plugin/define.js';
 
 /** Standard per-instance counters (Vector style: received/sent records and bytes, errors, retries, drops). */
 export const STANDARD_COUNTERS = [
@@ -17,6 +17,7 @@ export class InstanceCounters implements Counters {
   private readonly values = new Map<string, number>();
   /** Names written with set(): levels that go up and down (Prometheus gauges), not totals. */
   private readonly levels = new Set<string>();
+  private readonly sources: (() => Iterable<LabeledSample>)[] = [];
   constructor() {
     for (const k of STANDARD_COUNTERS) this.values.set(k, 0);
   }
@@ -32,6 +33,15 @@ export class InstanceCounters implements Counters {
   }
   snapshot(): Record<string, number> {
     return Object.fromEntries(this.values);
+  }
+  addSeries(source: () => Iterable<LabeledSample>): void {
+    this.sources.push(source);
+  }
+  /** Every labeled value the sources give now. */
+  series(): LabeledSample[] {
+    const out: LabeledSample[] = [];
+    for (const s of this.sources) for (const x of s()) out.push(x);
+    return out;
   }
   /** The names that are gauges (set, never added to). */
   gauges(): string[] {

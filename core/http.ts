@@ -10,17 +10,28 @@ export interface HttpEndpoint {
 
 export function prometheusText(metrics: InstanceMetrics[]): string {
   const byName = new Map<string, { type: 'gauge' | 'counter'; lines: string[] }>();
+  const line = (m: InstanceMetrics, k: string, gauge: boolean, labels: string, v: number) => {
+    const name = `qlog_${m.kind}_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+    let family = byName.get(name);
+    if (!family) byName.set(name, (family = { type: gauge ? 'gauge' : 'counter', lines: [] }));
+    family.lines.push(`${name}{id="${m.id}",plugin="${m.name}"${labels}} ${v}`);
+  };
   for (const m of metrics) {
-    for (const [k, v] of Object.entries(m.counters)) {
-      const name = `qlog_${m.kind}_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-      let family = byName.get(name);
-      if (!family) byName.set(name, (family = { type: m.gauges.includes(k) ? 'gauge' : 'counter', lines: [] }));
-      family.lines.push(`${name}{id="${m.id}",plugin="${m.name}"} ${v}`);
+    for (const [k, v] of Object.entries(m.counters)) line(m, k, m.gauges.includes(k), '', v);
+    for (const s of m.series ?? []) {
+      let labels = '';
+      for (const [l, v] of Object.entries(s.labels)) labels += `,${l.replace(/[^a-zA-Z0-9_]/g, '_')}="${escapeLabel(v)}"`;
+      line(m, s.name, s.gauge === true, labels, s.value);
     }
   }
   let out = '';
   for (const [name, f] of byName) out += `# TYPE ${name} ${f.type}\n${f.lines.join('\n')}\n`;
   return out;
+}
+
+/** A label value as the Prometheus text format wants it: backslash, quote and newline escaped. */
+function escapeLabel(v: string): string {
+  return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
 /** The agent process itself: memory (RSS, V8 heap, Buffers) and CPU time. */

@@ -20,6 +20,7 @@ export type {
   FilterHooks,
   InputContext,
   InputHooks,
+  LabeledSample,
   LifecycleHooks,
   OutputContext,
   OutputHooks,

@@ -15,6 +15,7 @@ export type {
   FilterHooks,
   InputContext,
   InputHooks,
+  LabeledSample,
   LifecycleHooks,
   OutputContext,
   OutputHooks,

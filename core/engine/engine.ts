@@ -7,7 +7,7 @@ import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
 import { chunkBytes, LineChunk, newChunkId, recordCount, type Chunk, type LogRecord } from '../record.js';
-import type { ServiceInfo } from '../plugin/define.js';
+import type { LabeledSample, ServiceInfo } from '../plugin/define.js';
 import { compileMatch, type TagMatcher } from '../match.js';
 import type { InstanceBase } from './context.js';
 import { withTimeout } from '../timeout.js';
@@ -29,6 +29,8 @@ export interface InstanceMetrics {
   counters: Record<string, number>;
   /** Which of the counters are levels (gauges) rather than totals. */
   gauges: string[];
+  /** Labeled values (e.g. per peer), when the plugin keeps any. */
+  series?: LabeledSample[];
 }
 
 const MAX_ROUTES = 10_000;
@@ -178,13 +180,12 @@ export class Engine {
   }
 
   metrics(): InstanceMetrics[] {
-    const m = (kind: InstanceMetrics['kind'], i: InstanceBase): InstanceMetrics => ({
-      id: i.id,
-      kind,
-      name: i.name,
-      counters: i.counters.snapshot(),
-      gauges: i.counters.gauges(),
-    });
+    const m = (kind: InstanceMetrics['kind'], i: InstanceBase): InstanceMetrics => {
+      const x: InstanceMetrics = { id: i.id, kind, name: i.name, counters: i.counters.snapshot(), gauges: i.counters.gauges() };
+      const series = i.counters.series();
+      if (series.length) x.series = series;
+      return x;
+    };
     const out = [...this.inputs.map((i) => m('input', i)), ...this.filters.map((f) => m('filter', f))];
     for (const o of this.outputs) {
       const x = m('output', o);

@@ -22,6 +22,23 @@ export interface Counters {
   set(name: string, value: number): void;
   get(name: string): number;
   snapshot(): Record<string, number>;
+  /**
+   * Add a source of labeled series (e.g. one per peer), read at each metrics scrape: the
+   * plugin keeps the values (plain fields on its hot path) and drops a label set by no longer
+   * returning it, which is how it keeps the number of series bounded.
+   */
+  addSeries(source: () => Iterable<LabeledSample>): void;
+}
+
+/** One value of a labeled family: `qlog_<kind>_<name>{id, plugin, ...labels}` in /metrics. */
+export interface LabeledSample {
+  /** Family name, like a counter name (snake_case). */
+  readonly name: string;
+  /** Labels besides id and plugin, e.g. { peer: 'cid:16' }. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+  /** A level (Prometheus gauge) rather than a total. */
+  readonly gauge?: boolean;
 }
 
 export interface ServiceInfo {
