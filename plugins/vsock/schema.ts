@@ -60,6 +60,18 @@ export const schema = {
       description: 'Largest Forward message accepted; a peer sending a bigger one is dropped before it is buffered.',
     },
     max_connections: { type: 'integer', minimum: 1, default: 64, description: 'Connections accepted at once (listen mode); further ones are refused.' },
+    peer_buffer_limit: {
+      unit: 'size',
+      default: '2MiB',
+      description:
+        "Fair service: memory of one connection's records emitted and not yet settled (line bytes + ~160 bytes per record, as outputs count buffer_limit). A connection over it stops being read alone (backpressure reaches that sender only) while the others keep flowing; when downstream is full, the least loaded connections are read first. Default: a quarter of an output's default buffer_limit. 0: off.",
+    },
+    peer_metrics_retention: {
+      unit: 'duration',
+      default: '5m',
+      description:
+        'How long a peer\'s series (qlog_input_peer_*{peer="cid:16"}) stay in the metrics after its last connection closed; at most max_connections closed peers are kept. 0: dropped at once.',
+    },
     tag_prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$', default: '', description: 'Prepended to every tag received (after the tag is validated).' },
     dedupe_window: {
       type: 'integer',

@@ -1,12 +1,16 @@
 /**
  * The vsock input's connections: accept (or dial) senders, check who they are, decode their
- * frames into chunks, and ack each chunk only when the pipeline has settled it.
+ * frames into chunks, and ack each chunk only when the pipeline has settled it. Which connections
+ * are read is FairIntake's call (vsock-fair.ts); per-peer metrics are in vsock-peer-stats.ts.
  */
 import type { Duplex } from 'node:stream';
-import type { InputContext, LogRecord } from '../../core/index.js';
+import { chunkBytes, type InputContext, type LogRecord } from '../../core/index.js';
+import { RECORD_OVERHEAD } from '../../core/record.js';
 import { ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
 import { Endpoint, subjectMatches, type PeerIdentity } from '../../core/transport/index.js';
 import { ChunkDedupe } from './vsock-dedupe.js';
+import { FairIntake, type Flow } from './vsock-fair.js';
+import { PeerTable } from './vsock-peer-stats.js';
 import type { schema } from './schema.js';
 import type { Infer } from '../../core/index.js';
 
@@ -14,17 +18,21 @@ type Options = Infer<typeof schema>;
 
 export class VsockReceiver {
   readonly endpoint: Endpoint;
-  private readonly sessions = new Set<ReceiverSession>();
+  private readonly sessions = new Map<ReceiverSession, Flow>();
+  private readonly intake: FairIntake;
+  readonly peers: PeerTable;
   private readonly dedupe: ChunkDedupe;
   private readonly allowed: ReadonlySet<number>;
   private readonly warnedTag = new WeakSet<ReceiverSession>();
-  private paused = false;
   private stopping = false;
 
   constructor(private readonly ctx: InputContext<Options>) {
     const o = ctx.options;
     this.dedupe = new ChunkDedupe(o.dedupe_window);
     this.allowed = new Set(o.allowed_cids);
+    this.intake = new FairIntake(o.peer_buffer_limit);
+    this.peers = new PeerTable(o.peer_metrics_retention, o.max_connections);
+    ctx.counters.addSeries(() => this.peers.samples());
     this.endpoint = new Endpoint({
       connect: o.connect,
       listen: o.listen,
@@ -51,14 +59,13 @@ export class VsockReceiver {
 
   /** Stop reading from every sender (downstream is full, or the agent is stopping). */
   pause(): void {
-    this.paused = true;
-    for (const s of this.sessions) s.pause();
+    this.intake.hold();
   }
 
+  /** Downstream has room: the least loaded senders are read first. */
   resume(): void {
     if (this.stopping) return;
-    this.paused = false;
-    for (const s of this.sessions) s.resume();
+    this.intake.release();
   }
 
   /** Agent stopping: no new connections or frames; open connections stay to carry the last acks. */
@@ -70,7 +77,7 @@ export class VsockReceiver {
 
   /** After the outputs drained: close every connection (acks written so far still go out). */
   closeAll(): void {
-    for (const s of [...this.sessions]) s.shutdown();
+    for (const s of [...this.sessions.keys()]) s.shutdown();
   }
 
   /** Whether a peer may connect; logs and counts a refusal. */
@@ -105,6 +112,7 @@ export class VsockReceiver {
       return Promise.resolve();
     }
     const o = this.ctx.options;
+    const stats = this.peers.open(peer);
     return new Promise<void>((done) => {
       const session = new ReceiverSession(stream, peer, {
         sharedKey: o.shared_key || undefined,
@@ -112,9 +120,12 @@ export class VsockReceiver {
         selfHostname: o.self_hostname || this.ctx.service.hostname,
         maxFrameSize: o.max_frame_size,
         handshakeTimeoutMs: o.connect_timeout,
-        onEvents: (ev, s) => this.onEvents(ev, s),
+        onEvents: (ev, s) => this.onEvents(ev, s, this.sessions.get(s)!),
         onClose: (s, reason, dropped) => {
+          const flow = this.sessions.get(s);
+          if (flow) this.intake.remove(flow);
           this.sessions.delete(s);
+          this.peers.close(stats);
           if (dropped) {
             this.ctx.counters.add('peers_dropped');
             this.ctx.log.warn(`${this.ctx.id}: dropped peer ${peer.label}: ${reason}`);
@@ -122,10 +133,10 @@ export class VsockReceiver {
           done();
         },
       });
-      this.sessions.add(session);
+      if (session.closed) return; // closed while being set up: onClose ran already
+      this.sessions.set(session, this.intake.add(session, stats));
       this.ctx.counters.add('connections');
       this.ctx.counters.set('open_connections', this.sessions.size);
-      if (this.paused) session.pause();
       this.ctx.log.info(`${this.ctx.id}: connected with ${peer.label}`);
     }).finally(() => this.ctx.counters.set('open_connections', this.sessions.size));
   }
@@ -135,7 +146,7 @@ export class VsockReceiver {
     return peer.transport === 'vsock' ? `cid:${peer.cid}` : this.endpoint.address.uri;
   }
 
-  private onEvents(ev: DecodedEvents, session: ReceiverSession): void {
+  private onEvents(ev: DecodedEvents, session: ReceiverSession, flow: Flow): void {
     const c = this.ctx.counters;
     const peer = session.peer;
     c.add('frames');
@@ -167,17 +178,21 @@ export class VsockReceiver {
     const prefix = this.ctx.options.tag_prefix;
     const tag = prefix ? sanitizeTag(prefix + ev.tag) : ev.tag;
     annotate(ev.records, tag, peer);
-    const onSettled =
-      key === undefined
-        ? undefined
-        : (s: { delivered: boolean }) => {
-            if (!s.delivered) {
-              c.add('chunks_dropped_downstream');
-              this.ctx.log.warn(`${this.ctx.id}: an output dropped chunk ${ev.chunk} from ${peer.label}; acking it anyway so the sender moves on`);
-            }
-            this.dedupe.settle(key, ack);
-          };
-    if (!this.ctx.emit(tag, ev.records, { onSettled })) this.pause();
+    const bytes = chunkBytes(ev.records);
+    const cost = bytes + ev.records.length * RECORD_OVERHEAD;
+    flow.stats.recordsIn += ev.records.length;
+    flow.stats.bytesIn += bytes;
+    this.intake.charge(flow, cost);
+    const onSettled = (s: { delivered: boolean }) => {
+      this.intake.settle(flow, cost);
+      if (key === undefined) return;
+      if (!s.delivered) {
+        c.add('chunks_dropped_downstream');
+        this.ctx.log.warn(`${this.ctx.id}: an output dropped chunk ${ev.chunk} from ${peer.label}; acking it anyway so the sender moves on`);
+      }
+      this.dedupe.settle(key, ack);
+    };
+    if (!this.ctx.emit(tag, ev.records, { bytes, onSettled })) this.pause();
   }
 }
 

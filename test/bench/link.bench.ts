@@ -58,6 +58,7 @@ const counters: Counters = (() => {
     set: (k, v) => void m.set(k, v),
     get: (k) => m.get(k) ?? 0,
     snapshot: () => Object.fromEntries(m),
+    addSeries: () => undefined,
   };
 })();
 

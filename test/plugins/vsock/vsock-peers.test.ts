@@ -31,6 +31,8 @@ function fakeCtx(allowed: number[], emitted: { tag: string; records: LogRecord[]
       max_connections: 8,
       tag_prefix: '',
       dedupe_window: 100,
+      peer_buffer_limit: 1 << 20,
+      peer_metrics_retention: 60_000,
       connect_timeout: 1000,
       reconnect_base: 100,
       reconnect_max: 1000,
@@ -41,6 +43,7 @@ function fakeCtx(allowed: number[], emitted: { tag: string; records: LogRecord[]
       set: (k: string, v: number) => void (counts[k] = v),
       get: (k: string) => counts[k] ?? 0,
       snapshot: () => ({ ...counts }),
+      addSeries: () => undefined,
     },
     service: { hostname: 'parent' },
     emit: (tag: string, records: LogRecord[], o?: { onSettled?: (s: { delivered: boolean }) => void }) => {
