@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import type { InstanceBase } from '../engine/context.js';
 import { nowNs, type Chunk, type LogRecord, type RecordBody } from '../record.js';
-import { PermanentError, type InputContext, type ServiceInfo, type Settlement } from '../plugin/define.js';
+import { PermanentError, type InputContext, type LabeledSample, type ServiceInfo, type Settlement } from '../plugin/define.js';
 import type { LogEntry } from './harness-config.js';
 import { withTimeout } from '../timeout.js';
 import type { Sink } from './harness-lib.js';
@@ -95,6 +95,11 @@ export class HarnessBase<O> {
   /** The instance's counters now (records_in/out, bytes, errors, retries, drops, the plugin's own). */
   get counters(): Record<string, number> {
     return this.instance.counters.snapshot();
+  }
+
+  /** The instance's labeled series now (Counters.addSeries, e.g. per peer), as /metrics shows them. */
+  get series(): LabeledSample[] {
+    return this.instance.counters.series();
   }
 
   /** Record failures of the plugin's taps (they are re-thrown: the engine handles them as usual). */
