@@ -17,11 +17,11 @@ import pino from 'pino';
 import { encodeEntryParts, encodePackedForward, ReceiverSession } from '../../core/forward/index.js';
 import { listen, TLS_DEFAULTS, type TlsOptions } from '../../core/transport/index.js';
 import { readTlsFiles } from '../../core/transport/tls-files.js';
-import type { Counters } from '../../core/index.js';
 import type { LogRecord } from '../../core/record.js';
 import { ForwardLink } from '../../plugins/vsock-forward/vsock-forward-link.js';
 import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { size } from './smoke.js';
+import { benchCounters, benchRecords } from './records.js';
 
 const LINES = Number(process.env.LINES ?? size(1_000_000, 2_000));
 const LINE_BYTES = Number(process.env.LINE_BYTES ?? 120);
@@ -51,33 +51,9 @@ async function receiver(uri: string, tlsJson: string | undefined): Promise<void>
 }
 
 // ---------------------------------------------------------------- sender (this process)
-const counters: Counters = (() => {
-  const m = new Map<string, number>();
-  return {
-    add: (k, n = 1) => void m.set(k, (m.get(k) ?? 0) + n),
-    set: (k, v) => void m.set(k, v),
-    get: (k) => m.get(k) ?? 0,
-    snapshot: () => Object.fromEntries(m),
-    addSeries: () => undefined,
-  };
-})();
+const counters = benchCounters();
 
-function makeChunk(from: number, n: number): LogRecord[] {
-  const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(LINE_BYTES / 36));
-  const t = BigInt(Date.now()) * 1_000_000n;
-  const out: LogRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const seq = from + i;
-    const head = `2026-11-23T12:00:00.000Z INFO service[42]: request ${seq} `;
-    out[i] = {
-      time: t + BigInt(i),
-      tag: 'service',
-      body: head + pad.slice(0, Math.max(0, LINE_BYTES - head.length)),
-      meta: { src: '65024:2162803:9f32d36a40ea:0', seq: seq * LINE_BYTES, path: '/var/log/service.log' },
-    };
-  }
-  return out;
-}
+const makeChunk = (from: number, n: number): LogRecord[] => benchRecords(from, n, LINE_BYTES);
 
 interface Case {
   name: string;
