@@ -63,7 +63,7 @@ async function send(path: string, index: number, lines: number): Promise<void> {
   await link.start();
   const pending: Promise<void>[] = [];
   for (let sent = 0; sent < lines; sent += CHUNK_LINES) {
-    const { parts } = encodeEntryParts(benchRecords(index * 1e9 + sent + 1, Math.min(CHUNK_LINES, lines - sent), LINE_BYTES), 1 << 20);
+    const { parts } = encodeEntryParts(benchRecords(sent + 1, Math.min(CHUNK_LINES, lines - sent), LINE_BYTES, `65024:2162803:9f32d36a40ea:${index}`), 1 << 20);
     for (let i = 0; i < parts.length; i++) {
       const id = `s${index}c${sent}.${i}`;
       pending.push(link.send(id, encodePackedForward('service', parts[i]!.entries, { chunk: id, size: parts[i]!.count })));

@@ -2,8 +2,11 @@
 import type { Counters } from '../../core/index.js';
 import type { LogRecord } from '../../core/record.js';
 
-/** `n` records numbered from `from`, each body `lineBytes` long, with tail-like meta. */
-export function benchRecords(from: number, n: number, lineBytes: number): LogRecord[] {
+/**
+ * `n` records numbered from `from`, each body `lineBytes` long, with tail-like meta. Senders into
+ * one parent need their own `src`: rotated-file drops what is below a source's high-water mark.
+ */
+export function benchRecords(from: number, n: number, lineBytes: number, src = '65024:2162803:9f32d36a40ea:0'): LogRecord[] {
   const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(lineBytes / 36));
   const t = BigInt(Date.now()) * 1_000_000n;
   const out: LogRecord[] = new Array(n);
@@ -14,7 +17,7 @@ export function benchRecords(from: number, n: number, lineBytes: number): LogRec
       time: t + BigInt(i),
       tag: 'service',
       body: head + pad.slice(0, Math.max(0, lineBytes - head.length)),
-      meta: { src: '65024:2162803:9f32d36a40ea:0', seq: seq * lineBytes, path: '/var/log/service.log' },
+      meta: { src, seq: seq * lineBytes, path: '/var/log/service.log' },
     };
   }
   return out;
