@@ -9,35 +9,9 @@ import { checkLines } from '../helpers/checker.js';
 import { numberedText } from '../helpers/lines.js';
 import { freePort, httpGet } from '../helpers/net.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
-import { outLines, start, stop, waitForCount } from './link.js';
+import { enclaveConfig, outLines, start, stop, waitForCount } from './link.js';
 
 const LINE_BYTES = 24;
-
-function enclave(dir: string, name: string, uri: string): string {
-  return writeConfig(
-    dir,
-    `${name}.yaml`,
-    `
-service:
-  state_dir: ${join(dir, `state-${name}`)}
-  grace: 2s
-pipeline:
-  inputs:
-    - name: tail
-      tag: app
-      path: ${join(dir, `${name}.log`)}
-      read_from_head: true
-      refresh_interval: 100ms
-  outputs:
-    - name: vsock-forward
-      match: '*'
-      connect: ${uri}
-      workers: 4
-      reconnect_base: 50ms
-      reconnect_max: 300ms
-`,
-  );
-}
 
 test('three enclave agents into one parent: every line once, per-peer series in /metrics', async (t) => {
   const dir = tempDir(t, 'qlog-fanin-');
@@ -72,7 +46,7 @@ pipeline:
     ),
   );
   await parent.waitForLine(/listening on/, { stream: 'stderr' });
-  const enclaves = names.map((n) => start(t, dir, enclave(dir, n, uri)));
+  const enclaves = names.map((n) => start(t, dir, enclaveConfig(dir, { mode: 'connect', uri }, n, `${n}.log`)));
   await waitForCount(dir, (3 * N) / 2, 60_000, [parent, ...enclaves]);
   for (const [i, n] of names.entries()) appendFileSync(join(dir, `${n}.log`), numberedText(`E${i}-`, N / 2 + 1, N + 1, LINE_BYTES));
   await waitForCount(dir, 3 * N, 60_000, [parent, ...enclaves]);

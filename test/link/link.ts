@@ -27,7 +27,8 @@ function opts(extra: Side['extra'] = {}): string {
     .join('');
 }
 
-export function enclaveConfig(dir: string, side: Side, name = 'enclave'): string {
+/** `source`: the file the enclave tails, in `dir` (several enclaves need one each). */
+export function enclaveConfig(dir: string, side: Side, name = 'enclave', source = 'source.log'): string {
   return writeConfig(
     dir,
     `${name}.yaml`,
@@ -40,7 +41,7 @@ pipeline:
   inputs:
     - name: tail
       tag: app
-      path: ${join(dir, 'source.log')}
+      path: ${join(dir, source)}
       read_from_head: true
       refresh_interval: 100ms
   outputs:
