@@ -205,7 +205,9 @@ export class VsockReceiver {
  */
 function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
   const vsock = peer.transport === 'vsock' && peer.cid !== undefined;
-  const ns = vsock ? `cid${peer.cid}/` : '';
+  // src in the sender's namespace: its CID, or its verified certificate's subject (enclaves made
+  // from one image can have identical file identities; see docs/protocol.md, peer identity).
+  const ns = vsock ? `cid${peer.cid}/` : peer.subject !== undefined ? `tls:${peer.subject}/` : '';
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     r.tag = tag;
@@ -218,7 +220,9 @@ function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
       m.peer = peer.label;
       if (m.cid !== undefined) delete m.cid;
     }
-    if (peer.subject !== undefined) m.subject = peer.subject;
-    else if (m.subject !== undefined) delete m.subject;
+    if (peer.subject !== undefined) {
+      m.subject = peer.subject;
+      if (!vsock && m.src !== undefined) m.src = ns + m.src;
+    } else if (m.subject !== undefined) delete m.subject;
   }
 }

@@ -64,6 +64,11 @@ test('mutual TLS: 20,000 lines exactly once, in order, each with the enclave cer
     metas.every((m) => m.subject === 'CN=enclave-1,O=Acme' && typeof m.peer === 'string' && m.peer.startsWith('tls:127.0.0.1:')),
     JSON.stringify(metas[0]),
   );
+  // src in the verified subject's namespace, as a vsock peer's is in its CID's.
+  assert.ok(
+    metas.every((m) => typeof m.src === 'string' && m.src.startsWith('tls:CN=enclave-1,O=Acme/') && m.src.length > 'tls:CN=enclave-1,O=Acme/'.length),
+    JSON.stringify(metas[0]),
+  );
 });
 
 test('qlog layout over TLS (the enclave listens, the parent connects by server_name): exactly once, meta.subject of the enclave', async (t) => {
