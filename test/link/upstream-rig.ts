@@ -11,6 +11,7 @@ import { checkLines, type CheckResult } from '../helpers/checker.js';
 import type { RunningCli } from '../helpers/cli.js';
 import { numberedText } from '../helpers/lines.js';
 import { writeConfig, type HasAfter } from '../helpers/tmp.js';
+import { httpGet } from '../helpers/net.js';
 import { waitFor } from '../helpers/wait.js';
 import { start } from './link.js';
 
@@ -44,7 +45,7 @@ pipeline:
   );
 }
 
-export function enclaveConfig(dir: string, prefixes: readonly string[], extra: Record<string, string | number>): string {
+export function enclaveConfig(dir: string, prefixes: readonly string[], extra: Record<string, string | number>, httpPort?: number): string {
   const inputs = prefixes
     .map(
       (p) => `    - name: tail
@@ -65,7 +66,7 @@ export function enclaveConfig(dir: string, prefixes: readonly string[], extra: R
 service:
   log_level: info
   state_dir: ${join(dir, 'state-enclave')}
-  grace: 2s
+${httpPort ? `  http_listen: 127.0.0.1:${httpPort}\n` : ''}  grace: 2s
 pipeline:
   inputs:
 ${inputs}  outputs:
@@ -186,6 +187,12 @@ export function checkUnion(dir: string, prefix: string, n: number): UnionReport 
     }
   }
   return { perNode, counts, lost, duplicated, duplicatedLines };
+}
+
+/** The enclave's vsock-forward counters (service.http_listen on `port`). */
+export async function forwardCounters(port: number): Promise<Record<string, number>> {
+  const r = await httpGet(`http://127.0.0.1:${port}/api/v1/metrics`);
+  return (JSON.parse(r.body) as { name: string; counters: Record<string, number> }[]).find((x) => x.name === 'vsock-forward')?.counters ?? {};
 }
 
 /** Wait until the enclave is connected to every receiver (its log says so once per node). */
