@@ -48,6 +48,7 @@ test("failover: the first node gets everything; a lost node's unacknowledged chu
   const ids = rs[0]!.ids;
   // Node 0 goes away (and stays away): its two chunks go to node 1, before anything newer.
   await rs[0]!.close();
+  await waitFor(() => h.counters.node0_up === 0, { what: 'node 0 seen down' }); // else 'c' may go to node 0 and move too
   const later = h.flush(['c']);
   await waitFor(() => rs[1]!.frames.length === 3, { what: 'moved chunks and the next on node 1' });
   assert.deepEqual(rs[1]!.ids.slice(0, 2), ids, 'same ids, same order');
