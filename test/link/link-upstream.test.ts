@@ -86,7 +86,9 @@ test('failover over three receivers, the first SIGKILLed mid-stream and restarte
   assert.equal(r.lost, 0);
   assert.equal(r.counts[2], 0, 'failover: node 2 never used while node 1 was up');
   assert.equal(r.counts[0]! + r.counts[1]!, N + r.duplicated, 'every line in node 0 or node 1, the duplicates once more');
-  assert.ok(moved >= 1 && moved <= MAX_INFLIGHT_CHUNKS, `the killed node's unacknowledged chunks moved (${moved})`);
+  // A kill at a random moment may find node 0's window empty (then nothing moves, nothing repeats);
+  // fault case 14 freezes its node first so that the move always happens.
+  assert.ok(moved <= MAX_INFLIGHT_CHUNKS, `at most the killed node's window moved (${moved})`);
   // A line in two files is one the killed node wrote and had not acknowledged: at its end, in a moved chunk.
   assert.ok(r.duplicated <= moved * perChunk, `duplicated ${r.duplicated} <= ${moved} moved chunks x ${perChunk} lines`);
   for (const k of r.duplicatedLines)
