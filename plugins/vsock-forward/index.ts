@@ -5,11 +5,11 @@
 import { promisify } from 'node:util';
 import { definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
 import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
-import { checkEndpoint } from '../../core/transport/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import { lazyModule } from '../../core/lazy.js';
-import { checkCredentials, schema } from './schema.js';
+import { checkCredentials, checkLinkEnds, schema } from './schema.js';
 import { ForwardLink } from './vsock-forward-link.js';
+import { UpstreamLink } from './vsock-forward-upstream.js';
 
 const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
 let gzip: ((b: Buffer) => Promise<Buffer>) | undefined;
@@ -23,16 +23,14 @@ export default definePlugin({
   description: 'Sends records over vsock, unix, tcp or hybrid vsock with the Fluent Forward protocol (acks, resend, backpressure).',
   qlog: VERSION_RANGE,
   schema,
-  check: (o) => checkEndpoint(o) ?? checkCredentials(o),
+  check: (o) => checkLinkEnds(o) ?? checkCredentials(o),
   setup(ctx) {
     const o = ctx.options;
     const gz = o.compress === 'gzip';
     // Frames come back to the pool once acked (or written, without acks): at full speed the
     // frames in flight are reused instead of piling up as garbage.
     const frames = new BufferPool(o.max_frame_size, Math.min(32, Math.ceil(o.max_inflight / o.max_frame_size) + o.workers));
-    const link = new ForwardLink({
-      connect: o.connect,
-      listen: o.listen,
+    const common = {
       tls: o.tls,
       baseDir: ctx.service.configDir,
       sharedKey: o.shared_key || undefined,
@@ -50,7 +48,12 @@ export default definePlugin({
       log: ctx.log,
       counters: ctx.counters,
       name: ctx.id,
-    });
+    };
+    // round_robin spreads tags: a tag is one stream whose chunks each node gets in order.
+    const streamOf: (c: Chunk) => string = o.balance === 'round_robin' ? (c) => c.tag : () => '';
+    const link = o.upstream.length
+      ? new UpstreamLink({ ...common, upstream: o.upstream, balance: o.balance })
+      : new ForwardLink({ ...common, connect: o.connect, listen: o.listen });
 
     ctx.hooks.start.tapPromise('vsock-forward', () => link.start());
     // Chunks must reach the window in the order the core flushed them (the receiver keeps that
@@ -66,7 +69,8 @@ export default definePlugin({
       try {
         encoded = await encode(chunk);
         await previous;
-        sends = encoded.map((f) => link.send(f.id, f.frame));
+        const stream = streamOf(chunk);
+        sends = encoded.map((f) => link.send(f.id, f.frame, stream));
       } finally {
         release();
       }

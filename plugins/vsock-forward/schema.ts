@@ -1,4 +1,4 @@
-import { tlsSchema } from '../../core/transport/index.js';
+import { checkEndpoint, tlsSchema, type TlsOptions } from '../../core/transport/index.js';
 
 export const schema = {
   type: 'object',
@@ -19,6 +19,21 @@ export const schema = {
       examples: ['vsock://any:24224'],
     },
     tls: tlsSchema,
+    upstream: {
+      type: 'array',
+      items: { type: 'string' },
+      default: [],
+      description:
+        'Several receivers, each dialled like connect (its own connection, window of max_inflight and reconnect backoff); chunks go to the nodes that are up, as balance says, and the chunks a lost node had not acknowledged go to another node with the same ids. Give exactly one of connect, listen and upstream.',
+      examples: [['tcp://10.0.0.5:24224', 'tcp://10.0.0.6:24224', 'tcp://10.0.0.7:24224']],
+    },
+    balance: {
+      type: 'string',
+      enum: ['failover', 'round_robin'],
+      default: 'failover',
+      description:
+        "With upstream: failover sends to the first node that is up in list order (and comes back to an earlier node once the chunks in flight are acknowledged); round_robin spreads the tags over the nodes that are up, a tag moving to the next node whenever it has nothing unacknowledged. Either way each receiver gets a source's chunks in order, which rotated-file's src/seq marks need.",
+    },
     shared_key: {
       type: 'string',
       default: '',
@@ -96,6 +111,24 @@ export const schema = {
     },
   },
 } as const;
+
+/** Exactly one of connect, listen and upstream; every upstream node a valid connect address. */
+export function checkLinkEnds(o: {
+  connect: string;
+  listen: string;
+  upstream: readonly string[];
+  tls?: TlsOptions;
+}): { key: string; message: string } | undefined {
+  if (!o.upstream.length) return checkEndpoint(o);
+  if (o.connect || o.listen)
+    return { key: 'upstream', message: `give either upstream or ${o.connect ? 'connect' : 'listen'}, not both (upstream is the form for several receivers)` };
+  for (const [i, a] of o.upstream.entries()) {
+    const e = checkEndpoint({ connect: a, listen: '', tls: o.tls });
+    if (e) return { key: 'upstream', message: `node ${i} (${a}): ${e.message}` };
+  }
+  if (new Set(o.upstream).size !== o.upstream.length) return { key: 'upstream', message: 'expected distinct addresses, found one twice' };
+  return undefined;
+}
 
 /** username/password travel in the shared_key handshake: without a key there is none. */
 export function checkCredentials(o: { shared_key: string; username: string; password: string }): { key: string; message: string } | undefined {

@@ -31,9 +31,12 @@ export interface LinkOptions {
   log: Logger;
   counters: Counters;
   name: string;
+  /** The link became usable (handshake done, window resent) or stopped being usable. */
+  onState?(up: boolean): void;
 }
 
-interface Pending {
+/** A chunk sent (or to send) and not acknowledged; moves between links as a whole (upstream). */
+export interface Pending {
   readonly id: string;
   readonly frame: Buffer;
   /** Written on some connection already (a later send is a resend). */
@@ -81,6 +84,32 @@ export class ForwardLink {
     return this.session !== undefined && !this.session.closed;
   }
 
+  /** Connected and past the handshake: a frame given now goes out now. */
+  get up(): boolean {
+    return this.ready && this.connected;
+  }
+
+  /**
+   * Remove every chunk not acknowledged (the window in send order, then the queue) and hand them
+   * over, promises and all, to another link (adopt()). Their ids stay: a receiver that already
+   * has one acks it again.
+   */
+  takeUnacked(): Pending[] {
+    const taken = [...this.window.values(), ...this.queue];
+    this.window.clear();
+    this.windowBytes = 0;
+    this.queue = [];
+    this.gauges();
+    return taken;
+  }
+
+  /** Take over chunks another link held (after the window, in their order). */
+  adopt(chunks: readonly Pending[]): void {
+    if (this.stopped) return; // left unsettled: see stop()
+    this.queue.push(...chunks);
+    this.pump();
+  }
+
   /**
    * Stop: close the connection. Flushes still waiting are left pending on purpose: settling them
    * (even as failed) would let the inputs commit records the receiver never acknowledged; left
@@ -118,6 +147,7 @@ export class ForwardLink {
       this.window.set(p.id, p);
       this.windowBytes += p.frame.length;
       if (this.session && !this.session.closed && this.ready) {
+        if (p.sent) this.o.counters.add('resent_chunks'); // adopted from another link
         p.sent = true;
         this.session.send(p.frame, p.id);
       }
@@ -202,6 +232,7 @@ export class ForwardLink {
             if (!this.stopped) {
               this.o.counters.add('disconnects');
               this.o.log.warn(`${this.o.name}: connection to ${peer.label} lost${reason ? `: ${reason}` : ''}; ${this.window.size} chunks to resend`);
+              this.o.onState?.(false);
             }
           }
           closed();
@@ -227,6 +258,7 @@ export class ForwardLink {
           const unsent = this.unsent;
           this.unsent = [];
           for (const u of unsent) session.send(u.frame, undefined, u.done);
+          this.o.onState?.(true);
         },
         () => undefined,
       );
