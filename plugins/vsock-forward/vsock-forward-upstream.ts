@@ -51,6 +51,7 @@ function nodeCounters(c: Counters, i: number, totals: () => void): Counters {
     },
     get: (name) => c.get(prefix + name),
     snapshot: () => c.snapshot(),
+    addSeries: (source) => c.addSeries(source),
   };
 }
 
