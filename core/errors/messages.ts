@@ -181,7 +181,6 @@ export const ERRORS = {
   QLOG_ERR_HTTP_ITEMS: '{id}: {url} rejected {count} of {total} records for good (dropped); first reason: {reason}',
   'QLOG_ERR_HTTP_ITEMS/retry': '{url} has not stored {count} of {total} records yet ({reason}); sending those again',
   'QLOG_ERR_HTTP_ITEMS/partial': '{id}: {url} dropped {count} of {total} records (OTLP partialSuccess): {reason}',
-  QLOG_ERR_HTTP_TLS_FILE: "cannot read tls.{key} {file} ({reason}); relative paths start from the config file's directory",
 
   // ---- NATS JetStream output (plugins/nats); {servers} as configured, {stream} the stream option
   QLOG_ERR_NATS_UNREACHABLE:

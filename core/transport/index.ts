@@ -18,7 +18,7 @@ export {
 } from './address.js';
 export type { ConnectionHandler, ConnectOptions, Listener } from './socket.js';
 export { connect, connectPeer, listen, type ListenOptions } from './connect.js';
-export { checkTls, subjectMatches, subjectPairs, tlsSchema, TLS_DEFAULTS, type TlsOptions } from './tls-options.js';
+export { checkTls, tlsGiven, subjectMatches, subjectPairs, tlsSchema, TLS_DEFAULTS, type TlsOptions } from './tls-options.js';
 export type { TlsContext } from './tls-files.js';
 export { hybridListenPath } from './hybrid.js';
 export { loadVsock } from './vsock.js';

@@ -48,7 +48,8 @@ export type TlsOptions = Infer<typeof tlsSchema>;
 /** The defaults (what an absent `tls` map means). */
 export const TLS_DEFAULTS: TlsOptions = Object.freeze({ ca_file: '', crt_file: '', key_file: '', verify: true, server_name: '', min_version: 'TLSv1.2' });
 
-function given(o: TlsOptions): boolean {
+/** Whether a `tls` map sets anything (an absent or default map does not ask for TLS). */
+export function tlsGiven(o: TlsOptions): boolean {
   return !!(o.ca_file || o.crt_file || o.key_file || o.server_name) || o.verify === false || o.min_version !== TLS_DEFAULTS.min_version;
 }
 
@@ -56,7 +57,7 @@ function given(o: TlsOptions): boolean {
 export function checkTls(o: TlsOptions | undefined, mode: 'connect' | 'listen', addr: Address): { key: string; message: string } | undefined {
   const t = o ?? TLS_DEFAULTS;
   if (addr.transport !== 'tls') {
-    if (!given(t)) return undefined;
+    if (!tlsGiven(t)) return undefined;
     const host = addr.transport === 'tcp' ? `tls://${addr.uri.slice('tcp://'.length)}` : 'tls://HOST:PORT';
     return { key: 'tls', message: `expected a tls:// address with the tls options, found ${addr.uri} (write ${host}, or remove tls)` };
   }

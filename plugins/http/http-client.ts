@@ -1,29 +1,24 @@
 /**
  * One HTTP(S) endpoint: POSTs a body with the configured headers, auth and compression over a
  * keep-alive agent (connections are reused between requests), and reads the whole answer.
- * node:http, node:https and node:zlib load with this file, which the plugin imports only when an
- * http output is configured.
+ * https connections are the tls:// transport of core/transport (the shared `tls` map, its file
+ * checks and its handshake messages), handed to the agent. node:http, node:https and node:zlib
+ * load with this file, which the plugin imports only when an http output is configured.
  */
-import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { createError } from '../../core/errors.js';
+import { createError, QlogError } from '../../core/errors.js';
+import type { TlsAddr, TlsOptions, TransportError } from '../../core/transport/index.js';
+import { connectTls } from '../../core/transport/tls.js';
+import { loadTlsFiles, type TlsContext } from '../../core/transport/tls-files.js';
+import { httpsAddress } from './http-address.js';
 
 const gzip = promisify(zlib.gzip);
 /** Answers longer than this are cut off (an Elasticsearch bulk answer is ~150 bytes per record). */
 const MAX_RESPONSE = 64 * 1024 * 1024;
-
-export interface TlsOptions {
-  ca_file: string;
-  crt_file: string;
-  key_file: string;
-  verify: boolean;
-  server_name: string;
-  min_version: 'TLSv1.2' | 'TLSv1.3';
-}
 
 export interface ClientOptions {
   url: URL;
@@ -38,6 +33,8 @@ export interface ClientOptions {
   configDir: string;
   /** Connections kept open at most (requests in flight). */
   maxSockets: number;
+  /** A reload found the tls files unusable: the ones read before stay in use. */
+  onStaleTls?: (err: TransportError) => void;
 }
 
 export interface HttpResponse {
@@ -63,13 +60,27 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function readTlsFile(key: string, file: string, dir: string): Buffer | undefined {
-  if (!file) return undefined;
-  const path = resolve(dir, file);
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw createError('QLOG_ERR_HTTP_TLS_FILE', { key, file: path, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
+/**
+ * A keep-alive https agent whose connections are made by core/transport's connectTls: the
+ * certificate check (verify, server_name, ca_file), min_version and the client certificate are
+ * the link transports' own, and a refused handshake says why in their words.
+ */
+class TlsTransportAgent extends https.Agent {
+  constructor(
+    opts: https.AgentOptions,
+    private readonly addr: TlsAddr,
+    private readonly tls: TlsContext,
+    private readonly timeoutMs: number,
+  ) {
+    super(opts);
+  }
+
+  override createConnection(_o: https.RequestOptions, done?: (err: Error | null, stream: Duplex) => void): undefined {
+    connectTls(this.addr, this.tls, this.timeoutMs).then(
+      (c) => done?.(null, c.stream),
+      (e: Error) => done?.(e, undefined as never),
+    );
+    return undefined;
   }
 }
 
@@ -82,16 +93,10 @@ export class HttpClient {
     const secure = o.url.protocol === 'https:';
     const common = { keepAlive: true, maxSockets: o.maxSockets, maxFreeSockets: o.maxSockets, scheduling: 'lifo' as const };
     if (secure) {
-      const t = o.tls;
-      this.agent = new https.Agent({
-        ...common,
-        ca: readTlsFile('ca_file', t.ca_file, o.configDir),
-        cert: readTlsFile('crt_file', t.crt_file, o.configDir),
-        key: readTlsFile('key_file', t.key_file, o.configDir),
-        rejectUnauthorized: t.verify,
-        servername: t.server_name || undefined,
-        minVersion: t.min_version,
-      });
+      // Read at every start: a reload (SIGHUP) builds a new client, so the files are read again.
+      const { context, stale } = loadTlsFiles(o.tls, 'connect', o.configDir);
+      if (stale) o.onStaleTls?.(stale);
+      this.agent = new TlsTransportAgent(common, httpsAddress(o.url), context, o.timeoutMs);
       this.send = https.request;
     } else {
       this.agent = new http.Agent(common);
@@ -114,7 +119,7 @@ export class HttpClient {
       });
       const fail = (reason: string) => reject(createError('QLOG_ERR_HTTP_REQUEST', { url: this.o.url.href, reason }));
       req.once('timeout', () => req.destroy(new Error(`no answer within ${this.o.timeoutMs} ms`)));
-      req.once('error', (e: NodeJS.ErrnoException) => fail(e.code ? `${e.code}: ${e.message}` : e.message));
+      req.once('error', (e: NodeJS.ErrnoException) => fail(e instanceof QlogError || !e.code ? e.message : `${e.code}: ${e.message}`));
       req.once('response', (res) => {
         const parts: Buffer[] = [];
         let n = 0;

@@ -7,6 +7,8 @@
  */
 import { definePlugin, VERSION_RANGE, type CheckError, type Infer } from '../../core/index.js';
 import { compileTemplate } from '../../core/template.js';
+import { checkTls, tlsGiven } from '../../core/transport/index.js';
+import { httpsAddress } from './http-address.js';
 import { schema } from './schema.js';
 import type { Format } from './http-format.js';
 import { parseLabels } from './http-loki.js';
@@ -28,9 +30,12 @@ function check(o: Options): CheckError | undefined {
   if (a.type === 'bearer' && !a.token) return { key: 'auth', message: 'type bearer needs a token' };
   if (a.type === 'none' && (a.user || a.password || a.token))
     return { key: 'auth', message: 'credentials are given but type is none; add type: basic or type: bearer' };
-  const t = o.tls;
-  if (url.protocol !== 'https:' && (t.ca_file || t.crt_file || t.key_file)) return { key: 'tls', message: 'tls files are given but the url is not https://' };
-  if (!t.crt_file !== !t.key_file) return { key: 'tls', message: 'give crt_file and key_file together (a client certificate and its key)' };
+  if (url.protocol === 'https:') {
+    const bad = checkTls(o.tls, 'connect', httpsAddress(url));
+    if (bad) return bad;
+  } else if (tlsGiven(o.tls)) {
+    return { key: 'tls', message: `expected an https:// url with the tls options, found ${o.url} (write https://${url.host}, or remove tls)` };
+  }
   try {
     if (o.format === 'elasticsearch') compileTemplate(o.index);
     if (o.format === 'loki') for (const l of parseLabels(o.labels)) compileTemplate(l.value);
@@ -90,6 +95,7 @@ export default definePlugin({
         timeoutMs: o.timeout,
         configDir: ctx.service.configDir,
         maxSockets: 16,
+        onStaleTls: (e) => ctx.log.error({ err: e }, `${ctx.id}: ${e.message}; keeping the TLS certificates read before`),
       });
       delivery = new HttpDelivery({
         id: ctx.id,

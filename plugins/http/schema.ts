@@ -1,3 +1,5 @@
+import { tlsSchema } from '../../core/transport/index.js';
+
 export const schema = {
   type: 'object',
   additionalProperties: false,
@@ -36,19 +38,9 @@ export const schema = {
       },
     },
     tls: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
+      ...tlsSchema,
       description:
-        'TLS for an https:// url, with the keys of the link transports: ca_file, crt_file, key_file, verify (default true), server_name, min_version (TLSv1.2 or TLSv1.3).',
-      properties: {
-        ca_file: { type: 'string', default: '', description: "CA certificate(s) (PEM) that sign the server's certificate. Empty: the system's CAs." },
-        crt_file: { type: 'string', default: '', description: 'Client certificate (PEM), for servers that require one (mutual TLS).' },
-        key_file: { type: 'string', default: '', description: "The client certificate's private key (PEM)." },
-        verify: { type: 'boolean', default: true, description: "Check the server's certificate and name. false: accept any certificate (testing only)." },
-        server_name: { type: 'string', default: '', description: "Name to send (SNI) and check the certificate against. Empty: the url's host." },
-        min_version: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2', description: 'Oldest TLS version accepted.' },
-      },
+        "TLS of an https:// url (an error with http://), the `tls` map of the link transports: the server's certificate is checked against ca_file (empty: the system CAs), crt_file/key_file is the client certificate for mutual TLS. Relative paths resolve against the config file directory; the files are read again on every reload (SIGHUP).",
     },
     batch_size: {
       unit: 'size',

@@ -101,7 +101,12 @@ test('config: an unknown option and inconsistent settings are rejected with thei
     [`url: 'http://x', auth: { type: bearer }`, /outputs\[0\]\.auth: type bearer needs a token/],
     [`url: 'http://x', format: loki, labels: '1bad=x'`, /outputs\[0\]\.labels: expected name=template pairs/],
     [`url: 'http://x', format: elasticsearch, index: 'i-\${}'`, /outputs\[0\]\.index: empty placeholder/],
-    [`url: 'http://x', tls: { ca_file: ca.pem }`, /outputs\[0\]\.tls: tls files are given but the url is not https/],
+    [
+      `url: 'http://x', tls: { ca_file: ca.pem }`,
+      /outputs\[0\]\.tls: expected an https:\/\/ url with the tls options, found http:\/\/x \(write https:\/\/x, or remove tls\)/,
+    ],
+    [`url: 'https://x', tls: { crt_file: c.pem }`, /outputs\[0\]\.tls: expected tls\.crt_file and tls\.key_file together/],
+    [`url: 'https://x', tls: { min_version: TLSv1.1 }`, /outputs\[0\]\.tls\.min_version/],
   ];
   for (const [entry, re] of cases) {
     writeConfig(dir, 'bad.yaml', `pipeline:\n  inputs: [{ name: dummy }]\n  outputs:\n    - { name: http, ${entry} }\n`);

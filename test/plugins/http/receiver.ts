@@ -11,6 +11,7 @@
  */
 import { createServer as createHttp, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createHttps } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import type { HasAfter } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -31,6 +32,8 @@ export interface Received {
   answered?: number;
   /** When it arrived (performance.now()). */
   at: number;
+  /** https with `tls.ca`: the subject CN of the client certificate the request came with. */
+  clientCn?: string;
 }
 
 export interface Answer {
@@ -55,8 +58,8 @@ export interface Receiver {
 
 export interface ReceiverOptions {
   check?: Check;
-  /** Serve https with this key and certificate (PEM). */
-  tls?: { key: Buffer; cert: Buffer };
+  /** Serve https with this key and certificate (PEM); with `ca`, clients must present a certificate signed by it (mutual TLS). */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer };
 }
 
 /** Accepts anything: 200, empty body. */
@@ -73,6 +76,7 @@ export async function startReceiver(owner: HasAfter, opts: ReceiverOptions = {})
     req.on('end', () => {
       const raw = Buffer.concat(parts);
       const r: Received = { n: requests.length, method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, text: '', at: performance.now() };
+      if (opts.tls?.ca) r.clientCn = String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
       let answer: Answer;
       try {
         r.text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
@@ -90,7 +94,10 @@ export async function startReceiver(owner: HasAfter, opts: ReceiverOptions = {})
       res.end(answer.body ?? '');
     });
   };
-  const server: Server = opts.tls ? createHttps({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createHttp(handler);
+  const t = opts.tls;
+  const server: Server = t
+    ? createHttps({ key: t.key, cert: t.cert, ...(t.ca && { ca: t.ca, requestCert: true, rejectUnauthorized: true }) }, handler)
+    : createHttp(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const close = () =>
