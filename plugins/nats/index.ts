@@ -7,7 +7,7 @@
 import { definePlugin, VERSION_RANGE } from '../../core/index.js';
 import { QlogError } from '../../core/errors.js';
 import { compileTemplate, TemplateError } from '../../core/template.js';
-import { authConnectionOptions, checkAuth, streamSubjects } from './nats-client.js';
+import { authConnectionOptions, checkAuth, checkServersTls, streamSubjects, tlsConnectionOptions, tlsHint } from './nats-client.js';
 import { NatsLink } from './nats-link.js';
 import { ChunkPublisher } from './nats-publish.js';
 import { schema } from './schema.js';
@@ -34,7 +34,7 @@ export default definePlugin({
         message: `cannot derive the subjects of a new stream from subject ${JSON.stringify(o.subject)}: start it with a literal token such as "logs." (logs.\${tag} gives logs.>), or create the stream yourself`,
       };
     }
-    return checkAuth(o);
+    return checkAuth(o) ?? checkServersTls(o.servers, o.tls);
   },
   setup(ctx) {
     const o = ctx.options;
@@ -49,7 +49,13 @@ export default definePlugin({
       publishTimeoutMs: o.publish_timeout,
       connectTimeoutMs: o.connect_timeout,
       reconnectWaitMs: o.reconnect_wait,
-      auth: () => authConnectionOptions(o, ctx.service.configDir),
+      tls: tlsHint(o.servers, o.tls, ctx.service.configDir),
+      connection: async () => ({
+        ...authConnectionOptions(o, ctx.service.configDir),
+        ...(await tlsConnectionOptions(o.servers, o.tls, ctx.service.configDir, (e) =>
+          ctx.log.error({ err: e }, `${ctx.id}: ${e.message}; keeping the TLS certificates read before`),
+        )),
+      }),
       name: ctx.id,
       log: ctx.log,
       counters: ctx.counters,

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../../core/backoff.js';
 import { QlogError } from '../../core/errors.js';
 import type { Counters } from '../../core/index.js';
-import { connectError, ensureStream, natsClient } from './nats-client.js';
+import { connectError, ensureStream, natsClient, type TlsHint } from './nats-client.js';
 import { AckWindow } from './nats-window.js';
 
 type LinkState =
@@ -30,8 +30,10 @@ export interface LinkOptions {
   publishTimeoutMs: number;
   connectTimeoutMs: number;
   reconnectWaitMs: number;
-  /** Credentials; called at each new connection (files are read then). */
-  auth: () => Partial<ConnectionOptions>;
+  /** TLS is on: what its failures are explained with. */
+  tls: TlsHint | undefined;
+  /** Credentials and TLS; called at each new connection (files are read then). */
+  connection: () => Promise<Partial<ConnectionOptions>>;
   name: string;
   log: Logger;
   counters: Counters;
@@ -129,14 +131,14 @@ export class NatsLink {
           reconnect: true,
           maxReconnectAttempts: -1,
           reconnectTimeWait: this.o.reconnectWaitMs,
-          ...this.o.auth(),
+          ...(await this.o.connection()),
         });
         const made = await ensureStream(nc, this.o.stream, this.o.createStream, this.o.streamSubjects, this.where);
         if (made === 'created') this.o.log.info(`${this.o.name}: created JetStream stream ${this.o.stream} (subjects ${this.o.streamSubjects?.join(', ')})`);
       } catch (e) {
         await nc?.close().catch(() => undefined);
         if (this.stopped) return;
-        const err = connectError(e, this.where);
+        const err = connectError(e, this.where, this.o.tls);
         this.failed(err, attempt++);
         await sleep(backoffDelay(attempt, this.o.reconnectWaitMs, MAX_CONNECT_DELAY_MS));
         continue;
@@ -197,7 +199,7 @@ export class NatsLink {
     window.close();
     await watch;
     if (this.stopped) return;
-    const err = connectError(closed ?? new Error('the client closed the connection'), this.where);
+    const err = connectError(closed ?? new Error('the client closed the connection'), this.where, this.o.tls);
     this.o.log.error({ code: err.code }, `${this.o.name}: NATS connection closed: ${err.message}`);
     this.to({ kind: 'connecting', since: Date.now(), error: err });
   }

@@ -1,3 +1,5 @@
+import { tlsSchema } from '../../core/transport/index.js';
+
 export const schema = {
   type: 'object',
   additionalProperties: false,
@@ -5,10 +7,11 @@ export const schema = {
   properties: {
     servers: {
       type: 'array',
-      items: { type: 'string', pattern: '^nats://[^\\s/]+$' },
+      items: { type: 'string', pattern: '^(nats|tls)://[^\\s/]+$' },
       minItems: 1,
       default: ['nats://127.0.0.1:4222'],
-      description: 'NATS servers to connect to (nats://host:port); the client picks one and fails over to the others, reconnecting for ever.',
+      description:
+        'NATS servers to connect to (nats://host:port, or tls://host:port for TLS; all of one kind); the client picks one and fails over to the others, reconnecting for ever.',
       examples: [['nats://10.0.0.5:4222', 'nats://10.0.0.6:4222']],
     },
     subject: {
@@ -46,6 +49,11 @@ export const schema = {
       description: 'Credentials file (JWT and nkey seed, as `nsc` writes it) for decentralized authentication; relative to the config file.',
     },
     nkey_file: { type: 'string', default: '', description: 'File holding an nkey seed (SU...) for nkey authentication; relative to the config file.' },
+    tls: {
+      ...tlsSchema,
+      description:
+        "TLS to the servers: used with tls:// servers, or with nats:// ones when any tls option is given (the server must have TLS on). The `tls` map of the link transports: the server's certificate is checked against ca_file (empty: the system CAs), crt_file/key_file is the client certificate for a server that verifies clients (tlsverify). Relative paths resolve against the config file directory; the files are read again at every connection and reload.",
+    },
     max_inflight: {
       type: 'integer',
       minimum: 1,

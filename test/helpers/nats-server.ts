@@ -6,10 +6,12 @@
  *   await srv.addStream({ name: 'LOGS', subjects: ['logs.>'] });
  *   const msgs = await srv.read('LOGS');                   // every stored message, in order
  *   await srv.restart();                                   // same port and store (SIGKILL + start)
+ *   await startNatsServer(t, { tls: { server: c.server, ca: c.ca, verify: c.client } });  // tls://, mutual TLS
  *
  * The server is killed when the owner (test) ends. The NATS client is the one qlog uses.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { freePort } from './net.js';
@@ -72,12 +74,30 @@ export interface NatsServerOptions {
   conf?: string;
   /** Client options the helper's own connections use (credentials). */
   client?: Partial<ConnectionOptions>;
+  /**
+   * TLS (--tls): the server's certificate and the CA that signed it (the helper's connections
+   * trust it); with `verify`, clients must present a certificate signed by `ca` (--tlsverify), and
+   * the helper's connections present this one.
+   */
+  tls?: { server: { crt: string; key: string }; ca: string; verify?: { crt: string; key: string } };
+}
+
+function tlsArgs(t: NonNullable<NatsServerOptions['tls']>): string[] {
+  const files = ['--tlscert', t.server.crt, '--tlskey', t.server.key];
+  return t.verify ? ['--tlsverify', ...files, '--tlscacert', t.ca] : ['--tls', ...files];
+}
+
+function tlsClient(t: NonNullable<NatsServerOptions['tls']>): Partial<ConnectionOptions> {
+  const pem = (f: string) => readFileSync(f, 'utf8');
+  return { tls: { ca: pem(t.ca), ...(t.verify && { cert: pem(t.verify.crt), key: pem(t.verify.key) }) } };
 }
 
 export async function startNatsServer(owner: HasAfter, opts: NatsServerOptions = {}): Promise<NatsServer> {
   const dir = tempDir(owner, 'qlog-nats-');
   const port = await freePort();
-  const url = `nats://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'tls' : 'nats'}://127.0.0.1:${port}`;
+  const args = [...(opts.tls ? tlsArgs(opts.tls) : []), ...(opts.args ?? [])];
+  const client = { ...(opts.tls && tlsClient(opts.tls)), ...opts.client };
   const confArgs = opts.conf === undefined ? [] : ['-c', writeConfig(dir, 'nats-server.conf', opts.conf)];
   let child: ChildProcess | undefined;
   let log = '';
@@ -87,7 +107,7 @@ export async function startNatsServer(owner: HasAfter, opts: NatsServerOptions =
   const start = async (): Promise<void> => {
     let ready = false;
     log = '';
-    const c = spawn(natsServerBinary() ?? 'nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1', ...confArgs, ...(opts.args ?? [])], {
+    const c = spawn(natsServerBinary() ?? 'nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1', ...confArgs, ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     c.stderr!.setEncoding('utf8');
@@ -111,7 +131,7 @@ export async function startNatsServer(owner: HasAfter, opts: NatsServerOptions =
     await exited;
   };
   const connect = async (o: Partial<ConnectionOptions> = {}): Promise<NatsConnection> => {
-    const nc = await nats().connect({ servers: url, ...opts.client, ...o });
+    const nc = await nats().connect({ servers: url, ...client, ...o });
     conns.push(nc);
     return nc;
   };

@@ -19,6 +19,17 @@ test('stream is required; servers must be nats:// URLs', async () => {
   await assert.rejects(createHarness(nats, opts({ servers: [] })), /servers/);
 });
 
+test('tls: servers all nats:// or all tls://; the shared tls checks apply', async () => {
+  await assert.rejects(
+    createHarness(nats, opts({ servers: ['tls://127.0.0.1:1', 'nats://127.0.0.1:2'] })),
+    /servers: expected all servers nats:\/\/ or all tls:\/\/, found tls:\/\/127\.0\.0\.1:1, nats:\/\/127\.0\.0\.1:2/,
+  );
+  await assert.rejects(createHarness(nats, opts({ tls: { crt_file: 'c.pem' } })), /tls: expected tls\.crt_file and tls\.key_file together/);
+  await assert.rejects(createHarness(nats, opts({ tls: { verfy: false } })), /unknown key "verfy" \(did you mean "verify"\?\)/);
+  const h = await createHarness(nats, opts({ servers: ['tls://127.0.0.1:1'], tls: { verify: false } }));
+  await h.stop();
+});
+
 test('subject must be a valid template; create_stream needs a literal first token', async () => {
   await assert.rejects(createHarness(nats, opts({ subject: 'logs.${tag' })), /subject: unclosed "\$\{"/);
   await assert.rejects(createHarness(nats, opts({ subject: '${tag}', create_stream: true })), /create_stream: cannot derive the subjects of a new stream/);
