@@ -4,6 +4,8 @@ export { default as stdout } from './stdout/index.js';
 export { default as resource } from './resource/index.js';
 export { default as prefix } from './prefix/index.js';
 export { default as rate } from './rate/index.js';
+export { default as grep } from './grep/index.js';
+export { default as modify } from './modify/index.js';
 export { default as rotatedFile } from './rotated-file/index.js';
 export { default as tail } from './tail/index.js';
 export { default as vsock } from './vsock/index.js';
