@@ -24,7 +24,10 @@ export function compileRegex(option: string, source: string): RegExp {
   try {
     return new RegExp(source);
   } catch (e) {
-    throw new RuleError(option, `invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    throw new RuleError(
+      option,
+      `invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`,
+    );
   }
 }
 
