@@ -78,3 +78,14 @@ test('config errors: bad regex, missing pattern, bad accessor, and/or mixing kin
 test('unknown option is rejected', async () => {
   await rejects({ regexp: 'log a' }, /unknown key "regexp" \(did you mean "regex"\?\)/);
 });
+
+test('50k records through the engine: per-record cost stays small', async (t) => {
+  const h = await harness({ regex: ['log ^line', 'log [02468]$'], exclude: 'log 00$' });
+  t.after(() => h.stop());
+  const recs = Array.from({ length: 50_000 }, (_, i) => `line ${i}`);
+  const t0 = performance.now();
+  const out = await h.filter(recs);
+  const ms = performance.now() - t0;
+  assert.equal(out.length, 25_000 - 499); // even endings, less 100, 200 ... 49900
+  assert.ok(ms < 2000, `${ms} ms`);
+});

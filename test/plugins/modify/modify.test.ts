@@ -79,3 +79,15 @@ test('config errors: bad regex, wrong arity, unknown condition', async () => {
 test('unknown option is rejected', async () => {
   await rejects({ rmove: 'a' }, /unknown key "rmove" \(did you mean "remove"\?\)/);
 });
+
+test('50k records through the engine: per-record cost stays small', async (t) => {
+  const h = await harness({ condition: 'key_value_matches level ^e', set: 'alert yes', rename: 'msg message', remove_wildcard: 'debug_*' });
+  t.after(() => h.stop());
+  const recs = Array.from({ length: 50_000 }, (_, i) => ({ msg: `m ${i}`, level: i % 2 ? 'error' : 'info', debug_id: i }));
+  const t0 = performance.now();
+  const out = await h.filter(recs);
+  const ms = performance.now() - t0;
+  assert.deepEqual(out[49_999]!.body, { level: 'error', message: 'm 49999', alert: 'yes' });
+  assert.deepEqual(out[0]!.body, { msg: 'm 0', level: 'info', debug_id: 0 });
+  assert.ok(ms < 2000, `${ms} ms`);
+});
