@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { outLines, runCli, unknownOptionConfig } from '../rate/cli-harness.js';
 
-test('CLI: dummy -> modify -> stdout json: rules under a condition, lines and objects', async () => {
+test('CLI: dummy -> modify -> stdout json: rules under a condition, in config order, on lines and objects', async () => {
   const r = await runCli(
     'run',
     `
@@ -31,6 +31,7 @@ pipeline:
     - name: modify
       match: app.line
       add: ['source line', 'log never']
+      rename: 'source origin' # after add: rules run in the order of their options
   outputs:
     - name: stdout
       format: json
@@ -49,8 +50,8 @@ pipeline:
     { tag: 'app.json', level: 'error', alert: 'yes', message: 'request 2' },
   ]);
   assert.deepEqual(byTag('app.line'), [
-    { tag: 'app.line', log: 'plain 1', source: 'line' },
-    { tag: 'app.line', log: 'plain 2', source: 'line' },
+    { tag: 'app.line', log: 'plain 1', origin: 'line' },
+    { tag: 'app.line', log: 'plain 2', origin: 'line' },
   ]);
 });
 
