@@ -41,7 +41,14 @@ export class Agent {
   private serviceInfo(c: AgentConfig): ServiceInfo {
     const stateDir = resolve(c.service.state_dir);
     makeDir(stateDir);
-    return Object.freeze({ version: VERSION, hostname: c.service.hostname || hostname(), stateDir, configDir: c.dir, graceMs: c.service.grace as number });
+    return Object.freeze({
+      version: VERSION,
+      hostname: c.service.hostname || hostname(),
+      stateDir,
+      configDir: c.dir,
+      graceMs: c.service.grace as number,
+      parsers: c.parsers,
+    });
   }
 
   private async startEngine(c: AgentConfig): Promise<Engine> {

@@ -7,6 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue, QlogError, didYouMean } from '../errors.js';
 import type { AnyPlugin, PluginKind } from '../plugin/define.js';
 import { loadPlugins } from '../plugin/loader.js';
+import type { ParserSet } from '../parsers/registry.js';
+import { checkParserRefs, loadParsers } from '../parsers/parser-config.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { COMMON_KEYS, entrySchema, serviceSchema, type ServiceOptions } from './common.js';
 import { interpolate } from './env.js';
@@ -32,6 +34,8 @@ export interface AgentConfig {
   readonly inputs: EntryConfig[];
   readonly filters: EntryConfig[];
   readonly outputs: EntryConfig[];
+  /** Built-in parsers and the top-level `parsers:` list, compiled. */
+  readonly parsers: ParserSet;
 }
 
 const SECTIONS = { inputs: 'input', filters: 'filter', outputs: 'output' } as const;
@@ -68,9 +72,14 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
     throw new ConfigError([src.issue('QLOG_ERR_CONFIG_QLOG_FORMAT', [qlogKeys[0]!], { keys, file: src.file }, { key: true })]);
   }
   for (const key of Object.keys(root)) {
-    if (key !== 'service' && key !== 'pipeline') {
+    if (key !== 'service' && key !== 'pipeline' && key !== 'parsers') {
       issues.push(
-        src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], { key, hint: didYouMean(key, ['service', 'pipeline']), allowed: 'service, pipeline' }, { key: true }),
+        src.issue(
+          'QLOG_ERR_CONFIG_UNKNOWN_KEY',
+          [key],
+          { key, hint: didYouMean(key, ['service', 'pipeline', 'parsers']), allowed: 'service, pipeline, parsers' },
+          { key: true },
+        ),
       );
     }
   }
@@ -89,6 +98,8 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
       }
     }
   }
+
+  const parsers = loadParsers(root.parsers, src, issues, env);
 
   const pipeline = root.pipeline ?? {};
   const result: Record<'inputs' | 'filters' | 'outputs', EntryConfig[]> = { inputs: [], filters: [], outputs: [] };
@@ -165,6 +176,7 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
           if (isCommon) common[k] = v;
           if (!isCommon || k in props) options[k] = v;
         }
+        if (!found.length) checkParserRefs(props, options, parsers, path, src, issues);
         if (!found.length && plugin.check) {
           const problem = plugin.check(options);
           if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/check', [...path, problem.key], { reason: problem.message }));
@@ -179,5 +191,5 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
     }
   }
   if (issues.length) throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
-  return { file: src.file, dir, service, ...result };
+  return { file: src.file, dir, service, ...result, parsers };
 }

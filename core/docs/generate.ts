@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinRegistry } from '../builtins.js';
 import { commonProperties, serviceSchema } from '../config/common.js';
+import { parserSchema } from '../parsers/parser-schema.js';
 import type { AnyPlugin, PluginKind } from '../plugin/define.js';
 import type { PropertySchema } from '../plugin/schema.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -50,7 +51,13 @@ Durations: \`15\` (seconds), \`500ms\`, \`5s\`, \`1m\`, \`1h\`.
 ## service
 
 ${markdownTable(rowsOf(serviceSchema.properties))}
-`;
+## parsers
+
+A top-level list of parsers, used by name by the parser filter and by tail's \`parser\` option
+(see docs/processing.md). Built-ins: json, logfmt, ltsv, syslog-rfc3164, syslog-rfc5424, nginx,
+apache, cri, docker.
+
+${markdownTable(rowsOf(parserSchema.properties, parserSchema.required))}`;
   for (const kind of kinds) {
     md += `\n## Options every ${kind} has\n\n${markdownTable(rowsOf(commonProperties[kind] as Record<string, PropertySchema>))}`;
   }

@@ -7,6 +7,7 @@
  */
 import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
+import type { ParserSet } from '../parsers/registry.js';
 import type { Chunk, LineBlock, LogRecord } from '../record.js';
 import type { Infer, OptionsSchema } from './schema.js';
 
@@ -50,6 +51,8 @@ export interface ServiceInfo {
   readonly configDir: string;
   /** service.grace in milliseconds. */
   readonly graceMs: number;
+  /** Parsers by name: the built-ins and the config's `parsers:` section (absent: built-ins only). */
+  readonly parsers?: ParserSet;
 }
 
 interface BaseContext<O> {

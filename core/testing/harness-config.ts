@@ -98,6 +98,7 @@ export async function buildConfig(input: ConfigInput): Promise<BuiltConfig> {
     stateDir,
     configDir: config.dir,
     graceMs: config.service.grace as number,
+    parsers: config.parsers,
   });
   return { config, service: info, tempStateDir };
 }

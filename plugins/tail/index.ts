@@ -4,6 +4,9 @@
  * The work is done by Follower (tail-follower.ts), which does not depend on the core.
  */
 import { definePlugin, VERSION_RANGE } from '../../core/index.js';
+import { parseRecords } from '../../core/parsers/parse-records.js';
+import { ParserSet } from '../../core/parsers/registry.js';
+import { blockRecords } from '../../core/record.js';
 import { schema } from './schema.js';
 import { Follower } from './tail-follower.js';
 import { compilePaths, splitList } from './tail-scan.js';
@@ -24,6 +27,9 @@ export default definePlugin({
   },
   setup(ctx) {
     const o = ctx.options;
+    // With a parser, lines become records here; without one they stay bytes (LineBlock).
+    const parsers = o.parser ? (ctx.service.parsers ?? new ParserSet()).resolve(o.parser) : undefined;
+    const lineOnly = { key: 'log', reserve: false, preserve: false };
     const follower = new Follower(
       {
         paths: compilePaths(o.path, o.exclude_path, ctx.service.configDir),
@@ -41,7 +47,13 @@ export default definePlugin({
         statePath: ctx.statePath('offsets.json'),
       },
       {
-        emitLines: (tag, block, bytes, onSettled) => ctx.emitLines(tag, block, { bytes, onSettled: () => onSettled() }),
+        emitLines: (tag, block, bytes, onSettled) => {
+          if (parsers === undefined) return ctx.emitLines(tag, block, { bytes, onSettled: () => onSettled() });
+          const records = blockRecords([block], tag);
+          const { errors } = parseRecords(parsers, records, lineOnly);
+          if (errors) ctx.counters.add('parse_errors', errors);
+          return ctx.emit(tag, records, { bytes, onSettled: () => onSettled() });
+        },
         ready: () => ctx.ready(),
         count: (name, n) => ctx.counters.add(name, n),
         gauge: (name, v) => ctx.counters.set(name, v),

@@ -78,6 +78,12 @@ export const schema = {
       description:
         'How changes are noticed. inotify: watch the directories (fs.watch). poll: stat every followed file every poll_interval. auto: inotify, or poll on file systems that give no events (NFS, 9p, virtiofs, FUSE, CIFS) and when a watch cannot be created.',
     },
+    parser: {
+      type: 'string',
+      default: '',
+      description:
+        'Parse each line with this parser (a built-in such as nginx, cri, docker, syslog-rfc5424, or one from the top-level `parsers:` list); a line it cannot read stays a line, counted in parse_errors. Empty: lines stay bytes until a stage needs records.',
+    },
     poll_interval: {
       unit: 'duration',
       default: '250ms',
