@@ -1,6 +1,5 @@
 /** Schema of one entry of the top-level `parsers:` list (Fluent Bit's [PARSER] keys). */
 import type { OptionsSchema } from '../plugin/schema.js';
-import { TYPE_NAMES } from './parser.js';
 
 export const parserSchema = {
   type: 'object',
@@ -22,8 +21,9 @@ export const parserSchema = {
     },
     time_keep: { type: 'boolean', default: false, description: 'Keep the time_key field in the record after its time was taken.' },
     types: {
-      anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: { type: 'string', enum: [...TYPE_NAMES] } }],
-      description: 'Field types: a map (code: integer) or Fluent Bit\'s "code:integer size:integer"; types are string, integer, float, bool, hex.',
+      anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: { type: 'string' } }],
+      description:
+        'Field types: a map (code: integer) or Fluent Bit\'s "code:integer size:integer"; types are string, integer, float, bool, hex (checked when the config is read).',
     },
   },
 } as const satisfies OptionsSchema;
