@@ -103,6 +103,19 @@ export class ForwardLink {
     return taken;
   }
 
+  /** Without acks: remove the frames waiting for this link's connection, to send them elsewhere. */
+  takeUnsent(): { frame: Buffer; done: (err?: Error | null) => void }[] {
+    const taken = this.unsent;
+    this.unsent = [];
+    return taken;
+  }
+
+  /** Without acks: send a frame another link could not (its done is called once written). */
+  sendFrame(frame: Buffer, done: (err?: Error | null) => void): void {
+    if (this.session && !this.session.closed && this.ready) this.session.send(frame, undefined, done);
+    else this.unsent.push({ frame, done });
+  }
+
   /** Take over chunks another link held (after the window, in their order). */
   adopt(chunks: readonly Pending[]): void {
     if (this.stopped) return; // left unsettled: see stop()
@@ -181,13 +194,11 @@ export class ForwardLink {
 
   private sendUnacked(frame: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
-      const done = (err?: Error | null): void => {
+      this.sendFrame(frame, (err) => {
         if (err) return reject(err);
         this.endpoint.progressed();
         resolve();
-      };
-      if (this.session && !this.session.closed && this.ready) this.session.send(frame, undefined, done);
-      else this.unsent.push({ frame, done });
+      });
     });
   }
 

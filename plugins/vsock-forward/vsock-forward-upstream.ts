@@ -22,6 +22,8 @@ export interface UpstreamOptions extends Omit<LinkOptions, 'connect' | 'listen' 
 }
 
 interface Stream {
+  /** Its key in UpstreamLink.streams (removed once nothing of it is held or in flight). */
+  key: string;
   /** Index of the node the stream's chunks go to. */
   node: number;
   /** Chunks of the stream given to a node and not yet acknowledged. */
@@ -62,6 +64,8 @@ export class UpstreamLink {
   private readonly chunks = new Map<string, { stream: Stream; done: Promise<void> }>();
   /** round_robin: the node after the last one picked. */
   private next = 0;
+  /** require_ack false, no node up: frames wait here for the first node that comes up. */
+  private waiting: { frame: Buffer; done: (err?: Error | null) => void }[] = [];
   private stopped = false;
 
   constructor(private readonly o: UpstreamOptions) {
@@ -98,7 +102,7 @@ export class UpstreamLink {
 
   /** Send one encoded chunk of `stream`; resolves when a node acknowledged it. */
   send(id: string, frame: Buffer, stream: string): Promise<void> {
-    if (!this.o.requireAck) return this.nodes[this.pick(this.stream(stream))]!.send(id, frame); // settled once written: nothing to move
+    if (!this.o.requireAck) return this.sendUnacked(frame); // settled once written: nothing to move
     if (this.stopped) return new Promise<void>(() => {});
     const known = this.chunks.get(id);
     if (known) return known.done;
@@ -109,10 +113,24 @@ export class UpstreamLink {
     return done;
   }
 
+  /**
+   * Without acks: to a node that is up, or, none up, held here until one is (a frame must not wait
+   * for one particular node that may never come back). A node that goes down gives back the frames
+   * it had not written yet (onState).
+   */
+  private sendUnacked(frame: Buffer): Promise<void> {
+    if (this.stopped) return new Promise<void>(() => {});
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (this.nodes.some((n) => n.up)) this.nodes[this.pick(undefined)]!.sendFrame(frame, done);
+      else this.waiting.push({ frame, done });
+    });
+  }
+
   private stream(key: string): Stream {
     let s = this.streams.get(key);
     if (!s) {
-      s = { node: 0, inflight: 0, held: [] }; // placed by drain(): nothing in flight yet
+      s = { key, node: 0, inflight: 0, held: [] }; // placed by drain(): nothing in flight yet
       this.streams.set(key, s);
     }
     return s;
@@ -149,6 +167,7 @@ export class UpstreamLink {
           this.chunks.delete(h.id);
           s.inflight--;
           h.reject(err);
+          this.forget(s);
         },
       );
     }
@@ -159,14 +178,30 @@ export class UpstreamLink {
     s.inflight--;
     resolve();
     this.drain(s);
+    this.forget(s);
+  }
+
+  /** A stream with nothing held or in flight is dropped (tags come and go: rotated file names). */
+  private forget(s: Stream): void {
+    if (s.inflight === 0 && !s.held.length && this.streams.get(s.key) === s) this.streams.delete(s.key);
   }
 
   private onState(i: number, up: boolean): void {
     this.o.counters.set(`node${i}_up`, up ? 1 : 0);
     if (this.stopped) return;
+    if (!this.o.requireAck) return this.rehome(i, up);
     if (!up) this.evacuate(i);
     else for (let j = 0; j < this.nodes.length; j++) if (j !== i && !this.nodes[j]!.up) this.evacuate(j);
     for (const s of this.streams.values()) this.drain(s);
+  }
+
+  /** Without acks: frames waiting for a node go to the first node up (node i when it comes up). */
+  private rehome(i: number, up: boolean): void {
+    const frames = up ? this.waiting.splice(0) : this.nodes[i]!.takeUnsent();
+    for (const f of frames) {
+      if (this.nodes.some((n) => n.up)) this.nodes[this.pick(undefined)]!.sendFrame(f.frame, f.done);
+      else this.waiting.push(f);
+    }
   }
 
   /**

@@ -117,3 +117,21 @@ test('no node up: chunks wait on their node and go to whichever node comes up fi
   assert.equal((await p).acked, true);
   assert.equal(h.counters.moved_chunks, 1);
 });
+
+test('require_ack false: a frame sent while no node is up goes to the first node that comes up, not only to node 0', async (t) => {
+  const dir = tempDir(t);
+  const rs = [new TestReceiver(), new TestReceiver()];
+  const uris = [`unix://${join(dir, 'dead.sock')}`, `unix://${join(dir, 'late.sock')}`];
+  for (const r of rs) t.after(() => void r.close());
+  const h = await createHarness(vsockForward, {
+    options: { upstream: uris, require_ack: false, reconnect_base: '20ms', reconnect_max: '100ms' },
+    timeout: 10_000,
+  });
+  t.after(() => void h.stop({ grace: 100 }));
+  // No node is up yet: the frame waits in the upstream link, not in node 0's queue.
+  const sent = h.flush(['early']);
+  await rs[1]!.listen(uris[1]!); // node 1 comes up; node 0 never does
+  await waitFor(() => rs[1]!.frames.length === 1, { what: 'the early frame on node 1' });
+  assert.equal((await sent).acked, true, 'settled once written');
+  assert.equal(rs[1]!.frames[0]!.ev.records[0]!.body, 'early');
+});
