@@ -47,7 +47,8 @@ export const schema = {
     hash_key_file: {
       type: 'string',
       default: '',
-      description: 'mode hash: file holding the HMAC key (read once at start; trailing newline removed). The key never belongs in the YAML.',
+      description:
+        'mode hash: file holding the HMAC key (read once at start; trailing newline removed; a relative path is taken from the working directory). The key never belongs in the YAML.',
     },
     hash_key_env: {
       type: 'string',
@@ -72,7 +73,7 @@ export const schema = {
       unit: 'duration',
       default: '100ms',
       description:
-        'Most time one user pattern may take on one chunk. Past it the pattern is skipped for the rest of the chunk: those records are marked meta.redact_incomplete = true and counted in redact_over_budget_<name>, so one slow pattern cannot stall the agent. Built-in detectors are linear and not limited.',
+        'Most time one user pattern may take on one chunk. Past it the pattern is skipped for the rest of the chunk: those records are marked meta.redact_incomplete = true (counted in redact_incomplete_records) and the pattern is counted in redact_over_budget_<name>, so one slow pattern cannot stall the agent. Built-in detectors are linear and not limited.',
     },
   },
 } as const;
