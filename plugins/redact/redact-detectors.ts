@@ -34,7 +34,9 @@ export function luhn(s: string): boolean {
 
 const DETECTORS: Record<DetectorName, Omit<Rule, 'name'>> = {
   // 13-19 digits, optionally grouped by single spaces or dashes, not part of a longer number.
-  credit_card: { re: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/dg, hint: /\d{4}/, accept: luhn },
+  // Card numbers start with 2-6 (Mastercard 2/5, Amex/JCB/Diners 3, Visa 4, Discover/UnionPay 6):
+  // epoch timestamps in ms or ns (1...) pass Luhn one time in ten and must not be masked.
+  credit_card: { re: /(?<![\d.-])[2-6](?:[ -]?\d){12,18}(?!\d)/dg, hint: /\d{4}/, accept: luhn },
   aws_key: {
     re: /\b(?:(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|AKPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}(?![A-Za-z0-9])|(?:aws|AWS)_?(?:secret|SECRET)_?(?:access|ACCESS)_?(?:key|KEY)["']?\s{0,4}[:=]\s{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+]))/dg,
     hint: /A[A-Z]{3}[A-Z0-9]{16}|secret_?access/i,

@@ -9,7 +9,7 @@ export const schema = {
       items: { enum: DETECTOR_NAMES },
       default: DEFAULT_DETECTORS,
       description:
-        'Built-in detectors that run (in this order): credit_card (13-19 digits passing the Luhn check), aws_key (AKIA... key ids, aws_secret_access_key=...), cloud_key (Google API keys, GitHub and Slack tokens), jwt, bearer, private_key (PEM blocks, across lines of one record), url_password (the password of scheme://user:pass@host), email. Every one but email is on by default; [] turns them all off.',
+        'Built-in detectors that run (in this order): credit_card (13-19 digits starting with 2-6 and passing the Luhn check), aws_key (AKIA... key ids, aws_secret_access_key=...), cloud_key (Google API keys, GitHub and Slack tokens), jwt, bearer, private_key (PEM blocks, across lines of one record), url_password (the password of scheme://user:pass@host), email. Every one but email is on by default; [] turns them all off.',
     },
     patterns: {
       type: 'array',

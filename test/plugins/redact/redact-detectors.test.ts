@@ -16,7 +16,7 @@ async function masked(lines: string[], options: Record<string, unknown> = {}): P
   }
 }
 
-test('credit_card: Luhn-valid numbers, grouped or not, are masked; a Luhn failure or a longer run is not', async () => {
+test('credit_card: Luhn-valid numbers, grouped or not, are masked; a Luhn failure, a longer run or an epoch time is not', async () => {
   assert.equal(luhn('4111111111111111'), true);
   assert.equal(luhn('4111111111111112'), false);
   assert.deepEqual(
@@ -27,6 +27,7 @@ test('credit_card: Luhn-valid numbers, grouped or not, are masked; a Luhn failur
       'order 4111111111111112 (fails Luhn)',
       'id 41111111111111110000000 (23 digits)',
       'version 1.4111111111111111',
+      'at 1733360000009 ms, 1796437220313000001 ns (epoch times passing Luhn)',
     ]),
     [
       'card [REDACTED:credit_card] ok',
@@ -35,6 +36,7 @@ test('credit_card: Luhn-valid numbers, grouped or not, are masked; a Luhn failur
       'order 4111111111111112 (fails Luhn)',
       'id 41111111111111110000000 (23 digits)',
       'version 1.4111111111111111',
+      'at 1733360000009 ms, 1796437220313000001 ns (epoch times passing Luhn)',
     ],
   );
 });

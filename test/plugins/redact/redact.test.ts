@@ -44,6 +44,11 @@ test('hash: the key from a file (trailing newline ignored) equals the same key f
   assert.equal(fromFile, fromEnv);
 });
 
+test('hash: a missing key fails at start, naming where the key was expected', async () => {
+  delete process.env.QLOG_TEST_REDACT_UNSET;
+  await assert.rejects(harness({ mode: 'hash', hash_key_env: 'QLOG_TEST_REDACT_UNSET' }), /QLOG_TEST_REDACT_UNSET \(hash_key_env\) is not set/);
+});
+
 test('counters per rule; records and bytes follow', async (t) => {
   const h = await harness({ patterns: [{ name: 'order', regex: 'ord_[0-9a-f]{8}' }] });
   t.after(() => h.stop());
