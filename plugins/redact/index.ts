@@ -5,12 +5,12 @@
  * under a per-chunk time budget.
  */
 import { readFileSync } from 'node:fs';
-import { chunkBytes, definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
+import { chunkBytes, definePlugin, VERSION_RANGE, type Chunk, type Infer } from '../../core/index.js';
 import { compilePattern, detectorRules, type Rule } from './redact-detectors.js';
 import { Masker, Tally } from './redact-mask.js';
 import { schema } from './schema.js';
 
-type Options = Parameters<NonNullable<(typeof plugin)['check']>>[0];
+type Options = Infer<typeof schema>;
 
 function compilePatterns(o: Pick<Options, 'patterns'>): Rule[] | { key: string; message: string } {
   const rules: Rule[] = [];
@@ -38,7 +38,7 @@ function hashKey(o: Options): Buffer {
   return Buffer.from(k);
 }
 
-const plugin = definePlugin({
+export default definePlugin({
   kind: 'filter',
   name: 'redact',
   description: 'Masks secrets (card numbers, cloud keys, JWTs, bearer tokens, private keys, URL passwords, your patterns) with a text or a keyed hash.',
@@ -103,4 +103,3 @@ const plugin = definePlugin({
     });
   },
 });
-export default plugin;
