@@ -13,3 +13,4 @@ export { default as vsockForward } from './vsock-forward/index.js';
 export { default as http } from './http/index.js';
 export { default as nats } from './nats/index.js';
 export { default as parser } from './parser/index.js';
+export { default as redact } from './redact/index.js';
