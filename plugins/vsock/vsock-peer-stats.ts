@@ -49,6 +49,8 @@ export class PeerStats {
 export function peerKey(peer: PeerIdentity): string {
   if (peer.transport === 'vsock' && peer.cid !== undefined) return `cid:${peer.cid}`;
   if (peer.transport === 'tcp' && peer.address !== undefined) return `tcp:${peer.address}`;
+  // A tls peer is its verified certificate's subject, else its address (not the ephemeral port).
+  if (peer.transport === 'tls') return peer.subject !== undefined ? `tls:${peer.subject}` : peer.address !== undefined ? `tls:${peer.address}` : peer.label;
   return peer.label;
 }
 

@@ -12,6 +12,9 @@ test('peer keys: the CID, the IP, else the connection', () => {
   assert.equal(peerKey(cid(16)), 'cid:16');
   assert.equal(peerKey({ transport: 'tcp', address: '10.0.0.5', port: 4242, label: 'tcp:10.0.0.5:4242' }), 'tcp:10.0.0.5');
   assert.equal(peerKey({ transport: 'unix', address: '/run/q.sock', label: 'unix:/run/q.sock#3' }), 'unix:/run/q.sock#3');
+  // tls: reconnects add to one series (the subject, else the address), not one per ephemeral port.
+  assert.equal(peerKey({ transport: 'tls', address: '10.0.0.5', port: 41234, label: 'tls:10.0.0.5:41234', subject: 'CN=enclave-1' }), 'tls:CN=enclave-1');
+  assert.equal(peerKey({ transport: 'tls', address: '10.0.0.5', port: 41234, label: 'tls:10.0.0.5:41234' }), 'tls:10.0.0.5');
 });
 
 test('a reconnecting peer keeps its series; a gone one is dropped after the retention', () => {
