@@ -117,7 +117,10 @@ test('copytruncate right after a read from the start of a file whose head we had
   // written. Taking the head from a second read then named G+1's bytes as this stream's start:
   // G+1's first lines were skipped (read "from our offset") and the copy search went after the
   // wrong generation. The head now comes from the bytes the read returned.
-  const { path, sink } = await followApp(t);
+  const { path, sink, f } = await followApp(t);
+  // The empty file is followed before G is written (else G could be found already there and
+  // followed from its end, with no read from offset 0 to race with).
+  await waitFor(() => f.byPath.has(path), { what: 'app.log followed' });
   const G = numbered('L', 0, 50);
   const G1 = numbered('L', 50, 100);
   const { TailFile } = await import('../../../plugins/tail/tail-file.js');
@@ -137,7 +140,10 @@ test('copytruncate right after a read from the start of a file whose head we had
     TailFile.prototype.read = read;
   });
   appendFileSync(path, G.map((l) => `${l}\n`).join(''));
-  await waitFor(() => sink.lines().length >= 100, { what: `100 lines (have ${sink.lines().length})`, timeoutMs: 5000 }).catch(() => undefined);
+  // Generous under a full suite's load; nothing more may arrive after the 100 (the 300 ms).
+  await waitFor(() => raced && sink.lines().length >= 100, { what: `the race and 100 lines (have ${sink.lines().length})`, timeoutMs: 15_000 }).catch(
+    () => undefined,
+  );
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(raced, 'the copytruncate happened between the read and the head check');
   assert.equal(sameLines(sink.lines(), [...G, ...G1]), undefined);
