@@ -19,6 +19,7 @@
 import { hostname } from 'node:os';
 import { isoTimeNs, toJson, type LogRecord } from './record.js';
 import { QlogError, type ErrorArgs, type IdsOf, type ParamsOf } from './errors.js';
+import { scalarText } from './filter-rules.js';
 
 export type Template = ((rec: LogRecord) => string) & {
   /** The template text as written. */
@@ -134,24 +135,13 @@ export function templateKeys(src: string): string[] {
 }
 
 function str(v: unknown): string {
-  switch (typeof v) {
-    case 'string':
-      return v;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(v);
-    case 'undefined':
-      return '';
-    case 'object':
-      if (v === null) return '';
-      try {
-        return toJson(v);
-      } catch {
-        return '';
-      }
-    default:
-      return '';
+  const text = scalarText(v);
+  if (text !== undefined) return text;
+  if (typeof v !== 'object' || v === null) return '';
+  try {
+    return toJson(v);
+  } catch {
+    return '';
   }
 }
 
