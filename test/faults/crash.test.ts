@@ -16,12 +16,7 @@ test('5. SIGKILL of the enclave agent mid-stream (3 times), restart: 0 lost, 0 d
   const rig = new Rig(t);
   await rig.start();
   const wp = rig.writer({ rate: RATE, total: 8 * RATE });
-  for (const at of [1200, 1700, 1300]) {
-    await sleep(at);
-    await rig.enclave.kill9();
-    await sleep(300);
-    await rig.startEnclave();
-  }
+  await rig.killLoop('enclave');
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 30_000);
   const skipped = (await rig.metrics('parent')).file?.duplicates_skipped ?? 0;
@@ -134,12 +129,7 @@ test('6. SIGKILL of the parent agent mid-stream (3 times), restart: 0 lost, 0 du
   const rig = new Rig(t, { file: { rotate_size: '200KB' } });
   await rig.start();
   const wp = rig.writer({ rate: RATE, total: 8 * RATE });
-  for (const at of [1200, 1700, 1300]) {
-    await sleep(at);
-    await rig.parent.kill9();
-    await sleep(300);
-    await rig.startParent();
-  }
+  await rig.killLoop('parent');
   const w = await wp;
   await rig.waitArrived(w.first, w.last, 30_000);
   const r = await rig.finish(w.first, w.last);

@@ -160,6 +160,16 @@ export class Rig {
     await startAndWait(this.enclave);
   }
 
+  /** SIGKILL one agent three times (after 1.2, 1.7, 1.3 s), restarting it 0.3 s after each kill. */
+  async killLoop(agent: 'enclave' | 'parent'): Promise<void> {
+    for (const at of [1200, 1700, 1300]) {
+      await sleep(at);
+      await this[agent].kill9();
+      await sleep(300);
+      await (agent === 'enclave' ? this.startEnclave() : this.startParent());
+    }
+  }
+
   /** Run the writer on the tailed file (test/helpers/writer.ts). */
   writer(opts: Omit<WriterOptions, 'path' | 'prefix'>): Promise<WriterSummary> {
     const w = startWriter({ path: this.log, prefix: LINE_PREFIX, ...opts });
