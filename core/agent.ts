@@ -48,6 +48,7 @@ export class Agent {
       configDir: c.dir,
       graceMs: c.service.grace as number,
       parsers: c.parsers,
+      multiline: c.multiline,
     });
   }
 

@@ -9,6 +9,8 @@ import type { AnyPlugin, PluginKind } from '../plugin/define.js';
 import { loadPlugins } from '../plugin/loader.js';
 import type { ParserSet } from '../parsers/registry.js';
 import { checkParserRefs, loadParsers } from '../parsers/parser-config.js';
+import { checkMultilineRefs, loadMultiline } from '../multiline/ml-config.js';
+import type { MultilineSet } from '../multiline/ml-registry.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { COMMON_KEYS, entrySchema, serviceSchema, type ServiceOptions } from './common.js';
 import { interpolate } from './env.js';
@@ -36,7 +38,11 @@ export interface AgentConfig {
   readonly outputs: EntryConfig[];
   /** Built-in parsers and the top-level `parsers:` list, compiled. */
   readonly parsers: ParserSet;
+  /** Built-in multiline parsers and the top-level `multiline_parsers:` list, compiled. */
+  readonly multiline: MultilineSet;
 }
+
+const TOP_KEYS = ['service', 'pipeline', 'parsers', 'multiline_parsers'] as const;
 
 const SECTIONS = { inputs: 'input', filters: 'filter', outputs: 'output' } as const;
 
@@ -72,15 +78,8 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
     throw new ConfigError([src.issue('QLOG_ERR_CONFIG_QLOG_FORMAT', [qlogKeys[0]!], { keys, file: src.file }, { key: true })]);
   }
   for (const key of Object.keys(root)) {
-    if (key !== 'service' && key !== 'pipeline' && key !== 'parsers') {
-      issues.push(
-        src.issue(
-          'QLOG_ERR_CONFIG_UNKNOWN_KEY',
-          [key],
-          { key, hint: didYouMean(key, ['service', 'pipeline', 'parsers']), allowed: 'service, pipeline, parsers' },
-          { key: true },
-        ),
-      );
+    if (!(TOP_KEYS as readonly string[]).includes(key)) {
+      issues.push(src.issue('QLOG_ERR_CONFIG_UNKNOWN_KEY', [key], { key, hint: didYouMean(key, [...TOP_KEYS]), allowed: TOP_KEYS.join(', ') }, { key: true }));
     }
   }
 
@@ -100,6 +99,7 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
   }
 
   const parsers = loadParsers(root.parsers, src, issues, env);
+  const multiline = loadMultiline(root.multiline_parsers, src, issues, env);
 
   const pipeline = root.pipeline ?? {};
   const result: Record<'inputs' | 'filters' | 'outputs', EntryConfig[]> = { inputs: [], filters: [], outputs: [] };
@@ -177,6 +177,7 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
           if (!isCommon || k in props) options[k] = v;
         }
         if (!found.length) checkParserRefs(props, options, parsers, path, src, issues);
+        if (!found.length) checkMultilineRefs(props, options, multiline, path, src, issues);
         if (!found.length && plugin.check) {
           const problem = plugin.check(options);
           if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/check', [...path, problem.key], { reason: problem.message }));
@@ -191,5 +192,5 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
     }
   }
   if (issues.length) throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
-  return { file: src.file, dir, service, ...result, parsers };
+  return { file: src.file, dir, service, ...result, parsers, multiline };
 }

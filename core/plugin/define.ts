@@ -8,6 +8,7 @@
 import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
 import type { ParserSet } from '../parsers/registry.js';
+import type { MultilineSet } from '../multiline/ml-registry.js';
 import type { Chunk, LineBlock, LogRecord } from '../record.js';
 import type { Infer, OptionsSchema } from './schema.js';
 
@@ -53,6 +54,8 @@ export interface ServiceInfo {
   readonly graceMs: number;
   /** Parsers by name: the built-ins and the config's `parsers:` section (absent: built-ins only). */
   readonly parsers?: ParserSet;
+  /** Multiline parsers by name: the built-ins and the config's `multiline_parsers:` (absent: built-ins only). */
+  readonly multiline?: MultilineSet;
 }
 
 interface BaseContext<O> {

@@ -99,6 +99,7 @@ export async function buildConfig(input: ConfigInput): Promise<BuiltConfig> {
     configDir: config.dir,
     graceMs: config.service.grace as number,
     parsers: config.parsers,
+    multiline: config.multiline,
   });
   return { config, service: info, tempStateDir };
 }

@@ -6,6 +6,7 @@
 import { definePlugin, VERSION_RANGE } from '../../core/index.js';
 import { parseRecords } from '../../core/parsers/parse-records.js';
 import { ParserSet } from '../../core/parsers/registry.js';
+import { MultilineSet } from '../../core/multiline/ml-registry.js';
 import { blockRecords } from '../../core/record.js';
 import { schema } from './schema.js';
 import { Follower } from './tail-follower.js';
@@ -30,6 +31,12 @@ export default definePlugin({
     // With a parser, lines become records here; without one they stay bytes (LineBlock).
     const parsers = o.parser ? (ctx.service.parsers ?? new ParserSet()).resolve(o.parser) : undefined;
     const lineOnly = { key: 'log', reserve: false, preserve: false };
+    const multiline = o.multiline
+      ? {
+          machine: (ctx.service.multiline ?? new MultilineSet()).machine(o.multiline, ctx.service.parsers),
+          limits: { maxLines: o.multiline_max_lines, maxBytes: o.multiline_max_bytes, budgetMs: o.multiline_time_budget },
+        }
+      : undefined;
     const follower = new Follower(
       {
         paths: compilePaths(o.path, o.exclude_path, ctx.service.configDir),
@@ -45,6 +52,7 @@ export default definePlugin({
         pollMs: o.poll_interval,
         pathKey: o.path_key === 'path' ? '' : o.path_key,
         statePath: ctx.statePath('offsets.json'),
+        multiline,
       },
       {
         emitLines: (tag, block, bytes, onSettled) => {
@@ -52,6 +60,13 @@ export default definePlugin({
           const records = blockRecords([block], tag);
           const { errors } = parseRecords(parsers, records, lineOnly);
           if (errors) ctx.counters.add('parse_errors', errors);
+          return ctx.emit(tag, records, { bytes, onSettled: () => onSettled() });
+        },
+        emitRecords: (tag, records, bytes, onSettled) => {
+          if (parsers !== undefined) {
+            const { errors } = parseRecords(parsers, records, lineOnly);
+            if (errors) ctx.counters.add('parse_errors', errors);
+          }
           return ctx.emit(tag, records, { bytes, onSettled: () => onSettled() });
         },
         ready: () => ctx.ready(),

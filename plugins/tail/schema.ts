@@ -84,6 +84,30 @@ export const schema = {
       description:
         'Parse each line with this parser (a built-in such as nginx, cri, docker, syslog-rfc5424, or one from the top-level `parsers:` list); a line it cannot read stays a line, counted in parse_errors. Empty: lines stay bytes until a stage needs records.',
     },
+    multiline: {
+      type: 'string',
+      default: '',
+      description:
+        'Join the lines of a record that spans several (a stack trace, a split container line) with this multiline parser: a built-in (java, python, go, docker, cri) or one from the top-level `multiline_parsers:` list. Offsets stay exact: a record still being assembled is never committed, a restart in its middle reads it whole again. Applied before `parser`. Empty: off.',
+    },
+    multiline_max_lines: {
+      type: 'integer',
+      minimum: 1,
+      default: 1000,
+      description:
+        'Most lines in one multiline record. A longer one is cut here (meta.truncated = true, counted in multiline_truncated); the rest of it goes on as a new record, also flagged: nothing is dropped and memory stays bounded.',
+    },
+    multiline_max_bytes: {
+      unit: 'size',
+      default: '1MiB',
+      description: 'Most bytes in one multiline record; past it the record is cut as with multiline_max_lines.',
+    },
+    multiline_time_budget: {
+      unit: 'duration',
+      default: '50ms',
+      description:
+        'Most time the multiline rules may take on one record. Past it the record leaves as assembled so far, the parser is bypassed for a minute (lines pass alone, counted in multiline_bypassed) and multiline_over_budget counts it: one pathological pattern cannot stall the agent.',
+    },
     poll_interval: {
       unit: 'duration',
       default: '250ms',

@@ -8,7 +8,8 @@
  * the file is the buffer, and rotations meanwhile are still noticed). Nothing is read in
  * parallel, so one read buffer serves every file and memory does not grow with their number.
  */
-import { nowNs, type LineBlock } from '../../core/index.js';
+import { nowNs, type LineBlock, type LogRecord } from '../../core/index.js';
+import { chunkBytes } from '../../core/record.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import type { CommitQueue } from './tail-commit.js';
 import { Copytruncate } from './tail-copytruncate.js';
@@ -19,6 +20,7 @@ import { FollowedFiles } from './tail-followed.js';
 import { Phase } from './tail-lifecycle.js';
 import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState } from './tail-lines.js';
 import { expandTag, type PathSet } from './tail-scan.js';
+import { type Joined, TailJoiner, type TailMultilineOptions } from './tail-multiline.js';
 import { RotationSummary } from './tail-summary.js';
 import { Watching } from './tail-watch.js';
 
@@ -57,6 +59,8 @@ export interface FollowerOptions {
    * file of its own (default 10 s).
    */
   copyWaitMs?: number;
+  /** Join lines into multiline records before they leave (tail's `multiline` option). */
+  multiline?: TailMultilineOptions;
 }
 
 type LogFn = (obj: object, msg: string) => void;
@@ -70,6 +74,8 @@ export interface FollowerLog {
 export interface FollowerSink {
   /** Hand over one batch of one file; false = downstream is full, stop until ready(). */
   emitLines(tag: string, block: LineBlock, bytes: number, onSettled: () => void): boolean;
+  /** Hand over records (multiline: joined lines); false = downstream is full. Needed with `multiline`. */
+  emitRecords?(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean;
   ready(): Promise<void>;
   count(name: string, n?: number): void;
   /** Set a gauge (optional). */
@@ -104,6 +110,9 @@ export class Follower {
   /** Line offsets of the batch being split (grown as needed, copied into each block). */
   private readonly lines = new LineScratch();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Joins lines into multiline records (the `multiline` option), else undefined. */
+  readonly joiner: TailJoiner | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(
@@ -112,6 +121,7 @@ export class Follower {
   ) {
     this.pool = new BufferPool(Math.max(opts.readSize, opts.maxLine + 1), POOL_KEEP);
     this.buf = this.pool.acquire();
+    this.joiner = opts.multiline ? new TailJoiner(opts.multiline) : undefined;
     this.summary = new RotationSummary(sink.log, opts.summaryMs);
     this.db = new OffsetDb(opts.statePath, opts.stateIntervalMs ?? 1000, (err, what) => sink.log.error({ err }, what));
     // Each collaborator gets only the operations it needs.
@@ -171,6 +181,16 @@ export class Follower {
     }, this.opts.refreshMs);
     this.loopDone = this.loop();
     this.summary.start();
+    const j = this.joiner;
+    if (j) {
+      this.flushTimer = setInterval(
+        () => {
+          for (const out of j.flushIdle(performance.now())) this.sendJoined(out, undefined);
+        },
+        Math.min(1000, Math.max(25, j.flushMs / 4)),
+      );
+      this.flushTimer.unref();
+    }
   }
 
   /** A counter, and the rotation summary's count of the same event. */
@@ -187,6 +207,7 @@ export class Follower {
     this.wake();
     await this.loopDone;
     clearInterval(this.refreshTimer);
+    clearInterval(this.flushTimer);
     clearInterval(this.ticker);
     this.summary.stop();
     this.watching.close();
@@ -408,6 +429,12 @@ export class Follower {
     this.count('read_bytes', st.consumed);
     if (long) this.count('long_lines', long);
     if (invalid) this.count('invalid_utf8_lines', invalid);
+    if (this.joiner) {
+      // The records are built now (strings copied): the read buffer stays ours.
+      const block = this.lineBlock(f, this.buf, st, count, anyFlags);
+      this.sendJoined(this.joiner.lines(f, block, f.tag), st.consumed);
+      return st.consumed;
+    }
     const queue = f.queue;
     const ticket = queue.push(f.offset);
     if (count === 0) this.settled(queue, ticket);
@@ -417,7 +444,6 @@ export class Follower {
 
   /** Hand the `count` lines just scanned (ending at f.offset) downstream as one LineBlock. */
   private sendBlock(f: TailFile, st: SplitState, count: number, anyFlags: number, ticket: number): void {
-    const sc = this.lines;
     const queue = f.queue;
     // A big batch takes the read buffer itself (a fresh one from the pool reads next; this one
     // returns to the pool when the chunk settled); a small one is copied to its own buffer.
@@ -431,7 +457,18 @@ export class Follower {
       buf = Buffer.allocUnsafe(st.consumed);
       this.buf.copy(buf, 0, 0, st.consumed);
     }
-    const block: LineBlock = {
+    const block = this.lineBlock(f, buf, st, count, anyFlags);
+    const onSettled = () => {
+      if (pooled) this.pool.release(buf);
+      this.settled(queue, ticket);
+    };
+    if (!this.sink.emitLines(f.tag, block, st.consumed, onSettled)) this.block();
+  }
+
+  /** The `count` lines just scanned (ending at f.offset) as a LineBlock over `buf`. */
+  private lineBlock(f: TailFile, buf: Buffer, st: SplitState, count: number, anyFlags: number): LineBlock {
+    const sc = this.lines;
+    return {
       buf,
       count,
       starts: sc.starts.slice(0, count),
@@ -445,11 +482,26 @@ export class Follower {
       src: f.src,
       pathKey: this.opts.pathKey,
     };
-    const onSettled = () => {
-      if (pooled) this.pool.release(buf);
-      this.settled(queue, ticket);
-    };
-    if (!this.sink.emitLines(f.tag, block, st.consumed, onSettled)) this.block();
+  }
+
+  /**
+   * Hand joined records downstream; their chunk commits `j.end` (never past the start of a
+   * record still held) once it settles. Nothing to send: the commit moves at once.
+   */
+  private sendJoined(j: Joined, bytes: number | undefined): void {
+    const queue = j.file.queue;
+    const ticket = queue.push(j.end);
+    const c = this.joiner!.counts;
+    if (c.joined || c.truncated || c.overBudget || c.bypassed) {
+      if (c.joined) this.count('multiline_records', c.joined);
+      if (c.truncated) this.count('multiline_truncated', c.truncated);
+      if (c.overBudget) this.count('multiline_over_budget', c.overBudget);
+      if (c.bypassed) this.count('multiline_bypassed', c.bypassed);
+      c.joined = c.truncated = c.overBudget = c.bypassed = 0;
+    }
+    if (j.records.length === 0) return this.settled(queue, ticket);
+    const ok = this.sink.emitRecords!(j.file.tag, j.records, bytes ?? chunkBytes(j.records), () => this.settled(queue, ticket));
+    if (!ok) this.block();
   }
 
   /** A chunk settled: move the committed offset of the stream that owns the queue. */
@@ -475,6 +527,8 @@ export class Follower {
   /** Rotated-away / deleted file: fully read, rotate_wait passed: close it. */
   private async finish(f: TailFile): Promise<void> {
     if (await this.copies.keepAsOwn(f)) return;
+    const held = this.joiner?.finish(f);
+    if (held) this.sendJoined(held, undefined);
     await f.finish();
     this.dirty.delete(f);
     this.followed.remove(f);

@@ -49,6 +49,11 @@ export class FakeSink implements FollowerSink {
     return this.emit(tag, records, bytes, onSettled);
   }
 
+  /** Joined records (the multiline option). */
+  emitRecords(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean {
+    return this.emit(tag, records, bytes, onSettled);
+  }
+
   emit(tag: string, records: LogRecord[], bytes: number, onSettled: () => void): boolean {
     const c: Emitted = { tag, records, bytes, settled: false, settle: () => {} };
     c.settle = () => {

@@ -1,0 +1,177 @@
+/**
+ * Assembles the records of one source (a tailed file, a tag and peer of the multiline filter)
+ * into multiline records. Memory is bounded: a record is cut at max_lines or max_bytes (flagged
+ * meta.truncated; the rest of the trace goes on as a new record, also flagged, so nothing is
+ * dropped). Every rule decision is timed: a record whose rules took longer than the budget is
+ * emitted as it is, and the parser is bypassed for a while (records pass alone) so one bad
+ * pattern cannot stall the agent.
+ */
+import type { LogRecord } from '../record.js';
+import { type Machine, StepKind } from './ml-machine.js';
+
+export interface MultilineLimits {
+  readonly maxLines: number;
+  readonly maxBytes: number;
+  /** Most time the rules may take on one record (ms). */
+  readonly budgetMs: number;
+  /** How long the parser is bypassed after a record went over the budget (ms). */
+  readonly bypassMs?: number;
+}
+
+/** Counters the owner reads (and adds to its instance counters). */
+export interface MultilineCounts {
+  /** Records made of more than one record. */
+  joined: number;
+  /** Records cut at max_lines / max_bytes. */
+  truncated: number;
+  /** Records whose rules went over the time budget. */
+  overBudget: number;
+  /** Records passed alone while the parser was bypassed. */
+  bypassed: number;
+}
+
+export function newCounts(): MultilineCounts {
+  return { joined: 0, truncated: 0, overBudget: 0, bypassed: 0 };
+}
+
+/** An open (held) record. */
+export interface Group {
+  state: string;
+  readonly first: LogRecord;
+  last: LogRecord;
+  parts: string[];
+  lines: number;
+  bytes: number;
+  /** Where the first record starts in its source (tail: a byte offset); NaN when unknown. */
+  readonly start: number;
+  truncated: boolean;
+  spentMs: number;
+  /** When the last record joined (ms, for flush_timeout). */
+  at: number;
+  /** The owner's: released when the record this group becomes is delivered (the filter's holds). */
+  readonly holds: ((delivered: boolean) => void)[];
+}
+
+/** Receives each record leaving: a complete multiline record (with its group) or one passing alone. */
+export type Emit = (r: LogRecord, g: Group | undefined) => void;
+
+const now = () => performance.now();
+
+export class MultilineStream {
+  private readonly groups = new Map<string, Group>();
+  private bypassUntil = 0;
+
+  constructor(
+    readonly machine: Machine,
+    private readonly limits: MultilineLimits,
+    private readonly counts: MultilineCounts,
+  ) {}
+
+  /** Records are held. */
+  get holding(): boolean {
+    return this.groups.size > 0;
+  }
+
+  /** Where the earliest held record starts (NaN when nothing is held or starts are unknown). */
+  heldStart(): number {
+    let s = Number.NaN;
+    for (const g of this.groups.values()) if (!(g.start >= s)) s = g.start;
+    return s;
+  }
+
+  /** The held groups (the filter adds its holds to them). */
+  held(): IterableIterator<Group> {
+    return this.groups.values();
+  }
+
+  /** Take one record, starting at `start` in its source; records complete now go to `emit`, in order. */
+  push(r: LogRecord, start: number, emit: Emit): void {
+    const m = this.machine;
+    m.prepare(r);
+    const text = m.content(r);
+    if (text === undefined) return emit(r, undefined);
+    const t0 = now();
+    if (t0 < this.bypassUntil) {
+      this.counts.bypassed++;
+      this.flushAll(emit);
+      return emit(r, undefined);
+    }
+    const key = m.groupKey(r);
+    let g = this.groups.get(key);
+    const step = m.step(g ? g.state : '', text, r);
+    const spent = now() - t0;
+    if (step.kind === StepKind.Continue && g) {
+      const cut = g.lines >= this.limits.maxLines || g.bytes + text.length > this.limits.maxBytes;
+      if (cut) {
+        // Cut here: what was assembled leaves, flagged; the trace goes on as a new record in the same state.
+        this.counts.truncated++;
+        g.truncated = true;
+        this.emitGroup(key, g, emit);
+        g = this.open(key, r, text, start, step.to, true);
+      } else {
+        g.parts.push(text);
+        g.lines++;
+        g.bytes += text.length;
+        g.last = r;
+        g.state = step.to;
+      }
+      g.at = t0;
+    } else {
+      if (g) this.emitGroup(key, g, emit);
+      g = undefined;
+      if (step.kind === StepKind.Single) {
+        if (spent > this.limits.budgetMs) this.overBudget(emit);
+        return emit(r, undefined);
+      }
+      g = this.open(key, r, text, start, step.to, false);
+    }
+    g.spentMs += spent;
+    if (g.spentMs > this.limits.budgetMs) {
+      this.emitGroup(key, g, emit);
+      this.overBudget(emit);
+      return;
+    }
+    if (step.ends) this.emitGroup(key, g, emit);
+  }
+
+  /** Emit every held record whose last record joined before `olderThan` (all without it). */
+  flush(emit: Emit, olderThan = Number.POSITIVE_INFINITY): void {
+    for (const [key, g] of this.groups) if (g.at < olderThan) this.emitGroup(key, g, emit);
+  }
+
+  /** The oldest activity among held records (ms), or undefined. */
+  oldest(): number | undefined {
+    let t: number | undefined;
+    for (const g of this.groups.values()) if (t === undefined || g.at < t) t = g.at;
+    return t;
+  }
+
+  private flushAll(emit: Emit): void {
+    if (this.groups.size) this.flush(emit);
+  }
+
+  private overBudget(emit: Emit): void {
+    this.counts.overBudget++;
+    this.bypassUntil = now() + (this.limits.bypassMs ?? 60_000);
+    this.flushAll(emit);
+  }
+
+  private open(key: string, r: LogRecord, text: string, start: number, state: string, truncated: boolean): Group {
+    const g: Group = { state, first: r, last: r, parts: [text], lines: 1, bytes: text.length, start, truncated, spentMs: 0, at: now(), holds: [] };
+    this.groups.set(key, g);
+    return g;
+  }
+
+  private emitGroup(key: string, g: Group, emit: Emit): void {
+    this.groups.delete(key);
+    const m = this.machine;
+    const r = m.onLast ? g.last : g.first;
+    if (g.lines > 1) {
+      this.counts.joined++;
+      m.setContent(r, g.parts.join(m.joiner));
+      if (g.last.meta.seq !== undefined) r.meta.seq = g.last.meta.seq;
+    }
+    if (g.truncated) r.meta.truncated = true;
+    emit(r, g);
+  }
+}
