@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { builtinRegistry } from '../builtins.js';
 import { commonProperties, serviceSchema } from '../config/common.js';
 import { parserSchema } from '../parsers/parser-schema.js';
+import { multilineSchema } from '../multiline/ml-schema.js';
 import type { AnyPlugin, PluginKind } from '../plugin/define.js';
 import type { PropertySchema } from '../plugin/schema.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -57,7 +58,13 @@ A top-level list of parsers, used by name by the parser filter and by tail's \`p
 (see docs/processing.md). Built-ins: json, logfmt, ltsv, syslog-rfc3164, syslog-rfc5424, nginx,
 apache, cri, docker.
 
-${markdownTable(rowsOf(parserSchema.properties, parserSchema.required))}`;
+${markdownTable(rowsOf(parserSchema.properties, parserSchema.required))}
+## multiline_parsers
+
+A top-level list of multiline parsers, used by name by tail's \`multiline\` option and by the
+multiline filter (see docs/processing.md#multiline). Built-ins: java, python, go, docker, cri.
+
+${markdownTable(rowsOf(multilineSchema.properties as Record<string, PropertySchema>, multilineSchema.required))}`;
   for (const kind of kinds) {
     md += `\n## Options every ${kind} has\n\n${markdownTable(rowsOf(commonProperties[kind] as Record<string, PropertySchema>))}`;
   }
