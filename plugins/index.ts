@@ -14,3 +14,4 @@ export { default as http } from './http/index.js';
 export { default as nats } from './nats/index.js';
 export { default as parser } from './parser/index.js';
 export { default as redact } from './redact/index.js';
+export { default as multiline } from './multiline/index.js';

@@ -7,7 +7,7 @@ import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
 import { chunkBytes, LineChunk, newChunkId, recordCount, type Chunk, type LogRecord } from '../record.js';
-import type { LabeledSample, ServiceInfo } from '../plugin/define.js';
+import type { LabeledSample, ServiceInfo, Settlement } from '../plugin/define.js';
 import { compileMatch, type TagMatcher } from '../match.js';
 import type { InstanceBase } from './context.js';
 import { withTimeout } from '../timeout.js';
@@ -50,6 +50,8 @@ export class Engine {
   private readonly outputMatch = new Map<OutputInstance, TagMatcher>();
   private readonly routes = new Map<string, Route>();
   private unrouted = 0;
+  /** The ticket of each chunk handed to a filter (for FilterContext.hold). */
+  private readonly tickets = new WeakMap<Chunk, Ticket>();
 
   constructor(
     readonly config: AgentConfig,
@@ -62,7 +64,13 @@ export class Engine {
       filtered: (tag: string) => this.route(tag).filters.length > 0,
     };
     for (const [i, e] of config.inputs.entries()) this.inputs.push(new InputInstance(e, i, logger, service, pipeline));
-    for (const e of config.filters) this.filters.push(new FilterInstance(e, logger, service, (f, tag, recs) => this.inject(f, tag, recs)));
+    const hold = (c: Chunk) => {
+      const t = this.tickets.get(c);
+      if (!t) throw new Error('hold(): not a chunk this filter was handed');
+      return t.hold();
+    };
+    for (const e of config.filters)
+      this.filters.push(new FilterInstance(e, logger, service, (f, tag, recs, onSettled) => this.inject(f, tag, recs, onSettled), hold));
     for (const e of config.outputs) {
       const o = new OutputInstance(e, logger, service, () => this.onOutputRoom());
       this.outputs.push(o);
@@ -151,6 +159,7 @@ export class Engine {
     for (let i = 0; i < route.filters.length; i++) {
       const f = route.filters[i]!;
       if (startAt && this.filters.indexOf(f) < startAt) continue;
+      this.tickets.set(c, ticket);
       c = await f.run(c);
       if (c.records.length === 0) break;
     }
@@ -169,10 +178,10 @@ export class Engine {
     if (this.hooks.routed.isUsed()) this.hooks.routed.call(c, route.outputs.length);
   }
 
-  private inject(from: FilterInstance, tag: string, records: LogRecord[]): void {
-    if (!records.length) return;
+  private inject(from: FilterInstance, tag: string, records: LogRecord[], onSettled?: (s: Settlement) => void): void {
+    if (!records.length) return onSettled?.({ delivered: true });
     const chunk: Chunk = { id: newChunkId(), tag, records, bytes: chunkBytes(records) };
-    void this.process(chunk, new Ticket(), undefined, this.filters.indexOf(from) + 1).catch((e) => from.fail('emit', e));
+    void this.process(chunk, new Ticket(onSettled), undefined, this.filters.indexOf(from) + 1).catch((e) => from.fail('emit', e));
   }
 
   private onOutputRoom(): void {

@@ -2,7 +2,7 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
 import type { Logger } from 'pino';
 import { chunkBytes, type Chunk, type LogRecord } from '../record.js';
-import type { FilterContext, FilterHooks, ServiceInfo } from '../plugin/define.js';
+import type { FilterContext, FilterHooks, ServiceInfo, Settlement } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import { compileMatch, type TagMatcher } from '../match.js';
 import { InstanceBase } from './context.js';
@@ -19,14 +19,20 @@ export class FilterInstance extends InstanceBase {
     entry: EntryConfig,
     logger: Logger,
     service: ServiceInfo,
-    private readonly inject: (from: FilterInstance, tag: string, records: LogRecord[]) => void,
+    private readonly inject: (from: FilterInstance, tag: string, records: LogRecord[], onSettled?: (s: Settlement) => void) => void,
+    private readonly holdChunk: (chunk: Chunk) => (delivered: boolean) => void,
   ) {
     super(entry, logger, service);
     this.matches = compileMatch(entry.common.match as string | string[]);
   }
 
   context(): FilterContext<unknown> {
-    return { ...this.baseContext(), hooks: this.hooks, emit: (tag, records) => this.inject(this, tag, records) };
+    return {
+      ...this.baseContext(),
+      hooks: this.hooks,
+      emit: (tag, records, opts) => this.inject(this, tag, records, opts?.onSettled),
+      hold: (chunk) => this.holdChunk(chunk),
+    };
   }
 
   /** Run the filter on a chunk. A throwing filter is contained: counted, logged, chunk passed on unchanged. */

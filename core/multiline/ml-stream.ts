@@ -84,17 +84,20 @@ export class MultilineStream {
     return this.groups.values();
   }
 
-  /** Take one record, starting at `start` in its source; records complete now go to `emit`, in order. */
-  push(r: LogRecord, start: number, emit: Emit): void {
+  /**
+   * Take one record, starting at `start` in its source; records complete now go to `emit`, in
+   * order. Returns the group `r` joined when that group is still held (else undefined).
+   */
+  push(r: LogRecord, start: number, emit: Emit): Group | undefined {
     const m = this.machine;
     m.prepare(r);
     const text = m.content(r);
-    if (text === undefined) return emit(r, undefined);
+    if (text === undefined) return void emit(r, undefined);
     const t0 = now();
     if (t0 < this.bypassUntil) {
       this.counts.bypassed++;
       this.flushAll(emit);
-      return emit(r, undefined);
+      return void emit(r, undefined);
     }
     const key = m.groupKey(r);
     let g = this.groups.get(key);
@@ -121,7 +124,7 @@ export class MultilineStream {
       g = undefined;
       if (step.kind === StepKind.Single) {
         if (spent > this.limits.budgetMs) this.overBudget(emit);
-        return emit(r, undefined);
+        return void emit(r, undefined);
       }
       g = this.open(key, r, text, start, step.to, false);
     }
@@ -129,9 +132,11 @@ export class MultilineStream {
     if (g.spentMs > this.limits.budgetMs) {
       this.emitGroup(key, g, emit);
       this.overBudget(emit);
-      return;
+      return undefined;
     }
-    if (step.ends) this.emitGroup(key, g, emit);
+    if (!step.ends) return g;
+    this.emitGroup(key, g, emit);
+    return undefined;
   }
 
   /** Emit every held record whose last record joined before `olderThan` (all without it). */

@@ -134,8 +134,17 @@ export interface FilterHooks extends LifecycleHooks {
 
 export interface FilterContext<O> extends BaseContext<O> {
   readonly hooks: FilterHooks;
-  /** Inject new records (e.g. a summary) into the pipeline; they pass the filters after this one. */
-  emit(tag: string, records: LogRecord[]): void;
+  /**
+   * Inject new records (e.g. a summary) into the pipeline; they pass the filters after this one.
+   * `onSettled` is called once every output they were routed to acked or dropped them.
+   */
+  emit(tag: string, records: LogRecord[], opts?: { onSettled?: (s: Settlement) => void }): void;
+  /**
+   * Keep `chunk` (the chunk this filter is handed) from being acknowledged to its input until the
+   * returned release is called (with whether its held records were delivered): for a filter that
+   * holds records and emits them later (multiline), so the input does not commit them before.
+   */
+  hold(chunk: Chunk): (delivered: boolean) => void;
 }
 
 export interface OutputHooks extends LifecycleHooks {
