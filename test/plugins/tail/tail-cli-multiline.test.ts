@@ -7,7 +7,9 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lines, settle, started, startAgent, stop, tailConfig, tempDir } from './cli.js';
 
-const java = readFileSync(new URL('../../fixtures/multiline/java.log', import.meta.url), 'utf8').replace(/\n$/, '').split('\n');
+const java = readFileSync(new URL('../../fixtures/multiline/java.log', import.meta.url), 'utf8')
+  .replace(/\n$/, '')
+  .split('\n');
 const text = (l: readonly string[]) => l.map((x) => `${x}\n`).join('');
 const logs = (out: readonly string[]) => out.map((l) => JSON.parse(l) as { log: string; meta: { seq: number } });
 
