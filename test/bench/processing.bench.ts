@@ -17,9 +17,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MultilineSet } from '../../core/multiline/ml-registry.js';
 import { Follower, type FollowerSink } from '../../plugins/tail/tail-follower.js';
-import { compilePaths } from '../../plugins/tail/tail-scan.js';
 import { withTimeout } from '../helpers/wait.js';
 import { procStats, ROOT } from './agents.js';
+import { followerOptions, QUIET_SINK } from './tail.bench.js';
 import { check, SMOKE, size } from './smoke.js';
 
 const CLI = join(ROOT, 'dist/core/cli/main.js');
@@ -98,38 +98,23 @@ async function follower(input: Input, multiline: boolean): Promise<Figure> {
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   const want = multiline ? input.records : input.lines;
+  const take = (n: number, onSettled: () => void) => {
+    records += n;
+    setImmediate(onSettled);
+    if (records >= want) done();
+    return true;
+  };
   const sink: FollowerSink = {
-    emitLines(_tag, block, _bytes, onSettled) {
-      records += block.count;
-      setImmediate(onSettled);
-      if (records >= want) done();
-      return true;
-    },
+    emitLines: (_tag, block, _bytes, onSettled) => take(block.count, onSettled),
     emitRecords(_tag, recs, _bytes, onSettled) {
       built += recs.length;
-      records += recs.length;
-      setImmediate(onSettled);
-      if (records >= want) done();
-      return true;
+      return take(recs.length, onSettled);
     },
-    ready: () => Promise.resolve(),
-    count() {},
-    log: { debug() {}, info() {}, warn() {}, error() {} },
+    ...QUIET_SINK,
   };
   const f = new Follower(
     {
-      paths: compilePaths(input.path, [], dir),
-      tag: 'bench',
-      readFromHead: true,
-      rotateWaitMs: 5000,
-      refreshMs: 1000,
-      readSize: 256 * 1024,
-      maxLine: 256 * 1024,
-      ignoreOlderMs: 0,
-      watcher: 'inotify',
-      pollMs: 250,
-      pathKey: '',
-      statePath: join(dir, 'offsets.json'),
+      ...followerOptions(input.path, dir, 256 * 1024),
       multiline: multiline
         ? { machine: new MultilineSet().machine('java', undefined, { flushMs: 60_000 }), limits: { maxLines: 1000, maxBytes: 1 << 20, budgetMs: 50 } }
         : undefined,

@@ -12,7 +12,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Follower } from '../../plugins/tail/tail-follower.js';
+import { Follower, type FollowerOptions } from '../../plugins/tail/tail-follower.js';
 import { compilePaths } from '../../plugins/tail/tail-scan.js';
 import { withTimeout } from '../helpers/wait.js';
 import { check, size } from './smoke.js';
@@ -48,39 +48,46 @@ function result(name: string, lines: number, bytes: number, ms: number): TailBen
   return { name, lines, bytes, ms, linesPerSec: (lines / ms) * 1000, mbPerSec: bytes / 1e6 / (ms / 1000) };
 }
 
+/** The follower's options in the benches: read `file` from its head, `readSize` bytes a read. */
+export function followerOptions(file: string, dir: string, readSize: number): FollowerOptions {
+  return {
+    paths: compilePaths(file, [], dir),
+    tag: 'bench',
+    readFromHead: true,
+    rotateWaitMs: 5000,
+    refreshMs: 1000,
+    readSize,
+    maxLine: 256 * 1024,
+    ignoreOlderMs: 0,
+    watcher: 'inotify',
+    pollMs: 250,
+    pathKey: '',
+    statePath: join(dir, 'offsets.json'),
+  };
+}
+
+/** A sink's parts besides emission: always ready, counting and logging nothing. */
+export const QUIET_SINK = {
+  ready: () => Promise.resolve(),
+  count() {},
+  log: { debug() {}, info() {}, warn() {}, error() {} },
+};
+
 /** The follower alone, with a sink that counts and settles each chunk on the next turn. */
 export async function benchFollower(file: string, lines: number, bytes: number, readSize: number): Promise<TailBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'qlog-bench-tail-state-'));
   let n = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const f = new Follower(
-    {
-      paths: compilePaths(file, [], dir),
-      tag: 'bench',
-      readFromHead: true,
-      rotateWaitMs: 5000,
-      refreshMs: 1000,
-      readSize,
-      maxLine: 256 * 1024,
-      ignoreOlderMs: 0,
-      watcher: 'inotify',
-      pollMs: 250,
-      pathKey: '',
-      statePath: join(dir, 'offsets.json'),
+  const f = new Follower(followerOptions(file, dir, readSize), {
+    emitLines(_tag, block, _bytes, onSettled) {
+      n += block.count;
+      setImmediate(onSettled);
+      if (n >= lines) done();
+      return true;
     },
-    {
-      emitLines(_tag, block, _bytes, onSettled) {
-        n += block.count;
-        setImmediate(onSettled);
-        if (n >= lines) done();
-        return true;
-      },
-      ready: () => Promise.resolve(),
-      count() {},
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-    },
-  );
+    ...QUIET_SINK,
+  });
   const t0 = performance.now();
   await f.start();
   await withTimeout(finished, size(120_000, 20_000), `the follower to emit ${lines} lines`);
