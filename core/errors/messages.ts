@@ -74,6 +74,8 @@ export const ERRORS = {
   'QLOG_ERR_USAGE/one-plugin-name': 'expected one plugin name',
   'QLOG_ERR_USAGE/missing-args': 'the following required arguments were not provided: {missing}',
   'QLOG_ERR_USAGE/unexpected-arg': "unexpected argument '{arg}'",
+  'QLOG_ERR_USAGE/open-identity': '-i IDENTITY is required: an age identity file (from age-keygen, or identity.txt from "qlog keygen")',
+  'QLOG_ERR_USAGE/open-files': 'expected at least one file of sealed units (the files rotated-file wrote, oldest first)',
   'QLOG_ERR_USAGE/unknown-plugin': 'unknown plugin {names}{hint}; available: {available}',
   'QLOG_ERR_USAGE/kind-required': '--kind is required (input, filter or output)',
   'QLOG_ERR_USAGE/kind': '--kind must be input, filter or output, found "{kind}"',
@@ -236,6 +238,47 @@ export const ERRORS = {
     'the receiver closed the connection after our PING without a PONG: most likely its shared_key is not ours (Fluent Bit closes without a word on a shared_key mismatch); set the same key on both sides',
   'QLOG_ERR_FORWARD_AUTH/pong-key':
     'the receiver answered with a PONG made with another shared_key (it does not know ours); set the same shared_key on both sides',
+
+  // ---- sealed logs (core/seal): key files, and what `qlog open` finds; {where} is file:line
+  QLOG_ERR_SEAL_KEY: 'cannot read {what} {file}: {reason}',
+  'QLOG_ERR_SEAL_KEY/recipient':
+    '{where}: "{found}" {reason}; expected an age X25519 recipient "age1..." (the "# public key:" line age-keygen prints, or recipient.txt from "qlog keygen")',
+  'QLOG_ERR_SEAL_KEY/identity':
+    '{where}: {reason}; expected an age identity file: lines "AGE-SECRET-KEY-1..." (as age-keygen or "qlog keygen" write them), "#" comments and blank lines',
+  'QLOG_ERR_SEAL_KEY/no-identity': '{file}: no identity in the file; expected a line "AGE-SECRET-KEY-1..." (made by age-keygen or "qlog keygen")',
+  'QLOG_ERR_SEAL_KEY/no-recipients':
+    'sealing needs at least one recipient: set "recipients" (age1... keys) or "recipients_file" (a file of age1... lines); {file}',
+  'QLOG_ERR_SEAL_KEY/signing':
+    '{file}: {reason}; expected an Ed25519 private key in PEM ("-----BEGIN PRIVATE KEY-----": signing.key from "qlog keygen", or "openssl genpkey -algorithm ed25519")',
+  'QLOG_ERR_SEAL_KEY/verify':
+    '{file}: {reason}; expected an Ed25519 public key: PEM ("-----BEGIN PUBLIC KEY-----", signing.pub from "qlog keygen") or one line "ed25519:<base64 of the 32 key bytes>"',
+  'QLOG_ERR_SEAL_KEY/exists': '{file} exists already; "qlog keygen" never overwrites a key (remove it, or write elsewhere with -o DIR)',
+  'QLOG_ERR_SEAL_KEY/attestation': 'the attestation command {command} failed: {reason}',
+  QLOG_ERR_SEAL_AUTH: '{where}: authentication failed: {reason} (the unit was altered)',
+  'QLOG_ERR_SEAL_AUTH/no-identity': '{where}: cannot open the unit: {reason}; it was sealed to other recipients (check -i), or its header was altered',
+  'QLOG_ERR_SEAL_AUTH/format': '{where}: not a sealed unit: {reason}',
+  'QLOG_ERR_SEAL_AUTH/chain':
+    '{where}: broken chain: unit {unit} of stream {stream} (session {session}) names previous-unit hash {found}, but unit {prev} hashes to {expected} (a unit was replaced)',
+  'QLOG_ERR_SEAL_AUTH/conflict':
+    '{where}: unit {unit} of stream {stream} (session {session}) was read before at {other} with other contents: one of the two is forged',
+  'QLOG_ERR_SEAL_AUTH/line-range':
+    '{where}: the line says {src} {range} but the unit inside holds stream {stream} seq {first}-{last}: the cleartext of the line was altered',
+  QLOG_ERR_SEAL_SIGNER:
+    '{where}: unknown signer {signer}: unit {unit} of stream {stream} (session {session}) is signed by a key that is not a --verify-key (known: {known})',
+  'QLOG_ERR_SEAL_SIGNER/unsigned':
+    '{where}: unit {unit} of stream {stream} (session {session}) is not signed, but --verify-key requires signed units: it was made by someone without the signing key',
+  'QLOG_ERR_SEAL_SIGNER/bad':
+    '{where}: bad signature: unit {unit} of stream {stream} (session {session}) names signer {signer} but its signature does not verify (altered or forged)',
+  QLOG_ERR_SEAL_GAP: '{where}: gap: {missing} of stream {stream} (session {session}) missing; the chain goes from unit {before} to unit {after}',
+  'QLOG_ERR_SEAL_GAP/records':
+    '{where}: gap: records of stream {stream} after seq {from} up to seq {to} are missing (session {session} starts at seq {to}, the previous one ended at seq {from})',
+  QLOG_ERR_SEAL_REORDER:
+    '{where}: reordered: unit {unit} of stream {stream} (session {session}) comes after unit {after}, but precedes it in the chain (printed in chain order)',
+  QLOG_ERR_SEAL_DUPLICATE: '{where}: duplicate: unit {unit} of stream {stream} (session {session}) was read before at {other} (skipped)',
+  QLOG_ERR_SEAL_TRUNCATED:
+    '{where}: truncated: stream {stream} (session {session}) stops at unit {unit} (seq {seq}) without its closing unit: its last units were cut off, or the agent is still running or stopped without closing',
+  QLOG_ERR_SEAL_RESENT:
+    '{where}: note: {count} record(s) of stream {stream} up to seq {seq} were sent again by session {session} after a restart (printed once)',
 
   // ---- templates (core/template.ts); {template} is the template text, quoted
   QLOG_ERR_TEMPLATE_SYNTAX:
