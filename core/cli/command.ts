@@ -17,4 +17,6 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   migrate: () => import('./migrate.js'),
   demo: () => import('./demo.js'),
   'new-plugin': () => import('./new-plugin.js'),
+  open: () => import('./open.js'),
+  keygen: () => import('./keygen.js'),
 };

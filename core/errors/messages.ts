@@ -254,6 +254,7 @@ export const ERRORS = {
     '{file}: {reason}; expected an Ed25519 public key: PEM ("-----BEGIN PUBLIC KEY-----", signing.pub from "qlog keygen") or one line "ed25519:<base64 of the 32 key bytes>"',
   'QLOG_ERR_SEAL_KEY/exists': '{file} exists already; "qlog keygen" never overwrites a key (remove it, or write elsewhere with -o DIR)',
   'QLOG_ERR_SEAL_KEY/attestation': 'the attestation command {command} failed: {reason}',
+  QLOG_ERR_SEAL_READ: 'cannot read {file}: {reason}',
   QLOG_ERR_SEAL_AUTH: '{where}: authentication failed: {reason} (the unit was altered)',
   'QLOG_ERR_SEAL_AUTH/no-identity': '{where}: cannot open the unit: {reason}; it was sealed to other recipients (check -i), or its header was altered',
   'QLOG_ERR_SEAL_AUTH/format': '{where}: not a sealed unit: {reason}',
@@ -269,7 +270,7 @@ export const ERRORS = {
     '{where}: unit {unit} of stream {stream} (session {session}) is not signed, but --verify-key requires signed units: it was made by someone without the signing key',
   'QLOG_ERR_SEAL_SIGNER/bad':
     '{where}: bad signature: unit {unit} of stream {stream} (session {session}) names signer {signer} but its signature does not verify (altered or forged)',
-  QLOG_ERR_SEAL_GAP: '{where}: gap: {missing} of stream {stream} (session {session}) missing; the chain goes from unit {before} to unit {after}',
+  QLOG_ERR_SEAL_GAP: '{where}: gap: {missing} of stream {stream} (session {session}) missing: the chain goes from {before} to unit {after}',
   'QLOG_ERR_SEAL_GAP/records':
     '{where}: gap: records of stream {stream} after seq {from} up to seq {to} are missing (session {session} starts at seq {to}, the previous one ended at seq {from})',
   QLOG_ERR_SEAL_REORDER:

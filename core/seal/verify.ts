@@ -211,10 +211,9 @@ export class StreamVerifier {
       const lowest = Math.min(...c.pending.keys());
       if (lowest > upTo) break;
       const w = c.pending.get(lowest)!;
-      const missing = lowest - 1 === c.next ? `unit ${c.next} is` : `units ${c.next}-${lowest - 1} are`;
-      this.problems.push(
-        problem('gap', 'QLOG_ERR_SEAL_GAP', { where: w.where, missing, stream: c.stream, session: c.session, before: c.next - 1, after: lowest }),
-      );
+      const missing = lowest - 1 === c.next ? `unit ${c.next}` : `units ${c.next}-${lowest - 1}`;
+      const before = c.next === 0 ? 'its start' : `unit ${c.next - 1}`;
+      this.problems.push(problem('gap', 'QLOG_ERR_SEAL_GAP', { where: w.where, missing, stream: c.stream, session: c.session, before, after: lowest }));
       c.next = lowest;
       c.prev = undefined;
       this.drain(c);
