@@ -118,6 +118,13 @@ function hkdf(ikm: Buffer, salt: Buffer, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 }
 
+/** HMAC-SHA-256 of the header up to "---", keyed with HKDF(file key, "header"). */
+function headerMac(fileKey: Buffer, header: Buffer): Buffer {
+  return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+    .update(header)
+    .digest();
+}
+
 function aeadSeal(key: Buffer, nonce: Buffer, plain: Buffer): Buffer {
   const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
@@ -153,26 +160,37 @@ function streamNonce(counter: number, last: boolean): Buffer {
   return n;
 }
 
-/**
- * Encrypt the concatenation of `parts` to every recipient: the bytes of an age file. The parts
- * are read in place (no joined copy of the plaintext).
- */
-export function ageEncrypt(parts: readonly Buffer[], recipients: readonly Recipient[]): Buffer {
-  if (recipients.length === 0) throw new Error('ageEncrypt: no recipients');
+/** A file key and the age header that wraps it to the recipients (stanzas and MAC). */
+export interface AgeHeader {
+  readonly fileKey: Buffer;
+  readonly bytes: Buffer;
+}
+
+/** A fresh file key wrapped to every recipient (a new ephemeral X25519 key per stanza). */
+export function ageHeader(recipients: readonly Recipient[]): AgeHeader {
+  if (recipients.length === 0) throw new Error('ageHeader: no recipients');
   const fileKey = randomBytes(16);
   let header = `${AGE_INTRO}\n`;
   for (const r of recipients) header += x25519Stanza(fileKey, r);
   header += '---';
-  const mac = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
-    .update(header, 'latin1')
-    .digest();
-  header += ` ${b64(mac)}\n`;
+  header += ` ${b64(headerMac(fileKey, Buffer.from(header, 'latin1')))}\n`;
+  return { fileKey, bytes: Buffer.from(header, 'latin1') };
+}
+
+/**
+ * Encrypt the concatenation of `parts` to every recipient: the bytes of an age file. The parts
+ * are read in place (no joined copy of the plaintext). `header`: reuse a file key and its header
+ * (see Sealer: every file still gets its own random payload nonce, hence its own payload key);
+ * by default a fresh one, as `age -e` makes.
+ */
+export function ageEncrypt(parts: readonly Buffer[], recipients: readonly Recipient[], header: AgeHeader = ageHeader(recipients)): Buffer {
+  const fileKey = header.fileKey;
   let size = 0;
   for (const p of parts) size += p.length;
   const chunks = Math.max(1, Math.ceil(size / CHUNK));
-  const headerLen = Buffer.byteLength(header, 'latin1');
+  const headerLen = header.bytes.length;
   const out = Buffer.allocUnsafe(headerLen + 16 + size + chunks * TAG);
-  out.write(header, 0, 'latin1');
+  header.bytes.copy(out, 0);
   const nonce = randomBytes(16);
   nonce.copy(out, headerLen);
   const key = hkdf(fileKey, nonce, 'payload');
@@ -259,22 +277,40 @@ function unwrap(stanzas: Stanza[], identities: readonly Identity[]): Buffer | un
 }
 
 /**
+ * File keys of headers already opened and authenticated (the same header bytes, MAC included,
+ * always carry the same file key): units that share a header skip the X25519 work.
+ */
+export class HeaderCache {
+  private readonly map = new Map<string, Buffer>();
+  constructor(private readonly max = 16) {}
+  get(header: string): Buffer | undefined {
+    return this.map.get(header);
+  }
+  set(header: string, fileKey: Buffer): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    this.map.set(header, fileKey);
+  }
+}
+
+/**
  * Open an age file with the first identity that unwraps its file key. Throws AgeError:
  * `format` (not an age file), `no-identity` (no stanza opens with these identities: another
  * recipient's file, or an altered stanza), `header-mac` (the header was altered), `payload`
  * (a payload chunk fails authentication: altered, cut, or extended).
  */
-export function ageDecrypt(file: Buffer, identities: readonly Identity[]): Buffer {
+export function ageDecrypt(file: Buffer, identities: readonly Identity[], cache?: HeaderCache): Buffer {
   const h = parseHeader(file);
-  const fileKey = unwrap(h.stanzas, identities);
-  if (!fileKey) {
-    const types = [...new Set(h.stanzas.map((s) => s.args[0]))].join(', ') || 'none';
-    throw new AgeError('no-identity', `no identity opens it (its header has ${h.stanzas.length} stanza(s) of type ${types})`);
+  const headerText = cache ? file.toString('latin1', 0, h.payload) : '';
+  let fileKey = cache?.get(headerText);
+  if (fileKey === undefined) {
+    fileKey = unwrap(h.stanzas, identities);
+    if (!fileKey) {
+      const types = [...new Set(h.stanzas.map((s) => s.args[0]))].join(', ') || 'none';
+      throw new AgeError('no-identity', `no identity opens it (its header has ${h.stanzas.length} stanza(s) of type ${types})`);
+    }
+    if (!timingSafeEqual(headerMac(fileKey, h.macInput), h.mac)) throw new AgeError('header-mac', 'the header MAC does not match: the header was altered');
+    cache?.set(headerText, fileKey);
   }
-  const mac = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
-    .update(h.macInput)
-    .digest();
-  if (!timingSafeEqual(mac, h.mac)) throw new AgeError('header-mac', 'the header MAC does not match: the header was altered');
   if (file.length - h.payload < 16) throw new AgeError('payload', 'the payload nonce is cut off');
   const key = hkdf(fileKey, file.subarray(h.payload, h.payload + 16), 'payload');
   const body = file.subarray(h.payload + 16);

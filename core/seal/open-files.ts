@@ -95,7 +95,9 @@ export async function openFiles(files: readonly string[], o: OpenFilesOptions): 
         continue;
       }
       const h = u.header;
-      if (line.src !== h.stream || line.first !== h.first || line.last !== h.last) {
+      // The parent may namespace the src of a sender (vsock input: `cid<N>/<stream>`).
+      const srcOk = line.src === h.stream || line.src.endsWith(`/${h.stream}`);
+      if (!srcOk || line.first !== h.first || line.last !== h.last) {
         await fail({
           kind: 'auth',
           code: 'QLOG_ERR_SEAL_AUTH',

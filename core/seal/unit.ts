@@ -13,12 +13,18 @@
  */
 import { createHash, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { QlogError, type IdsOf, type ParamsOf } from '../errors.js';
-import { AgeError, ageDecrypt, ageEncrypt, type Identity, type Recipient } from './age.js';
+import { AgeError, ageDecrypt, ageEncrypt, ageHeader, HeaderCache, type AgeHeader, type Identity, type Recipient } from './age.js';
 import { keyFromSignerId, parseRecipients, rawEd25519, signerId, type SealOptions, type VerifyKey } from './keys.js';
 
 export const UNIT_MAGIC = 'qlog-seal/1 ';
 const SIG_CONTEXT = Buffer.from('qlog-seal/1 signature\n');
 const SIG_BYTES = 64;
+/**
+ * Units sealed with one file key (one age header) before a fresh one is made. Each unit is still a
+ * whole age file with its own random 128-bit payload nonce, so its own payload key; sharing the
+ * header saves the X25519 key generation and agreement per recipient that dominate small units.
+ */
+export const REKEY_UNITS = 256;
 /** Longest header line read (an attestation document fits many times). */
 const MAX_HEADER = 256 * 1024;
 
@@ -86,6 +92,8 @@ export class Sealer {
   private readonly signer: string | undefined;
   private readonly attestation: string | undefined;
   private readonly chains = new Map<string, Chain>();
+  private header: AgeHeader | undefined;
+  private headerUses = 0;
 
   constructor(opts: SealOptions, session?: string) {
     this.session = session ?? randomBytes(16).toString('hex');
@@ -146,7 +154,12 @@ export class Sealer {
     const digest = createHash('sha256').update(line).update(u.entries).digest();
     const parts = [line, u.entries];
     if (this.signingKey) parts.push(sign(null, Buffer.concat([SIG_CONTEXT, digest]), this.signingKey));
-    const bytes = ageEncrypt(parts, this.recipients);
+    if (this.header === undefined || this.headerUses >= REKEY_UNITS) {
+      this.header = ageHeader(this.recipients);
+      this.headerUses = 0;
+    }
+    this.headerUses++;
+    const bytes = ageEncrypt(parts, this.recipients, this.header);
     c.unit++;
     c.prev = digest.toString('hex');
     c.last = u.last;
@@ -157,6 +170,9 @@ export class Sealer {
 
 /** hrtime is monotonic; this offset makes it wall-clock nanoseconds (fixed at start). */
 const HR_OFFSET = process.hrtime.bigint() - BigInt(Date.now()) * 1_000_000n;
+
+/** Per identity list: the file keys of the age headers opened lately. */
+const headerCaches = new WeakMap<readonly Identity[], HeaderCache>();
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
@@ -180,8 +196,13 @@ function checkHeader(h: Record<string, unknown>): string | undefined {
  */
 export function openUnit(bytes: Buffer, identities: readonly Identity[], verifyKeys: readonly VerifyKey[] | undefined, where = 'unit'): OpenedUnit {
   let plain: Buffer;
+  let cache = headerCaches.get(identities);
+  if (!cache) {
+    cache = new HeaderCache();
+    headerCaches.set(identities, cache);
+  }
   try {
-    plain = ageDecrypt(bytes, identities);
+    plain = ageDecrypt(bytes, identities, cache);
   } catch (e) {
     if (!(e instanceof AgeError)) throw e;
     if (e.kind === 'format') throw new SealError('format', 'QLOG_ERR_SEAL_AUTH/format', { where, reason: e.message });

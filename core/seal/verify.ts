@@ -9,7 +9,7 @@
  */
 import { formatError, type ErrorCode, type IdsOf, type ParamsOf, codeOf } from '../errors.js';
 import { unpackr } from '../forward/codec-packr.js';
-import type { OpenedUnit, SealError } from './unit.js';
+import type { OpenedUnit, SealError, UnitHeader } from './unit.js';
 
 export type SealProblemKind = 'auth' | 'signer' | 'gap' | 'reorder' | 'duplicate' | 'truncated-end' | 'resend';
 
@@ -49,6 +49,11 @@ export function problemOf(e: SealError, where: string): SealProblem {
 }
 
 const WINDOW = 64;
+/** Units remembered per chain for duplicate detection (batch; live). */
+const SEEN = 1 << 20;
+const LIVE_SEEN = 1024;
+/** Chains kept in live mode before ended ones are forgotten. */
+const LIVE_CHAINS = 4096;
 const WINDOW_BYTES = 64 * 1024 * 1024;
 
 interface Waiting {
@@ -77,6 +82,8 @@ interface Chain {
 interface StreamState {
   /** seq of the last record emitted. */
   emitted: number | undefined;
+  /** After a restart: records up to this seq were emitted by an earlier session (resends). */
+  resendUpTo: number | undefined;
   chain: Chain;
 }
 
@@ -103,6 +110,7 @@ export class StreamVerifier {
   private readonly chains = new Map<string, Chain>();
   private readonly streams = new Map<string, StreamState>();
   private readonly requireSigner: boolean;
+  private readonly live: boolean;
   private out: Buffer[] = [];
   private problems: SealProblem[] = [];
   /** Attestation documents seen, per session: the signer they bind and where. */
@@ -112,8 +120,15 @@ export class StreamVerifier {
   units = 0;
   records = 0;
 
-  constructor(opts: { requireSigner?: boolean } = {}) {
+  /**
+   * `requireSigner`: an unsigned unit is a signer problem (when openUnit had no verify keys).
+   * `live` (an aggregator that acks what it delivers): never hold records back: a unit ahead of
+   * its turn is a gap at once and is delivered; a chain first seen at unit n > 0 starts there (the
+   * aggregator joined late); memory per chain is bounded.
+   */
+  constructor(opts: { requireSigner?: boolean; live?: boolean } = {}) {
     this.requireSigner = opts.requireSigner ?? false;
+    this.live = opts.live ?? false;
   }
 
   /** Feed one opened unit (in file order). Returns the entries now in order, and problems found. */
@@ -140,6 +155,7 @@ export class StreamVerifier {
         signer: u.signer,
       };
       this.chains.set(key, c);
+      if (this.live && this.chains.size > LIVE_CHAINS) this.forgetEnded();
     }
     const ctx = { where, unit: h.unit, stream: h.stream, session: h.session };
     if (this.requireSigner && u.signer === undefined) {
@@ -156,6 +172,17 @@ export class StreamVerifier {
       return this.take();
     }
     c.seen.set(h.unit, { digest: u.digest, where });
+    if (c.seen.size > (this.live ? LIVE_SEEN : SEEN)) c.seen.delete(c.seen.keys().next().value!);
+    if (h.unit > c.next && c.lastUnit === -1 && c.pending.size === 0 && (this.live || this.joinsByPosition(c, h))) {
+      // The chain's first units are not here, and need not be: the aggregator joined late (live),
+      // or after a restart they held only records already stored (the parent dropped them as
+      // resends) and this unit starts at or before the last record of the previous session.
+      c.next = h.unit;
+    }
+    if (h.unit > c.next && this.live) {
+      this.gap(c, h.unit, where);
+      c.next = h.unit;
+    }
     if (h.unit > c.next) {
       c.pending.set(h.unit, { u, where });
       c.pendingBytes += u.entries.length;
@@ -205,15 +232,35 @@ export class StreamVerifier {
     return { records, problems };
   }
 
+  /** A unit of a later session that starts where (or before) the stream's last record ended. */
+  private joinsByPosition(c: Chain, h: UnitHeader): boolean {
+    const s = this.streams.get(h.stream);
+    return s !== undefined && s.chain !== c && s.emitted !== undefined && h.start !== null && h.start <= s.emitted;
+  }
+
+  /** Units c.next .. upTo-1 are missing. */
+  private gap(c: Chain, upTo: number, where: string): void {
+    const missing = upTo - 1 === c.next ? `unit ${c.next}` : `units ${c.next}-${upTo - 1}`;
+    const before = c.next === 0 ? 'its start' : `unit ${c.next - 1}`;
+    this.problems.push(problem('gap', 'QLOG_ERR_SEAL_GAP', { where, missing, stream: c.stream, session: c.session, before, after: upTo }));
+    c.prev = undefined;
+  }
+
+  /** Live mode: drop the state of chains that ended (oldest first) to bound memory. */
+  private forgetEnded(): void {
+    for (const [key, c] of this.chains) {
+      if (this.chains.size <= LIVE_CHAINS / 2) break;
+      if (c.ended && this.streams.get(c.stream)?.chain !== c) this.chains.delete(key);
+    }
+  }
+
   /** Give up waiting for the units before `upTo` (all of them with Infinity): report the gaps, go on. */
   private resolve(c: Chain, upTo: number): void {
     while (c.pending.size > 0) {
       const lowest = Math.min(...c.pending.keys());
       if (lowest > upTo) break;
       const w = c.pending.get(lowest)!;
-      const missing = lowest - 1 === c.next ? `unit ${c.next}` : `units ${c.next}-${lowest - 1}`;
-      const before = c.next === 0 ? 'its start' : `unit ${c.next - 1}`;
-      this.problems.push(problem('gap', 'QLOG_ERR_SEAL_GAP', { where: w.where, missing, stream: c.stream, session: c.session, before, after: lowest }));
+      if (!(c.lastUnit === -1 && this.joinsByPosition(c, w.u.header))) this.gap(c, lowest, w.where);
       c.next = lowest;
       c.prev = undefined;
       this.drain(c);
@@ -241,7 +288,7 @@ export class StreamVerifier {
     }
     let s = this.streams.get(h.stream);
     if (!s) {
-      s = { emitted: undefined, chain: c };
+      s = { emitted: undefined, resendUpTo: undefined, chain: c };
       this.streams.set(h.stream, s);
     }
     let entries = u.entries;
@@ -251,12 +298,13 @@ export class StreamVerifier {
         this.problems.push(problem('gap', 'QLOG_ERR_SEAL_GAP/records', { where, stream: h.stream, session: h.session, from: s.emitted, to: h.start }));
       }
       s.chain = c;
+      s.resendUpTo = s.emitted;
     }
-    if (s.emitted !== undefined && h.count > 0 && h.first <= s.emitted) {
-      const d = dropUpTo(entries, s.emitted);
+    if (s.resendUpTo !== undefined && h.count > 0 && h.first <= s.resendUpTo) {
+      const d = dropUpTo(entries, s.resendUpTo);
       if (d.dropped > 0) {
         this.resent += d.dropped;
-        this.problems.push(problem('resend', 'QLOG_ERR_SEAL_RESENT', { where, count: d.dropped, stream: h.stream, seq: s.emitted, session: h.session }));
+        this.problems.push(problem('resend', 'QLOG_ERR_SEAL_RESENT', { where, count: d.dropped, stream: h.stream, seq: s.resendUpTo, session: h.session }));
       }
       entries = d.kept;
     }

@@ -80,7 +80,12 @@ test('altered age files are refused with the failing check', () => {
   };
   const hdrEnd = f.indexOf('\n---') + 1;
   assert.throws(() => ageDecrypt(flip(f.length - 5), [id]), { kind: 'payload' });
-  assert.throws(() => ageDecrypt(flip(hdrEnd + 10), [id]), { kind: 'header-mac' });
+  const otherMac = Buffer.concat([f.subarray(0, hdrEnd + 4), Buffer.from('A'.repeat(43)), f.subarray(hdrEnd + 4 + 43)]);
+  assert.throws(() => ageDecrypt(otherMac, [id]), { kind: 'header-mac' });
+  // Another base64 character in the wrapped file key: no identity unwraps it.
+  const wrapped = Buffer.from(f);
+  wrapped[hdrEnd - 5] = wrapped[hdrEnd - 5] === 0x41 ? 0x42 : 0x41;
+  assert.throws(() => ageDecrypt(wrapped, [id]), { kind: 'no-identity' });
   assert.throws(() => ageDecrypt(f.subarray(0, f.length - 100), [id]), { kind: 'payload' });
   assert.throws(() => ageDecrypt(f, [parseIdentity(generateIdentity().secret) as Identity]), { kind: 'no-identity' });
   assert.throws(() => ageDecrypt(Buffer.from('hello\n'), [id]), { kind: 'format' });

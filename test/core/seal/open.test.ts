@@ -149,6 +149,19 @@ test('an agent restart: the new session re-seals records the parent has; printed
   assert.match(r.stderr, /QLOG_ERR_SEAL_RESENT: .*app\.log\.1:\d+: note: 10 record\(s\) of stream A up to seq 3000 were sent again by session [0-9a-f]{32}/);
   assert.match(r.stderr, /6 units, 50 records, 1 streams, 2 sessions, 10 resent after a restart: OK\n$/);
 
+  // The parent dropped session 2's first unit whole (all its records were stored already: a
+  // resend by its high-water mark), and namespaced the src as the vsock input does: still complete.
+  const s3 = new Sealer({ recipients: [k.recipient], signingKey: k.signingKey });
+  const again = { ...a, lines: a.lines.slice(25), seqs: a.seqs.slice(25), start: a.seqs[24]! };
+  unit(s3, again, 0, 5); // lines 25-29: the parent has them, drops the unit
+  const joined = [...lines.slice(0, 3), unit(s3, again, 5, 25), ...s3.close('app').map((c) => formatSealedLine('A', a.seqs[49]!, a.seqs[49]!, c.bytes))].map(
+    (l) => l.replace(/^qlog-sealed\/1 A /, 'qlog-sealed/1 cid5/A '),
+  );
+  const j = await open(k, writeRotated(dir, joined, 'joined.log'));
+  assert.equal(j.code, 0, j.stderr);
+  assert.equal(j.stdout, `${a.lines.join('\n')}\n`);
+  assert.match(j.stderr, /5 units, 50 records, 1 streams, 2 sessions: OK\n$/);
+
   // A restart that skipped records (the parent dropped the tail of session 1 it had acked): a gap.
   const gap = [
     lines[0]!,

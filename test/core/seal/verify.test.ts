@@ -1,0 +1,70 @@
+// StreamVerifier in live mode (the vsock input's unseal: an aggregator that acks what it delivers
+// must not hold records back): gaps reported at once, late joiners accepted, memory bounded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeEntries } from '../../../core/forward/codec.js';
+import { generateIdentity, openUnit, parseIdentity, Sealer, StreamVerifier, type Identity, type OpenedUnit } from '../../../core/seal/index.js';
+
+const id = generateIdentity();
+const ids = [parseIdentity(id.secret) as Identity];
+
+function units(n: number, sealer = new Sealer({ recipients: [id.recipient] }), stream = 's'): OpenedUnit[] {
+  return Array.from({ length: n }, (_, i) => {
+    const entries = encodeEntries([{ time: 1n, tag: 't', body: `line ${i}`, meta: { src: stream, seq: (i + 1) * 10 } }]);
+    return openUnit(sealer.seal({ stream, start: i * 10, first: (i + 1) * 10, last: (i + 1) * 10, count: 1, tag: 't', entries }), ids, undefined);
+  });
+}
+
+test('live: a unit ahead of its turn is a gap at once and its records are delivered', () => {
+  const u = units(6);
+  const v = new StreamVerifier({ live: true });
+  const got: number[] = [];
+  const kinds: string[] = [];
+  for (const i of [0, 1, 3, 4, 2, 5]) {
+    const r = v.push(u[i]!, `u${i}`);
+    if (r.records.length > 0) got.push(i);
+    kinds.push(...r.problems.map((p) => `${p.kind}@${p.where}`));
+  }
+  assert.deepEqual(got, [0, 1, 3, 4, 2, 5]);
+  assert.deepEqual(kinds, ['gap@u3', 'reorder@u2']);
+  assert.deepEqual(
+    v.finish().problems.map((p) => p.kind),
+    ['truncated-end'],
+  );
+});
+
+test('live: a chain first seen at unit n > 0 starts there without a problem; batch mode calls it a gap', () => {
+  const u = units(5);
+  const live = new StreamVerifier({ live: true });
+  const batch = new StreamVerifier();
+  const lp: string[] = [];
+  const bp: string[] = [];
+  let delivered = 0;
+  for (const x of u.slice(2)) {
+    const r = live.push(x, 'w');
+    delivered += r.records.length > 0 ? 1 : 0;
+    lp.push(...r.problems.map((p) => p.kind));
+    bp.push(...batch.push(x, 'w').problems.map((p) => p.kind));
+  }
+  assert.equal(delivered, 3);
+  assert.deepEqual(lp, []);
+  assert.deepEqual(bp, []); // held back, waiting for units 0-1
+  assert.deepEqual(
+    batch.finish().problems.map((p) => p.message.replace(/session \w+/, 'session S')),
+    [
+      'w: gap: units 0-1 of stream s (session S) missing: the chain goes from its start to unit 2',
+      'w: truncated: stream s (session S) stops at unit 4 (seq 50) without its closing unit: its last units were cut off, or the agent is still running or stopped without closing',
+    ],
+  );
+});
+
+test('a duplicate and a forged unit in the same place are told apart', () => {
+  const sealer = new Sealer({ recipients: [id.recipient] }, 'fixed-session');
+  const u = units(3, sealer);
+  // Same session id, other contents at unit 1: someone made a unit for this place.
+  const other = units(2, new Sealer({ recipients: [id.recipient] }, 'fixed-session'));
+  const v = new StreamVerifier();
+  const kinds: string[] = [];
+  for (const x of [u[0]!, u[1]!, u[1]!, other[1]!, u[2]!]) kinds.push(...v.push(x, 'w').problems.map((p) => `${p.kind}:${p.code}`));
+  assert.deepEqual(kinds, ['duplicate:QLOG_ERR_SEAL_DUPLICATE', 'auth:QLOG_ERR_SEAL_AUTH']);
+});
