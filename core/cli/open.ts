@@ -2,6 +2,8 @@
 import { parseIdentityFile, parseVerifyKey, readKeyFile } from '../seal/keys.js';
 import { EXIT_CODES, exitCodeOf } from '../seal/verify.js';
 import { entriesText, openFiles } from '../seal/open-files.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { QlogError } from '../errors.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
@@ -12,13 +14,15 @@ const usage = `Decrypt sealed logs (files of "qlog-sealed/1" lines written by ro
 every unit is there, once, in order, untouched and (with --verify-key) signed by the enclave.
 Prints the plaintext lines on stdout, every problem on stderr.
 
-Usage: qlog open -i IDENTITY [-i IDENTITY...] [--verify-key PUB...] [--check] FILES...
+Usage: qlog open -i IDENTITY [-i IDENTITY...] [--verify-key PUB...] [--check] [--attestation-out DIR] FILES...
 
   -i, --identity FILE    age identity file (age-keygen's format; identity.txt from "qlog keygen")
   --verify-key FILE      Ed25519 public key the units must be signed with (signing.pub, PEM, or a
                          line "ed25519:<base64>"); repeat for several; without it signatures are
                          only checked against the key a unit names
   --check                verify only: print nothing but the problems and a summary
+  --attestation-out DIR  write each session's attestation document to DIR/<session>.attestation,
+                         for the platform's verifier (signature, certificates, measurements)
   FILES                  files of sealed lines, oldest first (app.log.2 app.log.1 app.log); .gz ok
 
 Exit status: 0 complete and in order; 1 a file cannot be read; 2 usage or key file error;
@@ -32,7 +36,12 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { identity: { type: 'string', short: 'i', multiple: true }, 'verify-key': { type: 'string', multiple: true }, check: { type: 'boolean' } },
+      {
+        identity: { type: 'string', short: 'i', multiple: true },
+        'verify-key': { type: 'string', multiple: true },
+        check: { type: 'boolean' },
+        'attestation-out': { type: 'string' },
+      },
       usage,
     );
     if (!values.identity?.length) throw new UsageError('QLOG_ERR_USAGE/open-identity', {}, usage);
@@ -58,9 +67,17 @@ const command: Command = {
       process.stderr.write(`qlog open: ${r.code}: ${r.message}\n`);
       return 1;
     }
+    const outDir = values['attestation-out'];
+    if (outDir !== undefined && r.attestations.size > 0) mkdirSync(outDir, { recursive: true });
     for (const [session, a] of r.attestations) {
+      let saved = '';
+      if (outDir !== undefined) {
+        const file = join(outDir, `${session}.attestation`);
+        writeFileSync(file, a.doc);
+        saved = `, saved as ${file}`;
+      }
       process.stderr.write(
-        `qlog open: session ${session}: attestation document (${a.doc.length} bytes, at ${a.where}) for signer ${a.signer ?? 'none'}: check it with your platform's verifier (docs/sealing.md, "Attestation")\n`,
+        `qlog open: session ${session}: attestation document (${a.doc.length} bytes, at ${a.where}${saved}) ${a.binds ? 'contains' : 'does NOT contain'} the key of signer ${a.signer ?? 'none'}; check its signature and measurements with the platform's verifier (docs/sealing.md, "Attestation")\n`,
       );
     }
     const code = exitCodeOf(r.problems);

@@ -42,6 +42,17 @@ function problem<I extends IdsOf<'QLOG_ERR_SEAL'>>(kind: SealProblemKind, id: I,
   return { kind, code: codeOf(id), message: formatError(id, ...([params] as never as [])), where: params.where };
 }
 
+/**
+ * Whether an attestation document names the signer's public key: its 32 raw bytes (Nitro and
+ * QingTian put them in the `public_key` or `user_data` byte string of the CBOR document) or their
+ * hex. Only that: the document's signature, certificate chain and measurements are the platform
+ * verifier's to check (docs/sealing.md).
+ */
+export function attestationBinds(doc: Buffer, signer: string): boolean {
+  const raw = Buffer.from(signer.replace(/^ed25519:/, ''), 'base64');
+  return raw.length === 32 && (doc.includes(raw) || doc.includes(raw.toString('hex')));
+}
+
 /** The problem a SealError from openUnit stands for. */
 export function problemOf(e: SealError, where: string): SealProblem {
   const kind: SealProblemKind = e.kind === 'unknown-signer' || e.kind === 'unsigned' || e.kind === 'bad-signature' ? 'signer' : 'auth';
@@ -114,7 +125,7 @@ export class StreamVerifier {
   private out: Buffer[] = [];
   private problems: SealProblem[] = [];
   /** Attestation documents seen, per session: the signer they bind and where. */
-  readonly attestations = new Map<string, { signer: string | undefined; doc: Buffer; where: string }>();
+  readonly attestations = new Map<string, { signer: string | undefined; doc: Buffer; where: string; binds: boolean }>();
   /** Records dropped as resent after a restart. */
   resent = 0;
   units = 0;
@@ -163,7 +174,10 @@ export class StreamVerifier {
       return this.take();
     }
     if (h.attestation !== undefined && !this.attestations.has(h.session)) {
-      this.attestations.set(h.session, { signer: h.signer, doc: Buffer.from(h.attestation, 'base64'), where });
+      const doc = Buffer.from(h.attestation, 'base64');
+      const binds = u.signer !== undefined && attestationBinds(doc, u.signer);
+      this.attestations.set(h.session, { signer: u.signer, doc, where, binds });
+      if (!binds) this.problems.push(problem('signer', 'QLOG_ERR_SEAL_SIGNER/attestation', { ...ctx, signer: u.signer ?? 'none (unsigned)' }));
     }
     const before = c.seen.get(h.unit);
     if (before) {

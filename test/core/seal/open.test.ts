@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeEntries } from '../../../core/forward/codec.js';
-import { formatSealedLine, parseSealedLine, Sealer } from '../../../core/seal/index.js';
+import { formatSealedLine, loadSealOptions, parseSealedLine, Sealer } from '../../../core/seal/index.js';
 import type { LogRecord } from '../../../core/record.js';
 import { runCli } from '../../helpers/cli.js';
 import { numberedLine } from '../../helpers/lines.js';
@@ -347,4 +347,60 @@ test('qlog open and keygen usage errors', async (t) => {
   const again = await runCli(['keygen', '-o', join(dir, 'keys')]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /identity\.txt exists already; "qlog keygen" never overwrites a key/);
+});
+
+test('the attestation hook: its document travels in unit 0 of each stream and qlog open checks it names the signer', async (t) => {
+  const dir = tempDir(t);
+  const k = await keygen(dir);
+  // A stand-in for the platform's attestation call (Nitro NSM / QingTian qtsm): prints a document
+  // with the public key it was given, as the real ones carry it in public_key/user_data.
+  const good = loadSealOptions(
+    {
+      recipients_file: 'keys/recipient.txt',
+      signing_key_file: 'keys/signing.key',
+      attestation_command: ['sh', '-c', 'printf "DOC public_key=%s" "$QLOG_SEAL_PUBLIC_KEY"'],
+    },
+    dir,
+  );
+  const sealed = (opts: ReturnType<typeof loadSealOptions>) => {
+    const s = new Sealer(opts);
+    const a = source('A', 0, 20);
+    return [unit(s, a, 0, 10), unit(s, a, 10, 20), ...s.close('app').map((c) => formatSealedLine('A', a.seqs[19]!, a.seqs[19]!, c.bytes))];
+  };
+  writeFileSync(join(dir, 'good.log'), `${sealed(good).join('\n')}\n`);
+  const r = await open(k, [join(dir, 'good.log')], ['--verify-key', k.signingPub, '--attestation-out', join(dir, 'att')]);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /session (\w+): attestation document \(79 bytes, at \S+good\.log:1, saved as (\S+)\) contains the key of signer ed25519:/.exec(r.stderr);
+  assert.ok(m, r.stderr);
+  assert.match(readFileSync(m[2]!.replace(/,$/, ''), 'utf8'), /^DOC public_key=[0-9a-f]{64}$/);
+
+  const wrong = loadSealOptions(
+    { recipients: [k.recipient], signing_key_file: join(dir, 'keys/signing.key'), attestation_command: ['echo', 'DOC for another key'] },
+    '/',
+  );
+  writeFileSync(join(dir, 'wrong.log'), `${sealed(wrong).join('\n')}\n`);
+  const w = await open(k, [join(dir, 'wrong.log')]);
+  assert.equal(w.code, 8, w.stderr);
+  assert.match(
+    w.stderr,
+    /QLOG_ERR_SEAL_SIGNER: \S+wrong\.log:1: the attestation document in unit 0 of stream A \(session \w+\) does not contain the public key of signer ed25519:/,
+  );
+
+  assert.throws(
+    () =>
+      new Sealer(
+        loadSealOptions(
+          { recipients: [k.recipient], signing_key_file: join(dir, 'keys/signing.key'), attestation_command: ['sh', '-c', 'echo no device >&2; exit 3'] },
+          '/',
+        ),
+      ),
+    (e: Error & { code?: string }) =>
+      e.code === 'QLOG_ERR_SEAL_KEY' && /the attestation command "sh -c echo no device >&2; exit 3" failed: no device/.test(e.message),
+  );
+  assert.throws(() => loadSealOptions({ recipients: ['age1notakey'] }, dir), /seal\.recipients\[0\]: "age1notakey" is not an age recipient/);
+  assert.throws(() => loadSealOptions({}, dir), /sealing needs at least one recipient/);
+  assert.throws(
+    () => loadSealOptions({ recipients: [k.recipient], signing_key_file: 'keys/recipient.txt' }, dir),
+    /keys\/recipient\.txt: not a PEM private key/,
+  );
 });
