@@ -80,6 +80,14 @@ const command: Command = {
         `qlog open: session ${session}: attestation document (${a.doc.length} bytes, at ${a.where}${saved}) ${a.binds ? 'contains' : 'does NOT contain'} the key of signer ${a.signer ?? 'none'}; check its signature and measurements with the platform's verifier (docs/sealing.md, "Attestation")\n`,
       );
     }
+    if (verifyKeys === undefined && r.signers.size > 0) {
+      process.stderr.write(
+        `qlog open: note: units are signed by ${[...r.signers].join(', ')}; without --verify-key that shows they are intact, not who made them\n`,
+      );
+    }
+    if (verifyKeys === undefined && r.unsigned > 0) {
+      process.stderr.write(`qlog open: note: ${r.unsigned} units are not signed: anyone with the recipient key could have made them (docs/sealing.md)\n`);
+    }
     const code = exitCodeOf(r.problems);
     const errors = r.problems.filter((p) => p.kind !== 'resend').length;
     const resent = r.resent > 0 ? `, ${r.resent} resent after a restart` : '';

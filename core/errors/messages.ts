@@ -270,6 +270,8 @@ export const ERRORS = {
     '{where}: unit {unit} of stream {stream} (session {session}) is not signed, but --verify-key requires signed units: it was made by someone without the signing key',
   'QLOG_ERR_SEAL_SIGNER/bad':
     '{where}: bad signature: unit {unit} of stream {stream} (session {session}) names signer {signer} but its signature does not verify (altered or forged)',
+  'QLOG_ERR_SEAL_SIGNER/changed':
+    '{where}: signer changed: unit {unit} of stream {stream} (session {session}) is signed by {signer}, the units before it in its chain by {before}: one of them was made by someone else',
   'QLOG_ERR_SEAL_SIGNER/attestation':
     '{where}: the attestation document in unit {unit} of stream {stream} (session {session}) does not contain the public key of signer {signer}: it does not bind the key that signed the units',
   QLOG_ERR_SEAL_GAP: '{where}: gap: {missing} of stream {stream} (session {session}) missing: the chain goes from {before} to unit {after}',

@@ -34,6 +34,9 @@ export interface OpenFilesResult {
   streams: number;
   sessions: number;
   attestations: StreamVerifier['attestations'];
+  /** Signer ids of the units opened, and how many were not signed. */
+  signers: Set<string>;
+  unsigned: number;
 }
 
 async function lines(file: string): Promise<AsyncIterable<string>> {
@@ -50,7 +53,8 @@ async function lines(file: string): Promise<AsyncIterable<string>> {
   let input: Readable = createReadStream(file);
   if (gz) input = input.pipe(createGunzip());
   const fail = (e: Error) => {
-    throw new QlogError('QLOG_ERR_SEAL_READ', { file, reason: (e as NodeJS.ErrnoException).code ?? e.message });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new QlogError('QLOG_ERR_SEAL_READ', { file, reason: code?.startsWith('E') ? code : `${e.message} (gzip)` });
   };
   const rl = createInterface({ input, crlfDelay: Infinity });
   return (async function* () {
@@ -67,6 +71,8 @@ export async function openFiles(files: readonly string[], o: OpenFilesOptions): 
   const problems: SealProblem[] = [];
   const sessions = new Set<string>();
   const streams = new Set<string>();
+  const signers = new Set<string>();
+  let unsigned = 0;
   const report = async (r: { records: Buffer; problems: SealProblem[] }) => {
     for (const p of r.problems) {
       problems.push(p);
@@ -113,13 +119,25 @@ export async function openFiles(files: readonly string[], o: OpenFilesOptions): 
         });
         continue;
       }
+      if (u.signer === undefined) unsigned++;
+      else signers.add(u.signer);
       sessions.add(h.session);
       streams.add(h.stream);
       await report(v.push(u, where));
     }
   }
   await report(v.finish());
-  return { problems, units: v.units, records: v.records, resent: v.resent, streams: streams.size, sessions: sessions.size, attestations: v.attestations };
+  return {
+    problems,
+    units: v.units,
+    records: v.records,
+    resent: v.resent,
+    streams: streams.size,
+    sessions: sessions.size,
+    attestations: v.attestations,
+    signers,
+    unsigned,
+  };
 }
 
 /**

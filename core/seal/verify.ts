@@ -295,10 +295,8 @@ export class StreamVerifier {
     if (inOrder && h.unit > 0 && c.prev !== undefined && h.prev !== c.prev) {
       this.problems.push(problem('auth', 'QLOG_ERR_SEAL_AUTH/chain', { ...ctx, found: h.prev.slice(0, 16), prev: h.unit - 1, expected: c.prev.slice(0, 16) }));
     }
-    if (c.signer !== undefined && u.signer !== c.signer) {
-      this.problems.push(
-        problem('signer', 'QLOG_ERR_SEAL_SIGNER', { ...ctx, signer: u.signer ?? 'none (unsigned)', known: `${c.signer}, which signed this chain so far` }),
-      );
+    if (u.signer !== c.signer) {
+      this.problems.push(problem('signer', 'QLOG_ERR_SEAL_SIGNER/changed', { ...ctx, signer: u.signer ?? 'nobody', before: c.signer ?? 'nobody' }));
     }
     let s = this.streams.get(h.stream);
     if (!s) {

@@ -344,6 +344,10 @@ test('qlog open and keygen usage errors', async (t) => {
   const missing = await runCli(['open', '-i', k.identity, join(dir, 'nope.log')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /QLOG_ERR_SEAL_READ: cannot read \S+nope\.log: ENOENT/);
+  writeFileSync(join(dir, 'cut.gz'), gzipSync('qlog-sealed/1 A 1-2 AAAA\n').subarray(0, 15));
+  const cut = await runCli(['open', '-i', k.identity, join(dir, 'cut.gz')]);
+  assert.equal(cut.code, 1);
+  assert.match(cut.stderr, /QLOG_ERR_SEAL_READ: cannot read \S+cut\.gz: unexpected end of file \(gzip\)/);
   const again = await runCli(['keygen', '-o', join(dir, 'keys')]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /identity\.txt exists already; "qlog keygen" never overwrites a key/);

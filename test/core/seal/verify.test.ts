@@ -68,3 +68,16 @@ test('a duplicate and a forged unit in the same place are told apart', () => {
   for (const x of [u[0]!, u[1]!, u[1]!, other[1]!, u[2]!]) kinds.push(...v.push(x, 'w').problems.map((p) => `${p.kind}:${p.code}`));
   assert.deepEqual(kinds, ['duplicate:QLOG_ERR_SEAL_DUPLICATE', 'auth:QLOG_ERR_SEAL_AUTH']);
 });
+
+test('a unit whose signer differs from its chain is named, even without verify keys', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const signed = units(1, new Sealer({ recipients: [id.recipient], signingKey: generateKeyPairSync('ed25519').privateKey }, 'same'));
+  const unsigned = units(2, new Sealer({ recipients: [id.recipient] }, 'same'));
+  const v = new StreamVerifier();
+  const got = [...v.push(signed[0]!, 'a').problems, ...v.push(unsigned[1]!, 'b').problems].map((p) => p.message.replace(/ed25519:[A-Za-z0-9+/=]+/, 'K'));
+  assert.deepEqual(got, [
+    'b: broken chain: unit 1 of stream s (session same) names previous-unit hash ' +
+      `${unsigned[1]!.header.prev.slice(0, 16)}, but unit 0 hashes to ${signed[0]!.digest.slice(0, 16)} (a unit was replaced)`,
+    'b: signer changed: unit 1 of stream s (session same) is signed by nobody, the units before it in its chain by K: one of them was made by someone else',
+  ]);
+});
