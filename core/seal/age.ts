@@ -153,6 +153,18 @@ function x25519Stanza(fileKey: Buffer, r: Recipient): string {
   return `-> X25519 ${b64(share)}\n${b64(aeadSeal(wrapKey, ZERO_NONCE, fileKey))}\n`;
 }
 
+/** CSPRNG bytes drawn 4 KiB at a time: one 16-byte payload nonce per file costs a copy, not a call. */
+let randomPool = Buffer.alloc(0);
+let randomPos = 0;
+function randomNonce(): Buffer {
+  if (randomPos + 16 > randomPool.length) {
+    randomPool = randomBytes(4096);
+    randomPos = 0;
+  }
+  randomPos += 16;
+  return Buffer.from(randomPool.subarray(randomPos - 16, randomPos));
+}
+
 function streamNonce(counter: number, last: boolean): Buffer {
   const n = Buffer.alloc(12);
   n.writeUIntBE(counter, 5, 6);
@@ -191,7 +203,7 @@ export function ageEncrypt(parts: readonly Buffer[], recipients: readonly Recipi
   const headerLen = header.bytes.length;
   const out = Buffer.allocUnsafe(headerLen + 16 + size + chunks * TAG);
   header.bytes.copy(out, 0);
-  const nonce = randomBytes(16);
+  const nonce = randomNonce();
   nonce.copy(out, headerLen);
   const key = hkdf(fileKey, nonce, 'payload');
   let pos = headerLen + 16;
