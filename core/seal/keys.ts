@@ -5,7 +5,7 @@
  * says which file, which line, what was expected.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { QlogError } from '../errors.js';
@@ -139,20 +139,19 @@ export function readKeyFile(file: string, what: string): string {
  */
 export function commandAttestation(command: readonly string[]): (pub: Buffer) => Buffer | undefined {
   return (pub) => {
-    try {
-      const doc = execFileSync(command[0]!, command.slice(1), {
-        input: pub,
-        env: { ...process.env, QLOG_SEAL_PUBLIC_KEY: pub.toString('hex') },
-        stdio: ['pipe', 'pipe', 'pipe'],
-        maxBuffer: 1 << 20,
-        timeout: 30_000,
-      });
-      return doc.length > 0 ? doc : undefined;
-    } catch (e) {
-      const err = e as { stderr?: Buffer; message: string };
-      const reason = err.stderr?.toString().trim() || err.message;
-      throw new QlogError('QLOG_ERR_SEAL_KEY/attestation', { command: JSON.stringify(command.join(' ')), reason });
+    const r = spawnSync(command[0]!, command.slice(1), {
+      input: pub,
+      env: { ...process.env, QLOG_SEAL_PUBLIC_KEY: pub.toString('hex') },
+      maxBuffer: 1 << 20,
+      timeout: 30_000,
+    });
+    // A command that does not read stdin may exit before the key is written to it (EPIPE): fine.
+    const err = r.error as NodeJS.ErrnoException | undefined;
+    if ((err && err.code !== 'EPIPE') || r.status !== 0) {
+      const why = r.stderr?.toString().trim() || err?.message || (r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`);
+      throw new QlogError('QLOG_ERR_SEAL_KEY/attestation', { command: JSON.stringify(command.join(' ')), reason: why });
     }
+    return r.stdout.length > 0 ? r.stdout : undefined;
   };
 }
 
