@@ -42,8 +42,21 @@ export function rawEd25519(key: KeyObject): Buffer {
   return pub.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length);
 }
 
-/** An Ed25519 public key from its signer id (`ed25519:<base64>`), or undefined. */
+const signerKeys = new Map<string, KeyObject>();
+
+/** An Ed25519 public key from its signer id (`ed25519:<base64>`), or undefined. Remembers a few. */
 export function keyFromSignerId(id: string): KeyObject | undefined {
+  let key = signerKeys.get(id);
+  if (key === undefined) {
+    key = importSignerId(id);
+    if (key === undefined) return undefined;
+    if (signerKeys.size >= 64) signerKeys.delete(signerKeys.keys().next().value!);
+    signerKeys.set(id, key);
+  }
+  return key;
+}
+
+function importSignerId(id: string): KeyObject | undefined {
   const m = /^ed25519:([A-Za-z0-9+/]{43}=)$/.exec(id);
   if (!m) return undefined;
   const raw = Buffer.from(m[1]!, 'base64');
