@@ -7,8 +7,14 @@ import { setFlagsFromString } from 'node:v8';
 import { dropSpareBuffers } from './buffer-pool.js';
 import { loadAddon } from './native-addon.js';
 
-/** How long without a record before an agent counts as idle (and gives back memory). */
+/** How long without a record (or only a trickle) before an agent counts as idle (and gives back memory). */
 const IDLE_MS = 8_000;
+/**
+ * Records/s that still count as idle: a resource input sampling every few seconds, a service
+ * logging a line now and then. With "no record at all", a resource input at `interval: 5s` kept
+ * the agent from ever being idle, so it never gave back what startup left (58.9 MiB instead of ~54).
+ */
+const TRICKLE_RATE = 10;
 /** Records that make a busy period worth giving memory back after. */
 const REDUCE_AFTER_RECORDS = 10_000;
 
@@ -53,8 +59,8 @@ const SETTLED_GAP_MS = 30_000;
 /**
  * When to give memory back, from the count of records taken in (sampled every TICK_MS). Pure:
  * time and counts are passed in (tests drive it).
- * - idle: no record for IDLE_MS, once after startup and then after each busy period of
- *   REDUCE_AFTER_RECORDS records (not after every sample of a periodic input);
+ * - idle: no record (or at most TRICKLE_RATE records/s) for IDLE_MS, once after startup and then
+ *   after each busy period of REDUCE_AFTER_RECORDS records (not after every sample of a periodic input);
  * - settled: a catch-up ended while records keep flowing. After a stalled output, tail reads the
  *   backlog at many times the service's rate and that grows the heap, external Buffers and
  *   malloc's arenas; at a steady rate the agent is never idle, so without this it kept them (after
@@ -93,13 +99,13 @@ export class GiveBackPolicy {
       return undefined;
     }
     const since = n - (this.atReduce ?? 0);
-    if (took === 0) {
+    const rate = (took * 1000) / Math.max(1, now - prevAt);
+    if (rate <= TRICKLE_RATE) {
       this.calmSince = undefined;
       if (now - this.quietSince >= IDLE_MS && (this.atReduce === undefined || since >= REDUCE_AFTER_RECORDS)) return this.gaveBack(now, 'idle');
       return undefined;
     }
     this.quietSince = now;
-    const rate = (took * 1000) / Math.max(1, now - prevAt);
     if (rate * SETTLE_FACTOR > this.peak) {
       this.peak = Math.max(this.peak, rate);
       this.calmSince = undefined;

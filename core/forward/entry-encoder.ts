@@ -21,6 +21,12 @@ function strHeaderSize(n: number): number {
   return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
 }
 
+/** Copy all of `from` into `to` at `p`; returns the position after it. */
+function put(from: Buffer, to: Buffer, p: number): number {
+  to.set(from, p);
+  return p + from.length;
+}
+
 export class EntryWriter {
   private buf: Buffer;
   private pos = 0;
@@ -246,52 +252,66 @@ export class EntryWriter {
       }
       return;
     }
-    // What every line of the block shares: the time, the meta key, the metadata pairs before seq.
-    this.ensure(EVENT_TIME_BYTES);
+    // What every line of the block shares, written once: the entry up to the line's str header
+    // (`[time, {log:`), and for a line without flags the bytes between the line and its seq
+    // (`_qlog: {path, src, seq:`). Per line: those two copies, the line, the seq.
+    const baseKeys = 3 + (b.pathKey ? 1 : 0);
+    this.ensure(2 + EVENT_TIME_BYTES + KEY_LOG.length);
     const mark = this.pos;
+    this.byte(0x92);
+    this.pos = writeEventTime(this.buf, this.pos, b.time);
+    this.byte(0x82);
+    this.raw(KEY_LOG);
+    const head = Buffer.from(this.buf.subarray(mark, this.pos));
+    this.pos = mark;
     this.key(this.metaKey);
     const metaKey = Buffer.from(this.buf.subarray(mark, this.pos));
     this.pos = mark;
-    this.pos = writeEventTime(this.buf, this.pos, b.time);
-    const time = Buffer.from(this.buf.subarray(mark, this.pos));
     this.key('path');
     this.str(b.path);
     this.key('src');
     this.str(b.src);
     this.key('seq');
-    const shared = Buffer.from(this.buf.subarray(mark + EVENT_TIME_BYTES, this.pos));
+    const shared = Buffer.from(this.buf.subarray(mark, this.pos));
+    this.pos = mark;
+    this.raw(metaKey);
+    this.mapHeader(baseKeys);
+    this.raw(shared);
+    const plain = Buffer.from(this.buf.subarray(mark, this.pos));
     let tail: Buffer | undefined;
     if (b.pathKey) {
-      const m = this.pos;
+      this.pos = mark;
       this.key(b.pathKey);
       this.str(b.path);
-      tail = Buffer.from(this.buf.subarray(m, this.pos));
+      tail = Buffer.from(this.buf.subarray(mark, this.pos));
     }
     this.pos = mark;
-    const baseKeys = 3 + (b.pathKey ? 1 : 0);
+    const fixed = head.length + metaKey.length + 5 + shared.length + 9 + (tail?.length ?? 0) + 32;
     const src = b.buf;
     for (let i = from; i < to; i++) {
       const f = b.flags === undefined ? 0 : b.flags[i]!;
       const start = b.starts[i]!;
       const len = b.ends[i]! - start;
-      this.ensure(len + 64 + shared.length + (tail?.length ?? 0) + metaKey.length);
+      this.ensure(len + fixed);
       const buf = this.buf;
-      buf[this.pos++] = 0x92;
-      buf.set(time, this.pos);
-      this.pos += EVENT_TIME_BYTES;
-      buf[this.pos++] = 0x82;
-      buf.set(KEY_LOG, this.pos);
-      this.pos += KEY_LOG.length;
-      if (f & LINE_INVALID_UTF8) this.str(blockLine(b, i));
-      else {
-        const p = this.strHeader(this.pos, len);
-        // TypedArray.set skips Buffer.copy's argument checks (1 M calls per 1 M lines).
+      let p = put(head, buf, this.pos);
+      if (f & LINE_INVALID_UTF8) {
+        this.pos = p;
+        this.str(blockLine(b, i));
+        p = this.pos;
+      } else {
+        p = this.strHeader(p, len);
+        // TypedArray.set of a view skips Buffer.copy's argument checks (1 M calls per 1 M lines).
         buf.set(new Uint8Array(src.buffer, src.byteOffset + start, len), p);
-        this.pos = p + len;
+        p += len;
       }
-      this.raw(metaKey);
-      this.mapHeader(baseKeys + (f & LINE_TRUNCATED ? 1 : 0) + (f & LINE_INVALID_UTF8 ? 1 : 0));
-      this.raw(shared);
+      // this.buf, not buf: str() may have grown it.
+      if (f === 0) this.pos = put(plain, this.buf, p);
+      else {
+        this.pos = put(metaKey, this.buf, p);
+        this.mapHeader(baseKeys + (f & LINE_TRUNCATED ? 1 : 0) + (f & LINE_INVALID_UTF8 ? 1 : 0));
+        this.raw(shared);
+      }
       this.num(b.base + b.seqs[i]!);
       if (tail) this.raw(tail);
       if (f & LINE_TRUNCATED) {

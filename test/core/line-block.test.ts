@@ -18,6 +18,7 @@ import {
   type LineBlock,
 } from '../../core/record.js';
 import { decodeEvents, encodeEntries, encodeEntryParts } from '../../core/forward/codec.js';
+import { EntryWriter } from '../../core/forward/entry-encoder.js';
 
 function rng(seed: number) {
   return () => {
@@ -87,6 +88,31 @@ test('a block writes exactly the entries of the records it stands for', () => {
     assert.equal(parts[0]!.count, records.length);
     assert.ok(chunk.blocks, 'encoding did not build records');
   }
+});
+
+test('a block whose invalid UTF-8 lines grow the writer as they are decoded writes the same entries', () => {
+  // Each invalid byte becomes U+FFFD (3 bytes): the writer grows in the middle of an entry.
+  const line = Buffer.alloc(300, 0xff);
+  const buf = Buffer.concat([line, Buffer.from('\n'), Buffer.from('ok\n'), line, Buffer.from('\n')]);
+  const block: LineBlock = {
+    buf,
+    count: 3,
+    starts: Uint32Array.from([0, 301, 304]),
+    ends: Uint32Array.from([300, 303, 604]),
+    seqs: Uint32Array.from([301, 304, 605]),
+    base: 0,
+    flags: Uint8Array.from([LINE_INVALID_UTF8, 0, LINE_INVALID_UTF8]),
+    ascii: false,
+    time: 1_700_000_000_123_456_789n,
+    path: '/var/log/app.log',
+    src: '2049:1234:0',
+    pathKey: '',
+  };
+  const w = new EntryWriter(256, '_qlog');
+  w.lines(block, 0, 3);
+  assert.ok(w.capacity > 256);
+  const records = Array.from({ length: 3 }, (_, i) => blockRecord(block, i, 'app'));
+  assert.ok(Buffer.from(w.result()).equals(Buffer.from(encodeEntries(records))));
 });
 
 test('block records: invalid UTF-8 replaced and flagged, truncated flagged, seq from base, path_key repeated', () => {

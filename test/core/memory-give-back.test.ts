@@ -31,6 +31,17 @@ test('idle: once after startup, not again while quiet, again after a busy period
   assert.deepEqual(drive([...Array(10).fill(1000), ...Array(20).fill(0)], p, 85, 5000), [[103, 'idle']]);
 });
 
+test('a trickle (a resource input sampling every 5 s) counts as idle', () => {
+  const p = new GiveBackPolicy(0);
+  const trickle = (s: number) => Array.from({ length: s }, (_, i) => (i % 5 === 0 ? 1 : 0));
+  assert.deepEqual(drive(trickle(60), p), [[8, 'idle']]);
+  // After a busy period, a trickle is idle again.
+  assert.deepEqual(drive([...Array(10).fill(1000), ...Array(20).fill(10)], p, 60, 12), [[78, 'idle']]);
+  // 10 records/s is still idle, 11 is not.
+  assert.deepEqual(drive(Array(30).fill(10)), [[8, 'idle']]);
+  assert.deepEqual(drive(Array(30).fill(11)), []);
+});
+
 test('a catch-up that ends while records keep flowing is followed by one give-back', () => {
   // 20 s at 5,000/s, the output stalled (tail paused: nothing in) for 15 s, an 80,000-record
   // catch-up, then 5,000/s again for a minute: idle during the stall, settled 5 s after the peak.
