@@ -79,11 +79,6 @@ export class MultilineStream {
     return s;
   }
 
-  /** The held groups (the filter adds its holds to them). */
-  held(): IterableIterator<Group> {
-    return this.groups.values();
-  }
-
   /**
    * Take one record, starting at `start` in its source; records complete now go to `emit`, in
    * order. Returns the group `r` joined when that group is still held (else undefined).

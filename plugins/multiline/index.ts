@@ -43,10 +43,6 @@ export default definePlugin({
       if (counts.bypassed) c.add('multiline_bypassed', counts.bypassed);
       counts.joined = counts.truncated = counts.overBudget = counts.bypassed = 0;
     };
-    const isOpen = (g: Group) => {
-      for (const e of streams.values()) for (const h of e.s.held()) if (h === g) return true;
-      return false;
-    };
     /** A record built on records of earlier chunks: its own chunk, releasing them once it settled. */
     const inject = (tag: string, r: LogRecord, g: Group) => {
       const holds = g.holds.splice(0);
@@ -58,10 +54,11 @@ export default definePlugin({
     };
 
     ctx.hooks.chunk.tap('multiline', (chunk: Chunk) => {
-      const inline: LogRecord[] = [];
-      /** Records built on records of earlier chunks (those chunks hold for them): injected. */
-      const late: [LogRecord, Group][] = [];
-      /** Groups holding records of this chunk: still open, or left in `late`. */
+      /** Every record leaving, in the order they completed. */
+      const out: LogRecord[] = [];
+      /** Releases of earlier chunks whose records are in `out`. */
+      const earlier: ((delivered: boolean) => void)[] = [];
+      /** Groups holding records of this chunk, and those that left (the others are still open). */
       const mine = new Set<Group>();
       const left = new Set<Group>();
       for (const r of chunk.records) {
@@ -69,30 +66,42 @@ export default definePlugin({
         let e = streams.get(key);
         if (!e) streams.set(key, (e = { tag: chunk.tag, s: new MultilineStream(machine, limits, counts) }));
         const g = e.s.push(r, Number.NaN, (rec, grp) => {
-          if (grp === undefined || grp.holds.length === 0) return void inline.push(rec);
-          if (grp.last === r) mine.add(grp);
-          left.add(grp);
-          late.push([rec, grp]);
+          out.push(rec);
+          if (grp) left.add(grp);
+          if (grp?.holds.length) earlier.push(...grp.holds.splice(0));
         });
         if (g) mine.add(g);
         if (!e.s.holding) streams.delete(key);
       }
-      // This chunk is acknowledged once every record of it that is still held, or left in a
-      // record of its own, was delivered.
-      const pending = [...mine].filter((g) => left.has(g) || g.holds.length > 0 || isOpen(g));
-      if (pending.length) {
+      // This chunk is acknowledged once every record of it that is still held was delivered, and
+      // (when records of earlier chunks leave with them) once the records leaving now were.
+      const pending = [...mine].filter((g) => !left.has(g));
+      const late = earlier.length > 0;
+      if (pending.length || late) {
         const release = ctx.hold(chunk);
-        let refs = pending.length;
+        let refs = pending.length + (late ? 1 : 0);
         let ok = true;
         const one = (delivered: boolean) => {
           ok &&= delivered;
           if (--refs === 0) release(ok);
         };
         for (const g of pending) g.holds.push(one);
+        if (late) earlier.push(one);
       }
-      for (const [rec, g] of late) inject(chunk.tag, rec, g);
       report();
-      chunk.records = inline;
+      if (!late) {
+        chunk.records = out;
+        return chunk;
+      }
+      // Records built on records of earlier chunks settle those chunks: everything leaving now
+      // goes as one chunk of its own (in order: a source's records must not be reordered, an
+      // output such as file skips a record whose seq is below one it already wrote).
+      ctx.emit(chunk.tag, out, {
+        onSettled: (st) => {
+          for (const h of earlier) h(st.delivered);
+        },
+      });
+      chunk.records = [];
       return chunk;
     });
 

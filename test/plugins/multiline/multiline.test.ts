@@ -94,6 +94,28 @@ test('cri pieces from a parser upstream are joined per stream', async (t) => {
   );
 });
 
+test("a source's records leave in the order they completed when one was held over a chunk", async (t) => {
+  // stdout's line is split (P in one chunk, F in the next); a whole stderr line comes between.
+  // The stderr record must not be overtaken by the joined stdout one: the file output skips a
+  // record whose seq is at or below one it already wrote for the source (a resend).
+  const h = await harness({ multiline_parser: 'cri', flush_timeout: '60s' });
+  t.after(() => h.stop());
+  const cri = (stream: string, logtag: string, message: string, seq: number) => ({ body: { stream, logtag, message }, meta: { src: 'k8s', seq } });
+  let firstAcked = false;
+  const first = h.filter([cri('stdout', 'P', 'a1 ', 1)]).then(() => (firstAcked = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(firstAcked, false);
+  await h.filter([cri('stderr', 'F', 'e', 2), cri('stdout', 'F', 'a2', 3)]);
+  await first;
+  assert.deepEqual(
+    h.received.map((r) => [r.meta.seq, (r.body as { message: string }).message]),
+    [
+      [2, 'e'],
+      [3, 'a1 a2'],
+    ],
+  );
+});
+
 test('an unknown option and an unknown parser are rejected', async () => {
   await assert.rejects(harness({ multiline_parsr: 'x' }), (e: unknown) => e instanceof ConfigError && /multiline_parsr/.test(e.message));
   await assert.rejects(harness({ multiline_parser: 'jvaa' }), (e: unknown) => e instanceof ConfigError && /unknown multiline parser "jvaa"/.test(e.message));
