@@ -279,6 +279,8 @@ export const ERRORS = {
     '{where}: gap: records of stream {stream} after seq {from} up to seq {to} are missing (session {session} starts at seq {to}, the previous one ended at seq {from})',
   QLOG_ERR_SEAL_REORDER:
     '{where}: reordered: unit {unit} of stream {stream} (session {session}) comes after unit {after}, but precedes it in the chain (printed in chain order)',
+  'QLOG_ERR_SEAL_REORDER/session':
+    '{where}: reordered: {count} record(s) of stream {stream} from session {session} come before seq {seq}, the earliest printed: this session was read after a later one (printed now, out of order)',
   QLOG_ERR_SEAL_DUPLICATE: '{where}: duplicate: unit {unit} of stream {stream} (session {session}) was read before at {other} (skipped)',
   QLOG_ERR_SEAL_TRUNCATED:
     '{where}: truncated: stream {stream} (session {session}) stops at unit {unit} (seq {seq}) without its closing unit: its last units were cut off, or the agent is still running or stopped without closing',

@@ -93,8 +93,12 @@ interface Chain {
 interface StreamState {
   /** seq of the last record emitted. */
   emitted: number | undefined;
-  /** After a restart: records up to this seq were emitted by an earlier session (resends). */
+  /** After a restart: records from resendFrom up to this seq were emitted by an earlier session (resends). */
   resendUpTo: number | undefined;
+  /** The earliest seq emitted when the session started: a record below it was never emitted, so it is no resend. */
+  resendFrom: number;
+  /** seq of the earliest record emitted. */
+  low: number | undefined;
   chain: Chain;
 }
 
@@ -105,16 +109,23 @@ function entrySeq(e: unknown): number | undefined {
   return typeof meta?.seq === 'number' ? meta.seq : undefined;
 }
 
-/** The entries whose seq is after `after`, and how many were dropped. */
-function dropUpTo(entries: Buffer, after: number): { kept: Buffer; dropped: number } {
+/**
+ * The entries without those whose seq is in [low, upTo] (emitted before: resends); `older`
+ * counts the kept ones below `low` (never emitted, yet before what was).
+ */
+function dropResent(entries: Buffer, low: number, upTo: number): { kept: Buffer; dropped: number; older: number } {
   const keep: Buffer[] = [];
   let dropped = 0;
+  let older = 0;
   unpackr.unpackMultiple(entries, (value: unknown, start?: number, end?: number) => {
     const seq = entrySeq(value);
-    if (seq !== undefined && seq <= after) dropped++;
-    else keep.push(entries.subarray(start, end));
+    if (seq !== undefined && seq >= low && seq <= upTo) dropped++;
+    else {
+      if (seq !== undefined && seq < low) older++;
+      keep.push(entries.subarray(start, end));
+    }
   });
-  return { kept: Buffer.concat(keep), dropped };
+  return { kept: Buffer.concat(keep), dropped, older };
 }
 
 export class StreamVerifier {
@@ -300,7 +311,7 @@ export class StreamVerifier {
     }
     let s = this.streams.get(h.stream);
     if (!s) {
-      s = { emitted: undefined, resendUpTo: undefined, chain: c };
+      s = { emitted: undefined, resendUpTo: undefined, resendFrom: 0, low: undefined, chain: c };
       this.streams.set(h.stream, s);
     }
     let entries = u.entries;
@@ -311,16 +322,25 @@ export class StreamVerifier {
       }
       s.chain = c;
       s.resendUpTo = s.emitted;
+      s.resendFrom = s.low ?? 0;
     }
     if (s.resendUpTo !== undefined && h.count > 0 && h.first <= s.resendUpTo) {
-      const d = dropUpTo(entries, s.resendUpTo);
+      // Only records from the earliest emitted on can be resends: a parent that puts a later
+      // session before an earlier one must not make the earlier one's records vanish as resent.
+      const d = dropResent(entries, s.resendFrom, s.resendUpTo);
       if (d.dropped > 0) {
         this.resent += d.dropped;
         this.problems.push(problem('resend', 'QLOG_ERR_SEAL_RESENT', { where, count: d.dropped, stream: h.stream, seq: s.resendUpTo, session: h.session }));
       }
+      if (d.older > 0) {
+        this.problems.push(
+          problem('reorder', 'QLOG_ERR_SEAL_REORDER/session', { where, count: d.older, stream: h.stream, session: h.session, seq: s.resendFrom }),
+        );
+      }
       entries = d.kept;
     }
     if (h.count > 0 && (s.emitted === undefined || h.last > s.emitted)) s.emitted = h.last;
+    if (h.count > 0 && (s.low === undefined || h.first < s.low)) s.low = h.first;
     if (h.end) c.ended = true;
     if (inOrder) {
       c.next = h.unit + 1;

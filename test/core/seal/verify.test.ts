@@ -81,3 +81,29 @@ test('a unit whose signer differs from its chain is named, even without verify k
     'b: signer changed: unit 1 of stream s (session same) is signed by nobody, the units before it in its chain by K: one of them was made by someone else',
   ]);
 });
+
+test("sessions swapped by the parent: the earlier one's records are reordered, not dropped as resent", () => {
+  // Session 1 sealed lines 0-2 and closed; session 2 lines 3-5. The parent puts session 2 first.
+  const session = (from: number) => {
+    const s = new Sealer({ recipients: [id.recipient] });
+    const out = Array.from({ length: 3 }, (_, k) => {
+      const i = from + k;
+      const entries = encodeEntries([{ time: 1n, tag: 't', body: `line ${i}`, meta: { src: 's', seq: (i + 1) * 10 } }]);
+      return s.seal({ stream: 's', start: i * 10, first: (i + 1) * 10, last: (i + 1) * 10, count: 1, tag: 't', entries });
+    });
+    return [...out, ...s.close('t').map((c) => c.bytes)].map((b) => openUnit(b, ids, undefined));
+  };
+  const [one, two] = [session(0), session(3)];
+  const v = new StreamVerifier();
+  let printed = 0;
+  const kinds: string[] = [];
+  for (const u of [...two, ...one]) {
+    const r = v.push(u, 'w');
+    printed += r.records.length > 0 ? 1 : 0;
+    kinds.push(...r.problems.map((p) => p.kind));
+  }
+  kinds.push(...v.finish().problems.map((p) => p.kind));
+  assert.equal(printed, 6, 'every record printed');
+  assert.equal(v.resent, 0);
+  assert.deepEqual(kinds, ['reorder', 'reorder', 'reorder']);
+});
