@@ -48,6 +48,8 @@ export interface Group {
   spentMs: number;
   /** When the last record joined (ms, for flush_timeout). */
   at: number;
+  /** Rises with each record joining a group of the stream: a flush emits in this order. */
+  order: number;
   /** The owner's: released when the record this group becomes is delivered (the filter's holds). */
   readonly holds: ((delivered: boolean) => void)[];
 }
@@ -60,6 +62,7 @@ const now = () => performance.now();
 export class MultilineStream {
   private readonly groups = new Map<string, Group>();
   private bypassUntil = 0;
+  private joins = 0;
 
   constructor(
     readonly machine: Machine,
@@ -112,6 +115,7 @@ export class MultilineStream {
         g.bytes += text.length;
         g.last = r;
         g.state = step.to;
+        g.order = ++this.joins;
       }
       g.at = t0;
     } else {
@@ -134,9 +138,16 @@ export class MultilineStream {
     return undefined;
   }
 
-  /** Emit every held record whose last record joined before `olderThan` (all without it). */
+  /**
+   * Emit every held record whose last record joined before `olderThan` (all without it), in the
+   * order their last records came (so their seqs rise: groups of one stream, cri's stdout and
+   * stderr, are held side by side).
+   */
   flush(emit: Emit, olderThan = Number.POSITIVE_INFINITY): void {
-    for (const [key, g] of this.groups) if (g.at < olderThan) this.emitGroup(key, g, emit);
+    const due: [string, Group][] = [];
+    for (const e of this.groups) if (e[1].at < olderThan) due.push(e);
+    if (due.length > 1) due.sort((a, b) => a[1].order - b[1].order);
+    for (const [key, g] of due) this.emitGroup(key, g, emit);
   }
 
   /** The oldest activity among held records (ms), or undefined. */
@@ -157,7 +168,20 @@ export class MultilineStream {
   }
 
   private open(key: string, r: LogRecord, text: string, start: number, state: string, truncated: boolean): Group {
-    const g: Group = { state, first: r, last: r, parts: [text], lines: 1, bytes: text.length, start, truncated, spentMs: 0, at: now(), holds: [] };
+    const g: Group = {
+      state,
+      first: r,
+      last: r,
+      parts: [text],
+      lines: 1,
+      bytes: text.length,
+      start,
+      truncated,
+      spentMs: 0,
+      at: now(),
+      order: ++this.joins,
+      holds: [],
+    };
     this.groups.set(key, g);
     return g;
   }

@@ -117,3 +117,15 @@ test('time budget: a pattern that is too slow leaves the record as is and bypass
   // Twenty lines through the bad pattern would take seconds; only the first one ran it.
   assert.ok(performance.now() - started < 20 * 50);
 });
+
+test('a flush emits the open records in the order their last lines came (their seqs rise)', () => {
+  // stdout's split line opened first but its last piece came after stderr's: an output that skips
+  // a record whose seq is at or below one it wrote for the source would drop stderr's otherwise.
+  const lines = [
+    '2024-03-01T10:00:00.000000000Z stdout P out-1 ',
+    '2024-03-01T10:00:00.000000000Z stderr P err-1 ',
+    '2024-03-01T10:00:00.000000000Z stdout P out-2',
+  ];
+  const { seqs } = join('cri', lines);
+  assert.deepEqual(seqs, [2, 3]);
+});
