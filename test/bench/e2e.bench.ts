@@ -14,12 +14,13 @@
  * Exits 1 when an output is not the input (qlog and the copies: same bytes by SHA-256; Fluent Bit:
  * the same lines) or latency lines went missing.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/wait.js';
-import { fileSize, listening, procStats, sameLines, spawnAgent, spawnTool, stop, untilSize, writeLines } from './agents.js';
+import { fileSize, listening, procStats, sameLines, spawnAgent, spawnTool, stop, writeLines } from './agents.js';
+import { enclaveYaml, measure, parentYaml, qlogSystem, type Sample, type System } from './pair.js';
 import { median, mib, provenance, RUNS, spread, writeSection } from './report.js';
 import { check, SMOKE, size } from './smoke.js';
 
@@ -34,36 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'qlog-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const input = join(dir, 'input.log');
 const bytes = writeLines(input, LINES);
-
-const parentYaml = (sock: string, ws: string, state: string) => `service:
-  log_level: warn
-  state_dir: ${state}
-pipeline:
-  inputs:
-    - name: vsock
-      listen: unix://${sock}
-  outputs:
-    - name: rotated-file
-      match: '*'
-      workspace: ${ws}
-      file: out.log
-      rotate_size: 4GB
-      rotate_num: 2
-`;
-const enclaveYaml = (sock: string, path: string, state: string) => `service:
-  log_level: warn
-  state_dir: ${state}
-pipeline:
-  inputs:
-    - name: tail
-      tag: bench
-      path: ${path}
-      read_from_head: true
-  outputs:
-    - name: vsock-forward
-      match: '*'
-      connect: unix://${sock}
-`;
+const expect = { bytes, compare: (out: string) => sameLines(input, out) };
 
 /** Fluent Bit's two configs (classic format): the same pipeline as qlog's, flushing every `flush` s. */
 const fbParentConf = (flush: number, sock: string, outDir: string) => `[SERVICE]
@@ -97,51 +69,6 @@ const fbEnclaveConf = (flush: number, sock: string, input: string, db: string) =
     require_ack_response true
 `;
 
-/** One run of a two-process system: wall time until the output holds the input, CPU and peak RSS of each. */
-interface Sample {
-  ms: number;
-  same: boolean;
-  inOrder: boolean;
-  got: number;
-  /** [sender or enclave, receiver or parent]; zeros for a process gone before it was read (the copies). */
-  cpu: [number, number];
-  hwm: [number, number];
-}
-
-interface System {
-  /** Starts the receiving process; the run waits for `sock` to exist before it starts the sender. */
-  receiver(run: string, sock: string, out: string): ChildProcess;
-  sender(run: string, sock: string): ChildProcess;
-  /** The output file, relative to the run's directory. */
-  out: string;
-  /** The copies exit by themselves once done; the agents must stay up. */
-  exits: boolean;
-}
-
-let runNo = 0;
-async function measure(sys: System, afterMs = 0): Promise<Sample & { afterRss: number }> {
-  const run = join(dir, `run-${++runNo}`);
-  mkdirSync(run);
-  const sock = join(run, 'link.sock');
-  const out = join(run, sys.out);
-  const recv = sys.receiver(run, sock, out);
-  await listening(sock);
-  const t0 = performance.now();
-  const send = sys.sender(run, sock);
-  const ms = await untilSize(out, bytes, t0, sys.exits ? [] : [recv, send]);
-  const s = procStats(send.pid!);
-  const r = procStats(recv.pid!);
-  // V8's memory reducer starts 8 s after activity stops: this sleep is the measurement.
-  await sleep(afterMs);
-  const afterRss = procStats(send.pid!).rss;
-  await stop(send);
-  await stop(recv);
-  const { same, inOrder } = sameLines(input, out);
-  const sample = { ms, same, inOrder, got: fileSize(out), cpu: [s.cpu, r.cpu] as [number, number], hwm: [s.hwm, r.hwm] as [number, number], afterRss };
-  rmSync(run, { recursive: true, force: true });
-  return sample;
-}
-
 const nodeCopy: System = {
   out: 'out',
   exits: true,
@@ -172,12 +99,7 @@ const socatCopy: System = {
   sender: (run, sock) => spawnTool(run, 'socat-send', 'socat', ['-u', `OPEN:${input},rdonly`, `UNIX-CONNECT:${sock}`]),
 };
 
-const qlog: System = {
-  out: 'ws/out.log',
-  exits: false,
-  receiver: (run, sock) => spawnAgent(run, 'parent', parentYaml(sock, join(run, 'ws'), join(run, 'pstate'))),
-  sender: (run, sock) => spawnAgent(run, 'enclave', enclaveYaml(sock, input, join(run, 'estate'))),
-};
+const qlog = qlogSystem(input);
 
 function fluentBit(bin: string, flush: number): System {
   return {
@@ -301,9 +223,9 @@ if (FLUENT_BIT && !fbBin) check(false, `FLUENT_BIT=${FLUENT_BIT}: no such file`)
 const samples = { node: [] as Sample[], socat: [] as Sample[], qlog: [] as (Sample & { afterRss: number })[], fb: FB_FLUSH.map(() => [] as Sample[]) };
 for (let r = 0; r < RUNS; r++) {
   // Interleaved, so that a busy moment of the shared machine hits every system alike.
-  const n = await measure(nodeCopy);
-  const c = await measure(socatCopy);
-  const q = await measure(qlog, r === RUNS - 1 ? AFTER_MS : 0);
+  const n = await measure(dir, nodeCopy, expect);
+  const c = await measure(dir, socatCopy, expect);
+  const q = await measure(dir, qlog, expect, r === RUNS - 1 ? AFTER_MS : 0);
   samples.node.push(n);
   samples.socat.push(c);
   samples.qlog.push(q);
@@ -314,7 +236,7 @@ for (let r = 0; r < RUNS; r++) {
   check(q.inOrder, `qlog: the parent's file is not the input (${q.got} of ${bytes} bytes, or different bytes)`);
   if (!fbBin) continue;
   for (const [i, flush] of FB_FLUSH.entries()) {
-    const f = await measure(fluentBit(fbBin, flush));
+    const f = await measure(dir, fluentBit(fbBin, flush), expect);
     samples.fb[i]!.push(f);
     console.log(
       `        Fluent Bit flush ${flush}: ${secs(f.ms).toFixed(2)} s (CPU ${cpuSum(f).toFixed(2)} s, RSS enclave ${mib(f.hwm[0]).toFixed(1)} MiB, parent ${mib(f.hwm[1]).toFixed(1)} MiB, in order: ${f.inOrder})`,
@@ -347,8 +269,8 @@ console.log(`qlog / socat copy: ${perRun((i) => qlogSocat[i]!)}; qlog / node cop
 // Fluent Bit's best tuning: the flush interval with the lowest median wall time.
 const best = fbBin ? FB_FLUSH.map((_, i) => i).sort((a, b) => median(samples.fb[a]!.map((x) => x.ms)) - median(samples.fb[b]!.map((x) => x.ms)))[0]! : -1;
 const F = best >= 0 ? samples.fb[best]! : [];
-const wallFb = Q.map((q, i) => q.ms / F[i]!.ms);
-const cpuFb = Q.map((q, i) => cpuSum(q) / cpuSum(F[i]!));
+const wallFb = F.map((f, i) => Q[i]!.ms / f.ms);
+const cpuFb = F.map((f, i) => cpuSum(Q[i]!) / cpuSum(f));
 if (fbBin) console.log(`Fluent Bit best: flush ${FB_FLUSH[best]}; qlog / Fluent Bit: wall ${perRun((i) => wallFb[i]!)}, CPU ${perRun((i) => cpuFb[i]!)}`);
 if (SMOKE) {
   rmSync(dir, { recursive: true, force: true });
