@@ -380,8 +380,26 @@ ${rows([...fbRows, system('qlog', Q, true)])}
 ${rows([
   ['wall time', perRun((i) => wallFb[i]!), '≤ 0.5×', met(median(wallFb) <= 0.5)],
   ['CPU seconds (both processes)', perRun((i) => cpuFb[i]!), '≤ 0.5×', met(median(cpuFb) <= 0.5)],
-  ['peak RSS, parent', spread(Q.map((q, i) => q.hwm[1] / F[i]!.hwm[1])), '', ''],
-  ['peak RSS, enclave', spread(Q.map((q, i) => q.hwm[0] / F[i]!.hwm[0])), '', ''],
+  [
+    'peak RSS, parent',
+    spread(
+      Q.map((q, i) => q.hwm[1] / F[i]!.hwm[1]),
+      2,
+      '×',
+    ),
+    '',
+    '',
+  ],
+  [
+    'peak RSS, enclave',
+    spread(
+      Q.map((q, i) => q.hwm[0] / F[i]!.hwm[0]),
+      2,
+      '×',
+    ),
+    '',
+    '',
+  ],
 ])}`,
   );
 }

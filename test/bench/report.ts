@@ -19,7 +19,11 @@ export const RUNS = Number(process.env.RUNS ?? size(3, 1));
 export function commit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // The page the benches write is not what they measure.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${head}+dirty` : head;
   } catch {
     return 'unknown';
@@ -58,11 +62,11 @@ export function median(xs: number[]): number {
   return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : Number.NaN;
 }
 
-/** `median` or `median [min–max]` with `digits` decimals and a unit. */
+/** `median unit` or `median [min–max] unit` with `digits` decimals (unit: ' s', '×', ...). */
 export function spread(xs: number[], digits = 2, unit = ''): string {
-  const f = (x: number) => `${x.toFixed(digits)}${unit}`;
-  if (xs.length < 2) return f(xs[0] ?? Number.NaN);
-  return `${f(median(xs))} [${f(Math.min(...xs))}–${f(Math.max(...xs))}]`;
+  const f = (x: number) => x.toFixed(digits);
+  if (xs.length < 2) return `${f(xs[0] ?? Number.NaN)}${unit}`;
+  return `${f(median(xs))} [${f(Math.min(...xs))}–${f(Math.max(...xs))}]${unit}`;
 }
 
 export const mib = (b: number) => b / 2 ** 20;
