@@ -218,6 +218,10 @@ const rows = (r: string[][]) => r.map((c) => `| ${c.join(' | ')} |`).join('\n');
 const met = (ok: boolean) => (ok ? 'yes' : '**no**');
 
 console.log(`generated ${LINES} lines, ${mib(bytes).toFixed(1)} MiB in ${input}; ${RUNS} run(s) of each system`);
+if (spawnSync('socat', ['-V']).error) {
+  console.error('bench check failed: socat is not installed (Debian/Ubuntu: apt-get install socat); the physical-limit copy needs it');
+  process.exit(1);
+}
 const fbBin = FLUENT_BIT && existsSync(FLUENT_BIT) ? FLUENT_BIT : undefined;
 if (FLUENT_BIT && !fbBin) check(false, `FLUENT_BIT=${FLUENT_BIT}: no such file`);
 const samples = { node: [] as Sample[], socat: [] as Sample[], qlog: [] as (Sample & { afterRss: number })[], fb: FB_FLUSH.map(() => [] as Sample[]) };
