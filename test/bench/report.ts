@@ -41,8 +41,9 @@ export function machine(): string {
 
 /** "Measured at <commit> on <date>: <machine>. Command: <command>." */
 export function provenance(command: string): string {
+  const env = ['RUNS', 'LINES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `);
   return `Measured at commit \`${commit()}\` on ${new Date().toISOString().slice(0, 10)}, ${RUNS} run${RUNS > 1 ? 's' : ''} (median, range in brackets).
-Machine: ${machine()}. Command: \`${command}\`.`;
+Machine: ${machine()}. Command: \`${env.join('')}${command}\`.`;
 }
 
 /** Replace the generated section `id` of docs/benchmarks.md (appended when missing); never in smoke mode. */
