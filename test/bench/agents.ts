@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../helpers/wait.js';
+import { SMOKE } from './smoke.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/core/cli/main.js');
@@ -99,12 +100,14 @@ export async function listening(sock: string): Promise<void> {
 
 /**
  * Poll (every 5 ms) until `out` holds `bytes` bytes; returns the milliseconds since `t0`. Gives up
- * when one of `alive` exits first or after `timeoutMs`, returning NaN: the caller's output check fails.
+ * when one of `procs` failed (`mayExit`: exited non-zero or by a signal; else: exited at all) or
+ * after `timeoutMs`, returning NaN: the caller's output check then fails.
  */
-export async function untilSize(out: string, bytes: number, t0: number, alive: ChildProcess[], timeoutMs = 300_000): Promise<number> {
-  const deadline = t0 + timeoutMs;
+export async function untilSize(out: string, bytes: number, t0: number, procs: ChildProcess[], mayExit: boolean): Promise<number> {
+  const deadline = t0 + (SMOKE ? 30_000 : 300_000);
+  const failed = (p: ChildProcess) => p.signalCode !== null || (p.exitCode !== null && (!mayExit || p.exitCode !== 0));
   while (fileSize(out) < bytes) {
-    if (performance.now() > deadline || alive.some((p) => p.exitCode !== null || p.signalCode !== null)) return Number.NaN;
+    if (performance.now() > deadline || procs.some(failed)) return Number.NaN;
     await new Promise((r) => setTimeout(r, 5));
   }
   return performance.now() - t0;

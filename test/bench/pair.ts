@@ -79,7 +79,7 @@ export async function measure(
   await listening(sock);
   const t0 = performance.now();
   const send = sys.sender(run, sock);
-  const ms = await untilSize(out, expect.bytes, t0, sys.exits ? [] : [recv, send]);
+  const ms = await untilSize(out, expect.bytes, t0, [recv, send], sys.exits);
   const s = procStats(send.pid!);
   const r = procStats(recv.pid!);
   // V8's memory reducer starts 8 s after activity stops: this sleep is the measurement.
