@@ -1,4 +1,7 @@
-/** Agent processes for the benchmarks: start one on a config, read its CPU and memory, stop it. */
+/**
+ * Processes for the benchmarks (an agent on a config, or a tool), their CPU and memory, and the
+ * files they move: the generated input, the output's size and whether it is the input.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -101,7 +104,7 @@ export async function listening(sock: string): Promise<void> {
 /**
  * Poll (every 5 ms) until `out` holds `bytes` bytes; returns the milliseconds since `t0`. Gives up
  * when one of `procs` failed (`mayExit`: exited non-zero or by a signal; else: exited at all) or
- * after `timeoutMs`, returning NaN: the caller's output check then fails.
+ * after 300 s (30 s in smoke mode), returning NaN: the caller's output check then fails.
  */
 export async function untilSize(out: string, bytes: number, t0: number, procs: ChildProcess[], mayExit: boolean): Promise<number> {
   const deadline = t0 + (SMOKE ? 30_000 : 300_000);
