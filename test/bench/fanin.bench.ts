@@ -2,12 +2,13 @@
  * Fan-in throughput: many Forward senders (vsock-forward's link, in this process) into one parent
  * agent (`qlog run`: vsock input on a unix socket -> rotated-file), as a parent serving many
  * enclaves. Reports lines/s through the parent (each chunk acked only once written), the parent's
- * CPU per line, and checks the file and the per-peer series in /metrics.
+ * CPU seconds per million lines and peak RSS, and checks the file and the per-peer series in /metrics.
+ * Repeated RUNS times (3), reported as median [min–max]; writes its section of docs/benchmarks.md.
  *
- * Run: node --import tsx test/bench/fanin.bench.ts   (env LINES=... total; QLOG_BENCH_SMOKE=1: 4,000 lines)
+ * Run: npm run bench -- fanin   (env LINES=... total, RUNS=...; QLOG_BENCH_SMOKE=1: 4,000 lines, one run)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
@@ -16,11 +17,13 @@ import { freePort, httpGet } from '../helpers/net.js';
 import { waitFor } from '../helpers/wait.js';
 import { procStats, spawnAgent, stop } from './agents.js';
 import { benchCounters, benchRecords } from './records.js';
+import { mib, provenance, RUNS, spread, writeSection } from './report.js';
 import { check, size } from './smoke.js';
 
 const LINES = Number(process.env.LINES ?? size(800_000, 4_000));
 const LINE_BYTES = 120;
 const CHUNK_LINES = 500;
+const SENDERS = [1, 4, 16];
 
 function parentYaml(dir: string, name: string, http: number): string {
   return `
@@ -74,8 +77,16 @@ async function send(path: string, index: number, lines: number): Promise<void> {
   await link.stop();
 }
 
-async function runCase(dir: string, senders: number): Promise<string> {
-  const name = `p${senders}`;
+interface Result {
+  linesPerS: number;
+  cpuPerM: number;
+  busy: number;
+  hwm: number;
+}
+
+let runNo = 0;
+async function runCase(dir: string, senders: number): Promise<Result> {
+  const name = `p${senders}-${++runNo}`;
   const http = await freePort();
   const parent = spawnAgent(dir, name, parentYaml(dir, name, http));
   try {
@@ -98,7 +109,7 @@ async function runCase(dir: string, senders: number): Promise<string> {
     const written = readFileSync(join(dir, `out-${name}`, 'app.log'), 'utf8').split('\n').length - 1;
     check(written === each * senders, `${senders} senders: ${written} lines written, expected ${each * senders}`);
     const total = each * senders;
-    return `| ${senders} | ${Math.round(total / secs).toLocaleString('en-US')} | ${((cpu / total) * 1e6).toFixed(2)} | ${((cpu / secs) * 100).toFixed(0)}% |`;
+    return { linesPerS: total / secs, cpuPerM: (cpu / total) * 1e6, busy: (cpu / secs) * 100, hwm: procStats(parent.pid!).hwm };
   } finally {
     await stop(parent);
   }
@@ -107,13 +118,48 @@ async function runCase(dir: string, senders: number): Promise<string> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'qlog-fanin-bench-'));
   try {
-    console.log(
-      `fan-in: ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes from N senders (this process) into one parent agent (vsock unix -> rotated-file)`,
+    console.log(`fan-in: ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes from N senders (this process) into one parent agent; ${RUNS} run(s)`);
+    const results = new Map<number, Result[]>(SENDERS.map((n) => [n, []]));
+    for (let r = 0; r < RUNS; r++) {
+      for (const n of SENDERS) {
+        const x = await runCase(dir, n);
+        results.get(n)!.push(x);
+        console.log(
+          `run ${r + 1}, ${n} senders: ${Math.round(x.linesPerS).toLocaleString('en-US')} lines/s, parent CPU ${x.cpuPerM.toFixed(2)} s per 1M lines (${x.busy.toFixed(0)}% busy), peak RSS ${mib(x.hwm).toFixed(1)} MiB`,
+        );
+      }
+    }
+    const row = (n: number) => {
+      const xs = results.get(n)!;
+      return `| ${n} | ${spread(
+        xs.map((x) => x.linesPerS / 1000),
+        0,
+        'k',
+      )} | ${spread(xs.map((x) => x.cpuPerM))} | ${spread(
+        xs.map((x) => x.busy),
+        0,
+        '%',
+      )} | ${spread(
+        xs.map((x) => mib(x.hwm)),
+        1,
+      )} |`;
+    };
+    writeSection(
+      'scale-senders',
+      `## Scale: enclave senders into one parent
+
+${provenance('npm run bench -- fanin')}
+
+N Forward senders (vsock-forward's link, in the bench process, each an enclave with its own
+hostname and at most 4 chunks of 500 lines in flight, acks required) into one parent agent (vsock on
+a unix socket -> rotated-file); ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes in all, split evenly. Checked:
+the file's line count and each peer's \`qlog_input_peer_records_in\`. The senders share the machine's
+cores with the parent, so lines/s is a floor; the parent's CPU per line is the cost.
+
+| senders | lines/s (acked) | parent CPU s / 1M lines | parent CPU busy | parent peak RSS MiB |
+|---|---|---|---|---|
+${SENDERS.map(row).join('\n')}`,
     );
-    console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}\n`);
-    console.log('| senders | lines/s (acked) | parent CPU µs/line | parent CPU |');
-    console.log('|---|---|---|---|');
-    for (const n of [1, 4, 16]) console.log(await runCase(dir, n));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

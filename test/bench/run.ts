@@ -1,5 +1,5 @@
 // `npm run bench`: runs every test/bench/*.bench.ts in turn (each is a standalone script that prints
-// its figures; e2e.bench.ts also writes docs/benchmarks.md). `npm test` runs each once in smoke
+// its figures; some also write their section of docs/benchmarks.md, see report.ts). `npm test` runs each once in smoke
 // mode (test/bench/smoke.test.ts); the full run is not part of CI.
 // Usage: npm run bench [-- name-filter ...]
 import { readdirSync } from 'node:fs';

@@ -12,8 +12,8 @@ const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
 const TIMEOUT_MS = 60_000;
 
 function runSmoke(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  // The benches' own size variables would override the smoke sizes.
-  const { LINES: _lines, LAT_SECONDS: _latSeconds, ...env } = process.env;
+  // The benches' own size and repeat variables would override the smoke sizes.
+  const { LINES: _lines, LAT_SECONDS: _latSeconds, RUNS: _runs, ...env } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', join(dir, file)], {
     env: { ...env, QLOG_BENCH_SMOKE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
