@@ -12,6 +12,7 @@ type Sdk = typeof import('./index.js');
 
 export type {
   AnyPlugin,
+  CheckContext,
   CheckError,
   ContextOf,
   Counters,

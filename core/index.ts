@@ -7,6 +7,7 @@ import { VERSION, VERSION_RANGE } from './version.js';
 export { definePlugin, isPlugin, PermanentError, PLUGIN_BRAND } from './plugin/define.js';
 export type {
   AnyPlugin,
+  CheckContext,
   CheckError,
   ContextOf,
   Counters,

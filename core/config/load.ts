@@ -58,6 +58,11 @@ export async function loadConfig(file: string, registry: PluginRegistry, opts: L
   return loadConfigFrom(ConfigSource.read(file, opts.display ?? file), resolve(dirname(file)), registry, opts);
 }
 
+/** A check's dotted key (`seal.recipients.2`) as a key path (numbers are list indices). */
+function keyPath(key: string): (string | number)[] {
+  return key.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+}
+
 function isMapValue(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -179,8 +184,8 @@ export async function loadConfigFrom(src: ConfigSource, dir: string, registry: P
         if (!found.length) checkParserRefs(props, options, parsers, path, src, issues);
         if (!found.length) checkMultilineRefs(props, options, multiline, path, src, issues);
         if (!found.length && plugin.check) {
-          const problem = plugin.check(options);
-          if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/check', [...path, problem.key], { reason: problem.message }));
+          const problem = plugin.check(options, { configDir: dir });
+          if (problem) issues.push(src.issue('QLOG_ERR_CONFIG_VALUE/check', [...path, ...keyPath(problem.key)], { reason: problem.message }));
         }
         const n = perName.get(plugin.name) ?? 0;
         perName.set(plugin.name, n + 1);

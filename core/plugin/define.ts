@@ -163,9 +163,18 @@ export interface OutputContext<O> extends BaseContext<O> {
 export type ContextOf<K extends PluginKind, O> = K extends 'input' ? InputContext<O> : K extends 'filter' ? FilterContext<O> : OutputContext<O>;
 
 export interface CheckError {
-  /** Option key the problem is about (for the file:line:column of the message). */
+  /**
+   * Option key the problem is about (for the file:line:column of the message); a nested option
+   * or list item as a dotted path: `seal.recipients.2`.
+   */
   key: string;
   message: string;
+}
+
+/** What a check may need beyond the options. */
+export interface CheckContext {
+  /** Directory of the config file (relative file options resolve against it). */
+  configDir: string;
 }
 
 export interface PluginDefinition<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> {
@@ -178,7 +187,7 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
   readonly schema: S;
   /** Cross-field checks that JSON Schema cannot express; return the first problem found. */
   // Method syntax (bivariant parameters) so any concrete plugin is assignable to AnyPlugin.
-  check?(options: Infer<S>): CheckError | undefined;
+  check?(options: Infer<S>, ctx: CheckContext): CheckError | undefined;
   setup(ctx: ContextOf<K, Infer<S>>): void | Promise<void>;
 }
 
