@@ -1,8 +1,8 @@
 /**
  * A hand-rolled msgpack writer for PackedForward entries: `[EventTime, {log: line, _qlog: meta}]`
  * (or `[EventTime, {...fields, _qlog: meta}]`) written straight into one growing buffer. Strings,
- * numbers, booleans and null are written here; anything else (nested objects, arrays, bigint,
- * binary) goes through msgpackr. About 3x faster than one packr.pack() per record.
+ * numbers, booleans, null and bytes (bin) are written here; anything else (nested objects,
+ * arrays, bigint) goes through msgpackr. About 3x faster than one packr.pack() per record.
  */
 import { packr } from './codec-packr.js';
 import { blockLine, blockRecord, LINE_INVALID_UTF8, LINE_TRUNCATED, type LineBlock } from '../record.js';
@@ -219,8 +219,31 @@ export class EntryWriter {
         return this.byte(0xc0);
       default:
         if (v === null) return this.byte(0xc0);
+        // Bytes are bin, whatever their class (msgpackr would write a SealedBytes as its toJSON).
+        if (v instanceof Uint8Array) return this.bin(v);
         this.raw(packr.pack(v));
     }
+  }
+
+  /** A bin value. */
+  private bin(v: Uint8Array): void {
+    const n = v.length;
+    this.ensure(n + 5);
+    const b = this.buf;
+    if (n < 0x100) {
+      b[this.pos++] = 0xc4;
+      b[this.pos++] = n;
+    } else if (n < 0x10000) {
+      b[this.pos] = 0xc5;
+      b.writeUInt16BE(n, this.pos + 1);
+      this.pos += 3;
+    } else {
+      b[this.pos] = 0xc6;
+      b.writeUInt32BE(n, this.pos + 1);
+      this.pos += 5;
+    }
+    b.set(v, this.pos);
+    this.pos += n;
   }
 
   /** A map of the own enumerable keys of `o` whose value is not undefined, plus `extra` entries. */
