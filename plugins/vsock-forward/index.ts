@@ -3,11 +3,12 @@
  * PackedForward frames; a chunk counts as delivered when the receiver acks it (end to end).
  */
 import { promisify } from 'node:util';
-import { definePlugin, VERSION_RANGE, type Chunk } from '../../core/index.js';
-import { encodeEntryParts, encodePackedForward } from '../../core/forward/index.js';
+import { definePlugin, nowNs, VERSION_RANGE, type Chunk } from '../../core/index.js';
+import { encodeEntryParts, encodePackedForward, type EntryPart } from '../../core/forward/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import { lazyModule } from '../../core/lazy.js';
-import { checkCredentials, checkLinkEnds, schema } from './schema.js';
+import { checkCredentials, checkLinkEnds, checkSeal, schema } from './schema.js';
+import { ChunkSealer, checkSealKeys, sealingOn, sealOptions } from './vsock-forward-seal.js';
 import { ForwardLink } from './vsock-forward-link.js';
 import { UpstreamLink } from './vsock-forward-upstream.js';
 
@@ -23,7 +24,7 @@ export default definePlugin({
   description: 'Sends records over vsock, unix, tcp or hybrid vsock with the Fluent Forward protocol (acks, resend, backpressure).',
   qlog: VERSION_RANGE,
   schema,
-  check: (o) => checkLinkEnds(o) ?? checkCredentials(o),
+  check: (o, c) => checkLinkEnds(o) ?? checkCredentials(o) ?? checkSeal(o) ?? checkSealKeys(o.seal, c.configDir),
   setup(ctx) {
     const o = ctx.options;
     const gz = o.compress === 'gzip';
@@ -55,6 +56,13 @@ export default definePlugin({
       ? new UpstreamLink({ ...common, upstream: o.upstream, balance: o.balance })
       : new ForwardLink({ ...common, connect: o.connect, listen: o.listen });
 
+    const maxEntries = Math.max(1024, o.max_frame_size - FRAME_OVERHEAD);
+    // Sealing (docs/sealing.md): units are sealed in flush order, since each extends its chain.
+    const sealer = sealingOn(o.seal) ? new ChunkSealer(sealOptions(o.seal, ctx.service.configDir), ctx.id, maxEntries) : undefined;
+    if (sealer) ctx.log.info(`${ctx.id}: sealing records (session ${sealer.sealer.session})`);
+    /** Flushes not settled yet: closing units go out only after the last one. */
+    let unsettled = 0;
+
     ctx.hooks.start.tapPromise('vsock-forward', () => link.start());
     // Chunks must reach the window in the order the core flushed them (the receiver keeps that
     // order, and the parent's dedupe by src/seq drops a line that arrives after a later one):
@@ -66,17 +74,37 @@ export default definePlugin({
       handOver = new Promise((r) => (release = r));
       let sends: Promise<void>[];
       let encoded: Frame[];
+      unsettled++;
       try {
-        encoded = await encode(chunk);
-        await previous;
-        const stream = streamOf(chunk);
-        sends = encoded.map((f) => link.send(f.id, f.frame, stream));
+        try {
+          encoded = sealer ? [] : await encode(chunk);
+          await previous;
+          if (sealer) encoded = frame(chunk, sealed(chunk, sealer), false);
+          const stream = streamOf(chunk);
+          sends = encoded.map((f) => link.send(f.id, f.frame, stream));
+        } finally {
+          release();
+        }
+        await Promise.all(sends);
+        sealer?.delivered(chunk.id);
+        for (const f of encoded) if (f.pooled) frames.release(f.pooled);
       } finally {
-        release();
+        unsettled--;
       }
-      await Promise.all(sends);
-      for (const f of encoded) if (f.pooled) frames.release(f.pooled);
     });
+
+    /** A chunk's sealed units (the same ones when the chunk is retried). */
+    function sealed(chunk: Chunk, s: ChunkSealer): EntryPart[] {
+      const r = s.seal(chunk);
+      if (r.oversized) tooLarge(chunk, r.oversized);
+      ctx.counters.add('units_sealed', r.units);
+      return r.parts;
+    }
+
+    function tooLarge(chunk: Chunk, n: number): void {
+      ctx.counters.add('records_too_large', n);
+      ctx.log.error(`${ctx.id}: dropped ${n} record(s) of ${chunk.tag} bigger than max_frame_size (${o.max_frame_size} bytes) on their own`);
+    }
 
     interface Frame {
       id: string;
@@ -86,31 +114,69 @@ export default definePlugin({
     }
 
     async function encode(chunk: Chunk): Promise<Frame[]> {
-      const { parts, oversized } = encodeEntryParts(chunk, Math.max(1024, o.max_frame_size - FRAME_OVERHEAD));
-      if (oversized) {
-        ctx.counters.add('records_too_large', oversized);
-        ctx.log.error(`${ctx.id}: dropped ${oversized} record(s) of ${chunk.tag} bigger than max_frame_size (${o.max_frame_size} bytes) on their own`);
-      }
+      const { parts, oversized } = encodeEntryParts(chunk, maxEntries);
+      if (oversized) tooLarge(chunk, oversized);
       // Part ids derive from the chunk id, so a retried chunk is cut and named the same way.
       // The entries are views into the encoder's scratch buffer, which the next chunk reuses:
       // framing copies them at once; gzip runs on the thread pool, so it gets copies taken now,
       // before the first await.
-      const payloads = gz ? parts.map((p) => Buffer.from(p.entries)) : undefined;
+      if (!gz) return frame(chunk, parts, false);
+      const zipped: EntryPart[] = [];
+      const copies = parts.map((p) => Buffer.from(p.entries));
+      for (let i = 0; i < parts.length; i++) zipped.push({ entries: await gzipAsync(copies[i]!), count: parts[i]!.count });
+      return frame(chunk, zipped, true);
+    }
+
+    /** One Forward frame per part (ids <chunk>.<i> when there are several). */
+    function frame(chunk: { id: string; tag: string }, parts: EntryPart[], gzip: boolean): Frame[] {
       const out: Frame[] = [];
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i]!;
         const id = parts.length === 1 ? chunk.id : `${chunk.id}.${i}`;
-        const payload = payloads ? await gzipAsync(payloads[i]!) : p.entries;
         let pooled: Buffer | undefined;
-        const frame = encodePackedForward(chunk.tag, payload, { chunk: o.require_ack ? id : undefined, size: p.count, gzip: gz }, (n) => {
+        const f = encodePackedForward(chunk.tag, p.entries, { chunk: o.require_ack ? id : undefined, size: p.count, gzip }, (n) => {
           const t = frames.take(n);
           if (t.pooled) pooled = t.buf;
           return t.buf;
         });
-        out.push({ id, frame, pooled });
+        out.push({ id, frame: f, pooled });
       }
       return out;
     }
-    ctx.hooks.stop.tapPromise('vsock-forward', () => link.stop());
+
+    ctx.hooks.stop.tapPromise('vsock-forward', async () => {
+      if (sealer) await sendClosingUnits(sealer);
+      await link.stop();
+    });
+
+    /**
+     * Graceful stop with every chunk delivered: each stream's closing unit, so an opener can tell
+     * the session's end from a cut (a kill, a lost tail). Not when chunks are still undelivered
+     * (the grace ran out): their units would come after it.
+     */
+    async function sendClosingUnits(s: ChunkSealer): Promise<void> {
+      if (unsettled > 0) {
+        ctx.log.warn(`${ctx.id}: ${unsettled} chunk(s) undelivered at stop: no closing units sent (the opener reports this session as cut)`);
+        return;
+      }
+      const closing = s.close(nowNs());
+      if (!closing.length) return;
+      const sends = closing.flatMap((c, i) =>
+        frame({ id: `${s.sealer.session}.end.${i}`, tag: c.tag }, [{ entries: c.entries, count: c.count }], false).map((f) =>
+          link.send(f.id, f.frame, streamOf({ id: f.id, tag: c.tag, records: [], bytes: 0 })),
+        ),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const delivered = Promise.all(sends).then(() => true);
+      const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.min(o.ack_timeout, 5000))));
+      const ok = await Promise.race([delivered.catch(() => false), late]);
+      clearTimeout(timer);
+      if (ok)
+        ctx.counters.add(
+          'units_sealed',
+          closing.reduce((n, c) => n + c.count, 0),
+        );
+      else ctx.log.warn(`${ctx.id}: the closing units were not acknowledged in time (the opener reports this session as cut)`);
+    }
   },
 });

@@ -104,6 +104,40 @@ export const schema = {
       description:
         'After this long without sending, send a heartbeat (an empty Forward message that asks for an ack); a qlog receiver drops a peer silent for 3 intervals. 0: off.',
     },
+    seal: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        "Seal records in the enclave (docs/sealing.md): each chunk's records of one source leave as one unit encrypted with age to the recipients (and signed with signing_key_file), so the parent relays and stores them without being able to read, drop, reorder or edit them unnoticed; `qlog open` decrypts and checks them. On when recipients or recipients_file is given. Relative paths resolve against the config file's directory.",
+      properties: {
+        recipients: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description: 'age X25519 public keys (age1...) the units are encrypted to; any one of their identities opens them (qlog keygen, or age-keygen).',
+          examples: [['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p']],
+        },
+        recipients_file: {
+          type: 'string',
+          default: '',
+          description: "A file of age recipients, one per line (age's recipients file: # comments and blank lines are skipped); added to recipients.",
+        },
+        signing_key_file: {
+          type: 'string',
+          default: '',
+          description:
+            'An Ed25519 private key (qlog keygen --sign) the units are signed with, so an opener that has its public key knows who sealed them. Empty: units are not signed.',
+        },
+        attestation_command: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description:
+            "With signing_key_file: a command (program and arguments) that prints the platform's attestation document binding the signing public key (given as 64 hex digits in QLOG_SEAL_PUBLIC_KEY and as 32 bytes on stdin); run once at start, the document travels in each stream's first unit. Empty: none.",
+        },
+      },
+    },
     ack_timeout: {
       unit: 'duration',
       default: '60s',
@@ -127,6 +161,22 @@ export function checkLinkEnds(o: {
     if (e) return { key: 'upstream', message: `node ${i} (${a}): ${e.message}` };
   }
   if (new Set(o.upstream).size !== o.upstream.length) return { key: 'upstream', message: 'expected distinct addresses, found one twice' };
+  return undefined;
+}
+
+/** Sealing needs recipients; its units do not compress. */
+export function checkSeal(o: {
+  seal: { recipients: readonly string[]; recipients_file: string; signing_key_file: string; attestation_command: readonly string[] };
+  compress: string;
+}): { key: string; message: string } | undefined {
+  const s = o.seal;
+  const on = s.recipients.length > 0 || s.recipients_file !== '';
+  if (s.attestation_command.length && !s.signing_key_file)
+    return { key: 'seal.attestation_command', message: 'expected signing_key_file with attestation_command (the document binds the signing key), found none' };
+  if (!on && s.signing_key_file)
+    return { key: 'seal', message: 'expected recipients or recipients_file with signing_key_file (units are signed and encrypted), found neither' };
+  if (on && o.compress !== 'none')
+    return { key: 'compress', message: `expected compress: none with seal (sealed units are encrypted: they do not compress), found ${o.compress}` };
   return undefined;
 }
 

@@ -1,0 +1,252 @@
+/**
+ * vsock-forward's `seal:` option: a chunk's records become sealed units (core/seal), one per
+ * source (meta.src) and per max_frame_size, each sent as one record `{sealed: <age bytes>,
+ * _qlog: {src, seq: <last>, seq_first: <first>, sealed_size}}` (docs/sealing.md). The parent
+ * keeps exactly-once with its src/seq marks without reading them.
+ */
+import { loadSealOptions, Sealer, type SealOptions } from '../../core/seal/index.js';
+import { EntryWriter } from '../../core/forward/entry-encoder.js';
+import { META_KEY, type EntryPart } from '../../core/forward/index.js';
+import { lineBlocks, type Chunk, type LineBlock, type LogRecord } from '../../core/record.js';
+import { SEALED_FIELD } from '../../core/sealed-record.js';
+import { QlogError } from '../../core/errors.js';
+
+export interface SealConfig {
+  recipients: readonly string[];
+  recipients_file: string;
+  signing_key_file: string;
+  attestation_command: readonly string[];
+}
+
+/** Whether the `seal:` option turns sealing on. */
+export function sealingOn(s: SealConfig): boolean {
+  return s.recipients.length > 0 || s.recipients_file !== '';
+}
+
+/** The `seal:` option as core/seal's SealOptions ('' = not given). Throws a QlogError. */
+export function sealOptions(s: SealConfig, configDir: string): SealOptions {
+  return loadSealOptions(
+    {
+      recipients: [...s.recipients],
+      recipients_file: s.recipients_file || undefined,
+      signing_key_file: s.signing_key_file || undefined,
+      attestation_command: s.attestation_command.length ? [...s.attestation_command] : undefined,
+    },
+    configDir,
+  );
+}
+
+/** Config-time check of the keys: which option is wrong (for its file:line:column), and why. */
+export function checkSealKeys(s: SealConfig, configDir: string): { key: string; message: string } | undefined {
+  if (!sealingOn(s)) return undefined;
+  const attempt = (key: string, o: Partial<SealConfig>): { key: string; message: string } | undefined => {
+    try {
+      sealOptions({ recipients: [], recipients_file: '', signing_key_file: '', attestation_command: [], ...o }, configDir);
+      return undefined;
+    } catch (e) {
+      if (e instanceof QlogError) return { key, message: e.message };
+      throw e;
+    }
+  };
+  for (const [i, r] of s.recipients.entries()) {
+    const p = attempt(`seal.recipients.${i}`, { recipients: [r] });
+    if (p) return p;
+  }
+  if (s.recipients_file) {
+    const p = attempt('seal.recipients_file', { recipients_file: s.recipients_file });
+    if (p) return p;
+  }
+  // The signing key is read with recipients known to be good (checked above).
+  if (s.signing_key_file) return attempt('seal.signing_key_file', { ...s, attestation_command: [] });
+  return undefined;
+}
+
+/** Bytes a unit adds around its records: age header per recipient, the unit header, a signature, the tag. */
+const UNIT_OVERHEAD = 2048;
+const AGE_STANZA = 256;
+/** age's payload: 64 KiB chunks, each with a 16-byte tag. */
+const AGE_CHUNK = 64 * 1024;
+
+interface Group {
+  stream: string;
+  /** Source records: their meta.src/seq are the stream's; false: a running number is given. */
+  own: boolean;
+  time: bigint;
+  blocks: LineBlock[];
+  records: LogRecord[];
+}
+
+export interface SealedChunk {
+  parts: EntryPart[];
+  oversized: number;
+  units: number;
+}
+
+export class ChunkSealer {
+  readonly sealer: Sealer;
+  private readonly inner = new EntryWriter(1 << 16, META_KEY);
+  private readonly outer = new EntryWriter(1 << 16, META_KEY);
+  /** Sealed chunks not yet delivered, by chunk id: a retried flush sends the same units. */
+  private readonly done = new Map<string, SealedChunk>();
+  /** Running number of the records without a source (meta.seq of their stream). */
+  private sourceless = 0;
+  private readonly sourcelessStream: string;
+  /** Largest plaintext of one unit. */
+  private readonly unitMax: number;
+  /** Tag of each stream's last unit (its closing unit goes there). */
+  private readonly tags = new Map<string, string>();
+
+  constructor(
+    opts: SealOptions,
+    name: string,
+    private readonly maxBytes: number,
+  ) {
+    this.sealer = new Sealer(opts);
+    this.sourcelessStream = `seal:${name}:${this.sealer.session}`;
+    const room = maxBytes - UNIT_OVERHEAD - AGE_STANZA * opts.recipients.length;
+    this.unitMax = Math.max(1024, Math.floor((room * AGE_CHUNK) / (AGE_CHUNK + 16)));
+  }
+
+  /**
+   * The frames' entries for a chunk: one sealed record per unit, in parts of at most maxBytes.
+   * Must be called in flush order (each unit extends its stream's chain); a chunk already
+   * sealed (a retry) gets the same units again.
+   */
+  seal(chunk: Chunk): SealedChunk {
+    const again = this.done.get(chunk.id);
+    if (again) return again;
+    const out = this.outer;
+    out.reset();
+    const bounds: number[] = [0];
+    let oversized = 0;
+    let units = 0;
+    for (const g of this.groups(chunk)) {
+      const w = this.inner;
+      w.reset();
+      const ends: number[] = [];
+      const seqs: number[] = [];
+      // Where the first record's bytes begin: the offset the read began at (tail's previous
+      // line end), the running number before it, or unknown (records built by a filter).
+      let start: number | null = null;
+      if (g.blocks.length) {
+        start = g.blocks[0]!.base;
+        for (const b of g.blocks) {
+          let j = 0;
+          w.lines(b, 0, b.count, (off) => {
+            ends.push(off);
+            seqs.push(b.base + b.seqs[j++]!);
+          });
+        }
+      } else {
+        for (const r of g.records) {
+          w.entry(r.time, r.body, r.meta);
+          ends.push(w.offset);
+          seqs.push(g.own ? (r.meta.seq as number) : ++this.sourceless);
+        }
+        if (!g.own) start = seqs[0]! - 1;
+      }
+      const all = w.result();
+      // Units: runs of whole entries of at most unitMax bytes. A record too big on its own is
+      // dropped (counted); the next unit still starts where the last one sent ended, so the
+      // opener sees the hole.
+      let first = 0;
+      const flushUnit = (to: number) => {
+        const from = first ? ends[first - 1]! : 0;
+        this.unit(g, chunk.tag, all.subarray(from, ends[to - 1]), start, seqs[first]!, seqs[to - 1]!, to - first, bounds);
+        units++;
+        start = seqs[to - 1]!;
+      };
+      for (let i = 0; i < ends.length; i++) {
+        const size = ends[i]! - (i ? ends[i - 1]! : 0);
+        if (size > this.unitMax) {
+          if (i > first) flushUnit(i);
+          oversized++;
+          first = i + 1;
+          continue;
+        }
+        if (i > first && ends[i]! - (first ? ends[first - 1]! : 0) > this.unitMax) {
+          flushUnit(i);
+          first = i;
+        }
+      }
+      if (ends.length > first) flushUnit(ends.length);
+    }
+    const parts = cut(out.result(), bounds, this.maxBytes);
+    const sealed = { parts, oversized, units };
+    this.done.set(chunk.id, sealed);
+    // A chunk the core gave up on never settles here: keep the newest few hundred.
+    if (this.done.size > 512) this.done.delete(this.done.keys().next().value!);
+    return sealed;
+  }
+
+  /** The chunk was delivered: its units are not needed again. */
+  delivered(id: string): void {
+    this.done.delete(id);
+  }
+
+  /** Seal a run of a group's entries as one unit and add its record to the frame entries. */
+  private unit(g: Group, tag: string, entries: Buffer, start: number | null, first: number, last: number, count: number, bounds: number[]): void {
+    const bytes = this.sealer.seal({ stream: g.stream, start, first, last, count, tag, entries });
+    this.tags.set(g.stream, tag);
+    this.outer.entry(g.time, { [SEALED_FIELD]: bytes }, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
+    bounds.push(this.outer.offset);
+  }
+
+  /**
+   * Closing units (graceful stop): one record per stream sealed this session, `end: true` and
+   * no seq (the parent's marks must not drop it), grouped by the tag of the stream's last unit.
+   */
+  close(time: bigint): { tag: string; entries: Buffer; count: number }[] {
+    const byTag = new Map<string, { tag: string; w: EntryWriter; count: number }>();
+    // '': each stream's closing unit carries the tag of its last unit.
+    for (const u of this.sealer.close('')) {
+      const tag = this.tags.get(u.stream) ?? '';
+      let t = byTag.get(tag);
+      if (!t) byTag.set(tag, (t = { tag, w: new EntryWriter(4096, META_KEY), count: 0 }));
+      t.w.entry(time, { [SEALED_FIELD]: u.bytes }, { src: u.stream, end: true, sealed_size: u.bytes.length });
+      t.count++;
+    }
+    return [...byTag.values()].map((t) => ({ tag: t.tag, entries: t.w.result(), count: t.count }));
+  }
+
+  /** The chunk's records by stream, in order of first appearance (each source's order kept). */
+  private groups(chunk: Chunk): Group[] {
+    const groups = new Map<string, Group>();
+    const blocks = lineBlocks(chunk);
+    if (blocks) {
+      for (const b of blocks) {
+        if (b.count === 0) continue;
+        let g = groups.get(b.src);
+        if (!g) groups.set(b.src, (g = { stream: b.src, own: true, time: b.time, blocks: [], records: [] }));
+        g.blocks.push(b);
+      }
+      return [...groups.values()];
+    }
+    for (const r of chunk.records) {
+      const src = r.meta.src;
+      const own = typeof src === 'string' && src !== '' && typeof r.meta.seq === 'number';
+      const stream = own ? src : this.sourcelessStream;
+      let g = groups.get(stream);
+      if (!g) groups.set(stream, (g = { stream, own, time: r.time, blocks: [], records: [] }));
+      g.records.push(r);
+    }
+    return [...groups.values()];
+  }
+}
+
+/** Entries cut at `bounds` into parts of at most `max` bytes (every entry fits on its own). */
+function cut(all: Buffer, bounds: number[], max: number): EntryPart[] {
+  const parts: EntryPart[] = [];
+  let start = 0;
+  let count = 0;
+  for (let i = 1; i < bounds.length; i++) {
+    if (bounds[i]! - start > max && count) {
+      parts.push({ entries: Buffer.from(all.subarray(start, bounds[i - 1])), count });
+      start = bounds[i - 1]!;
+      count = 0;
+    }
+    count++;
+  }
+  if (count) parts.push({ entries: Buffer.from(all.subarray(start, bounds[bounds.length - 1])), count });
+  return parts;
+}
