@@ -7,6 +7,7 @@ import { definePlugin, VERSION_RANGE } from '../../core/index.js';
 import { checkEndpoint } from '../../core/transport/index.js';
 import { checkUsers, schema } from './schema.js';
 import { VsockReceiver } from './vsock-receiver.js';
+import { checkUnseal } from './vsock-unseal.js';
 
 export default definePlugin({
   kind: 'input',
@@ -14,7 +15,7 @@ export default definePlugin({
   description: 'Receives records from enclaves (vsock-forward) or any Fluent Forward sender over vsock, unix, tcp or hybrid vsock; acks end to end.',
   qlog: VERSION_RANGE,
   schema,
-  check: (o) =>
+  check: (o, c) =>
     checkEndpoint(o) ??
     checkUsers(o) ??
     (o.allowed_subjects.length > 0 && !/^tls:\/\//i.test(o.connect || o.listen)
@@ -22,7 +23,8 @@ export default definePlugin({
           key: 'allowed_subjects',
           message: `expected a tls:// address with allowed_subjects (certificate subjects exist on tls:// only), found ${o.connect || o.listen}`,
         }
-      : undefined),
+      : undefined) ??
+    checkUnseal(o.unseal, c.configDir),
   setup(ctx) {
     const receiver = new VsockReceiver(ctx);
     ctx.hooks.start.tapPromise('vsock', () => receiver.start());

@@ -87,8 +87,32 @@ export const schema = {
     },
     reconnect_base: { unit: 'duration', default: '500ms', description: 'First reconnect delay (connect mode); doubles each attempt, with jitter.' },
     reconnect_max: { unit: 'duration', default: '30s', description: 'Longest reconnect delay.' },
+    unseal: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        "Open sealed units (vsock-forward seal:, docs/sealing.md) on a trusted aggregator: each unit is decrypted, its signature and chain checked per sender and stream, and its records are emitted as plain records. A unit that fails a check is counted (unseal_<kind>) and logged; one that cannot be authenticated is not delivered. On when identity_file is given; other records pass as they are. Relative paths resolve against the config file's directory.",
+      properties: {
+        identity_file: {
+          type: 'string',
+          default: '',
+          description: 'age identity file (qlog keygen, or age-keygen: AGE-SECRET-KEY-1... lines) whose key the units were sealed to.',
+        },
+        verify_key_files: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description:
+            'Ed25519 public keys (PEM, or the line ed25519:<base64>) of the enclaves allowed to seal: given, every unit must be signed by one of them, else it is not delivered. Empty: signatures are checked against the key the unit names, and unsigned units are accepted.',
+        },
+      },
+    },
   },
 } as const;
+
+/** unseal: the keys parse (for the file:line:column of a bad file). */
+export type UnsealOptions = { identity_file: string; verify_key_files: readonly string[] };
 
 /** users are checked in the shared_key handshake: without a key there is none. */
 export function checkUsers(o: { shared_key: string; users: readonly unknown[] }): { key: string; message: string } | undefined {

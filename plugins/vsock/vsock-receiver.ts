@@ -8,7 +8,9 @@ import { chunkBytes, type InputContext, type LogRecord } from '../../core/index.
 import { RECORD_OVERHEAD } from '../../core/record.js';
 import { ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
 import { Endpoint, subjectMatches, type PeerIdentity } from '../../core/transport/index.js';
+import { markSealedRecord } from '../../core/sealed-record.js';
 import { ChunkDedupe } from './vsock-dedupe.js';
+import { loadUnsealKeys, Unsealer, unsealOn } from './vsock-unseal.js';
 import { FairIntake, type Flow } from './vsock-fair.js';
 import { PeerTable } from './vsock-peer-stats.js';
 import type { schema } from './schema.js';
@@ -24,6 +26,8 @@ export class VsockReceiver {
   private readonly dedupe: ChunkDedupe;
   private readonly allowed: ReadonlySet<number>;
   private readonly warnedTag = new WeakSet<ReceiverSession>();
+  /** unseal: opens sealed units into records (docs/sealing.md). */
+  private readonly unsealer: Unsealer | undefined;
   private stopping = false;
 
   constructor(private readonly ctx: InputContext<Options>) {
@@ -32,6 +36,9 @@ export class VsockReceiver {
     this.allowed = new Set(o.allowed_cids);
     this.intake = new FairIntake(o.peer_buffer_limit);
     this.peers = new PeerTable(o.peer_metrics_retention, o.max_connections);
+    this.unsealer = unsealOn(o.unseal)
+      ? new Unsealer(loadUnsealKeys(o.unseal, ctx.service.configDir), { counters: ctx.counters, log: ctx.log, name: ctx.id, maxDecompressed: o.max_frame_size })
+      : undefined;
     ctx.counters.addSeries(() => this.peers.samples());
     this.endpoint = new Endpoint({
       connect: o.connect,
@@ -171,6 +178,7 @@ export class VsockReceiver {
       c.add('duplicate_chunks');
       return;
     }
+    if (this.unsealer) ev.records = this.unsealer.open(ev.records, this.sourceKey(peer), peer.label);
     if (ev.records.length === 0) {
       if (key !== undefined) this.dedupe.settle(key, ack);
       return;
@@ -211,6 +219,8 @@ function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     r.tag = tag;
+    // A sealed unit relayed as it is: its bytes go out as base64 in JSON (bin in msgpack).
+    if (typeof r.body !== 'string') markSealedRecord(r);
     const m = r.meta;
     if (vsock) {
       m.cid = peer.cid;
