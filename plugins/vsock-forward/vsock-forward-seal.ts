@@ -4,7 +4,7 @@
  * _qlog: {src, seq: <last>, seq_first: <first>, sealed_size}}` (docs/sealing.md). The parent
  * keeps exactly-once with its src/seq marks without reading them.
  */
-import { loadSealOptions, Sealer, type SealOptions } from '../../core/seal/index.js';
+import { loadSealOptions, parseRecipient, Sealer, type SealOptions } from '../../core/seal/index.js';
 import { EntryWriter } from '../../core/forward/entry-encoder.js';
 import { META_KEY, type EntryPart } from '../../core/forward/index.js';
 import { lineBlocks, type Chunk, type LineBlock, type LogRecord } from '../../core/record.js';
@@ -49,8 +49,8 @@ export function checkSealKeys(s: SealConfig, configDir: string): { key: string; 
     }
   };
   for (const [i, r] of s.recipients.entries()) {
-    const p = attempt(`seal.recipients.${i}`, { recipients: [r] });
-    if (p) return p;
+    const p = parseRecipient(r);
+    if ('error' in p) return { key: `seal.recipients.${i}`, message: `${JSON.stringify(r)} is not an age recipient: ${p.error}` };
   }
   if (s.recipients_file) {
     const p = attempt('seal.recipients_file', { recipients_file: s.recipients_file });

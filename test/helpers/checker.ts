@@ -51,10 +51,22 @@ export function rotatedFiles(dir: string, base: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** All lines in `<dir>/<base>` and its rotations. A gzip file still being written is skipped. */
-export function readRotated(dir: string, base: string): string[] {
+/** `<dir>/<base>` and its rotations oldest first (logrotate names: <base>.N .. <base>.1, <base>). */
+export function rotatedFilesInOrder(dir: string, base: string): string[] {
+  const rank = (p: string) => {
+    const m = /\.(\d+)(?:\.gz)?$/.exec(p.slice(dir.length + base.length + 1));
+    return m ? Number(m[1]) : 0;
+  };
+  return rotatedFiles(dir, base).sort((a, b) => rank(b) - rank(a));
+}
+
+/**
+ * All lines in `<dir>/<base>` and its rotations (readdir order; `inOrder`: oldest file first,
+ * the order they were written in). A gzip file still being written is skipped.
+ */
+export function readRotated(dir: string, base: string, inOrder = false): string[] {
   const lines: string[] = [];
-  for (const p of rotatedFiles(dir, base)) {
+  for (const p of inOrder ? rotatedFilesInOrder(dir, base) : rotatedFiles(dir, base)) {
     let buf: Buffer;
     try {
       buf = readFileSync(p);
