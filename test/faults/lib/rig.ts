@@ -19,6 +19,7 @@ import { waitFor } from '../../helpers/wait.js';
 import { checkLines, readRotated, type CheckResult } from '../../helpers/checker.js';
 import { startProxy, type StreamProxy } from '../../helpers/proxy.js';
 import { startWriter, type WriterOptions, type WriterSummary } from '../../helpers/writer.js';
+import { openSealedLines, sealKeys, type Opened, type SealKeys } from '../../helpers/sealed.js';
 import { AgentProcess } from './agents.js';
 
 export type Obj = Record<string, unknown>;
@@ -53,6 +54,11 @@ export interface RigOptions {
   parentOutputs?: Obj[];
   /** Keep the temp dir (for debugging: QLOG_FAULTS_KEEP=1 keeps every dir). */
   keep?: boolean;
+  /**
+   * Sealing on (docs/sealing.md): the enclave seals (vsock-forward seal: to a key made in the
+   * dir), the parent stores units, and lines()/check() open them first (core/seal's opener).
+   */
+  seal?: boolean;
 }
 
 export const LINE_PREFIX = 'L';
@@ -70,6 +76,8 @@ export class Rig {
   readonly parent: AgentProcess;
   readonly enclave: AgentProcess;
   proxy?: StreamProxy;
+  /** The age key the enclave seals to (with `seal`). */
+  readonly sealKey?: SealKeys;
   private readonly writers = new Set<{ kill(): boolean; exitCode: number | null }>();
 
   constructor(
@@ -83,6 +91,7 @@ export class Rig {
     this.listenSock = join(this.dir, this.enclaveListens ? 'enclave.sock' : 'parent.sock');
     this.linkSock = o.proxy ? join(this.dir, 'link.sock') : this.listenSock;
     mkdirSync(join(this.dir, 'logs'));
+    if (o.seal) this.sealKey = sealKeys(this.dir);
     this.parent = AgentProcess.withConfig('parent', this.dir, this.parentConfig());
     this.enclave = AgentProcess.withConfig('enclave', this.dir, this.enclaveConfig());
     t.after(async () => {
@@ -128,6 +137,7 @@ export class Rig {
               ? { listen: `unix://${this.listenSock}` }
               : { connect: `unix://${this.linkSock}`, reconnect_base: '100ms', reconnect_max: '1s' }),
             workers: 4,
+            ...(this.sealKey ? { seal: { recipients: [this.sealKey.recipient] } } : {}),
             ...this.o.forward,
           },
         ],
@@ -177,9 +187,15 @@ export class Rig {
     return w.done;
   }
 
-  /** Every line in the parent's output file and its rotations. */
+  /** Every line in the parent's output file and its rotations (with `seal`: the opened units' lines). */
   lines(base = OUT_FILE, dir = this.ws): string[] {
-    return readRotated(dir, base);
+    return this.sealKey ? this.opened(base, dir).lines : readRotated(dir, base);
+  }
+
+  /** With `seal`: the parent's units opened in file order, with what the verifier found. */
+  opened(base = OUT_FILE, dir = this.ws): Opened {
+    if (!this.sealKey) throw new Error('opened(): the rig does not seal');
+    return openSealedLines(readRotated(dir, base, true), this.sealKey.identityFile);
   }
 
   check(first: number, last: number, base = OUT_FILE, dir = this.ws): CheckResult {
