@@ -1,16 +1,16 @@
 /**
  * Sealed records, as the parent sees them (docs/sealing.md): a unit of an enclave's records,
  * encrypted in the enclave (core/seal), travels as one record `{sealed: <age bytes>, _qlog: {src,
- * seq: <last>, seq_first: <first>, sealed_size}}` (a closing unit: `end: true`, no seq). The
+ * seq: <last>, seq_first: <first>, sealed_size}}` (a closing unit: `end: true` and seq_last, no
+ * seq). The
  * parent never opens it: its dedupe by src/seq works unchanged, rotated-file writes one
  * `qlog-sealed/1` line per unit, msgpack outputs pass the bytes as bin, JSON outputs as base64.
  */
 import type { LogRecord } from './record.js';
+import { formatSealedLine } from './seal/line.js';
 
 /** The field of a sealed record's body that holds the age file bytes. */
 export const SEALED_FIELD = 'sealed';
-/** First word of a sealed unit's line in a text file (rotated-file). */
-export const SEALED_LINE_MAGIC = 'qlog-sealed/1';
 
 /**
  * The bytes of a sealed unit as a view that JSON.stringify writes as a base64 string (a Buffer
@@ -44,17 +44,16 @@ export function markSealedRecord(r: LogRecord): boolean {
 }
 
 /**
- * The text line of a sealed unit: `qlog-sealed/1 <src> <first>-<last> <base64>`, or
- * `qlog-sealed/1 <src> end <base64>` for a closing unit; undefined for any other record.
- * Four fields separated by one space; a src with spaces (never qlog's own) gets them as `%20`.
+ * The text line of a sealed unit, `qlog-sealed/1 <src> <first>-<last> <base64>` (core/seal's
+ * format, what `qlog open` reads), or undefined for any other record. A closing unit has no seq
+ * (the parent's marks must not drop it): its range is its seq_first-seq_last.
  */
 export function sealedLine(r: LogRecord): string | undefined {
   const bytes = sealedBytes(r);
   if (bytes === undefined) return undefined;
   const m = r.meta;
-  const src = typeof m.src === 'string' && m.src !== '' ? m.src.replace(/[\s%]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : '-';
-  const last = m.seq;
+  const last = typeof m.seq === 'number' ? m.seq : typeof m.seq_last === 'number' ? m.seq_last : 0;
   const first = typeof m.seq_first === 'number' ? m.seq_first : last;
-  const range = m.end === true || typeof last !== 'number' ? 'end' : `${first}-${last}`;
-  return `${SEALED_LINE_MAGIC} ${src} ${range} ${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+  const src = typeof m.src === 'string' && m.src !== '' ? m.src : '-';
+  return formatSealedLine(src, first, last, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

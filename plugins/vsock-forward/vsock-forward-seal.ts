@@ -93,8 +93,8 @@ export class ChunkSealer {
   private readonly sourcelessStream: string;
   /** Largest plaintext of one unit. */
   private readonly unitMax: number;
-  /** Tag of each stream's last unit (its closing unit goes there). */
-  private readonly tags = new Map<string, string>();
+  /** Tag and last seq of each stream's last unit (its closing unit goes there, and repeats the seq). */
+  private readonly ends = new Map<string, { tag: string; last: number }>();
 
   constructor(
     opts: SealOptions,
@@ -187,23 +187,26 @@ export class ChunkSealer {
   /** Seal a run of a group's entries as one unit and add its record to the frame entries. */
   private unit(g: Group, tag: string, entries: Buffer, start: number | null, first: number, last: number, count: number, bounds: number[]): void {
     const bytes = this.sealer.seal({ stream: g.stream, start, first, last, count, tag, entries });
-    this.tags.set(g.stream, tag);
+    this.ends.set(g.stream, { tag, last });
     this.outer.entry(g.time, { [SEALED_FIELD]: bytes }, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
     bounds.push(this.outer.offset);
   }
 
   /**
-   * Closing units (graceful stop): one record per stream sealed this session, `end: true` and
-   * no seq (the parent's marks must not drop it), grouped by the tag of the stream's last unit.
+   * Closing units (graceful stop): one record per stream sealed this session, `end: true`, its
+   * seq range the stream's last seq, as seq_first/seq_last but no seq (the parent's marks must
+   * not drop it), grouped by the tag of the stream's last unit.
    */
   close(time: bigint): { tag: string; entries: Buffer; count: number }[] {
     const byTag = new Map<string, { tag: string; w: EntryWriter; count: number }>();
     // '': each stream's closing unit carries the tag of its last unit.
     for (const u of this.sealer.close('')) {
-      const tag = this.tags.get(u.stream) ?? '';
+      const e = this.ends.get(u.stream);
+      const tag = e?.tag ?? '';
       let t = byTag.get(tag);
       if (!t) byTag.set(tag, (t = { tag, w: new EntryWriter(4096, META_KEY), count: 0 }));
-      t.w.entry(time, { [SEALED_FIELD]: u.bytes }, { src: u.stream, end: true, sealed_size: u.bytes.length });
+      const last = e?.last ?? 0;
+      t.w.entry(time, { [SEALED_FIELD]: u.bytes }, { src: u.stream, end: true, seq_first: last, seq_last: last, sealed_size: u.bytes.length });
       t.count++;
     }
     return [...byTag.values()].map((t) => ({ tag: t.tag, entries: t.w.result(), count: t.count }));

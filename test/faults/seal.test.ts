@@ -6,8 +6,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rig } from './lib/rig.js';
+import { LINE_PREFIX, OUT_FILE, Rig } from './lib/rig.js';
 import { assertExact, report } from './lib/assert.js';
+import { checkLines, rotatedFilesInOrder } from '../helpers/checker.js';
+import { qlogOpen } from '../helpers/sealed.js';
 
 const RATE = 5000;
 
@@ -31,6 +33,12 @@ async function killLoopSealed(t: TestContext, agent: 'enclave' | 'parent'): Prom
     'no gap, reorder, duplicate or cut chain: only records re-sealed after a restart',
   );
   assert.deepEqual(o.plain, [], 'the parent stored sealed units only');
+  // The same with the CLI: qlog open on the parent's files, oldest first.
+  const cli = await qlogOpen(rig.sealKey!.identityFile, rotatedFilesInOrder(rig.ws, OUT_FILE));
+  const c = checkLines(cli.stdout.split('\n').filter(Boolean), LINE_PREFIX, w.first, w.last);
+  report(t, 'qlog open', c);
+  assertExact(rig, c, 'qlog open');
+  assert.equal(cli.code, 0, cli.stderr.slice(-2000));
 }
 
 test('S1. sealing on, SIGKILL of the enclave agent mid-stream (3 times): after opening, 0 lost, 0 duplicated', (t) => killLoopSealed(t, 'enclave'));

@@ -2,10 +2,11 @@
  * Sealed logs in tests (docs/sealing.md).
  *
  *   const k = sealKeys(dir);                      // age identity file + recipient (core/seal)
- *   const o = openSealedLines(readRotated(ws, 'out.log'), k.identityFile);
- *   o.lines                                        // the records' lines, in order
+ *   const o = openSealedLines(readRotated(ws, 'out.log', true), k.identityFile);
+ *   o.lines                                        // the records' lines, in order (sync: for polling)
  *   o.problems                                     // what the verifier found (kinds)
- *   runOpen(...)                                   // or the real `qlog open`, once it exists
+ *   const r = await qlogOpen(k.identityFile, rotatedFilesInOrder(ws, 'out.log'));   // the real CLI
+ *   r.code, r.stdout, r.stderr
  *
  * The opener here is core/seal's (parseSealedLine, openUnit, StreamVerifier), not a copy.
  */
@@ -13,6 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEvents } from '../../core/forward/index.js';
 import { generateIdentity, openUnit, parseIdentityFile, parseSealedLine, StreamVerifier, type SealProblem } from '../../core/seal/index.js';
+import { runCli, type CliResult } from './cli.js';
 
 export interface SealKeys {
   identityFile: string;
@@ -47,8 +49,7 @@ export function openSealedLines(lines: readonly string[], identityFile: string):
       out.lines.push(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
   };
   for (const [i, l] of lines.entries()) {
-    // A closing unit: `qlog-sealed/1 <src> end <base64>`.
-    const parsed = parseSealedLine(l.replace(/^(qlog-sealed\/1 \S+) end /, '$1 0-0 '));
+    const parsed = parseSealedLine(l);
     if ('error' in parsed) {
       out.plain.push(l);
       continue;
@@ -62,4 +63,9 @@ export function openSealedLines(lines: readonly string[], identityFile: string):
   emit(end.records);
   out.problems.push(...end.problems);
   return out;
+}
+
+/** `qlog open -i <identity> <files...>` (the real CLI): stdout is the plaintext, stderr the problems. */
+export function qlogOpen(identityFile: string, files: readonly string[], extra: string[] = []): Promise<CliResult> {
+  return runCli(['open', '-i', identityFile, ...extra, ...files]);
 }

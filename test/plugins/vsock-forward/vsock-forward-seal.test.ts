@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, type RunningCli } from '../../helpers/cli.js';
-import { readRotated } from '../../helpers/checker.js';
-import { openSealedLines, sealKeys } from '../../helpers/sealed.js';
+import { readRotated, rotatedFilesInOrder } from '../../helpers/checker.js';
+import { openSealedLines, qlogOpen, sealKeys } from '../../helpers/sealed.js';
 import { tempDir, writeConfig } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import type { HasAfter } from '../../helpers/tmp.js';
@@ -116,8 +116,14 @@ test('sealed end to end: the parent stores no plaintext line, opening restores t
     [],
     'no gap, reorder, duplicate, and the closing unit ended the stream',
   );
-  assert.match(stored.at(-1)!, /^qlog-sealed\/1 \S+ end [A-Za-z0-9+/=]+$/, 'the graceful stop sent the closing unit last');
-  for (const l of stored.slice(0, -1)) assert.match(l, /^qlog-sealed\/1 \S+ \d+-\d+ [A-Za-z0-9+/=]+$/);
+  for (const l of stored) assert.match(l, /^qlog-sealed\/1 \S+ \d+-\d+ [A-Za-z0-9+/=]+$/);
+  const size = readFileSync(s.log).length;
+  assert.ok(stored.at(-1)!.includes(` ${size}-${size} `), 'the graceful stop sent the closing unit last (its range: the end of the input)');
+  // qlog open (the CLI), files oldest first: the input byte for byte, no problem, exit 0.
+  const opened = await qlogOpen(s.key.identityFile, rotatedFilesInOrder(join(s.dir, 'ws'), 'out.log'));
+  assert.equal(opened.code, 0, opened.stderr);
+  assert.match(opened.stderr, /^qlog open: \d+ units, 2001 records, 1 streams, 1 sessions: OK\n$/);
+  assert.equal(opened.stdout, readFileSync(s.log, 'utf8'), 'qlog open restores the input byte for byte');
 
   // grep -F every input line in every file the parent wrote (workspace and state): nothing.
   const written = [...filesUnder(join(s.dir, 'ws')), ...filesUnder(join(s.dir, 'pstate'))];
@@ -197,6 +203,9 @@ pipeline:
   assert.deepEqual(o.problems, []);
   // The same unit lines as the first parent wrote (the src is the same: unix peers are not namespaced).
   assert.deepEqual(atHop, readRotated(join(s.dir, 'ws1'), 'out.log', true));
+  const opened = await qlogOpen(s.key.identityFile, rotatedFilesInOrder(join(dir2, 'ws'), 'out.log'));
+  assert.equal(opened.code, 0, opened.stderr);
+  assert.equal(opened.stdout, `${lines.join('\n')}\n`);
 });
 
 test('config: a bad recipient and an unreadable recipients file are reported at their file:line:column', async (t) => {
