@@ -65,6 +65,25 @@ export function openSealedLines(lines: readonly string[], identityFile: string):
   return out;
 }
 
+/**
+ * An enclave agent's config: tail `log` (from its head, polled every 100 ms) -> vsock-forward to
+ * `connect` with `seal` (a YAML flow map, e.g. `{ recipients: [age1...] }`) and `flushMax`.
+ */
+export function sealingEnclaveYaml(o: { dir: string; log: string; connect: string; seal: string; flushMax?: string }): string {
+  return `service: { state_dir: ${o.dir}/estate }
+pipeline:
+  inputs:
+    - { name: tail, path: ${o.log}, read_from_head: true, tag: app, refresh_interval: 100ms }
+  outputs:
+    - name: vsock-forward
+      match: '*'
+      connect: ${o.connect}
+      reconnect_base: 50ms
+      flush_max_size: ${o.flushMax ?? '16KiB'}
+      seal: ${o.seal}
+`;
+}
+
 /** `qlog open -i <identity> <files...>` (the real CLI): stdout is the plaintext, stderr the problems. */
 export function qlogOpen(identityFile: string, files: readonly string[], extra: string[] = []): Promise<CliResult> {
   return runCli(['open', '-i', identityFile, ...extra, ...files]);

@@ -11,7 +11,7 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { runCli, startCli, type RunningCli } from '../../helpers/cli.js';
 import { readRotated, rotatedFilesInOrder } from '../../helpers/checker.js';
-import { openSealedLines, qlogOpen, sealKeys } from '../../helpers/sealed.js';
+import { openSealedLines, qlogOpen, sealingEnclaveYaml, sealKeys } from '../../helpers/sealed.js';
 import { tempDir, writeConfig } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import type { HasAfter } from '../../helpers/tmp.js';
@@ -60,20 +60,7 @@ ${parentOutputs ?? `    - { name: rotated-file, match: '*', workspace: ${dir}/ws
   const enclave = writeConfig(
     dir,
     'enclave.yaml',
-    `
-service: { state_dir: ${dir}/estate }
-pipeline:
-  inputs:
-    - { name: tail, path: ${log}, read_from_head: true, tag: app, refresh_interval: 100ms }
-  outputs:
-    - name: vsock-forward
-      match: '*'
-      connect: unix://${dir}/parent.sock
-      reconnect_base: 50ms
-      flush_max_size: 16KiB
-      seal:
-        recipients: [${key.recipient}]
-`,
+    sealingEnclaveYaml({ dir, log, connect: `unix://${dir}/parent.sock`, seal: `{ recipients: [${key.recipient}] }` }),
   );
   return { dir, log, key, parent, enclave };
 }

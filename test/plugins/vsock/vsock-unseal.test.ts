@@ -11,7 +11,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli, type RunningCli } from '../../helpers/cli.js';
 import { readRotated } from '../../helpers/checker.js';
-import { sealKeys } from '../../helpers/sealed.js';
+import { sealingEnclaveYaml, sealKeys } from '../../helpers/sealed.js';
 import { tempDir, writeConfig } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { Sealer } from '../../../core/seal/index.js';
@@ -59,18 +59,13 @@ pipeline:
   const enclave = writeConfig(
     dir,
     'enclave.yaml',
-    `
-service: { state_dir: ${dir}/estate }
-pipeline:
-  inputs:
-    - { name: tail, path: ${log}, read_from_head: true, tag: app, refresh_interval: 100ms }
-  outputs:
-    - name: vsock-forward
-      match: '*'
-      connect: unix://${dir}/aggr.sock
-      flush_max_size: 8KiB
-      seal: { recipients: [${key.recipient}], signing_key_file: enclave.pem }
-`,
+    sealingEnclaveYaml({
+      dir,
+      log,
+      connect: `unix://${dir}/aggr.sock`,
+      flushMax: '8KiB',
+      seal: `{ recipients: [${key.recipient}], signing_key_file: enclave.pem }`,
+    }),
   );
   const a = startCli(['run', aggr], { cwd: dir, owner: t, killAfterMs: 60_000 });
   await a.waitForLine(/ started with /, { stream: 'stderr' });
