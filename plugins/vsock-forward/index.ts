@@ -96,6 +96,7 @@ export default definePlugin({
     /** A chunk's sealed units (the same ones when the chunk is retried). */
     function sealed(chunk: Chunk, s: ChunkSealer): EntryPart[] {
       const r = s.seal(chunk);
+      if (r.again) return r.parts;
       if (r.oversized) tooLarge(chunk, r.oversized);
       ctx.counters.add('units_sealed', r.units);
       return r.parts;

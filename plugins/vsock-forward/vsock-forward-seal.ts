@@ -80,6 +80,8 @@ export interface SealedChunk {
   parts: EntryPart[];
   oversized: number;
   units: number;
+  /** Sealed before (a retry): nothing new to count. */
+  again?: boolean;
 }
 
 export class ChunkSealer {
@@ -113,8 +115,8 @@ export class ChunkSealer {
    * sealed (a retry) gets the same units again.
    */
   seal(chunk: Chunk): SealedChunk {
-    const again = this.done.get(chunk.id);
-    if (again) return again;
+    const before = this.done.get(chunk.id);
+    if (before) return { ...before, again: true };
     const out = this.outer;
     out.reset();
     const bounds: number[] = [0];

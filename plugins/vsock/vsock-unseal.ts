@@ -136,7 +136,8 @@ export class Unsealer {
       this.verifiers.set(sender, v);
       return v;
     }
-    v = new StreamVerifier({ requireSigner: this.keys.verifyKeys !== undefined });
+    // live: records go out at once (this input acks what it delivered), joining streams mid-way.
+    v = new StreamVerifier({ requireSigner: this.keys.verifyKeys !== undefined, live: true });
     this.verifiers.set(sender, v);
     if (this.verifiers.size > MAX_VERIFIERS) this.verifiers.delete(this.verifiers.keys().next().value!);
     return v;

@@ -1,0 +1,118 @@
+/**
+ * How vsock-forward's seal: cuts a chunk into units (ChunkSealer): one per source, the position
+ * where its first line began, a running seq for records without a source, units under the frame
+ * size, oversized records dropped visibly, and the same units again for a retried chunk.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChunkSealer } from '../../../plugins/vsock-forward/vsock-forward-seal.js';
+import { decodeEvents, unpackFrame, encodePackedForward } from '../../../core/forward/index.js';
+import { generateIdentity, openUnit, parseIdentity, type Identity, type UnitHeader } from '../../../core/seal/index.js';
+import { LineChunk, type Chunk, type LineBlock, type LogRecord } from '../../../core/record.js';
+
+const id = generateIdentity();
+const identity = parseIdentity(id.secret) as Identity;
+
+/** A tail-like block: `lines` read from `base` on (each line + "\n"). */
+function block(src: string, base: number, lines: string[]): LineBlock {
+  const buf = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  const starts = new Uint32Array(lines.length);
+  const ends = new Uint32Array(lines.length);
+  const seqs = new Uint32Array(lines.length);
+  let p = 0;
+  lines.forEach((l, i) => {
+    starts[i] = p;
+    ends[i] = p + Buffer.byteLength(l);
+    p = ends[i]! + 1;
+    seqs[i] = p;
+  });
+  return { buf, count: lines.length, starts, ends, seqs, base, flags: undefined, ascii: true, time: 5n, path: `/${src}.log`, src, pathKey: '' };
+}
+
+interface Unit {
+  header: UnitHeader;
+  lines: string[];
+  meta: Record<string, unknown>;
+}
+
+/** The units of a sealed chunk: the cleartext meta and what is inside. */
+function units(s: ChunkSealer, chunk: Chunk): Unit[] {
+  const out: Unit[] = [];
+  for (const p of s.seal(chunk).parts) {
+    const ev = decodeEvents(unpackFrame(encodePackedForward('app', p.entries, { size: p.count })), { maxDecompressed: 1 << 24 });
+    for (const r of ev.records) {
+      const u = openUnit(Buffer.from((r.body as { sealed: Uint8Array }).sealed), [identity], undefined);
+      const inner = decodeEvents(['app', u.entries], { maxDecompressed: 1 << 24 }).records;
+      out.push({ header: u.header, lines: inner.map((x) => x.body as string), meta: r.meta });
+    }
+  }
+  return out;
+}
+
+test('one unit per source, starting where its first line began; the cleartext has the seq range', () => {
+  const s = new ChunkSealer({ recipients: [id.recipient] }, 'fwd', 1 << 20);
+  const chunk = new LineChunk('c1', 'app', [block('a', 100, ['a1', 'a2']), block('b', 0, ['b1']), block('a', 106, ['a3'])], 0);
+  const us = units(s, chunk);
+  assert.deepEqual(
+    us.map((u) => [u.header.stream, u.header.unit, u.header.start, u.header.first, u.header.last, u.header.count, u.lines]),
+    [
+      ['a', 0, 100, 103, 109, 3, ['a1', 'a2', 'a3']],
+      ['b', 0, 0, 3, 3, 1, ['b1']],
+    ],
+  );
+  assert.deepEqual(
+    us.map((u) => [u.meta.src, u.meta.seq_first, u.meta.seq]),
+    [
+      ['a', 103, 109],
+      ['b', 3, 3],
+    ],
+  );
+  // The next chunk of source a continues its chain.
+  const next = units(s, new LineChunk('c2', 'app', [block('a', 109, ['a4'])], 0));
+  assert.deepEqual([next[0]!.header.unit, next[0]!.header.start, next[0]!.header.prev.length], [1, 109, 64]);
+});
+
+test('a retried chunk gets the very same units; a delivered one is forgotten', () => {
+  const s = new ChunkSealer({ recipients: [id.recipient] }, 'fwd', 1 << 20);
+  const chunk = new LineChunk('c1', 'app', [block('a', 0, ['x', 'y'])], 0);
+  const first = s.seal(chunk);
+  const again = s.seal(chunk);
+  assert.equal(again.again, true);
+  assert.deepEqual(again.parts, first.parts);
+  s.delivered('c1');
+  assert.notDeepEqual(s.seal(chunk).parts, first.parts, 'sealed anew (unit 1) once delivered');
+});
+
+test('records without a source: one stream per session, a running seq, contiguous', () => {
+  const s = new ChunkSealer({ recipients: [id.recipient] }, 'fwd', 1 << 20);
+  const rec = (n: number): LogRecord => ({ time: 1n, tag: 'app', body: { cpu: n }, meta: {} });
+  const c = (cid: string, n: number[]): Chunk => ({ id: cid, tag: 'app', records: n.map(rec), bytes: 10 });
+  const [u1] = units(s, c('r1', [1, 2, 3]));
+  const [u2] = units(s, c('r2', [4]));
+  assert.equal(u1!.header.stream, `seal:fwd:${s.sealer.session}`);
+  assert.deepEqual([u1!.header.start, u1!.header.first, u1!.header.last, u2!.header.start, u2!.header.first], [0, 1, 3, 3, 4]);
+  assert.deepEqual(
+    u1!.lines,
+    ['{"cpu":1}', '{"cpu":2}', '{"cpu":3}'].map((j) => JSON.parse(j)),
+  );
+});
+
+test('a big source makes several units under the frame size; a record too big alone is dropped (its bytes are not covered)', () => {
+  const s = new ChunkSealer({ recipients: [id.recipient] }, 'fwd', 8192);
+  const lines = Array.from({ length: 300 }, (_, i) => `line ${i} ${'p'.repeat(40)}`);
+  lines[150] = 'X'.repeat(20_000);
+  const r = s.seal(new LineChunk('big', 'app', [block('a', 0, lines)], 0));
+  assert.equal(r.oversized, 1);
+  for (const p of r.parts) assert.ok(p.entries.length <= 8192, `part of ${p.entries.length} bytes`);
+  s.delivered('big');
+  const us = units(s, new LineChunk('big', 'app', [block('a', 0, lines)], 0));
+  assert.ok(us.length > 3);
+  assert.deepEqual(
+    us.flatMap((u) => u.lines),
+    lines.filter((_, i) => i !== 150),
+  );
+  // Each unit starts where the one before ended; after the dropped record, its first record ends
+  // more than the record's size after that start (the records do not cover those bytes).
+  for (const [i, u] of us.slice(1).entries()) assert.equal(u.header.start, us[i]!.header.last);
+  assert.equal(us.filter((u) => u.header.first - u.header.start! > 20_000).length, 1);
+});
