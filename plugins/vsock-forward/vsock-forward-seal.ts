@@ -87,7 +87,8 @@ export interface SealedChunk {
 export class ChunkSealer {
   readonly sealer: Sealer;
   private readonly inner = new EntryWriter(1 << 16, META_KEY);
-  private readonly outer = new EntryWriter(1 << 16, META_KEY);
+  /** The sealed records of the chunk being sealed. */
+  private outer: EntryWriter | undefined;
   /** Sealed chunks not yet delivered, by chunk id: a retried flush sends the same units. */
   private readonly done = new Map<string, SealedChunk>();
   /** Running number of the records without a source (meta.seq of their stream). */
@@ -117,14 +118,18 @@ export class ChunkSealer {
   seal(chunk: Chunk): SealedChunk {
     const before = this.done.get(chunk.id);
     if (before) return { ...before, again: true };
-    const out = this.outer;
-    out.reset();
+    // The frames' entries of this chunk, kept for a retry: a buffer of its own (parts are views).
+    const out = (this.outer = new EntryWriter(chunk.bytes + 4096, META_KEY));
     const bounds: number[] = [0];
     let oversized = 0;
     let units = 0;
     for (const g of this.groups(chunk)) {
       const w = this.inner;
       w.reset();
+      if (g.blocks.length && this.wholeGroup(g, chunk.tag, bounds)) {
+        units++;
+        continue;
+      }
       const ends: number[] = [];
       const seqs: number[] = [];
       // Where the first record's bytes begin: the offset the read began at (tail's previous
@@ -132,6 +137,7 @@ export class ChunkSealer {
       let start: number | null = null;
       if (g.blocks.length) {
         start = g.blocks[0]!.base;
+        w.reset();
         for (const b of g.blocks) {
           let j = 0;
           w.lines(b, 0, b.count, (off) => {
@@ -149,8 +155,7 @@ export class ChunkSealer {
       }
       const all = w.result();
       // Units: runs of whole entries of at most unitMax bytes. A record too big on its own is
-      // dropped (counted); the next unit still starts where the last one sent ended, so the
-      // opener sees the hole.
+      // dropped (counted); the next unit starts where the last one sent ended.
       let first = 0;
       const flushUnit = (to: number) => {
         const from = first ? ends[first - 1]! : 0;
@@ -174,6 +179,7 @@ export class ChunkSealer {
       if (ends.length > first) flushUnit(ends.length);
     }
     const parts = cut(out.result(), bounds, this.maxBytes);
+    this.outer = undefined;
     const sealed = { parts, oversized, units };
     this.done.set(chunk.id, sealed);
     // A chunk the core gave up on never settles here: keep the newest few hundred.
@@ -186,12 +192,31 @@ export class ChunkSealer {
     this.done.delete(id);
   }
 
+  /**
+   * The common case: a source's lines (LineBlocks) that fit one unit are sealed without noting
+   * each entry's end. False (nothing sealed) when they do not fit: the caller cuts them.
+   */
+  private wholeGroup(g: Group, tag: string, bounds: number[]): boolean {
+    const w = this.inner;
+    for (const b of g.blocks) {
+      w.lines(b, 0, b.count);
+      if (w.offset > this.unitMax) return false;
+    }
+    const b0 = g.blocks[0]!;
+    const bn = g.blocks[g.blocks.length - 1]!;
+    let count = 0;
+    for (const b of g.blocks) count += b.count;
+    this.unit(g, tag, w.result(), b0.base, b0.base + b0.seqs[0]!, bn.base + bn.seqs[bn.count - 1]!, count, bounds);
+    return true;
+  }
+
   /** Seal a run of a group's entries as one unit and add its record to the frame entries. */
   private unit(g: Group, tag: string, entries: Buffer, start: number | null, first: number, last: number, count: number, bounds: number[]): void {
     const bytes = this.sealer.seal({ stream: g.stream, start, first, last, count, tag, entries });
     this.ends.set(g.stream, { tag, last });
-    this.outer.entry(g.time, { [SEALED_FIELD]: bytes }, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
-    bounds.push(this.outer.offset);
+    const out = this.outer!;
+    out.entry(g.time, { [SEALED_FIELD]: bytes }, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
+    bounds.push(out.offset);
   }
 
   /**
@@ -239,19 +264,19 @@ export class ChunkSealer {
   }
 }
 
-/** Entries cut at `bounds` into parts of at most `max` bytes (every entry fits on its own). */
+/** Entries cut at `bounds` into parts (views) of at most `max` bytes (every entry fits on its own). */
 function cut(all: Buffer, bounds: number[], max: number): EntryPart[] {
   const parts: EntryPart[] = [];
   let start = 0;
   let count = 0;
   for (let i = 1; i < bounds.length; i++) {
     if (bounds[i]! - start > max && count) {
-      parts.push({ entries: Buffer.from(all.subarray(start, bounds[i - 1])), count });
+      parts.push({ entries: all.subarray(start, bounds[i - 1]), count });
       start = bounds[i - 1]!;
       count = 0;
     }
     count++;
   }
-  if (count) parts.push({ entries: Buffer.from(all.subarray(start, bounds[bounds.length - 1])), count });
+  if (count) parts.push({ entries: all.subarray(start, bounds[bounds.length - 1]), count });
   return parts;
 }
