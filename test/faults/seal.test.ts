@@ -44,3 +44,25 @@ async function killLoopSealed(t: TestContext, agent: 'enclave' | 'parent'): Prom
 test('S1. sealing on, SIGKILL of the enclave agent mid-stream (3 times): after opening, 0 lost, 0 duplicated', (t) => killLoopSealed(t, 'enclave'));
 
 test('S2. sealing on, SIGKILL of the parent agent mid-stream (3 times): after opening, 0 lost, 0 duplicated', (t) => killLoopSealed(t, 'parent'));
+
+test('S3. unseal on the parent (a trusted aggregator), SIGKILLed 3 times: 0 lost, 0 duplicated, no unit rejected', async (t) => {
+  // The aggregator acks what it delivered: after each restart it joins the enclave's chains
+  // mid-session, and the enclave resends what was not acknowledged (dropped by chunk id or the
+  // rotated-file marks, as plain records are).
+  const rig = new Rig(t, { seal: 'unseal', file: { rotate_size: '200KB' } });
+  await rig.start();
+  const wp = rig.writer({ rate: RATE, total: 8 * RATE });
+  await rig.killLoop('parent');
+  const w = await wp;
+  await rig.waitArrived(w.first, w.last, 30_000);
+  const c = (await rig.metrics('parent')).link ?? {};
+  const r = await rig.finish(w.first, w.last);
+  report(t, 'unseal on the parent, SIGKILLed 3 times', r);
+  t.diagnostic(
+    `counters of the last run: ${JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('unseal') || k === 'units_opened')))}`,
+  );
+  assertExact(rig, r);
+  assert.ok((c.units_opened ?? 0) > 0, 'units were opened');
+  for (const k of ['unseal_auth', 'unseal_signer', 'unseal_duplicate']) assert.equal(c[k] ?? 0, 0, `${k}: ${JSON.stringify(c)}`);
+  assert.doesNotMatch(rig.parent.stderr(), /not a sealed unit|authentication failed|unknown signer/);
+});

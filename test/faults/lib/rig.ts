@@ -57,8 +57,10 @@ export interface RigOptions {
   /**
    * Sealing on (docs/sealing.md): the enclave seals (vsock-forward seal: to a key made in the
    * dir), the parent stores units, and lines()/check() open them first (core/seal's opener).
+   * 'unseal': the parent is a trusted aggregator instead (vsock unseal: with the key) and writes
+   * the plain records.
    */
-  seal?: boolean;
+  seal?: boolean | 'unseal';
 }
 
 export const LINE_PREFIX = 'L';
@@ -113,7 +115,7 @@ export class Rig {
           this.enclaveListens
             ? { name: 'vsock', alias: 'link', connect: `unix://${this.linkSock}`, reconnect_base: '100ms', reconnect_max: '1s', ...this.o.vsock }
             : { name: 'vsock', alias: 'link', listen: `unix://${this.listenSock}`, ...this.o.vsock },
-        ],
+        ].map((i) => (this.o.seal === 'unseal' ? { ...i, unseal: { identity_file: this.sealKey!.identityFile } } : i)),
         outputs: [
           { name: 'rotated-file', alias: 'file', match: '*', workspace: this.ws, file: OUT_FILE, rotate_size: '1MB', rotate_num: 1000, ...this.o.file },
           ...extraOutputs,
@@ -189,7 +191,7 @@ export class Rig {
 
   /** Every line in the parent's output file and its rotations (with `seal`: the opened units' lines). */
   lines(base = OUT_FILE, dir = this.ws): string[] {
-    return this.sealKey ? this.opened(base, dir).lines : readRotated(dir, base);
+    return this.o.seal === true ? this.opened(base, dir).lines : readRotated(dir, base);
   }
 
   /** With `seal`: the parent's units opened in file order, with what the verifier found. */
