@@ -64,6 +64,8 @@ export function checkSealKeys(s: SealConfig, configDir: string): { key: string; 
 /** Bytes a unit adds around its records: age header per recipient, the unit header, a signature, the tag. */
 const UNIT_OVERHEAD = 2048;
 const AGE_STANZA = 256;
+/** Sealed chunks kept for a retry; max_inflight_chunks (64) are in flight at most. */
+const MAX_UNDELIVERED = 128;
 /** age's payload: 64 KiB chunks, each with a 16-byte tag. */
 const AGE_CHUNK = 64 * 1024;
 
@@ -182,8 +184,8 @@ export class ChunkSealer {
     this.outer = undefined;
     const sealed = { parts, oversized, units };
     this.done.set(chunk.id, sealed);
-    // A chunk the core gave up on never settles here: keep the newest few hundred.
-    if (this.done.size > 512) this.done.delete(this.done.keys().next().value!);
+    // A chunk the core gave up on is never delivered: keep the newest (a window's worth and more).
+    if (this.done.size > MAX_UNDELIVERED) this.done.delete(this.done.keys().next().value!);
     return sealed;
   }
 
