@@ -109,7 +109,8 @@ test('sealed end to end: the parent stores no plaintext line, opening restores t
   // qlog open (the CLI), files oldest first: the input byte for byte, no problem, exit 0.
   const opened = await qlogOpen(s.key.identityFile, rotatedFilesInOrder(join(s.dir, 'ws'), 'out.log'));
   assert.equal(opened.code, 0, opened.stderr);
-  assert.match(opened.stderr, /^qlog open: \d+ units, 2001 records, 1 streams, 1 sessions: OK\n$/);
+  assert.match(opened.stderr, /^qlog open: \d+ units, 2001 records, 1 streams, 1 sessions: OK\n$/m);
+  assert.doesNotMatch(opened.stderr, /QLOG_ERR/, 'no problem reported (notes aside)');
   assert.equal(opened.stdout, readFileSync(s.log, 'utf8'), 'qlog open restores the input byte for byte');
 
   // grep -F every input line in every file the parent wrote (workspace and state): nothing.
