@@ -136,20 +136,25 @@ export interface PackedForwardOptions {
 
 /**
  * `[tag, <bin entries>, {chunk, size, compressed?}]` as one buffer: a new one, or the start of
- * the one `alloc(size)` gives.
+ * the one `alloc(size)` gives. `entries` may come in pieces (concatenated).
  */
-export function encodePackedForward(tag: string, entries: Buffer, o: PackedForwardOptions, alloc?: (size: number) => Buffer): Buffer {
+export function encodePackedForward(tag: string, entries: Buffer | readonly Buffer[], o: PackedForwardOptions, alloc?: (size: number) => Buffer): Buffer {
   const opt: Record<string, unknown> = { size: o.size };
   if (o.chunk !== undefined) opt.chunk = o.chunk;
   if (o.gzip) opt.compressed = 'gzip';
-  const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(entries.length)]);
+  // Entries in pieces (sealed units: their bytes are not copied into one buffer first).
+  const pieces = Buffer.isBuffer(entries) ? [entries] : (entries as readonly Buffer[]);
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(n)]);
   const tail = packr.pack(opt);
-  const size = head.length + entries.length + tail.length;
-  if (!alloc) return Buffer.concat([head, entries, tail], size);
+  const size = head.length + n + tail.length;
+  if (!alloc) return Buffer.concat([head, ...pieces, tail], size);
   const out = alloc(size);
   head.copy(out, 0);
-  entries.copy(out, head.length);
-  tail.copy(out, head.length + entries.length);
+  let pos = head.length;
+  for (const p of pieces) pos += p.copy(out, pos);
+  tail.copy(out, pos);
   return out.subarray(0, size);
 }
 

@@ -8,7 +8,7 @@ import { encodeEntryParts, encodePackedForward, type EntryPart } from '../../cor
 import { BufferPool } from '../../core/buffer-pool.js';
 import { lazyModule } from '../../core/lazy.js';
 import { checkCredentials, checkLinkEnds, checkSeal, schema } from './schema.js';
-import { ChunkSealer, checkSealKeys, sealingOn, sealOptions } from './vsock-forward-seal.js';
+import { ChunkSealer, checkSealKeys, sealingOn, sealOptions, type SealedPart } from './vsock-forward-seal.js';
 import { ForwardLink } from './vsock-forward-link.js';
 import { UpstreamLink } from './vsock-forward-upstream.js';
 
@@ -94,7 +94,7 @@ export default definePlugin({
     });
 
     /** A chunk's sealed units (the same ones when the chunk is retried). */
-    function sealed(chunk: Chunk, s: ChunkSealer): EntryPart[] {
+    function sealed(chunk: Chunk, s: ChunkSealer): SealedPart[] {
       const r = s.seal(chunk);
       if (r.again) return r.parts;
       if (r.oversized) tooLarge(chunk, r.oversized);
@@ -129,7 +129,7 @@ export default definePlugin({
     }
 
     /** One Forward frame per part (ids <chunk>.<i> when there are several). */
-    function frame(chunk: { id: string; tag: string }, parts: EntryPart[], gzip: boolean): Frame[] {
+    function frame(chunk: { id: string; tag: string }, parts: readonly (EntryPart | SealedPart)[], gzip: boolean): Frame[] {
       const out: Frame[] = [];
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i]!;

@@ -6,7 +6,7 @@
  */
 import { loadSealOptions, parseRecipient, Sealer, type SealOptions } from '../../core/seal/index.js';
 import { EntryWriter } from '../../core/forward/entry-encoder.js';
-import { META_KEY, type EntryPart } from '../../core/forward/index.js';
+import { META_KEY, packr, writeEventTime } from '../../core/forward/index.js';
 import { lineBlocks, type Chunk, type LineBlock, type LogRecord } from '../../core/record.js';
 import { SEALED_FIELD } from '../../core/sealed-record.js';
 import { QlogError } from '../../core/errors.js';
@@ -78,8 +78,14 @@ interface Group {
   records: LogRecord[];
 }
 
+/** Frame entries in pieces: a unit's bytes are copied once, into the frame. */
+export interface SealedPart {
+  entries: Buffer[];
+  count: number;
+}
+
 export interface SealedChunk {
-  parts: EntryPart[];
+  parts: SealedPart[];
   oversized: number;
   units: number;
   /** Sealed before (a retry): nothing new to count. */
@@ -89,8 +95,8 @@ export interface SealedChunk {
 export class ChunkSealer {
   readonly sealer: Sealer;
   private readonly inner = new EntryWriter(1 << 16, META_KEY);
-  /** The sealed records of the chunk being sealed. */
-  private outer: EntryWriter | undefined;
+  /** The sealed records of the chunk being sealed: pieces, and the offset after each record. */
+  private pieces: Buffer[] = [];
   /** Sealed chunks not yet delivered, by chunk id: a retried flush sends the same units. */
   private readonly done = new Map<string, SealedChunk>();
   /** Running number of the records without a source (meta.seq of their stream). */
@@ -120,8 +126,8 @@ export class ChunkSealer {
   seal(chunk: Chunk): SealedChunk {
     const before = this.done.get(chunk.id);
     if (before) return { ...before, again: true };
-    // The frames' entries of this chunk, kept for a retry: a buffer of its own (parts are views).
-    const out = (this.outer = new EntryWriter(chunk.bytes + 4096, META_KEY));
+    // The frames' entries of this chunk, kept for a retry.
+    this.pieces = [];
     const bounds: number[] = [0];
     let oversized = 0;
     let units = 0;
@@ -180,8 +186,8 @@ export class ChunkSealer {
       }
       if (ends.length > first) flushUnit(ends.length);
     }
-    const parts = cut(out.result(), bounds, this.maxBytes);
-    this.outer = undefined;
+    const parts = cut(this.pieces, bounds, this.maxBytes);
+    this.pieces = [];
     const sealed = { parts, oversized, units };
     this.done.set(chunk.id, sealed);
     // A chunk the core gave up on is never delivered: keep the newest (a window's worth and more).
@@ -216,9 +222,9 @@ export class ChunkSealer {
   private unit(g: Group, tag: string, entries: Buffer, start: number | null, first: number, last: number, count: number, bounds: number[]): void {
     const bytes = this.sealer.seal({ stream: g.stream, start, first, last, count, tag, entries });
     this.ends.set(g.stream, { tag, last });
-    const out = this.outer!;
-    out.entry(g.time, { [SEALED_FIELD]: bytes }, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
-    bounds.push(out.offset);
+    const [head, tail] = sealedEntry(g.time, bytes.length, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
+    this.pieces.push(head, bytes, tail);
+    bounds.push(bounds[bounds.length - 1]! + head.length + bytes.length + tail.length);
   }
 
   /**
@@ -266,19 +272,42 @@ export class ChunkSealer {
   }
 }
 
-/** Entries cut at `bounds` into parts (views) of at most `max` bytes (every entry fits on its own). */
-function cut(all: Buffer, bounds: number[], max: number): EntryPart[] {
-  const parts: EntryPart[] = [];
-  let start = 0;
-  let count = 0;
-  for (let i = 1; i < bounds.length; i++) {
-    if (bounds[i]! - start > max && count) {
-      parts.push({ entries: all.subarray(start, bounds[i - 1]), count });
-      start = bounds[i - 1]!;
-      count = 0;
-    }
-    count++;
+/**
+ * The entry `[time, {sealed: <bin of n bytes>, _qlog: meta}]` around the unit's bytes: what goes
+ * before them and after (what EntryWriter.entry writes, without copying the bytes).
+ */
+function sealedEntry(time: bigint, n: number, meta: Record<string, unknown>): [Buffer, Buffer] {
+  const head = Buffer.allocUnsafe(32);
+  let p = 0;
+  head[p++] = 0x92;
+  p = writeEventTime(head, p, time);
+  head[p++] = 0x82;
+  p += head.write(`\xa6${SEALED_FIELD}`, p, 'latin1');
+  if (n < 0x100) {
+    head[p++] = 0xc4;
+    head[p++] = n;
+  } else if (n < 0x10000) {
+    head[p++] = 0xc5;
+    p = head.writeUInt16BE(n, p);
+  } else {
+    head[p++] = 0xc6;
+    p = head.writeUInt32BE(n, p);
   }
-  if (count) parts.push({ entries: all.subarray(start, bounds[bounds.length - 1]), count });
+  return [head.subarray(0, p), Buffer.concat([packr.pack(META_KEY), packr.pack(meta)])];
+}
+
+/** The records (3 pieces each, record i ending at bounds[i + 1]) cut into parts of at most `max` bytes (each fits alone). */
+function cut(pieces: Buffer[], bounds: number[], max: number): SealedPart[] {
+  const parts: SealedPart[] = [];
+  const part = (a: number, b: number) => parts.push({ entries: pieces.slice(a * 3, b * 3), count: b - a });
+  const records = bounds.length - 1;
+  let from = 0;
+  for (let i = 0; i < records; i++) {
+    if (i > from && bounds[i + 1]! - bounds[from]! > max) {
+      part(from, i);
+      from = i;
+    }
+  }
+  if (records > from) part(from, records);
   return parts;
 }
