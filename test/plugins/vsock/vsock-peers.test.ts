@@ -36,6 +36,7 @@ function fakeCtx(allowed: number[], emitted: { tag: string; records: LogRecord[]
       connect_timeout: 1000,
       reconnect_base: 100,
       reconnect_max: 1000,
+      unseal: { identity_file: '', verify_key_files: [] },
     },
     log: pino({ level: 'silent' }),
     counters: {
