@@ -36,7 +36,7 @@ async function counters(a: RunningCli, id: string): Promise<Record<string, numbe
 test('unseal: the aggregator opens and checks the units and writes the records; bad units are counted and dropped', async (t) => {
   const dir = tempDir(t, 'qlog-unseal-');
   const key = sealKeys(dir);
-  const sign = signingKey(dir, 'enclave');
+  signingKey(dir, 'enclave'); // writes enclave.pem and enclave.pub.pem, which the configs name
   const stranger = signingKey(dir, 'stranger');
   const log = join(dir, 'app.log');
   const lines = Array.from({ length: 800 }, (_, i) => `plain ${i} ${randomBytes(8).toString('hex')}`);
