@@ -31,6 +31,11 @@ export interface ReceiverSessionOptions {
    * partial frame's memory forever). Not applied while we are paused (then the stall is ours).
    */
   handshakeTimeoutMs?: number;
+  /**
+   * Hand PackedForward entries that are all plain lines over undecoded (DecodedEvents.lines)
+   * instead of as records.
+   */
+  lines?: boolean;
   /** A data frame arrived (after the handshake). Throwing drops the peer. */
   onEvents(ev: DecodedEvents, session: ReceiverSession): void;
   /**
@@ -162,7 +167,7 @@ export class ReceiverSession {
   private onFrame(frame: Buffer): void {
     if (this.state === 'ping') return this.onPing(frame);
     const msg = unpackFrame(frame);
-    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize, reader: this.reader });
+    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize, reader: this.reader, lines: this.o.lines });
     if (ev.heartbeatMs !== undefined) {
       this.watch(ev.heartbeatMs);
       if (ev.ackValue !== undefined) this.ack(ev.ackValue);
