@@ -163,10 +163,15 @@ export class EntryReader {
             for (let i = 0; i < mn; i++) {
               const mk = this.key(i < 16 ? 16 + i : KEY_SLOTS);
               if (mk === undefined) return undefined;
+              if (mk !== 'src' && mk !== 'seq') {
+                // Not needed to write the line (the records decode it): only checked to be a scalar.
+                if (!this.skipScalar()) return undefined;
+                continue;
+              }
               const v = this.scalar(i < META_SLOTS ? i + 1 : 0);
               if (v === SLOW) return undefined;
               if (mk === 'src') src = typeof v === 'string' ? v : undefined;
-              else if (mk === 'seq') seq = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+              else seq = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
             }
           } else return undefined;
         }
@@ -203,6 +208,58 @@ export class EntryReader {
     s.ends = grow(s.ends, new Uint32Array(n));
     s.srcOf = grow(s.srcOf, new Int32Array(n));
     s.seqs = grow(s.seqs, new Float64Array(n));
+  }
+
+  /** Skip a value scalar() reads (false, position unchanged: one it does not read). */
+  private skipScalar(): boolean {
+    const buf = this.buf;
+    this.need(1);
+    const p = this.pos;
+    const b = buf[p]!;
+    let head = 1;
+    let len = 0;
+    if (b >= 0xa0 && b <= 0xbf) len = b & 0x1f;
+    else if (!(b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3)) {
+      switch (b) {
+        case 0xcc:
+        case 0xd0:
+          len = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          len = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          len = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+        case 0xcb:
+          len = 8;
+          break;
+        case 0xd9:
+          this.need(2);
+          head = 2;
+          len = buf[p + 1]!;
+          break;
+        case 0xda:
+          this.need(3);
+          head = 3;
+          len = buf.readUInt16BE(p + 1);
+          break;
+        case 0xdb:
+          this.need(5);
+          head = 5;
+          len = buf.readUInt32BE(p + 1);
+          break;
+        default:
+          return false;
+      }
+    }
+    if (p + head + len > this.end) throw new Truncated();
+    this.pos = p + head + len;
+    return true;
   }
 
   /** A str value: skips it and returns where its bytes start, or -1 (not a str; position unchanged). */
