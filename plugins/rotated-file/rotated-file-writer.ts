@@ -221,6 +221,12 @@ export class RotatedFileWriter {
     let bi = 0;
     let j = start;
     while (bi < blocks.length && j >= blocks[bi]!.count) j -= blocks[bi++]!.count;
+    // Sized once for the whole part (rounded up to 64 KiB), not grown by doubling: a 1 MiB part
+    // would leave a 2 MiB scratch buffer, and the smaller ones it grew through, behind.
+    if (!decode) {
+      const bound = partBound(blocks, bi, j, room);
+      if (bound > buf.length) buf = Buffer.allocUnsafeSlow(Math.ceil(bound / 65536) * 65536);
+    }
     // The current source and its mark (highest seq written), written to `marks` on a change.
     let cur: string | undefined;
     let mark: number | undefined;
@@ -505,4 +511,17 @@ export class RotatedFileWriter {
       });
     }
   }
+}
+
+/** Bytes of the lines from block `bi`, line `j` on, up to the one that reaches `room`: the most a part of them can take. */
+function partBound(blocks: readonly EntryBlock[], bi: number, j: number, room: number): number {
+  let n = 0;
+  for (; bi < blocks.length; bi++, j = 0) {
+    const { starts, ends, count } = blocks[bi]!;
+    for (; j < count; j++) {
+      n += ends[j]! - starts[j]! + 1;
+      if (n >= room) return n;
+    }
+  }
+  return n;
 }
