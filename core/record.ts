@@ -184,11 +184,12 @@ export class LineChunk extends PackedChunk<LineBlock> {
  */
 export interface EntryBlock {
   readonly count: number;
-  /**
-   * Holds the entries (and may hold more: the arrays below); reused once the chunk settled, as
-   * LineBlock.buf. Its length is the memory the block holds.
-   */
+  /** Holds the entries (and may be longer); reused once the chunk settled, as LineBlock.buf. */
   readonly buf: Buffer;
+  /** Holds the arrays below (and may be longer); reused once the chunk settled. */
+  readonly lines: Buffer;
+  /** The entries' bytes + ENTRY_OVERHEAD per line: what the block costs in buffer limits. */
+  readonly size: number;
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly srcs: readonly string[];
@@ -197,7 +198,7 @@ export interface EntryBlock {
   build(tag: string): LogRecord[];
 }
 
-/** Bytes a line of an EntryBlock takes beyond its entry (seqs, starts, ends, srcOf: held in its buf). */
+/** Bytes a line of an EntryBlock takes beyond its entry (seqs, starts, ends, srcOf: held in its `lines`). */
 export const ENTRY_OVERHEAD = 20;
 
 /** A chunk of EntryBlocks (vsock): rotated-file copies their lines' bytes into the file. */
@@ -215,7 +216,7 @@ export class EntryChunk extends PackedChunk<EntryBlock> {
 
   protected blocksCost(blocks: readonly EntryBlock[]): number {
     let n = 0;
-    for (const b of blocks) n += b.buf.length;
+    for (const b of blocks) n += b.size;
     return n;
   }
 }

@@ -20,11 +20,14 @@ import type { Infer } from '../../core/index.js';
 type Options = Infer<typeof schema>;
 
 /**
- * Entries of plain lines are kept in pooled buffers of this size (vsock-forward's messages are
- * up to 1 MiB, then 20 bytes per line), given back when their chunk settled: left to the garbage collector, they piled
- * up as external memory until a full GC (~20 MiB at full speed).
+ * Messages are read into pooled buffers of this size (vsock-forward's are up to 1 MiB); one
+ * holding plain lines becomes their EntryBlock's (no copy) and comes back when the chunk
+ * settled. Left to the garbage collector, such buffers piled up as external memory until a full
+ * GC (~20 MiB at full speed).
  */
-const ENTRIES_BUFFER = 1280 << 10;
+const ENTRIES_BUFFER = 1152 << 10;
+/** Pooled buffers for the per-line arrays of an EntryBlock (20 bytes a line: 6,500 lines). */
+const LINES_BUFFER = 128 << 10;
 
 export class VsockReceiver {
   readonly endpoint: Endpoint;
@@ -33,6 +36,7 @@ export class VsockReceiver {
   readonly peers: PeerTable;
   private readonly dedupe: ChunkDedupe;
   private readonly entriesPool = new BufferPool(ENTRIES_BUFFER, 4);
+  private readonly linesPool = new BufferPool(LINES_BUFFER, 4);
   private readonly allowed: ReadonlySet<number>;
   private readonly warnedTag = new WeakSet<ReceiverSession>();
   /** unseal: opens sealed units into records (docs/sealing.md). */
@@ -138,6 +142,7 @@ export class VsockReceiver {
         handshakeTimeoutMs: o.connect_timeout,
         // Plain lines stay bytes unless unseal must see every record (it counts the plain ones).
         lines: this.unsealer === undefined,
+        alloc: (n) => this.entriesPool.take(n).buf,
         onEvents: (ev, s) => this.onEvents(ev, s, this.sessions.get(s)!),
         onClose: (s, reason, dropped) => {
           const flow = this.sessions.get(s);
@@ -202,7 +207,7 @@ export class VsockReceiver {
     let bytes: number;
     if (lines) {
       // Plain lines: kept as their entries; records are made only if something asks for them.
-      block = entryBlock(lines, peer, this.entriesPool);
+      block = entryBlock(lines, peer, this.entriesPool, this.linesPool, session.takeMessage());
       bytes = lines.scan.bytes;
     } else {
       annotate(ev.records, tag, peer);
@@ -215,7 +220,10 @@ export class VsockReceiver {
     this.intake.charge(flow, cost);
     const onSettled = (s: { delivered: boolean }) => {
       // Every output is done with the chunk: its entries' memory can be reused.
-      if (block) this.entriesPool.release(block.buf);
+      if (block) {
+        this.entriesPool.release(block.buf);
+        this.linesPool.release(block.lines);
+      }
       this.intake.settle(flow, cost);
       if (key === undefined) return;
       if (!s.delivered) {
@@ -271,38 +279,58 @@ function srcNamespace(peer: PeerIdentity): string {
 }
 
 /**
- * A message's plain lines as an EntryBlock: its entries copied into a buffer from `pool` when
- * big enough to be worth pooling (the message's memory is reused by the next one),
- * meta.src in the sender's namespace as annotate puts it, records made as onEvents would.
+ * A message's plain lines as an EntryBlock: in `message` (the session's buffer holding it, given
+ * over) or else copied into a buffer from `entries`; the per-line arrays in a buffer from
+ * `lines`; meta.src in the sender's namespace as annotate puts it; records made as onEvents would.
  */
-export function entryBlock(lines: NonNullable<DecodedEvents['lines']>, peer: PeerIdentity, pool: BufferPool): EntryBlock {
+export function entryBlock(
+  lines: NonNullable<DecodedEvents['lines']>,
+  peer: PeerIdentity,
+  entries: BufferPool,
+  linesPool: BufferPool,
+  message?: Buffer,
+): EntryBlock {
   const s = lines.scan;
   const n = s.count;
-  const len = lines.entries.length;
-  // One buffer: the entries, then (8-aligned) seqs, starts, ends and srcOf.
-  const buf = pool.take(len + 7 + n * ENTRY_OVERHEAD).buf;
-  lines.entries.copy(buf);
-  const ab = buf.buffer;
-  const o = (buf.byteOffset + len + 7) & ~7;
+  const e = lines.entries;
+  let buf: Buffer;
+  let at: number;
+  if (message !== undefined && e.buffer === message.buffer) {
+    buf = message;
+    at = e.byteOffset - message.byteOffset;
+  } else {
+    buf = entries.take(e.length).buf;
+    e.copy(buf);
+    at = 0;
+  }
+  // seqs first (8-aligned), then starts, ends, srcOf.
+  const arrays = linesPool.take(n * ENTRY_OVERHEAD + 7).buf;
+  const ab = arrays.buffer;
+  const o = (arrays.byteOffset + 7) & ~7;
   const seqs = new Float64Array(ab, o, n);
   const starts = new Uint32Array(ab, o + 8 * n, n);
   const ends = new Uint32Array(ab, o + 12 * n, n);
   const srcOf = new Int32Array(ab, o + 16 * n, n);
   seqs.set(s.seqs.subarray(0, n));
-  starts.set(s.starts.subarray(0, n));
-  ends.set(s.ends.subarray(0, n));
   srcOf.set(s.srcOf.subarray(0, n));
+  for (let i = 0; i < n; i++) {
+    starts[i] = s.starts[i]! + at;
+    ends[i] = s.ends[i]! + at;
+  }
   const ns = srcNamespace(peer);
+  const data = buf.subarray(at, at + e.length);
   return {
     count: n,
     buf,
+    lines: arrays,
+    size: e.length + n * ENTRY_OVERHEAD,
     starts,
     ends,
     srcOf,
     seqs,
     srcs: s.srcs.map((x) => ns + x),
     build(tag) {
-      const records = decodeEntries(buf.subarray(0, len), tag);
+      const records = decodeEntries(data, tag);
       annotate(records, tag, peer);
       return records;
     },

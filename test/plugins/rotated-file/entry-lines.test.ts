@@ -52,7 +52,7 @@ function entries(r: () => number, n: number, seq: { [src: string]: number }): Bu
 function chunkOf(bin: Buffer, reader: EntryReader, pool: BufferPool): EntryChunk {
   const ev = decodeEvents(['app', bin], { maxDecompressed: 1 << 24, reader, lines: true });
   assert.ok(ev.lines, 'plain lines are kept as entries');
-  const block = entryBlock(ev.lines, peer, pool);
+  const block = entryBlock(ev.lines, peer, pool, new BufferPool(1 << 16, 2));
   return new EntryChunk(newChunkId(), 'app', [block], ev.lines.scan.bytes);
 }
 
