@@ -77,7 +77,8 @@ export class Agent {
     // an address in use fails the start before any input has read anything.
     if (s.http_listen) this.http = await this.startHttp(s.http_listen);
     this.engine = await this.startEngine(this.config);
-    afterStartup();
+    // A parent that filters builds a record per line: it keeps the usual young generation.
+    afterStartup({ receiver: this.engine.inputs.some((i) => i.name === 'vsock') && this.engine.filters.length === 0 });
     this.watchIdle();
     this.logger.info(
       { config: this.config.file, version: VERSION, inputs: this.engine.inputs.map((i) => i.id), outputs: this.engine.outputs.map((o) => o.id) },

@@ -32,7 +32,7 @@ export type {
   Settlement,
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
-export type { Chunk, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
+export type { Chunk, EntryBlock, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
 
 export declare const definePlugin: Sdk['definePlugin'];
 export declare const isPlugin: Sdk['isPlugin'];

@@ -27,9 +27,25 @@ const REDUCE_AFTER_RECORDS = 10_000;
  * behind is given back once the agent is idle (giveBackMemory).
  * Exported for the test that checks that optimization does come back (test/core/startup-memory.test.ts).
  */
-export function afterStartup(): void {
+export function afterStartup(role: { receiver?: boolean } = {}): void {
   if (process.execArgv.includes('--no-opt')) setFlagsFromString('--opt');
   if (process.execArgv.includes('--no-sparkplug')) setFlagsFromString('--sparkplug');
+  if (role.receiver) leanReceiver();
+}
+
+/**
+ * A receiving agent (the parent: vsock input) copies forwarded lines as bytes and allocates
+ * little per line, so it needs no large young generation: startup left it at the CLI's maximum
+ * (2 x 4 MiB, resident once the pipeline cycles through it) and ~10 MiB of startup garbage.
+ * Both go now, before the first message (one full GC, ~30 ms), and the young generation stays
+ * at its initial size from then on (--semi-space-growth-factor=1: V8 reads it when it would
+ * grow). Measured on 1M forwarded lines: parent peak RSS 77-88 -> 73 MiB, CPU unchanged. For a
+ * receiver without filters only (agent.ts): one that builds records for every line (filters;
+ * also rotated-file's json or template format) spends ~8% more CPU with it, for ~5 MiB.
+ */
+function leanReceiver(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+  reduceMemory();
 }
 
 /**

@@ -98,19 +98,20 @@ export function blockRecords(blocks: readonly LineBlock[], tag: string): LogReco
 export const LINE_OVERHEAD = 13;
 
 /**
- * A chunk of LineBlocks. `records` is built on first access (and from then on is an ordinary
- * array the holder may change); until then an output that understands blocks (vsock-forward)
- * can encode the bytes directly. The engine hands filters plain chunks.
+ * A chunk whose records are kept packed, as blocks of bytes, until something asks for them.
+ * `records` is built on first access (and from then on is an ordinary array the holder may
+ * change); until then an output that understands the blocks can use the bytes directly. The
+ * engine hands filters plain chunks.
  */
-export class LineChunk implements Chunk {
+export abstract class PackedChunk<B extends { readonly count: number }> implements Chunk {
   private recs: LogRecord[] | undefined;
-  private blks: LineBlock[] | undefined;
-  private n: number;
+  private blks: B[] | undefined;
+  private readonly n: number;
 
   constructor(
     readonly id: string,
     readonly tag: string,
-    blocks: LineBlock[],
+    blocks: B[],
     public bytes: number,
   ) {
     this.blks = blocks;
@@ -119,9 +120,18 @@ export class LineChunk implements Chunk {
     this.n = n;
   }
 
+  /** The records of every block, in order (a new array). */
+  protected abstract build(blocks: readonly B[]): LogRecord[];
+
+  /** A chunk of the same kind holding `blocks` (how an output merges queued chunks). */
+  abstract with(id: string, blocks: B[], bytes: number): PackedChunk<B>;
+
+  /** Memory the blocks hold (for buffer limits), while records were never built. */
+  protected abstract blocksCost(blocks: readonly B[]): number;
+
   get records(): LogRecord[] {
     if (this.recs === undefined) {
-      this.recs = blockRecords(this.blks!, this.tag);
+      this.recs = this.build(this.blks!);
       this.blks = undefined;
     }
     return this.recs;
@@ -133,23 +143,97 @@ export class LineChunk implements Chunk {
   }
 
   /** The blocks, as long as nobody asked for records (then undefined: use `records`). */
-  get blocks(): readonly LineBlock[] | undefined {
+  get blocks(): readonly B[] | undefined {
     return this.blks;
   }
 
   get count(): number {
     return this.blks ? this.n : this.recs!.length;
   }
+
+  /** What holding the chunk costs in memory: its blocks, or its records once built. */
+  cost(): number {
+    return this.blks ? this.blocksCost(this.blks) : this.bytes + this.recs!.length * RECORD_OVERHEAD;
+  }
 }
 
-/** Records in a chunk, without building a LineChunk's records. */
+/** A chunk of LineBlocks (tail): vsock-forward encodes their bytes directly. */
+export class LineChunk extends PackedChunk<LineBlock> {
+  protected build(blocks: readonly LineBlock[]): LogRecord[] {
+    return blockRecords(blocks, this.tag);
+  }
+
+  with(id: string, blocks: LineBlock[], bytes: number): LineChunk {
+    return new LineChunk(id, this.tag, blocks, bytes);
+  }
+
+  protected blocksCost(blocks: readonly LineBlock[]): number {
+    let n = 0;
+    for (const b of blocks) n += b.buf.length + b.count * LINE_OVERHEAD;
+    return n;
+  }
+}
+
+/**
+ * Forwarded lines kept as the bytes they arrived in (the vsock input): the entries of one
+ * Forward message, each a plain line `[time, {log: <str>, _qlog: {...}}]`. The line of entry i
+ * (its record's body) is `buf[starts[i], ends[i])`, UTF-8 as sent and not checked (decode it
+ * as the record would be: utf8Slice). Its meta.src, as the input annotates it, is
+ * `srcs[srcOf[i]]` (-1: none) and its meta.seq `seqs[i]` (NaN: none). `build` makes the
+ * records exactly as the input would have emitted them.
+ */
+export interface EntryBlock {
+  readonly count: number;
+  /** Holds the entries (and may be longer); reused once the chunk settled, as LineBlock.buf. */
+  readonly buf: Buffer;
+  /** Holds the arrays below (and may be longer); reused once the chunk settled. */
+  readonly lines: Buffer;
+  /** The entries' bytes + ENTRY_OVERHEAD per line: what the block costs in buffer limits. */
+  readonly size: number;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  readonly srcs: readonly string[];
+  readonly srcOf: Int32Array;
+  readonly seqs: Float64Array;
+  build(tag: string): LogRecord[];
+}
+
+/** Bytes a line of an EntryBlock takes beyond its entry (seqs, starts, ends, srcOf: held in its `lines`). */
+export const ENTRY_OVERHEAD = 20;
+
+/** A chunk of EntryBlocks (vsock): rotated-file copies their lines' bytes into the file. */
+export class EntryChunk extends PackedChunk<EntryBlock> {
+  protected build(blocks: readonly EntryBlock[]): LogRecord[] {
+    if (blocks.length === 1) return blocks[0]!.build(this.tag);
+    const out: LogRecord[] = [];
+    for (const b of blocks) for (const r of b.build(this.tag)) out.push(r);
+    return out;
+  }
+
+  with(id: string, blocks: EntryBlock[], bytes: number): EntryChunk {
+    return new EntryChunk(id, this.tag, blocks, bytes);
+  }
+
+  protected blocksCost(blocks: readonly EntryBlock[]): number {
+    let n = 0;
+    for (const b of blocks) n += b.size;
+    return n;
+  }
+}
+
+/** Records in a chunk, without building a packed chunk's records. */
 export function recordCount(c: Chunk): number {
-  return c instanceof LineChunk ? c.count : c.records.length;
+  return c instanceof PackedChunk ? c.count : c.records.length;
 }
 
 /** A LineChunk's blocks while its records were never built, else undefined. */
 export function lineBlocks(c: Chunk): readonly LineBlock[] | undefined {
   return c instanceof LineChunk ? c.blocks : undefined;
+}
+
+/** An EntryChunk's blocks while its records were never built, else undefined. */
+export function entryBlocks(c: Chunk): readonly EntryBlock[] | undefined {
+  return c instanceof EntryChunk ? c.blocks : undefined;
 }
 
 /** A batch of records sharing one tag. */
@@ -235,11 +319,7 @@ export const RECORD_OVERHEAD = 160;
 
 /** What holding a chunk costs in memory, for buffer limits. */
 export function chunkCost(c: Chunk): number {
-  const blocks = lineBlocks(c);
-  if (blocks === undefined) return c.bytes + c.records.length * RECORD_OVERHEAD;
-  let n = 0;
-  for (const b of blocks) n += b.buf.length + b.count * LINE_OVERHEAD;
-  return n;
+  return c instanceof PackedChunk ? c.cost() : c.bytes + c.records.length * RECORD_OVERHEAD;
 }
 
 export function chunkBytes(records: readonly LogRecord[]): number {

@@ -6,7 +6,7 @@
 import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
-import { chunkBytes, LineChunk, newChunkId, recordCount, type Chunk, type LogRecord } from '../record.js';
+import { chunkBytes, newChunkId, PackedChunk, recordCount, type Chunk, type LogRecord } from '../record.js';
 import type { LabeledSample, ServiceInfo, Settlement } from '../plugin/define.js';
 import { compileMatch, type TagMatcher } from '../match.js';
 import type { InstanceBase } from './context.js';
@@ -154,8 +154,8 @@ export class Engine {
   private async process(chunk: Chunk, ticket: Ticket, from: InputInstance | undefined, startAt: number): Promise<void> {
     const route = this.route(chunk.tag);
     let c = chunk;
-    // Filters get plain chunks (records built from line blocks here).
-    if (route.filters.length > 0 && c instanceof LineChunk) c = { id: c.id, tag: c.tag, records: c.records, bytes: c.bytes };
+    // Filters get plain chunks (records built from packed blocks here).
+    if (route.filters.length > 0 && c instanceof PackedChunk) c = { id: c.id, tag: c.tag, records: c.records, bytes: c.bytes };
     for (let i = 0; i < route.filters.length; i++) {
       const f = route.filters[i]!;
       if (startAt && this.filters.indexOf(f) < startAt) continue;

@@ -5,7 +5,19 @@
  */
 import { AsyncSeriesHook, SyncHook } from 'tapable';
 import type { Logger } from 'pino';
-import { chunkBytes, chunkCost, LineChunk, newChunkId, RECORD_OVERHEAD, type Chunk, type LineBlock, type LogRecord } from '../record.js';
+import {
+  chunkBytes,
+  chunkCost,
+  EntryChunk,
+  LineChunk,
+  newChunkId,
+  RECORD_OVERHEAD,
+  type Chunk,
+  type EntryBlock,
+  type LineBlock,
+  type LogRecord,
+  type PackedChunk,
+} from '../record.js';
 import type { EmitOptions, InputContext, InputHooks, ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonInput } from '../config/common.js';
@@ -62,6 +74,7 @@ export class InputInstance extends InstanceBase {
       tag: this.tag,
       emit: (tag, records, opts) => this.emit(tag, records, opts),
       emitLines: (tag, block, opts) => this.emitLines(tag, block, opts),
+      emitEntries: (tag, block, bytes, opts) => this.emitEntries(tag, block, bytes, opts),
       ready: () => this.ready(),
       get paused() {
         return self._paused;
@@ -96,10 +109,22 @@ export class InputInstance extends InstanceBase {
    */
   emitLines(tag: string, block: LineBlock, opts: EmitOptions = {}): boolean {
     const bytes = opts.bytes ?? (block.count ? block.ends[block.count - 1]! - block.starts[0]! + block.count : 0);
-    const chunk = new LineChunk(newChunkId(), tag, [block], bytes);
-    // Filters turn the lines into records: count that memory if any filter will see them.
-    const cost = this.pipeline.filtered(tag) ? bytes + block.count * RECORD_OVERHEAD : chunkCost(chunk);
-    return this.admit(chunk, block.count, cost, opts);
+    return this.emitPacked(new LineChunk(newChunkId(), tag, [block], bytes), opts);
+  }
+
+  /**
+   * emit() for forwarded lines kept as the entries they arrived in (an EntryBlock, vsock): no
+   * record objects are built unless a filter or an output asks for them. `bytes`: the payload
+   * size (line bytes + 1 per line).
+   */
+  emitEntries(tag: string, block: EntryBlock, bytes: number, opts: EmitOptions = {}): boolean {
+    return this.emitPacked(new EntryChunk(newChunkId(), tag, [block], bytes), opts);
+  }
+
+  private emitPacked(chunk: PackedChunk<{ count: number }>, opts: EmitOptions): boolean {
+    // Filters turn the blocks into records: count that memory if any filter will see them.
+    const cost = this.pipeline.filtered(chunk.tag) ? chunk.bytes + chunk.count * RECORD_OVERHEAD : chunkCost(chunk);
+    return this.admit(chunk, chunk.count, cost, opts);
   }
 
   private admit(chunk: Chunk, count: number, cost: number, opts: EmitOptions): boolean {

@@ -8,7 +8,7 @@
 import { AsyncParallelHook, AsyncSeriesHook } from 'tapable';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff.js';
-import { blockRecords, chunkCost, lineBlocks, LineChunk, newChunkId, recordCount, type Chunk, type LineBlock } from '../record.js';
+import { chunkCost, newChunkId, PackedChunk, recordCount, type Chunk } from '../record.js';
 import { PermanentError, type OutputContext, type OutputHooks, type ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonOutput } from '../config/common.js';
@@ -86,19 +86,21 @@ export class OutputInstance extends InstanceBase {
       let chunk = first.chunk;
       let bytes = chunk.bytes;
       let cost = first.cost;
-      // Merge followers with the same tag (never more than flush_max_size). Line blocks stay
-      // blocks (no records are built); anything else is merged as records.
-      let blocks = lineBlocks(chunk)?.slice();
+      // Merge followers with the same tag (never more than flush_max_size). Packed blocks stay
+      // blocks (no records are built) while every follower is packed the same way; anything
+      // else is merged as records.
+      const packed = packedOf(chunk);
+      let blocks = packed?.blocks?.slice();
       while (this.head < this.queue.length) {
         const next = this.queue[this.head]!;
         if (next.chunk.tag !== chunk.tag || bytes + next.chunk.bytes > this.cfg.flush_max_size) break;
-        const nextBlocks: readonly LineBlock[] | undefined = blocks && lineBlocks(next.chunk);
+        const nextBlocks = blocks && packedOf(next.chunk, packed)?.blocks;
         if (nextBlocks) {
           for (const b of nextBlocks) blocks!.push(b);
         } else {
           if (blocks) {
-            // Records of every block merged so far (a fresh array).
-            chunk = { id: newChunkId(), tag: chunk.tag, records: blockRecords(blocks, chunk.tag), bytes };
+            // Records of every chunk merged so far (a fresh array).
+            chunk = { id: newChunkId(), tag: chunk.tag, records: packed!.with('', blocks, bytes).records, bytes };
             blocks = undefined;
           } else if (tickets.length === 1) chunk = { id: newChunkId(), tag: chunk.tag, records: chunk.records.slice(), bytes };
           for (const r of next.chunk.records) chunk.records.push(r);
@@ -109,7 +111,7 @@ export class OutputInstance extends InstanceBase {
         tickets.push(next.ticket);
         this.queue[this.head++] = undefined;
       }
-      if (blocks && tickets.length > 1) chunk = new LineChunk(newChunkId(), chunk.tag, blocks, bytes);
+      if (blocks && tickets.length > 1) chunk = packed!.with(newChunkId(), blocks, bytes);
       if (this.head === this.queue.length) {
         this.queue.length = 0;
         this.head = 0;
@@ -211,4 +213,10 @@ export class OutputInstance extends InstanceBase {
     this.head = 0;
     return n;
   }
+}
+
+/** A packed chunk whose records were never built (and of the same kind as `like`), else undefined. */
+function packedOf(c: Chunk, like?: PackedChunk<{ count: number }>): PackedChunk<{ count: number }> | undefined {
+  if (!(c instanceof PackedChunk) || c.blocks === undefined) return undefined;
+  return like === undefined || c.constructor === like.constructor ? c : undefined;
 }

@@ -7,7 +7,7 @@ import { lazyModule } from '../lazy.js';
 import { lineBlocks, type Chunk, type LogRecord, type RecordMeta } from '../record.js';
 import { packr, unpackr } from './codec-packr.js';
 import { EntryWriter } from './entry-encoder.js';
-import { EntryReader, type FastEntry } from './entry-decoder.js';
+import { EntryReader, type FastEntry, type LineScan } from './entry-decoder.js';
 import { HEADER_OK, readHeader, type Header } from './msgpack-header.js';
 import { wireTimeToNs } from './event-time.js';
 import { QlogError, type IdsOf } from '../errors.js';
@@ -193,6 +193,12 @@ export interface DecodedEvents {
   tagRewritten: boolean;
   /** Decoded records (meta from `_qlog` restored; the receiver adds the peer identity). */
   records: LogRecord[];
+  /**
+   * With DecodeLimits.lines, when every entry is a plain line: the entries, not decoded (records
+   * is then empty). `entries` is a view into the message's memory, valid during onEvents only;
+   * `scan` is the reader's (reused by its next scan). decodeEntries makes the records.
+   */
+  lines?: { entries: Buffer; scan: LineScan };
   /** The `chunk` option as a string key (bin chunks are base64), if an ack was requested. */
   chunk?: string;
   /** The `chunk` option exactly as received, echoed in the ack. */
@@ -209,6 +215,8 @@ export interface DecodeLimits {
   maxDecompressed: number;
   /** Reader for PackedForward entries (one per connection keeps its caches warm). */
   reader?: EntryReader;
+  /** Return entries that are all plain lines undecoded (DecodedEvents.lines). */
+  lines?: boolean;
 }
 
 const sharedReader = new EntryReader();
@@ -270,6 +278,30 @@ function readOptions(opt: unknown, out: DecodedEvents): Record<string, unknown> 
   return opt;
 }
 
+function readEntries(reader: EntryReader, entries: Buffer, tag: string, out: { records: LogRecord[]; invalid: number }): void {
+  const records = out.records;
+  try {
+    reader.read(
+      entries,
+      (e) => records.push(fastRecord(tag, e)),
+      (e) => {
+        const r = Array.isArray(e) ? toRecord(tag, e[0], e[1]) : undefined;
+        if (r) records.push(r);
+        else out.invalid++;
+      },
+    );
+  } catch (err) {
+    throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/entries', { reason: (err as Error).message });
+  }
+}
+
+/** The records of PackedForward entries (that decodeEvents returned as `lines`), as decodeEvents makes them. */
+export function decodeEntries(entries: Buffer, tag: string): LogRecord[] {
+  const out = { records: [] as LogRecord[], invalid: 0 };
+  readEntries(sharedReader, entries, tag, out);
+  return out.records;
+}
+
 /**
  * Decode an event frame (already unpacked) into records. Throws ProtocolError when the frame is
  * not a Forward message at all; entries that are not [time, map] are skipped and counted.
@@ -312,20 +344,13 @@ export function decodeEvents(msg: unknown, limits: DecodeLimits): DecodedEvents 
     } else if (comp !== undefined && comp !== 'text') throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/compression', { found: JSON.stringify(comp) });
     else out.mode = 'packed';
     if (entries.length === 0) return out;
-    const records = out.records;
-    try {
-      (limits.reader ?? sharedReader).read(
-        entries,
-        (e) => records.push(fastRecord(tag, e)),
-        (e) => {
-          const r = Array.isArray(e) ? toRecord(tag, e[0], e[1]) : undefined;
-          if (r) records.push(r);
-          else out.invalid++;
-        },
-      );
-    } catch (err) {
-      throw new ProtocolError('QLOG_ERR_FORWARD_PROTOCOL/entries', { reason: (err as Error).message });
+    const reader = limits.reader ?? sharedReader;
+    const scan = limits.lines ? reader.scanLines(entries) : undefined;
+    if (scan !== undefined) {
+      out.lines = { entries, scan };
+      return out;
     }
+    readEntries(reader, entries, tag, out);
     return out;
   }
   // Message mode: [tag, time, record, option?]

@@ -12,6 +12,24 @@
 import { unpackr } from './codec-packr.js';
 import { HEADER_INCOMPLETE, HEADER_INVALID, readHeader, type Header } from './msgpack-header.js';
 
+/**
+ * What scanLines found: the entries of a message that are all plain lines. Arrays are the
+ * reader's, reused by its next scan (valid up to `count`): copy what you keep.
+ */
+export interface LineScan {
+  count: number;
+  /** Line i (the `log` string's bytes) is entries[starts[i], ends[i]). */
+  starts: Uint32Array;
+  ends: Uint32Array;
+  /** `_qlog.src` of each line as an index into `srcs` (-1: none), `_qlog.seq` (NaN: none). */
+  srcOf: Int32Array;
+  seqs: Float64Array;
+  /** The distinct srcs, in order of first appearance. */
+  srcs: string[];
+  /** Line bytes + 1 per line. */
+  bytes: number;
+}
+
 /** A slow-path entry handler: the entry as msgpackr decoded it. */
 export type EntryFallback = (entry: unknown) => void;
 
@@ -30,6 +48,8 @@ export interface FastEntry {
 }
 
 const NS_PER_S = 1_000_000_000n;
+/** Key of the record map that carries qlog's metadata (codec.ts: META_KEY). */
+const META_KEY = '_qlog';
 const KEY_CACHE_MAX = 1024;
 /** Metadata values longer than this are not cached. */
 const VALUE_CACHE_MAX_BYTES = 512;
@@ -92,6 +112,185 @@ export class EntryReader {
   private lastTime = 0n;
   private readonly e: FastEntry = { time: 0n, keys: [], values: [], n: 0, meta: undefined, metaPresent: false };
 
+  private scan: LineScan = {
+    count: 0,
+    starts: new Uint32Array(256),
+    ends: new Uint32Array(256),
+    srcOf: new Int32Array(256),
+    seqs: new Float64Array(256),
+    srcs: [],
+    bytes: 0,
+  };
+
+  /**
+   * When every entry of `buf` is a plain line, `[time, {log: <str>, _qlog: {scalars}}]` (what
+   * vsock-forward sends), where each line is and its `_qlog` src/seq (the dedupe key), without
+   * decoding the lines; else (any other entry, or bytes that are not whole entries) undefined,
+   * and `read` must decode the entries. Such entries are exactly those `read` makes records
+   * with a string body (the line) from, with the same meta.src/meta.seq.
+   */
+  scanLines(buf: Buffer): LineScan | undefined {
+    this.buf = buf as BufferWithSlices;
+    this.end = buf.length;
+    this.pos = 0;
+    const s = this.scan;
+    s.count = 0;
+    s.bytes = 0;
+    s.srcs.length = 0;
+    let lastSrc: string | undefined;
+    let lastIdx = -1;
+    try {
+      while (this.pos < this.end) {
+        if (buf[this.pos] !== 0x92) return undefined;
+        this.pos++;
+        if (this.time() === undefined || this.mapLength() !== 2) return undefined;
+        let start = -1;
+        let end = -1;
+        let metaSeen = false;
+        let src: string | undefined;
+        let seq = Number.NaN;
+        for (let k = 0; k < 2; k++) {
+          const key = this.key(k);
+          if (key === 'log') {
+            start = this.strStart();
+            if (start < 0) return undefined;
+            end = this.pos;
+          } else if (key === META_KEY) {
+            const mn = this.mapLength();
+            if (mn < 0) return undefined;
+            metaSeen = true;
+            // As meta(): the last occurrence of a key counts; a wrong type removes it.
+            for (let i = 0; i < mn; i++) {
+              const mk = this.key(i < 16 ? 16 + i : KEY_SLOTS);
+              if (mk === undefined) return undefined;
+              if (mk !== 'src' && mk !== 'seq') {
+                // Not needed to write the line (the records decode it): only checked to be a scalar.
+                if (!this.skipScalar()) return undefined;
+                continue;
+              }
+              const v = this.scalar(i < META_SLOTS ? i + 1 : 0);
+              if (v === SLOW) return undefined;
+              if (mk === 'src') src = typeof v === 'string' ? v : undefined;
+              else seq = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+            }
+          } else return undefined;
+        }
+        if (start < 0 || !metaSeen) return undefined;
+        const n = s.count;
+        if (n === s.starts.length) this.growScan();
+        s.starts[n] = start;
+        s.ends[n] = end;
+        s.seqs[n] = seq;
+        if (src !== lastSrc) {
+          lastSrc = src;
+          lastIdx = src === undefined ? -1 : s.srcs.indexOf(src);
+          if (src !== undefined && lastIdx < 0) lastIdx = s.srcs.push(src) - 1;
+        }
+        s.srcOf[n] = lastIdx;
+        s.bytes += end - start + 1;
+        s.count = n + 1;
+      }
+    } catch (err) {
+      if (err instanceof Truncated) return undefined;
+      throw err;
+    }
+    return s;
+  }
+
+  private growScan(): void {
+    const s = this.scan;
+    const n = s.starts.length * 2;
+    const grow = <T extends Uint32Array | Int32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    s.starts = grow(s.starts, new Uint32Array(n));
+    s.ends = grow(s.ends, new Uint32Array(n));
+    s.srcOf = grow(s.srcOf, new Int32Array(n));
+    s.seqs = grow(s.seqs, new Float64Array(n));
+  }
+
+  /** Skip a value scalar() reads (false, position unchanged: one it does not read). */
+  private skipScalar(): boolean {
+    const buf = this.buf;
+    this.need(1);
+    const p = this.pos;
+    const b = buf[p]!;
+    let head = 1;
+    let len = 0;
+    if (b >= 0xa0 && b <= 0xbf) len = b & 0x1f;
+    else if (!(b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3)) {
+      switch (b) {
+        case 0xcc:
+        case 0xd0:
+          len = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          len = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          len = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+        case 0xcb:
+          len = 8;
+          break;
+        case 0xd9:
+          this.need(2);
+          head = 2;
+          len = buf[p + 1]!;
+          break;
+        case 0xda:
+          this.need(3);
+          head = 3;
+          len = buf.readUInt16BE(p + 1);
+          break;
+        case 0xdb:
+          this.need(5);
+          head = 5;
+          len = buf.readUInt32BE(p + 1);
+          break;
+        default:
+          return false;
+      }
+    }
+    if (p + head + len > this.end) throw new Truncated();
+    this.pos = p + head + len;
+    return true;
+  }
+
+  /** A str value: skips it and returns where its bytes start, or -1 (not a str; position unchanged). */
+  private strStart(): number {
+    const buf = this.buf;
+    this.need(1);
+    const p = this.pos;
+    const b = buf[p]!;
+    let len: number;
+    let start: number;
+    if (b >= 0xa0 && b <= 0xbf) {
+      len = b & 0x1f;
+      start = p + 1;
+    } else if (b === 0xd9) {
+      this.need(2);
+      len = buf[p + 1]!;
+      start = p + 2;
+    } else if (b === 0xda) {
+      this.need(3);
+      len = buf.readUInt16BE(p + 1);
+      start = p + 3;
+    } else if (b === 0xdb) {
+      this.need(5);
+      len = buf.readUInt32BE(p + 1);
+      start = p + 5;
+    } else return -1;
+    if (start + len > this.end) throw new Truncated();
+    this.pos = start + len;
+    return start;
+  }
+
   /**
    * Read every entry of `buf`. `onFast` gets the reusable FastEntry (copy what you keep);
    * `onSlow` gets entries the fast path does not read, decoded by msgpackr. Throws an Error
@@ -149,7 +348,7 @@ export class EntryReader {
     for (let i = 0; i < n; i++) {
       const k = this.key(i < 16 ? i : KEY_SLOTS);
       if (k === undefined) return false;
-      if (k === '_qlog') {
+      if (k === META_KEY) {
         e.metaPresent = true;
         const mn = this.mapLength();
         if (mn >= 0) {

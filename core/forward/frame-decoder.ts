@@ -22,6 +22,8 @@ export interface FrameDecoderOptions {
   maxFrameSize: number;
   /** Deepest nesting accepted (arrays/maps inside each other). Default 64. */
   maxDepth?: number;
+  /** Where the buffers that hold frames spanning reads come from (default Buffer.allocUnsafe). */
+  alloc?: (size: number) => Buffer;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -48,10 +50,40 @@ export class FrameDecoder {
   private done = false;
   /** Elements still expected in each open container, innermost last. */
   private readonly stack: number[] = [];
+  private readonly alloc: (size: number) => Buffer;
+  /** The frame being handed to onFrame, while it is. */
+  private frame: Buffer | undefined;
 
   constructor(opts: FrameDecoderOptions) {
     this.max = opts.maxFrameSize;
     this.maxDepth = opts.maxDepth ?? 64;
+    this.alloc = opts.alloc ?? Buffer.allocUnsafe;
+  }
+
+  /**
+   * During onFrame: the buffer holding the frame, given to the caller for good (no copy), when
+   * it was allocated here (`alloc`) and is still ours; else undefined (copy the frame). The
+   * decoder never writes to it again: it goes on with a new buffer.
+   */
+  take(): Buffer | undefined {
+    if (this.frame === undefined || !this.owned || this.frame.buffer !== this.buf.buffer) return undefined;
+    const taken = this.buf;
+    // Bytes after the frame (the next one's start) move to a buffer of ours: the taker may
+    // reuse its buffer as soon as it is done with the frame.
+    const rest = this.len - this.start;
+    if (rest > 0) {
+      const nb = this.alloc(Math.max(rest, Math.min(this.pos - this.start, this.max), MIN_ALLOC));
+      taken.copy(nb, 0, this.start, this.len);
+      this.pos -= this.start;
+      this.start = 0;
+      this.len = rest;
+      this.buf = nb;
+    } else {
+      this.buf = EMPTY;
+      this.owned = false;
+      this.len = this.start = this.pos = 0;
+    }
+    return taken;
   }
 
   /** Bytes held for a frame that is not complete yet. */
@@ -67,15 +99,16 @@ export class FrameDecoder {
   /**
    * Add bytes; `onFrame` is called synchronously for every complete frame, in order. The frame
    * is valid during the call only: its memory is reused for later frames (a fresh buffer per
-   * frame costs a page fault per 4 KiB), so copy what you keep. Throws a FrameError on bytes
+   * frame costs a page fault per 4 KiB), so copy what you keep (or take() the buffer). Throws a FrameError on bytes
    * that are not msgpack, on a frame over the limit or nested too deep; the decoder is then
    * unusable (drop the connection).
    */
   push(data: Buffer, onFrame: (frame: Buffer) => void): void {
     if (data.length === 0) return;
     this.append(data);
-    const buf = this.buf;
-    const len = this.len;
+    // Reloaded after each frame: onFrame may take the buffer (take()).
+    let buf = this.buf;
+    let len = this.len;
     const stack = this.stack;
     for (;;) {
       if (this.done) {
@@ -85,7 +118,14 @@ export class FrameDecoder {
         this.inFrame = false;
         this.done = false;
         this.start = this.pos;
-        onFrame(frame);
+        this.frame = frame;
+        try {
+          onFrame(frame);
+        } finally {
+          this.frame = undefined;
+        }
+        buf = this.buf;
+        len = this.len;
         continue;
       }
       const p = this.pos;
@@ -162,7 +202,7 @@ export class FrameDecoder {
     // Frames handed out are done with (see push): the spare buffer, if big enough, takes the
     // rest of this frame; else a new one, and the old one may become the spare.
     const spare = this.spare;
-    const nb = spare.length >= cap && spare !== this.buf ? spare : Buffer.allocUnsafe(cap);
+    const nb = spare.length >= cap && spare !== this.buf ? spare : this.alloc(cap);
     if (nb === spare) this.spare = EMPTY;
     this.buf.copy(nb, 0, this.start, this.len);
     this.keepSpare();

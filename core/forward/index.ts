@@ -1,5 +1,6 @@
 /** Fluent Forward protocol v1 (see docs/protocol.md): codec, framing, handshake, sessions. */
 export {
+  decodeEntries,
   decodeEvents,
   encodeAck,
   encodeEntries,

@@ -31,6 +31,13 @@ export interface ReceiverSessionOptions {
    * partial frame's memory forever). Not applied while we are paused (then the stall is ours).
    */
   handshakeTimeoutMs?: number;
+  /**
+   * Hand PackedForward entries that are all plain lines over undecoded (DecodedEvents.lines)
+   * instead of as records.
+   */
+  lines?: boolean;
+  /** Where buffers for messages that span reads come from (see takeMessage). */
+  alloc?: (size: number) => Buffer;
   /** A data frame arrived (after the handshake). Throwing drops the peer. */
   onEvents(ev: DecodedEvents, session: ReceiverSession): void;
   /**
@@ -67,7 +74,7 @@ export class ReceiverSession {
     readonly peer: PeerIdentity,
     private readonly o: ReceiverSessionOptions,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
+    this.decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize, alloc: o.alloc });
     stream.on('data', (d: Buffer) => this.onData(d));
     stream.on('error', (err: Error) => this.finish(`connection error: ${err.message}`, false));
     stream.on('close', () => this.finish(undefined, false));
@@ -96,6 +103,14 @@ export class ReceiverSession {
 
   get paused(): boolean {
     return this.isPaused;
+  }
+
+  /**
+   * During onEvents: the buffer holding the message (and so `lines.entries`), given over for
+   * good when it came from `alloc`, else undefined (copy what you keep). See FrameDecoder.take.
+   */
+  takeMessage(): Buffer | undefined {
+    return this.decoder.take();
   }
 
   /** Tell the sender the chunk is safe: `{ack: value}` with the chunk option exactly as received. */
@@ -162,7 +177,7 @@ export class ReceiverSession {
   private onFrame(frame: Buffer): void {
     if (this.state === 'ping') return this.onPing(frame);
     const msg = unpackFrame(frame);
-    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize, reader: this.reader });
+    const ev = decodeEvents(msg, { maxDecompressed: this.o.maxDecompressed ?? 4 * this.o.maxFrameSize, reader: this.reader, lines: this.o.lines });
     if (ev.heartbeatMs !== undefined) {
       this.watch(ev.heartbeatMs);
       if (ev.ackValue !== undefined) this.ack(ev.ackValue);

@@ -9,7 +9,7 @@ import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, Sync
 import type { Logger } from 'pino';
 import type { ParserSet } from '../parsers/registry.js';
 import type { MultilineSet } from '../multiline/ml-registry.js';
-import type { Chunk, LineBlock, LogRecord } from '../record.js';
+import type { Chunk, EntryBlock, LineBlock, LogRecord } from '../record.js';
 import type { Infer, OptionsSchema } from './schema.js';
 
 export type PluginKind = 'input' | 'filter' | 'output';
@@ -119,6 +119,12 @@ export interface InputContext<O> extends BaseContext<O> {
    * directly. For inputs that read text lines in bulk (tail).
    */
   emitLines(tag: string, block: LineBlock, opts?: EmitOptions): boolean;
+  /**
+   * emit() for forwarded lines kept as the Forward entries they arrived in (see EntryBlock): no
+   * record objects are built unless a filter or an output asks for them, and rotated-file copies
+   * the lines' bytes. `bytes`: line bytes + 1 per line. For inputs that receive Forward messages.
+   */
+  emitEntries(tag: string, block: EntryBlock, bytes: number, opts?: EmitOptions): boolean;
   /** Resolves when downstream has room (at once if it has). */
   ready(): Promise<void>;
   readonly paused: boolean;

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { definePlugin, VERSION_RANGE, type Chunk, type LogRecord } from '../../core/index.js';
+import { definePlugin, VERSION_RANGE, type Chunk, type EntryBlock, type LogRecord } from '../../core/index.js';
+import { entryBlocks } from '../../core/record.js';
 import { compileTemplate, TemplateError } from '../../core/template.js';
 import { formatter, type Format } from './rotated-file-format.js';
 import { confine, RefusedPath, relativeName, workspaceRoot } from './rotated-file-path.js';
@@ -83,6 +84,9 @@ export default definePlugin({
     const fixed = nameOf.constant ? relativeName(nameOf({ time: 0n, tag: '', body: '', meta: {} })) : undefined;
     const fixedRel = fixed && 'rel' in fixed ? fixed.rel : undefined;
     const format = formatter(o.format as Format, o.template);
+    // Forwarded plain lines are copied as bytes when the line is what gets written and the
+    // file name depends on the tag at most (one name per chunk).
+    const copyLines = o.format === 'line' && nameOf.keys.every((k) => k === 'tag' || k.startsWith('env:'));
     const mode = parseInt(o.mode, 8);
     let stateDir: string | undefined;
     try {
@@ -165,23 +169,33 @@ export default definePlugin({
       }
     });
 
+    /** The workspace-relative file of a name the template rendered, or why it is refused (cached). */
+    const fileNamed = (name: string) => {
+      let c = names.get(name);
+      if (!c) {
+        c = relativeName(name);
+        if (names.size >= MAX_NAME_CACHE) names.clear();
+        names.set(name, c);
+      }
+      return c;
+    };
+
     ctx.hooks.flush.tapPromise('rotated-file', async (chunk: Chunk) => {
-      const groups = new Map<string, LogRecord[]>();
-      if (fixedRel !== undefined) groups.set(fixedRel, chunk.records);
+      const groups = new Map<string, LogRecord[] | readonly EntryBlock[]>();
+      const blocks = copyLines ? entryBlocks(chunk) : undefined;
+      const blocksRel =
+        blocks === undefined ? undefined : (fixedRel ?? (fileNamed(nameOf({ time: 0n, tag: chunk.tag, body: '', meta: {} })) as { rel?: string }).rel);
+      if (blocksRel !== undefined) groups.set(blocksRel, blocks!);
+      else if (fixedRel !== undefined) groups.set(fixedRel, chunk.records);
       else
         for (const r of chunk.records) {
           const name = nameOf(r);
-          let c = names.get(name);
-          if (!c) {
-            c = relativeName(name);
-            if (names.size >= MAX_NAME_CACHE) names.clear();
-            names.set(name, c);
-          }
+          const c = fileNamed(name);
           if ('refused' in c) {
             refuse(name, c.refused, 1);
             continue;
           }
-          let g = groups.get(c.rel);
+          let g = groups.get(c.rel) as LogRecord[] | undefined;
           if (!g) groups.set(c.rel, (g = []));
           g.push(r);
         }
@@ -192,12 +206,19 @@ export default definePlugin({
         [...groups].map(async ([rel, items]) => {
           const p = prev?.get(rel) ?? { done: 0 };
           progs.set(rel, p);
+          const packed = items === blocks;
+          let n = items.length;
+          if (packed) {
+            n = 0;
+            for (const b of blocks!) n += b.count;
+          }
           try {
-            await (await pool.get(rel)).write(items, format, p);
+            const w = await pool.get(rel);
+            await (packed ? w.writeBlocks(blocks!, p) : w.write(items as LogRecord[], format, p));
           } catch (e) {
             if (e instanceof RefusedPath) {
-              refuse(rel, e.reason, items.length - p.done);
-              p.done = items.length;
+              refuse(rel, e.reason, n - p.done);
+              p.done = n;
             } else failure ??= e;
           }
         }),

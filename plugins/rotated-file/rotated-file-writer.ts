@@ -14,12 +14,13 @@
  * is cut back to the last recorded size (no torn line), the write is rejected (no ack: the sender
  * keeps the data and the core retries), and the next attempt re-creates the stream.
  */
+import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { RotatingFileStream } from 'rotating-file-stream';
 import { lazyModule } from '../../core/lazy.js';
 import type { Logger } from 'pino';
-import type { Counters, LogRecord } from '../../core/index.js';
+import type { Counters, EntryBlock, LogRecord } from '../../core/index.js';
 import { RefusedPath, type Confined } from './rotated-file-path.js';
 import { cutFile, reconcile, type RecoveryContext } from './rotated-file-recover.js';
 import { emptyState, mergeMarks, readState, saveState, saveStateSync, type FileState } from './rotated-file-state.js';
@@ -32,7 +33,7 @@ const fsyncAsync = promisify(fsync);
 /** How a record becomes its line (without the newline). */
 export type LineFormat = (r: LogRecord) => string;
 
-type Utf8Writer = Buffer & { utf8Write(s: string, offset: number): number };
+type Utf8Writer = Buffer & { utf8Write(s: string, offset: number): number; utf8Slice(start: number, end: number): string };
 /** A writer's reused part buffer is dropped after a part bigger than this. */
 const SCRATCH_KEEP = 8 << 20;
 
@@ -116,15 +117,30 @@ export class RotatedFileWriter {
 
   /** Append the records' lines (from progress.done on); resolves once written and recorded. */
   write(items: readonly LogRecord[], format: LineFormat, progress: Progress): Promise<void> {
+    return this.append(items.length, (start) => this.nextPart(items, format, start), progress);
+  }
+
+  /**
+   * Append the lines of forwarded entries (from progress.done on, counting lines across the
+   * blocks), byte for byte as write() with the `line` format writes their records.
+   */
+  writeBlocks(blocks: readonly EntryBlock[], progress: Progress): Promise<void> {
+    let n = 0;
+    for (const b of blocks) n += b.count;
+    return this.append(n, (start) => this.nextBlockPart(blocks, start), progress);
+  }
+
+  /** Write parts (from progress.done up to `count`), one at a time, behind earlier writes. */
+  private append(count: number, next: (start: number) => Part, progress: Progress): Promise<void> {
     this.pending++;
     this.lastUsed = Date.now();
     const run = async () => {
       try {
         if (this.closed) throw new Error(`${this.rel}: the file was closed (agent stopping)`);
-        while (progress.done < items.length) {
+        while (progress.done < count) {
           // (Re)open before each part: the stream may have been dropped (file moved away, error).
           await this.ensureOpen();
-          const part = this.nextPart(items, format, progress.done);
+          const part = next(progress.done);
           if (part.lines > 0) await this.writePart(part);
           this.o.counters.add('duplicates_skipped', part.skipped);
           progress.done = part.end;
@@ -137,6 +153,14 @@ export class RotatedFileWriter {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p;
+  }
+
+  /** The part buffer with room for `need` bytes (the `off` bytes written so far kept). */
+  private room(buf: Buffer, off: number, need: number): Buffer {
+    if (need <= buf.length) return buf;
+    const nb = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2, 64 * 1024));
+    buf.copy(nb, 0, 0, off);
+    return nb;
   }
 
   /**
@@ -168,18 +192,87 @@ export class RotatedFileWriter {
       }
       const line = format(r);
       // UTF-8 needs at most 3 bytes per UTF-16 unit.
-      const need = off + line.length * 3 + 1;
-      if (need > buf.length) {
-        const nb = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2, 64 * 1024));
-        buf.copy(nb, 0, 0, off);
-        buf = nb;
-      }
+      buf = this.room(buf, off, off + line.length * 3 + 1);
       off += (buf as Utf8Writer).utf8Write(line, off);
       buf[off++] = 10;
       lines++;
       if (off >= room) break;
     }
     this.scratch = buf.length <= SCRATCH_KEEP ? buf : EMPTY;
+    return { buf: buf.subarray(0, off), marks, skipped, lines, end: i, committed: false };
+  }
+
+  /**
+   * nextPart for the lines of entry blocks, with the same dedupe and rotation boundary: the
+   * lines' bytes are copied as they are. Bytes that are not valid UTF-8 would be written as a
+   * record's string holds them (U+FFFD), so a part that is not valid UTF-8 is made again with
+   * each line decoded and encoded (lines are joined by "\n": the part is valid UTF-8 exactly
+   * when each line is).
+   */
+  private nextBlockPart(blocks: readonly EntryBlock[], start: number, decode = false): Part {
+    const room = this.o.rotateSize - this.state.size;
+    const marks = new Map<string, number>();
+    const hw = this.state.hw;
+    let buf = this.scratch;
+    let off = 0;
+    let skipped = 0;
+    let lines = 0;
+    let i = start;
+    let bi = 0;
+    let j = start;
+    while (bi < blocks.length && j >= blocks[bi]!.count) j -= blocks[bi++]!.count;
+    // Sized once for the whole part (rounded up to 64 KiB), not grown by doubling: a 1 MiB part
+    // would leave a 2 MiB scratch buffer, and the smaller ones it grew through, behind.
+    if (!decode) {
+      const bound = partBound(blocks, bi, j, room);
+      if (bound > buf.length) buf = Buffer.allocUnsafeSlow(Math.ceil(bound / 65536) * 65536);
+    }
+    // The current source and its mark (highest seq written), written to `marks` on a change.
+    let cur: string | undefined;
+    let mark: number | undefined;
+    let dirty = false;
+    outer: for (; bi < blocks.length; bi++, j = 0) {
+      const b = blocks[bi]!;
+      const { starts, ends, srcOf, seqs, srcs } = b;
+      const bytes = new Uint8Array(b.buf.buffer, b.buf.byteOffset, b.buf.length);
+      for (; j < b.count; j++) {
+        i++;
+        const si = srcOf[j]!;
+        const seq = seqs[j]!;
+        if (si >= 0 && !Number.isNaN(seq)) {
+          const src = srcs[si]!;
+          if (src !== cur) {
+            if (dirty) marks.set(cur!, mark!);
+            cur = src;
+            mark = marks.get(src) ?? hw.get(src);
+            dirty = false;
+          }
+          if (mark !== undefined && seq <= mark) {
+            skipped++;
+            continue;
+          }
+          mark = seq;
+          dirty = true;
+        }
+        const s = starts[j]!;
+        const e = ends[j]!;
+        if (decode) {
+          const line = (b.buf as Utf8Writer).utf8Slice(s, e);
+          buf = this.room(buf, off, off + line.length * 3 + 1);
+          off += (buf as Utf8Writer).utf8Write(line, off);
+        } else {
+          buf = this.room(buf, off, off + e - s + 1);
+          buf.set(bytes.subarray(s, e), off);
+          off += e - s;
+        }
+        buf[off++] = 10;
+        lines++;
+        if (off >= room) break outer;
+      }
+    }
+    if (dirty) marks.set(cur!, mark!);
+    this.scratch = buf.length <= SCRATCH_KEEP ? buf : EMPTY;
+    if (!decode && !isUtf8(buf.subarray(0, off))) return this.nextBlockPart(blocks, start, true);
     return { buf: buf.subarray(0, off), marks, skipped, lines, end: i, committed: false };
   }
 
@@ -418,4 +511,17 @@ export class RotatedFileWriter {
       });
     }
   }
+}
+
+/** Bytes of the lines from block `bi`, line `j` on, up to the one that reaches `room`: the most a part of them can take. */
+function partBound(blocks: readonly EntryBlock[], bi: number, j: number, room: number): number {
+  let n = 0;
+  for (; bi < blocks.length; bi++, j = 0) {
+    const { starts, ends, count } = blocks[bi]!;
+    for (; j < count; j++) {
+      n += ends[j]! - starts[j]! + 1;
+      if (n >= room) return n;
+    }
+  }
+  return n;
 }

@@ -4,9 +4,10 @@
  * are read is FairIntake's call (vsock-fair.ts); per-peer metrics are in vsock-peer-stats.ts.
  */
 import type { Duplex } from 'node:stream';
-import { chunkBytes, type InputContext, type LogRecord } from '../../core/index.js';
-import { RECORD_OVERHEAD } from '../../core/record.js';
-import { ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
+import { chunkBytes, type EntryBlock, type InputContext, type LogRecord } from '../../core/index.js';
+import { ENTRY_OVERHEAD, RECORD_OVERHEAD } from '../../core/record.js';
+import { BufferPool } from '../../core/buffer-pool.js';
+import { decodeEntries, ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
 import { Endpoint, subjectMatches, type PeerIdentity } from '../../core/transport/index.js';
 import { markSealedRecord } from '../../core/sealed-record.js';
 import { ChunkDedupe } from './vsock-dedupe.js';
@@ -18,12 +19,24 @@ import type { Infer } from '../../core/index.js';
 
 type Options = Infer<typeof schema>;
 
+/**
+ * Messages are read into pooled buffers of this size (vsock-forward's are up to 1 MiB); one
+ * holding plain lines becomes their EntryBlock's (no copy) and comes back when the chunk
+ * settled. Left to the garbage collector, such buffers piled up as external memory until a full
+ * GC (~20 MiB at full speed).
+ */
+const ENTRIES_BUFFER = 1152 << 10;
+/** Pooled buffers for the per-line arrays of an EntryBlock (20 bytes a line: 6,500 lines). */
+const LINES_BUFFER = 128 << 10;
+
 export class VsockReceiver {
   readonly endpoint: Endpoint;
   private readonly sessions = new Map<ReceiverSession, Flow>();
   private readonly intake: FairIntake;
   readonly peers: PeerTable;
   private readonly dedupe: ChunkDedupe;
+  private readonly entriesPool = new BufferPool(ENTRIES_BUFFER, 4);
+  private readonly linesPool = new BufferPool(LINES_BUFFER, 4);
   private readonly allowed: ReadonlySet<number>;
   private readonly warnedTag = new WeakSet<ReceiverSession>();
   /** unseal: opens sealed units into records (docs/sealing.md). */
@@ -127,6 +140,9 @@ export class VsockReceiver {
         selfHostname: o.self_hostname || this.ctx.service.hostname,
         maxFrameSize: o.max_frame_size,
         handshakeTimeoutMs: o.connect_timeout,
+        // Plain lines stay bytes unless unseal must see every record (it counts the plain ones).
+        lines: this.unsealer === undefined,
+        alloc: (n) => this.entriesPool.take(n).buf,
         onEvents: (ev, s) => this.onEvents(ev, s, this.sessions.get(s)!),
         onClose: (s, reason, dropped) => {
           const flow = this.sessions.get(s);
@@ -179,19 +195,35 @@ export class VsockReceiver {
       return;
     }
     if (this.unsealer) ev.records = this.unsealer.open(ev.records, this.sourceKey(peer), peer.label);
-    if (ev.records.length === 0) {
+    const lines = ev.lines;
+    const count = lines ? lines.scan.count : ev.records.length;
+    if (count === 0) {
       if (key !== undefined) this.dedupe.settle(key, ack);
       return;
     }
     const prefix = this.ctx.options.tag_prefix;
     const tag = prefix ? sanitizeTag(prefix + ev.tag) : ev.tag;
-    annotate(ev.records, tag, peer);
-    const bytes = chunkBytes(ev.records);
-    const cost = bytes + ev.records.length * RECORD_OVERHEAD;
-    flow.stats.recordsIn += ev.records.length;
+    let block: EntryBlock | undefined;
+    let bytes: number;
+    if (lines) {
+      // Plain lines: kept as their entries; records are made only if something asks for them.
+      block = entryBlock(lines, peer, this.entriesPool, this.linesPool, session.takeMessage());
+      bytes = lines.scan.bytes;
+    } else {
+      annotate(ev.records, tag, peer);
+      bytes = chunkBytes(ev.records);
+    }
+    // Charged as records cost, whether or not they are ever built (peer_buffer_limit's unit).
+    const cost = bytes + count * RECORD_OVERHEAD;
+    flow.stats.recordsIn += count;
     flow.stats.bytesIn += bytes;
     this.intake.charge(flow, cost);
     const onSettled = (s: { delivered: boolean }) => {
+      // Every output is done with the chunk: its entries' memory can be reused.
+      if (block) {
+        this.entriesPool.release(block.buf);
+        this.linesPool.release(block.lines);
+      }
       this.intake.settle(flow, cost);
       if (key === undefined) return;
       if (!s.delivered) {
@@ -200,7 +232,8 @@ export class VsockReceiver {
       }
       this.dedupe.settle(key, ack);
     };
-    if (!this.ctx.emit(tag, ev.records, { bytes, onSettled })) this.pause();
+    const more = block ? this.ctx.emitEntries(tag, block, bytes, { onSettled }) : this.ctx.emit(tag, ev.records, { bytes, onSettled });
+    if (!more) this.pause();
   }
 }
 
@@ -213,9 +246,7 @@ export class VsockReceiver {
  */
 function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
   const vsock = peer.transport === 'vsock' && peer.cid !== undefined;
-  // src in the sender's namespace: its CID, or its verified certificate's subject (enclaves made
-  // from one image can have identical file identities; see docs/protocol.md, peer identity).
-  const ns = vsock ? `cid${peer.cid}/` : peer.subject !== undefined ? `tls:${peer.subject}/` : '';
+  const ns = srcNamespace(peer);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     r.tag = tag;
@@ -235,4 +266,73 @@ function annotate(records: LogRecord[], tag: string, peer: PeerIdentity): void {
       if (!vsock && m.src !== undefined) m.src = ns + m.src;
     } else if (m.subject !== undefined) delete m.subject;
   }
+}
+
+/**
+ * The prefix of meta.src: the sender's namespace, its CID or its verified certificate's subject
+ * (enclaves made from one image can have identical file identities; see docs/protocol.md, peer
+ * identity). Empty for other peers.
+ */
+function srcNamespace(peer: PeerIdentity): string {
+  if (peer.transport === 'vsock' && peer.cid !== undefined) return `cid${peer.cid}/`;
+  return peer.subject !== undefined ? `tls:${peer.subject}/` : '';
+}
+
+/**
+ * A message's plain lines as an EntryBlock: in `message` (the session's buffer holding it, given
+ * over) or else copied into a buffer from `entries`; the per-line arrays in a buffer from
+ * `lines`; meta.src in the sender's namespace as annotate puts it; records made as onEvents would.
+ */
+export function entryBlock(
+  lines: NonNullable<DecodedEvents['lines']>,
+  peer: PeerIdentity,
+  entries: BufferPool,
+  linesPool: BufferPool,
+  message?: Buffer,
+): EntryBlock {
+  const s = lines.scan;
+  const n = s.count;
+  const e = lines.entries;
+  let buf: Buffer;
+  let at: number;
+  if (message !== undefined && e.buffer === message.buffer) {
+    buf = message;
+    at = e.byteOffset - message.byteOffset;
+  } else {
+    buf = entries.take(e.length).buf;
+    e.copy(buf);
+    at = 0;
+  }
+  // seqs first (8-aligned), then starts, ends, srcOf.
+  const arrays = linesPool.take(n * ENTRY_OVERHEAD + 7).buf;
+  const ab = arrays.buffer;
+  const o = (arrays.byteOffset + 7) & ~7;
+  const seqs = new Float64Array(ab, o, n);
+  const starts = new Uint32Array(ab, o + 8 * n, n);
+  const ends = new Uint32Array(ab, o + 12 * n, n);
+  const srcOf = new Int32Array(ab, o + 16 * n, n);
+  seqs.set(s.seqs.subarray(0, n));
+  srcOf.set(s.srcOf.subarray(0, n));
+  for (let i = 0; i < n; i++) {
+    starts[i] = s.starts[i]! + at;
+    ends[i] = s.ends[i]! + at;
+  }
+  const ns = srcNamespace(peer);
+  const data = buf.subarray(at, at + e.length);
+  return {
+    count: n,
+    buf,
+    lines: arrays,
+    size: e.length + n * ENTRY_OVERHEAD,
+    starts,
+    ends,
+    srcOf,
+    seqs,
+    srcs: s.srcs.map((x) => ns + x),
+    build(tag) {
+      const records = decodeEntries(data, tag);
+      annotate(records, tag, peer);
+      return records;
+    },
+  };
 }

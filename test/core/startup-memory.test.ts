@@ -53,3 +53,34 @@ test('an idle agent gives back unused memory once (debug log with RSS before and
   agent.signal('SIGTERM');
   assert.equal((await agent.exited).code, 0);
 });
+
+// A receiver (a parent without filters, which copies forwarded lines as bytes) gives back what
+// startup grew and keeps its young generation at its initial size; other agents keep V8's sizing.
+const youngScript = (role: string) => `
+import { getHeapSpaceStatistics } from 'node:v8';
+import { afterStartup } from '${memory}';
+const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+// Startup-like: objects that survive (the young generation grows to the CLI's maximum).
+const churn = () => { const keep = []; for (let i = 0; i < 300_000; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 50_000) keep.splice(0, 10_000); } };
+churn();
+const grown = young();
+afterStartup(${role});
+const after = young();
+churn();
+console.log(JSON.stringify({ grown, after, later: young() }));
+`;
+
+test('afterStartup({receiver: true}) shrinks the young generation and keeps it small; others keep it', () => {
+  const run = (role: string) => {
+    const r = spawnSync(process.execPath, [...shebangNodeArgs(), '--input-type=module', '-e', youngScript(role)], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { grown: number; after: number; later: number };
+  };
+  const MiB = 1 << 20;
+  const lean = run('{ receiver: true }');
+  assert.ok(lean.grown >= 4 * MiB, `startup grew the young generation (${lean.grown / MiB} MiB)`);
+  assert.ok(lean.after <= 2 * MiB, `given back: ${lean.after / MiB} MiB`);
+  assert.ok(lean.later <= 2 * MiB, `and not grown again: ${lean.later / MiB} MiB`);
+  const usual = run('{}');
+  assert.ok(usual.later >= 4 * MiB, `other agents keep V8's sizing: ${usual.later / MiB} MiB`);
+});

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEvents, packr, unpackr, ProtocolError } from '../../../core/forward/codec.js';
+import { decodeEntries, decodeEvents, packr, unpackr, ProtocolError } from '../../../core/forward/codec.js';
 import { EntryReader, skipValue } from '../../../core/forward/entry-decoder.js';
 
 const limits = { maxDecompressed: 1 << 24 };
@@ -255,4 +255,73 @@ test('skipValue measures every msgpack form', () => {
     assert.equal(skipValue(both, 0, both.length), a.length);
     assert.equal(skipValue(both, a.length, both.length), both.length);
   }
+});
+
+/** A plain line entry `[time, {log, _qlog}]`; the log string's bytes as given (may be invalid UTF-8). */
+function plainEntry(r: () => number, i: number): Enc {
+  const texts = [`line ${i}`, 'ünïcødé ✓ 🚀', '', 'x'.repeat(300)];
+  let line: Enc = str(texts[Math.floor(r() * texts.length)]!);
+  if (r() < 0.15) line = [0xa4, 0x61, 0xff, 0xc3, 0x62]; // invalid UTF-8: a, 0xff, a cut 2-byte sequence, b
+  // _qlog of scalars, keys repeated at times, values of the wrong type at times.
+  const mp: [Enc, Enc][] = [];
+  const ks = ['src', 'seq', 'path', 'host', 'truncated', 'src', 'seq'];
+  const scalars = (): Enc[] => [raw(0xc0), raw(0xc3), packed(-3), packed(2.5), str('12'), packed(4_000_000_000), raw(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 7)];
+  for (let k = Math.floor(r() * 6); k > 0; k--) {
+    const name = ks[Math.floor(r() * ks.length)]!;
+    const good = r() < 0.7;
+    const v = !good
+      ? scalars()[Math.floor(r() * 7)]!
+      : name === 'seq'
+        ? packed(Math.floor(r() * 1e9))
+        : name === 'truncated'
+          ? raw(0xc3)
+          : str(name === 'src' ? `s${Math.floor(r() * 3)}` : `/var/log/${name}.log`);
+    mp.push([str(name), v]);
+  }
+  const pairs: [Enc, Enc][] = [
+    [str('log'), line],
+    [str('_qlog'), map(mp)],
+  ];
+  if (r() < 0.2) pairs.reverse();
+  return [0x92, ...eventTime(1_700_000_000 + Math.floor(r() * 3), Math.floor(r() * 1e9)), ...map(pairs)];
+}
+
+test('scanLines finds plain lines, their bytes, src and seq, as the records decode them', () => {
+  const r = rng(11);
+  const reader = new EntryReader();
+  let scanned = 0;
+  for (let round = 0; round < 300; round++) {
+    const entries: Enc[] = [];
+    const n = 1 + Math.floor(r() * 30);
+    for (let i = 0; i < n; i++) entries.push(plainEntry(r, i));
+    // Every fourth round, one entry of another form: the whole message must be decoded.
+    const other = round % 4 === 3;
+    if (other) entries.splice(Math.floor(r() * n), 0, entry(r));
+    const bin = Buffer.from(entries.flat());
+    const ref = decodeEvents(['t', bin, null], limits);
+    const got = decodeEvents(['t', bin, null], { ...limits, reader, lines: true });
+    if (got.lines === undefined) {
+      assert.equal(norm(got.records), norm(ref.records), `round ${round}: decoded as usual`);
+      assert.ok(other, `round ${round}: plain lines only, yet not scanned`);
+      continue;
+    }
+    scanned++;
+    assert.equal(got.records.length, 0);
+    const s = got.lines.scan;
+    assert.equal(s.count, ref.records.length, `round ${round}: count`);
+    assert.equal(ref.invalid, 0);
+    let bytes = 0;
+    for (let i = 0; i < s.count; i++) {
+      const rec = ref.records[i]!;
+      assert.equal(typeof rec.body, 'string', `round ${round}, entry ${i}: a line`);
+      assert.equal(got.lines.entries.toString('utf8', s.starts[i], s.ends[i]), rec.body, `round ${round}, entry ${i}: bytes`);
+      assert.equal(s.srcOf[i]! < 0 ? undefined : s.srcs[s.srcOf[i]!], rec.meta.src, `round ${round}, entry ${i}: src`);
+      assert.equal(Number.isNaN(s.seqs[i]) ? undefined : s.seqs[i], rec.meta.seq, `round ${round}, entry ${i}: seq`);
+      bytes += s.ends[i]! - s.starts[i]! + 1;
+    }
+    assert.equal(s.bytes, bytes);
+    // Records made later from the kept entries are the records decodeEvents makes.
+    assert.equal(norm(decodeEntries(Buffer.from(bin), 't')), norm(ref.records), `round ${round}: decodeEntries`);
+  }
+  assert.ok(scanned >= 200, `${scanned} of 300 messages scanned`);
 });

@@ -145,3 +145,46 @@ test('frame memory is reused: frames that span reads land in the same buffer', (
   for (const g of got) assert.ok(g.equals(frame));
   assert.ok(seen.size <= 2, `frames reuse the decoder's buffers (${seen.size} distinct)`);
 });
+
+test('take() gives a frame buffer over for good: the decoder goes on in buffers of its own', () => {
+  const frames = samples.map((s) => packr.pack(s));
+  const all = Buffer.concat(frames);
+  for (let round = 0; round < 20; round++) {
+    const allocated: Buffer[] = [];
+    const d = new FrameDecoder({
+      maxFrameSize: 1 << 20,
+      alloc: (n) => {
+        const b = Buffer.alloc(n);
+        allocated.push(b);
+        return b;
+      },
+    });
+    // Every other frame taken (when it can be), the taken ones scribbled over at once, as a
+    // reused buffer would be: later frames must not change.
+    const got: Buffer[] = [];
+    let taken = 0;
+    let i = 0;
+    let k = 0;
+    while (i < all.length) {
+      const n = 1 + Math.floor(Math.random() * 20_000);
+      d.push(all.subarray(i, i + n), (f) => {
+        got.push(Buffer.from(f));
+        if (k++ % 2 === 1) return;
+        const b = d.take();
+        if (b === undefined) return;
+        assert.ok(allocated.includes(b), 'the buffer taken is one the decoder allocated');
+        assert.equal(f.buffer, b.buffer, 'it holds the frame');
+        assert.equal(d.take(), undefined, 'taken once');
+        b.fill(0xee);
+        taken++;
+      });
+      i += n;
+    }
+    assert.equal(got.length, frames.length);
+    for (const [j, f] of got.entries()) assert.ok(f.equals(frames[j]!), `round ${round}, frame ${j}`);
+    assert.ok(taken > 0, 'some frames spanned reads and were taken');
+  }
+  const d = new FrameDecoder({ maxFrameSize: 1 << 20 });
+  d.push(packr.pack([1]), () => assert.equal(d.take(), undefined, "a frame in the caller's buffer is not the decoder's to give"));
+  assert.equal(d.take(), undefined, 'outside onFrame: nothing');
+});
