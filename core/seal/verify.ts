@@ -153,11 +153,21 @@ export class StreamVerifier {
     this.live = opts.live ?? false;
   }
 
+  /** Chains and streams followed (live mode forgets the least recently heard beyond a bound). */
+  get followed(): { chains: number; streams: number } {
+    return { chains: this.chains.size, streams: this.streams.size };
+  }
+
   /** Feed one opened unit (in file order). Returns the entries now in order, and problems found. */
   push(u: OpenedUnit, where: string): { records: Buffer; problems: SealProblem[] } {
     const h = u.header;
     const key = `${h.session}\u0000${h.stream}`;
     let c = this.chains.get(key);
+    if (c && this.live) {
+      // Most recently heard last: the chains forgotten first are the ones silent the longest.
+      this.chains.delete(key);
+      this.chains.set(key, c);
+    }
     if (!c) {
       // A new session of a known stream: the old chain's waiting units are as complete as they get.
       const s = this.streams.get(h.stream);
@@ -177,7 +187,7 @@ export class StreamVerifier {
         signer: u.signer,
       };
       this.chains.set(key, c);
-      if (this.live && this.chains.size > LIVE_CHAINS) this.forgetEnded();
+      if (this.live && this.chains.size > LIVE_CHAINS) this.forgetOldest();
     }
     const ctx = { where, unit: h.unit, stream: h.stream, session: h.session };
     if (this.requireSigner && u.signer === undefined) {
@@ -188,6 +198,7 @@ export class StreamVerifier {
       const doc = Buffer.from(h.attestation, 'base64');
       const binds = u.signer !== undefined && attestationBinds(doc, u.signer);
       this.attestations.set(h.session, { signer: u.signer, doc, where, binds });
+      if (this.live && this.attestations.size > LIVE_CHAINS) this.attestations.delete(this.attestations.keys().next().value!);
       if (!binds) this.problems.push(problem('signer', 'QLOG_ERR_SEAL_SIGNER/attestation', { ...ctx, signer: u.signer ?? 'none (unsigned)' }));
     }
     const before = c.seen.get(h.unit);
@@ -271,11 +282,16 @@ export class StreamVerifier {
     c.prev = undefined;
   }
 
-  /** Live mode: drop the state of chains that ended (oldest first) to bound memory. */
-  private forgetEnded(): void {
+  /**
+   * Live mode: forget the chains heard from least recently (ended or not: a stream's last chain
+   * stays until then, and an enclave that crashed never ends its chains), with their stream's
+   * state. A forgotten chain that speaks again joins late, like one first seen mid-way.
+   */
+  private forgetOldest(): void {
     for (const [key, c] of this.chains) {
-      if (this.chains.size <= LIVE_CHAINS / 2) break;
-      if (c.ended && this.streams.get(c.stream)?.chain !== c) this.chains.delete(key);
+      if (this.chains.size <= (LIVE_CHAINS * 3) / 4) break;
+      this.chains.delete(key);
+      if (this.streams.get(c.stream)?.chain === c) this.streams.delete(c.stream);
     }
   }
 

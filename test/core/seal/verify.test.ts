@@ -107,3 +107,31 @@ test("sessions swapped by the parent: the earlier one's records are reordered, n
   assert.equal(v.resent, 0);
   assert.deepEqual(kinds, ['reorder', 'reorder', 'reorder']);
 });
+
+test('live: memory stays bounded however many streams a sender has; a recent chain keeps its checks', () => {
+  // A long-running enclave: every rotated file is a new stream, each sealed and closed (or never
+  // closed: a crash). The aggregator must not keep all of them.
+  const sealer = new Sealer({ recipients: [id.recipient] });
+  const entries = encodeEntries([{ time: 1n, tag: 't', body: 'x', meta: { src: 's', seq: 1 } }]);
+  const v = new StreamVerifier({ live: true });
+  const n = 6000;
+  for (let i = 0; i < n; i++) {
+    const stream = `ino:${i}:0`;
+    v.push(openUnit(sealer.seal({ stream, start: 0, first: 1, last: 1, count: 1, tag: 't', entries }), ids, undefined), 'w');
+  }
+  for (const c of sealer.close('t')) v.push(openUnit(c.bytes, ids, undefined), 'w');
+  assert.ok(v.followed.chains <= 4096, `chains kept: ${v.followed.chains}`);
+  assert.ok(v.followed.streams <= 4096, `streams kept: ${v.followed.streams}`);
+  // A stream heard from throughout keeps its state: a missing unit is still a gap.
+  const u = units(4, new Sealer({ recipients: [id.recipient] }), 'busy');
+  const kinds: string[] = [];
+  kinds.push(...v.push(u[0]!, 'u0').problems.map((p) => p.kind));
+  for (let i = 0; i < 5000; i++) {
+    const stream = `more:${i}`;
+    v.push(openUnit(sealer.seal({ stream, start: 0, first: 1, last: 1, count: 1, tag: 't', entries }), ids, undefined), 'w');
+    if (i === 2500) kinds.push(...v.push(u[1]!, 'u1').problems.map((p) => p.kind));
+  }
+  kinds.push(...v.push(u[3]!, 'u3').problems.map((p) => `${p.kind}@${p.where}`));
+  assert.deepEqual(kinds, ['gap@u3']);
+  assert.ok(v.followed.chains <= 4096, `chains kept: ${v.followed.chains}`);
+});
