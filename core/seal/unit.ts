@@ -90,7 +90,8 @@ export class Sealer {
   private readonly recipients: Recipient[];
   private readonly signingKey: KeyObject | undefined;
   private readonly signer: string | undefined;
-  private readonly attestation: string | undefined;
+  /** base64 of the attestation document (in unit 0 of each chain), when configured. */
+  readonly attestation: string | undefined;
   private readonly chains = new Map<string, Chain>();
   private header: AgeHeader | undefined;
   private headerUses = 0;

@@ -114,7 +114,8 @@ export class ChunkSealer {
   ) {
     this.sealer = new Sealer(opts);
     this.sourcelessStream = `seal:${name}:${this.sealer.session}`;
-    const room = maxBytes - UNIT_OVERHEAD - AGE_STANZA * opts.recipients.length;
+    // Unit 0 of each chain also carries the attestation document (base64) in its header.
+    const room = maxBytes - UNIT_OVERHEAD - AGE_STANZA * opts.recipients.length - (this.sealer.attestation?.length ?? 0);
     this.unitMax = Math.max(1024, Math.floor((room * AGE_CHUNK) / (AGE_CHUNK + 16)));
   }
 

@@ -120,3 +120,18 @@ test('a big source makes several units under the frame size; a record too big al
   for (const [i, u] of us.slice(1).entries()) assert.equal(u.header.start, us[i]!.header.last);
   assert.equal(us.filter((u) => u.header.first - u.header.start! > 20_000).length, 1);
 });
+
+test('units stay under the frame size when unit 0 carries the attestation document', async () => {
+  const { generateKeyPairSync, randomBytes } = await import('node:crypto');
+  // A Nitro attestation document is ~4-5 KB; it rides in the header of each chain's unit 0.
+  const doc = randomBytes(5000);
+  const max = 63 * 1024;
+  const s = new ChunkSealer({ recipients: [id.recipient], signingKey: generateKeyPairSync('ed25519').privateKey, attest: () => doc }, 'fwd', max);
+  const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'p'.repeat(100)}`);
+  const r = s.seal(new LineChunk('att', 'app', [block('a', 0, lines), block('b', 0, lines)], 0));
+  assert.equal(r.oversized, 0);
+  for (const p of r.parts) {
+    const size = p.entries.reduce((n, b) => n + b.length, 0);
+    assert.ok(size <= max, `part of ${size} bytes, more than ${max}`);
+  }
+});
