@@ -27,6 +27,11 @@ function put(from: Buffer, to: Buffer, p: number): number {
   return p + from.length;
 }
 
+/** Whether lines() can write a block's entries without path and src (its path_key is not one of them). */
+export function compactable(b: LineBlock): boolean {
+  return !OWN_META_KEYS.has(b.pathKey);
+}
+
 export class EntryWriter {
   private buf: Buffer;
   private pos = 0;
@@ -264,10 +269,12 @@ export class EntryWriter {
    * the records blockRecord() would build: `[time, {log: line, _qlog: {path, src, seq,
    * [pathKey], truncated?, invalid_utf8?}}]`. Line bytes are copied, never decoded (lines with
    * invalid UTF-8 go through their decoded text, as their records would). Calls `after(i)` with
-   * the offset after each entry when given.
+   * the offset after each entry when given. `compact` (only for a block that is `compactable`):
+   * `_qlog` without path and src, which the reader puts back (sealed units, core/seal).
    */
-  lines(b: LineBlock, from: number, to: number, after?: (offset: number) => void): void {
+  lines(b: LineBlock, from: number, to: number, after?: (offset: number) => void, compact = false): void {
     if (OWN_META_KEYS.has(b.pathKey)) {
+      if (compact) throw new Error(`EntryWriter.lines: a block with path_key "${b.pathKey}" cannot be compact`);
       for (let i = from; i < to; i++) {
         const r = blockRecord(b, i, '');
         this.entry(r.time, r.body, r.meta);
@@ -278,7 +285,7 @@ export class EntryWriter {
     // What every line of the block shares, written once: the entry up to the line's str header
     // (`[time, {log:`), and for a line without flags the bytes between the line and its seq
     // (`_qlog: {path, src, seq:`). Per line: those two copies, the line, the seq.
-    const baseKeys = 3 + (b.pathKey ? 1 : 0);
+    const baseKeys = (compact ? 1 : 3) + (b.pathKey ? 1 : 0);
     this.ensure(2 + EVENT_TIME_BYTES + KEY_LOG.length);
     const mark = this.pos;
     this.byte(0x92);
@@ -290,10 +297,12 @@ export class EntryWriter {
     this.key(this.metaKey);
     const metaKey = Buffer.from(this.buf.subarray(mark, this.pos));
     this.pos = mark;
-    this.key('path');
-    this.str(b.path);
-    this.key('src');
-    this.str(b.src);
+    if (!compact) {
+      this.key('path');
+      this.str(b.path);
+      this.key('src');
+      this.str(b.src);
+    }
     this.key('seq');
     const shared = Buffer.from(this.buf.subarray(mark, this.pos));
     this.pos = mark;

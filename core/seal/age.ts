@@ -196,17 +196,22 @@ export function ageHeader(recipients: readonly Recipient[]): AgeHeader {
  * by default a fresh one, as `age -e` makes.
  */
 export function ageEncrypt(parts: readonly Buffer[], recipients: readonly Recipient[], header: AgeHeader = ageHeader(recipients)): Buffer {
-  const fileKey = header.fileKey;
+  return Buffer.concat(ageEncryptPieces(parts, header));
+}
+
+/**
+ * ageEncrypt's bytes as pieces, in order (header, nonce, then each STREAM chunk's ciphertext and
+ * tag as the cipher returned them): a caller that copies them on anyway (into a frame) saves a
+ * copy of the whole file. Each 64 KiB chunk needs its own cipher object (its own nonce); the
+ * parts are fed to it in place.
+ */
+export function ageEncryptPieces(parts: readonly Buffer[], header: AgeHeader): Buffer[] {
   let size = 0;
   for (const p of parts) size += p.length;
   const chunks = Math.max(1, Math.ceil(size / CHUNK));
-  const headerLen = header.bytes.length;
-  const out = Buffer.allocUnsafe(headerLen + 16 + size + chunks * TAG);
-  header.bytes.copy(out, 0);
   const nonce = randomNonce();
-  nonce.copy(out, headerLen);
-  const key = hkdf(fileKey, nonce, 'payload');
-  let pos = headerLen + 16;
+  const key = hkdf(header.fileKey, nonce, 'payload');
+  const out: Buffer[] = [header.bytes, nonce];
   let part = 0;
   let off = 0;
   for (let i = 0; i < chunks; i++) {
@@ -215,7 +220,7 @@ export function ageEncrypt(parts: readonly Buffer[], recipients: readonly Recipi
     while (want > 0) {
       const p = parts[part]!;
       const take = Math.min(want, p.length - off);
-      pos += c.update(p.subarray(off, off + take)).copy(out, pos);
+      out.push(c.update(take === p.length ? p : p.subarray(off, off + take)));
       want -= take;
       off += take;
       if (off === p.length) {
@@ -223,8 +228,9 @@ export function ageEncrypt(parts: readonly Buffer[], recipients: readonly Recipi
         off = 0;
       }
     }
-    pos += c.final().copy(out, pos);
-    pos += c.getAuthTag().copy(out, pos);
+    const f = c.final(); // nothing, for ChaCha20-Poly1305: the tag is all that follows
+    if (f.length) out.push(f);
+    out.push(c.getAuthTag());
   }
   return out;
 }

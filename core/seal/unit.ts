@@ -2,7 +2,10 @@
  * A sealed unit: one group of records of one stream, encrypted to the recipients in age's
  * format. The plaintext inside the age file is
  *
- *   "qlog-seal/1 " <header, one line of JSON> "\n" <entries: header.size bytes> [<signature: 64 bytes>]
+ *   "qlog-seal/2 " <header, one line of JSON> "\n" <entries: header.size bytes> [<signature: 64 bytes>]
+ *
+ * (version 2; version 1, "qlog-seal/1 ", is still opened: the same without `meta`). The entries
+ * leave out of each record's `_qlog` the fields the header's `meta` names (entries.ts).
  *
  * The header names the unit's place: stream (the records' src), unit (0-based per session and
  * stream), session (the agent's run), prev (SHA-256 of the previous unit's header line and
@@ -13,10 +16,18 @@
  */
 import { createHash, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { QlogError, type IdsOf, type ParamsOf } from '../errors.js';
-import { AgeError, ageDecrypt, ageEncrypt, ageHeader, HeaderCache, type AgeHeader, type Identity, type Recipient } from './age.js';
+import { AgeError, ageDecrypt, ageEncryptPieces, ageHeader, HeaderCache, type AgeHeader, type Identity, type Recipient } from './age.js';
+import { expandEntries, isMetaValue } from './entries.js';
 import { keyFromSignerId, parseRecipients, rawEd25519, signerId, type SealOptions, type VerifyKey } from './keys.js';
 
-export const UNIT_MAGIC = 'qlog-seal/1 ';
+export const UNIT_MAGIC = 'qlog-seal/2 ';
+/** What units of version 1 start with (no `meta`: whole entries); still opened. */
+const UNIT_MAGIC_V1 = 'qlog-seal/1 ';
+/** The unit version a magic names (they have the same length). */
+const VERSIONS: ReadonlyMap<string, 1 | 2> = new Map([
+  [UNIT_MAGIC_V1, 1],
+  [UNIT_MAGIC, 2],
+]);
 const SIG_CONTEXT = Buffer.from('qlog-seal/1 signature\n');
 const SIG_BYTES = 64;
 /**
@@ -30,7 +41,8 @@ const MAX_HEADER = 256 * 1024;
 
 /** The header of a unit, as it is inside the ciphertext. */
 export interface UnitHeader {
-  v: 1;
+  /** 2 (1: a unit of an earlier qlog, without `meta`). */
+  v: 1 | 2;
   session: string;
   stream: string;
   unit: number;
@@ -46,6 +58,11 @@ export interface UnitHeader {
   tag: string;
   /** Bytes of entries. */
   size: number;
+  /**
+   * `_qlog` fields every record of the unit has, left out of the entries (version 2): the opener
+   * puts them back, first in each record's `_qlog`. A tailed file's `{path, src}`.
+   */
+  meta?: Record<string, string | number | boolean>;
   /** A closing unit (no records): the stream ended cleanly in this session. */
   end?: true;
   signer?: string;
@@ -55,7 +72,7 @@ export interface UnitHeader {
 
 export interface OpenedUnit {
   header: UnitHeader;
-  /** PackedForward entries: `[time, {log, _qlog: {path, src, seq}}]` each. */
+  /** PackedForward entries: `[time, {log, _qlog: {path, src, seq}}]` each (`meta` put back). */
   entries: Buffer;
   /** The signer id when the signature verified (against a --verify-key, or the key it names). */
   signer?: string;
@@ -108,7 +125,12 @@ export class Sealer {
   }
 
   /** Seal one group's entries. Returns the age file bytes. Advances the (session, stream) chain. */
-  seal(u: { stream: string; start: number | null; first: number; last: number; count: number; tag: string; entries: Buffer; time?: bigint }): Buffer {
+  seal(u: UnitInput): Buffer {
+    return Buffer.concat(this.unit(u, false));
+  }
+
+  /** seal()'s bytes in pieces (for a caller that copies them on, into a frame: no joined copy). */
+  sealPieces(u: UnitInput): Buffer[] {
     return this.unit(u, false);
   }
 
@@ -116,7 +138,7 @@ export class Sealer {
   close(tag: string): { stream: string; bytes: Buffer }[] {
     return [...this.chains.entries()].map(([stream, c]) => ({
       stream,
-      bytes: this.unit({ stream, start: c.last, first: c.last, last: c.last, count: 0, tag: tag || c.tag, entries: Buffer.alloc(0) }, true),
+      bytes: Buffer.concat(this.unit({ stream, start: c.last, first: c.last, last: c.last, count: 0, tag: tag || c.tag, entries: Buffer.alloc(0) }, true)),
     }));
   }
 
@@ -125,17 +147,14 @@ export class Sealer {
     return this.chains.size;
   }
 
-  private unit(
-    u: { stream: string; start: number | null; first: number; last: number; count: number; tag: string; entries: Buffer; time?: bigint },
-    end: boolean,
-  ): Buffer {
+  private unit(u: UnitInput, end: boolean): Buffer[] {
     let c = this.chains.get(u.stream);
     if (!c) {
       c = { unit: 0, prev: '', last: u.last, tag: u.tag };
       this.chains.set(u.stream, c);
     }
     const h: UnitHeader = {
-      v: 1,
+      v: 2,
       session: this.session,
       stream: u.stream,
       unit: c.unit,
@@ -148,10 +167,12 @@ export class Sealer {
       tag: u.tag,
       size: u.entries.length,
     };
+    if (u.meta) h.meta = u.meta;
     if (end) h.end = true;
     if (this.signer) h.signer = this.signer;
     if (c.unit === 0 && this.attestation) h.attestation = this.attestation;
     const line = Buffer.from(`${UNIT_MAGIC}${JSON.stringify(h)}\n`);
+    // One SHA-256 pass over the plaintext: the chain's digest, and what the signature signs.
     const digest = createHash('sha256').update(line).update(u.entries).digest();
     const parts = [line, u.entries];
     if (this.signingKey) parts.push(sign(null, Buffer.concat([SIG_CONTEXT, digest]), this.signingKey));
@@ -160,13 +181,28 @@ export class Sealer {
       this.headerUses = 0;
     }
     this.headerUses++;
-    const bytes = ageEncrypt(parts, this.recipients, this.header);
+    const bytes = ageEncryptPieces(parts, this.header);
     c.unit++;
     c.prev = digest.toString('hex');
     c.last = u.last;
     c.tag = u.tag;
     return bytes;
   }
+}
+
+/** One group of records to seal: its stream, positions, tag and entries. */
+export interface UnitInput {
+  stream: string;
+  start: number | null;
+  first: number;
+  last: number;
+  count: number;
+  tag: string;
+  /** PackedForward entries; with `meta`, each record's `_qlog` leaves those fields out. */
+  entries: Buffer;
+  /** `_qlog` fields every record has (left out of `entries`). */
+  meta?: Record<string, string | number | boolean>;
+  time?: bigint;
 }
 
 /** hrtime is monotonic; this offset makes it wall-clock nanoseconds (fixed at start). */
@@ -178,14 +214,19 @@ const headerCaches = new WeakMap<readonly Identity[], HeaderCache>();
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 /** The header's fields checked, or the first that is wrong. */
-function checkHeader(h: Record<string, unknown>): string | undefined {
-  if (h.v !== 1) return `unsupported unit version ${JSON.stringify(h.v)} (this qlog reads 1)`;
+function checkHeader(h: Record<string, unknown>, version: 1 | 2): string | undefined {
+  if (h.v !== version) return `unit version ${JSON.stringify(h.v)} in a unit that starts "${UNIT_MAGIC.slice(0, -2)}${version}" (this qlog reads 1 and 2)`;
   for (const k of ['session', 'stream', 'prev', 'time', 'tag'] as const) if (typeof h[k] !== 'string') return `header field "${k}" is not a string`;
   for (const k of ['unit', 'first', 'last', 'count', 'size'] as const) if (!isInt(h[k])) return `header field "${k}" is not a non-negative integer`;
   if (h.start !== null && !isInt(h.start)) return 'header field "start" is neither null nor a non-negative integer';
   if (h.end !== undefined && h.end !== true) return 'header field "end" is not true';
   if (h.signer !== undefined && typeof h.signer !== 'string') return 'header field "signer" is not a string';
   if (h.attestation !== undefined && typeof h.attestation !== 'string') return 'header field "attestation" is not a string';
+  if (h.meta !== undefined) {
+    if (version < 2) return 'header field "meta" in a version 1 unit';
+    if (typeof h.meta !== 'object' || h.meta === null || Array.isArray(h.meta)) return 'header field "meta" is not an object';
+    for (const [k, v] of Object.entries(h.meta)) if (!isMetaValue(v)) return `header field "meta" has "${k}", neither a string, a number nor a boolean`;
+  }
   if ((h.unit === 0) !== (h.prev === '')) return 'header field "prev" must be empty for unit 0 only';
   return undefined;
 }
@@ -213,7 +254,8 @@ export function openUnit(bytes: Buffer, identities: readonly Identity[], verifyK
   const bad = (reason: string): never => {
     throw new SealError('format', 'QLOG_ERR_SEAL_AUTH/format', { where, reason });
   };
-  if (plain.toString('latin1', 0, UNIT_MAGIC.length) !== UNIT_MAGIC) bad(`the plaintext does not start with "${UNIT_MAGIC.trim()}"`);
+  const version = VERSIONS.get(plain.toString('latin1', 0, UNIT_MAGIC.length));
+  if (!version) bad(`the plaintext does not start with "${UNIT_MAGIC.trim()}" (or "${UNIT_MAGIC_V1.trim()}")`);
   const nl = plain.indexOf(0x0a, UNIT_MAGIC.length);
   if (nl < 0 || nl > MAX_HEADER) bad('the unit header line has no end');
   let h: Record<string, unknown>;
@@ -223,13 +265,13 @@ export function openUnit(bytes: Buffer, identities: readonly Identity[], verifyK
     return bad(`the unit header is not JSON (${(e as Error).message})`);
   }
   if (typeof h !== 'object' || h === null || Array.isArray(h)) bad('the unit header is not a JSON object');
-  const why = checkHeader(h);
+  const why = checkHeader(h, version!);
   if (why) bad(why);
   const header = h as unknown as UnitHeader;
   const body = nl + 1;
   const sigLen = header.signer === undefined ? 0 : SIG_BYTES;
   if (plain.length !== body + header.size + sigLen) bad(`the unit holds ${plain.length - body} bytes after its header, expected ${header.size} + ${sigLen}`);
-  const entries = plain.subarray(body, body + header.size);
+  let entries = plain.subarray(body, body + header.size);
   const digest = createHash('sha256')
     .update(plain.subarray(0, body + header.size))
     .digest();
@@ -249,6 +291,14 @@ export function openUnit(bytes: Buffer, identities: readonly Identity[], verifyK
       throw new SealError('bad-signature', 'QLOG_ERR_SEAL_SIGNER/bad', { ...ctx, signer: header.signer });
     }
     signer = header.signer;
+  }
+  // Authenticated (and signed, when it is) as sealed: now the records as they were.
+  if (header.meta) {
+    try {
+      entries = expandEntries(entries, header.meta, header.count);
+    } catch (e) {
+      bad(`its entries do not take "meta": ${(e as Error).message}`);
+    }
   }
   return { header, entries, signer, digest: digest.toString('hex') };
 }

@@ -5,7 +5,7 @@
  * keeps exactly-once with its src/seq marks without reading them.
  */
 import { loadSealOptions, parseRecipient, Sealer, type SealOptions } from '../../core/seal/index.js';
-import { EntryWriter } from '../../core/forward/entry-encoder.js';
+import { compactable, EntryWriter } from '../../core/forward/entry-encoder.js';
 import { META_KEY, packr, writeEventTime } from '../../core/forward/index.js';
 import { lineBlocks, type Chunk, type LineBlock, type LogRecord } from '../../core/record.js';
 import { SEALED_FIELD } from '../../core/sealed-record.js';
@@ -76,6 +76,10 @@ interface Group {
   time: bigint;
   blocks: LineBlock[];
   records: LogRecord[];
+  /** The blocks' entries leave path and src out of `_qlog`; the unit header's `meta` has them. */
+  meta?: { path: string; src: string };
+  /** Largest entries of one of its units (unitMax, less the room `meta` takes in the header). */
+  max: number;
 }
 
 /** Frame entries in pieces: a unit's bytes are copied once, into the frame. */
@@ -95,8 +99,10 @@ export interface SealedChunk {
 export class ChunkSealer {
   readonly sealer: Sealer;
   private readonly inner = new EntryWriter(1 << 16, META_KEY);
-  /** The sealed records of the chunk being sealed: pieces, and the offset after each record. */
+  /** The sealed records of the chunk being sealed: their pieces (a record's are consecutive). */
   private pieces: Buffer[] = [];
+  /** Index in `pieces` after each record of the chunk being sealed (from 0). */
+  private pieceEnds: number[] = [0];
   /** Sealed chunks not yet delivered, by chunk id: a retried flush sends the same units. */
   private readonly done = new Map<string, SealedChunk>();
   /** Running number of the records without a source (meta.seq of their stream). */
@@ -129,6 +135,7 @@ export class ChunkSealer {
     if (before) return { ...before, again: true };
     // The frames' entries of this chunk, kept for a retry.
     this.pieces = [];
+    this.pieceEnds = [0];
     const bounds: number[] = [0];
     let oversized = 0;
     let units = 0;
@@ -149,10 +156,16 @@ export class ChunkSealer {
         w.reset();
         for (const b of g.blocks) {
           let j = 0;
-          w.lines(b, 0, b.count, (off) => {
-            ends.push(off);
-            seqs.push(b.base + b.seqs[j++]!);
-          });
+          w.lines(
+            b,
+            0,
+            b.count,
+            (off) => {
+              ends.push(off);
+              seqs.push(b.base + b.seqs[j++]!);
+            },
+            g.meta !== undefined,
+          );
         }
       } else {
         for (const r of g.records) {
@@ -163,7 +176,7 @@ export class ChunkSealer {
         if (!g.own) start = seqs[0]! - 1;
       }
       const all = w.result();
-      // Units: runs of whole entries of at most unitMax bytes. A record too big on its own is
+      // Units: runs of whole entries of at most g.max bytes. A record too big on its own is
       // dropped (counted); the next unit starts where the last one sent ended.
       let first = 0;
       const flushUnit = (to: number) => {
@@ -174,20 +187,20 @@ export class ChunkSealer {
       };
       for (let i = 0; i < ends.length; i++) {
         const size = ends[i]! - (i ? ends[i - 1]! : 0);
-        if (size > this.unitMax) {
+        if (size > g.max) {
           if (i > first) flushUnit(i);
           oversized++;
           first = i + 1;
           continue;
         }
-        if (i > first && ends[i]! - (first ? ends[first - 1]! : 0) > this.unitMax) {
+        if (i > first && ends[i]! - (first ? ends[first - 1]! : 0) > g.max) {
           flushUnit(i);
           first = i;
         }
       }
       if (ends.length > first) flushUnit(ends.length);
     }
-    const parts = cut(this.pieces, bounds, this.maxBytes);
+    const parts = cut(this.pieces, this.pieceEnds, bounds, this.maxBytes);
     this.pieces = [];
     const sealed = { parts, oversized, units };
     this.done.set(chunk.id, sealed);
@@ -208,8 +221,8 @@ export class ChunkSealer {
   private wholeGroup(g: Group, tag: string, bounds: number[]): boolean {
     const w = this.inner;
     for (const b of g.blocks) {
-      w.lines(b, 0, b.count);
-      if (w.offset > this.unitMax) return false;
+      w.lines(b, 0, b.count, undefined, g.meta !== undefined);
+      if (w.offset > g.max) return false;
     }
     const b0 = g.blocks[0]!;
     const bn = g.blocks[g.blocks.length - 1]!;
@@ -221,11 +234,15 @@ export class ChunkSealer {
 
   /** Seal a run of a group's entries as one unit and add its record to the frame entries. */
   private unit(g: Group, tag: string, entries: Buffer, start: number | null, first: number, last: number, count: number, bounds: number[]): void {
-    const bytes = this.sealer.seal({ stream: g.stream, start, first, last, count, tag, entries });
+    // In pieces (the cipher's output): the frame is where they are copied, once.
+    const unit = this.sealer.sealPieces({ stream: g.stream, start, first, last, count, tag, entries, meta: g.meta });
+    let size = 0;
+    for (const p of unit) size += p.length;
     this.ends.set(g.stream, { tag, last });
-    const [head, tail] = sealedEntry(g.time, bytes.length, { src: g.stream, seq: last, seq_first: first, sealed_size: bytes.length });
-    this.pieces.push(head, bytes, tail);
-    bounds.push(bounds[bounds.length - 1]! + head.length + bytes.length + tail.length);
+    const [head, tail] = sealedEntry(g.time, size, { src: g.stream, seq: last, seq_first: first, sealed_size: size });
+    this.pieces.push(head, ...unit, tail);
+    this.pieceEnds.push(this.pieces.length);
+    bounds.push(bounds[bounds.length - 1]! + head.length + size + tail.length);
   }
 
   /**
@@ -256,8 +273,18 @@ export class ChunkSealer {
       for (const b of blocks) {
         if (b.count === 0) continue;
         let g = groups.get(b.src);
-        if (!g) groups.set(b.src, (g = { stream: b.src, own: true, time: b.time, blocks: [], records: [] }));
+        if (!g)
+          groups.set(b.src, (g = { stream: b.src, own: true, time: b.time, blocks: [], records: [], meta: { path: b.path, src: b.src }, max: this.unitMax }));
         g.blocks.push(b);
+        // Compact entries need one path for the unit (a file renamed while read has two).
+        if (g.meta && (b.path !== g.meta.path || !compactable(b))) g.meta = undefined;
+      }
+      for (const g of groups.values()) {
+        if (!g.meta) continue;
+        // `"meta":{...},` in every unit's header: off the entries' room (a path too long for that: whole entries).
+        const room = Buffer.byteLength(JSON.stringify(g.meta)) + 8;
+        if (room > this.unitMax / 8) g.meta = undefined;
+        else g.max = this.unitMax - room;
       }
       return [...groups.values()];
     }
@@ -266,7 +293,7 @@ export class ChunkSealer {
       const own = typeof src === 'string' && src !== '' && typeof r.meta.seq === 'number';
       const stream = own ? src : this.sourcelessStream;
       let g = groups.get(stream);
-      if (!g) groups.set(stream, (g = { stream, own, time: r.time, blocks: [], records: [] }));
+      if (!g) groups.set(stream, (g = { stream, own, time: r.time, blocks: [], records: [], max: this.unitMax }));
       g.records.push(r);
     }
     return [...groups.values()];
@@ -297,10 +324,13 @@ function sealedEntry(time: bigint, n: number, meta: Record<string, unknown>): [B
   return [head.subarray(0, p), Buffer.concat([packr.pack(META_KEY), packr.pack(meta)])];
 }
 
-/** The records (3 pieces each, record i ending at bounds[i + 1]) cut into parts of at most `max` bytes (each fits alone). */
-function cut(pieces: Buffer[], bounds: number[], max: number): SealedPart[] {
+/**
+ * The records (record i: pieces[ends[i]] .. pieces[ends[i + 1] - 1], ending at byte bounds[i + 1])
+ * cut into parts of at most `max` bytes (each fits alone).
+ */
+function cut(pieces: Buffer[], ends: number[], bounds: number[], max: number): SealedPart[] {
   const parts: SealedPart[] = [];
-  const part = (a: number, b: number) => parts.push({ entries: pieces.slice(a * 3, b * 3), count: b - a });
+  const part = (a: number, b: number) => parts.push({ entries: pieces.slice(ends[a], ends[b]), count: b - a });
   const records = bounds.length - 1;
   let from = 0;
   for (let i = 0; i < records; i++) {

@@ -107,7 +107,7 @@ test('a Sealer unit: age -d shows header and entries; openUnit checks chain fiel
   writeFileSync(join(dir, 'u0.age'), u0);
   const plain = execFileSync('age', ['-d', '-i', k.file, join(dir, 'u0.age')]);
   const firstLine = plain.toString('latin1', 0, plain.indexOf(0x0a));
-  assert.match(firstLine, /^qlog-seal\/1 \{"v":1,"session":"[0-9a-f]{32}","stream":"s1","unit":0,"prev":"",/);
+  assert.match(firstLine, /^qlog-seal\/2 \{"v":2,"session":"[0-9a-f]{32}","stream":"s1","unit":0,"prev":"",/);
   assert.ok(plain.includes(entries));
 
   const vk = parseVerifyKey(publicKey.export({ format: 'pem', type: 'spki' }).toString(), 'signing.pub');

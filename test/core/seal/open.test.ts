@@ -311,7 +311,7 @@ test('age -d opens a unit cut out of the file with the documented one-liner; age
   const k = await keygen(dir);
   const files = writeRotated(dir, sealedRun(k).lines);
   const plain = execFileSync('sh', ['-c', `sed -n 2p "$1" | cut -d' ' -f4 | base64 -d | age -d -i "$2"`, 'sh', files[1]!, k.identity]);
-  assert.match(plain.toString('latin1').split('\n')[0]!, /^qlog-seal\/1 \{"v":1,"session":"\w+","stream":"[AB]","unit":\d,/);
+  assert.match(plain.toString('latin1').split('\n')[0]!, /^qlog-seal\/2 \{"v":2,"session":"\w+","stream":"[AB]","unit":\d,/);
   // A unit sealed to an age-keygen key, opened with that key file.
   execFileSync('age-keygen', ['-o', join(dir, 'theirs.txt')], { stdio: 'pipe' });
   const recipient = /# public key: (\S+)/.exec(readFileSync(join(dir, 'theirs.txt'), 'utf8'))![1]!;

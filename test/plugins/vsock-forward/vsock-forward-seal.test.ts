@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeEvents } from '../../../core/forward/index.js';
 import { runCli, startCli, type RunningCli } from '../../helpers/cli.js';
 import { readRotated, rotatedFilesInOrder } from '../../helpers/checker.js';
 import { openSealedLines, qlogOpen, sealingEnclaveYaml, sealKeys } from '../../helpers/sealed.js';
@@ -142,8 +143,19 @@ test('age -d opens a unit extracted from the file with the documented one-liner'
       cwd: s.dir,
     },
   );
-  assert.equal(plain.toString('latin1', 0, 12), 'qlog-seal/1 ');
-  assert.ok(plain.includes(Buffer.from(readFileSync(s.log, 'utf8').split('\n')[0]!)), 'the first record is in the plaintext');
+  // docs/sealing.md: version 2, the file's path and src once in the header's meta, not in the records.
+  const nl = plain.indexOf(0x0a);
+  assert.equal(plain.toString('latin1', 0, 12), 'qlog-seal/2 ');
+  const header = JSON.parse(plain.toString('utf8', 12, nl)) as { v: number; stream: string; count: number; size: number; meta: Record<string, unknown> };
+  assert.equal(header.v, 2);
+  assert.deepEqual(header.meta, { path: s.log, src: header.stream });
+  const entries = plain.subarray(nl + 1, nl + 1 + header.size);
+  assert.equal(plain.length, nl + 1 + header.size, 'unsigned: no signature after the entries');
+  const records = decodeEvents(['app', entries], { maxDecompressed: 1 << 24 }).records;
+  assert.equal(records.length, header.count);
+  assert.equal(records[0]!.body, readFileSync(s.log, 'utf8').split('\n')[0]);
+  for (const r of records) assert.deepEqual(Object.keys(r.meta), ['seq'], 'a record in the unit has only its seq');
+  assert.ok(!entries.includes(Buffer.from(s.log)), 'the path is not repeated in the entries');
 });
 
 function hasAge(): boolean {
