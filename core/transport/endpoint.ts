@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff.js';
+import { Recurring } from '../recurring.js';
 import { parseAddress, TransportError, VSOCK_CID_ANY, type Address, type PeerIdentity } from './address.js';
 import { connectPeer, listen } from './connect.js';
 import type { Listener } from './socket.js';
@@ -186,41 +187,33 @@ export class Endpoint {
  * again. Each attempt's own failure is debug: at a 500 ms backoff they would flood the log.
  */
 class DialFailures {
-  private count = 0;
-  private since = 0;
-  private lastSummary = 0;
-  private last?: Error;
+  private readonly failures: Recurring;
 
   constructor(
     private readonly log: Logger,
     private readonly name: string,
     private readonly uri: string,
-    private readonly summaryMs: number,
-  ) {}
+    summaryMs: number,
+  ) {
+    this.failures = new Recurring(summaryMs);
+  }
 
   failed(err: Error): void {
-    const now = Date.now();
-    this.last = err;
-    if (this.count++ === 0) {
-      this.since = this.lastSummary = now;
-      this.log.warn(`${this.name}: cannot connect to ${this.uri}: ${err.message}; retrying with backoff`);
-    } else this.log.debug(`${this.name}: cannot connect to ${this.uri}: ${err.message}`);
+    if (this.failures.add(err.message)) this.log.warn(`${this.name}: cannot connect to ${this.uri}: ${err.message}; retrying with backoff`);
+    else this.log.debug(`${this.name}: cannot connect to ${this.uri}: ${err.message}`);
   }
 
   /** After a failure: the delay before the next attempt (for the summary). */
   nextTry(delayMs: number): void {
-    const now = Date.now();
-    if (this.count < 2 || now - this.lastSummary < this.summaryMs) return;
-    this.lastSummary = now;
-    const secs = Math.round((now - this.since) / 1000);
+    const f = this.failures;
+    if (f.due() === undefined) return;
     this.log.warn(
-      `${this.name}: still cannot connect to ${this.uri}: ${this.count} attempts in ${secs} s, last error: ${this.last?.message}; next try in ${(delayMs / 1000).toFixed(1)} s`,
+      `${this.name}: still cannot connect to ${this.uri}: ${f.count} attempts in ${f.seconds()} s, last error: ${f.last}; next try in ${(delayMs / 1000).toFixed(1)} s`,
     );
   }
 
   connected(): void {
-    if (this.count > 0)
-      this.log.info(`${this.name}: connected to ${this.uri} after ${this.count} failed attempts (${Math.round((Date.now() - this.since) / 1000)} s)`);
-    this.count = 0;
+    const r = this.failures.reset();
+    if (r) this.log.info(`${this.name}: connected to ${this.uri} after ${r.count} failed attempts (${r.seconds} s)`);
   }
 }
