@@ -2,7 +2,9 @@
  * What GET /api/v1/health answers, as Fluent Bit's health check does: unhealthy when, within the
  * last `period`, more errors or more failed retries (chunks given up on) happened than allowed, and
  * also when an output holds records but has delivered nothing for `stallMs` (a peer that accepts
- * nothing never raises an error, yet the agent is not doing its job).
+ * nothing never raises an error, yet the agent is not doing its job), and while an instance reports
+ * a failing state: a gauge named `*_failing` above 0 (e.g. the vsock input's
+ * unseal_senders_failing: senders none of whose sealed units its keys open).
  */
 import type { InstanceMetrics } from './engine/engine.js';
 
@@ -15,6 +17,9 @@ export interface HealthOptions {
   /** An output with buffered records and no delivery for this long: unhealthy. 0: not checked. */
   stallMs: number;
 }
+
+/** A gauge with this suffix above 0: the instance says something keeps failing (its log says what). */
+export const FAILING_SUFFIX = '_failing';
 
 export interface HealthReport {
   healthy: boolean;
@@ -37,6 +42,8 @@ export class HealthCheck {
   private readonly samples: Sample[] = [];
   /** Per output: its records_out when it last made progress (or held nothing), and when. */
   private readonly progress = new Map<string, { out: number; t: number }>();
+  /** The metrics of the last reading. */
+  private latest: InstanceMetrics[] = [];
 
   constructor(
     /** Read at each use: a reload may change them without moving the endpoint. */
@@ -49,6 +56,7 @@ export class HealthCheck {
   sample(): void {
     const t = this.now();
     const m = this.metrics();
+    this.latest = m;
     this.samples.push({ t, errors: total(m, 'errors'), retryFailures: total(m, 'retries_failed') });
     // Keep one reading at or before the period's start, as the base the deltas are taken from.
     while (this.samples.length > 2 && this.samples[1]!.t <= t - this.options().periodMs) this.samples.shift();
@@ -83,6 +91,12 @@ export class HealthCheck {
           reasons.push(
             `output ${id} holds records and has delivered nothing for ${Math.round(idle / 1000)} s (hc_stall_timeout ${Math.round(opts.stallMs / 1000)} s)`,
           );
+      }
+    }
+    for (const m of this.latest) {
+      for (const g of m.gauges) {
+        const n = m.counters[g] ?? 0;
+        if (g.endsWith(FAILING_SUFFIX) && n > 0) reasons.push(`${m.kind} ${m.id} reports ${g} ${n} (its log says why)`);
       }
     }
     return { healthy: reasons.length === 0, reasons };

@@ -81,6 +81,19 @@ test('health: an output holding records without delivering is stalled; progress 
   assert.equal(off.hc.report().healthy, true, 'hc_stall_timeout 0 turns the check off');
 });
 
+test('health: an instance reporting a *_failing gauge above 0 is unhealthy while it does', () => {
+  let failing = 1;
+  const hc = new HealthCheck(
+    () => OPTS,
+    (): InstanceMetrics[] => [
+      { id: 'link', kind: 'input', name: 'vsock', counters: { unseal_senders_failing: failing, dropped_failing: 5 }, gauges: ['unseal_senders_failing'] },
+    ],
+  );
+  assert.deepEqual(hc.report(), { healthy: false, reasons: ['input link reports unseal_senders_failing 1 (its log says why)'] });
+  failing = 0;
+  assert.deepEqual(hc.report(), { healthy: true, reasons: [] }, 'a total (not a gauge) named *_failing does not count');
+});
+
 test('health over HTTP: 200 while delivering; gauges typed gauge', async (t) => {
   const dir = tempDir(t);
   const port = await freePort();
