@@ -287,6 +287,14 @@ export const ERRORS = {
   QLOG_ERR_SEAL_RESENT:
     '{where}: note: {count} record(s) of stream {stream} up to seq {seq} were sent again by session {session} after a restart (printed once)',
 
+  // ---- the vsock input's unseal: (plugins/vsock/vsock-unseal.ts); {where} names the input and sender
+  QLOG_ERR_UNSEAL:
+    "{where}: no identity in unseal.identity_file opens the units ({count} in {seconds} s, none opened): check the key (its age1... recipient must be in the enclave's seal.recipients); the units are held back (not acknowledged) until one opens, so fix the file and restart the agent",
+  'QLOG_ERR_UNSEAL/signer':
+    "{where}: no unit is signed by a key in unseal.verify_key_files ({count} in {seconds} s, none opened): check the keys (each enclave's signing.pub); the units are held back (not acknowledged) until one opens, so fix the list and restart the agent",
+  'QLOG_ERR_UNSEAL/plain':
+    '{where}: dropped a record that is not a sealed unit (src {src}, seq {seq}): this input unseals, and a relay could inject such records; if this sender does not seal, set unseal.plain_records: pass',
+
   // ---- templates (core/template.ts); {template} is the template text, quoted
   QLOG_ERR_TEMPLATE_SYNTAX:
     'invalid placeholder name {name} (expected tag, host, time, a metadata or body field such as path or body.level, or env:NAME) at column {column} of template {template}',

@@ -92,7 +92,7 @@ export const schema = {
       additionalProperties: false,
       default: {},
       description:
-        "Open sealed units (vsock-forward seal:, docs/sealing.md) on a trusted aggregator: each unit is decrypted, its signature and chain checked per sender and stream, and its records are emitted as plain records. A unit that fails a check is counted (unseal_<kind>) and logged; one that cannot be authenticated is not delivered. On when identity_file is given; other records pass as they are. Relative paths resolve against the config file's directory.",
+        "Open sealed units (vsock-forward seal:, docs/sealing.md) on a trusted aggregator: each unit is decrypted, its signature and chain checked per sender and stream, and its records are emitted as plain records. A unit that fails a check is counted (unseal_<kind>) and logged; one that cannot be authenticated is not delivered. On when identity_file is given. A sender whose units no key opens is held back (not acked) until one does: see docs/sealing.md. Relative paths resolve against the config file's directory.",
       properties: {
         identity_file: {
           type: 'string',
@@ -106,13 +106,20 @@ export const schema = {
           description:
             'Ed25519 public keys (PEM, or the line ed25519:<base64>) of the enclaves allowed to seal: given, every unit must be signed by one of them, else it is not delivered. Empty: signatures are checked against the key the unit names, and unsigned units are accepted.',
         },
+        plain_records: {
+          type: 'string',
+          enum: ['drop', 'pass'],
+          default: 'drop',
+          description:
+            'Records that are not sealed units: drop (counted as unseal_plain_dropped, warned about, acked so the sender moves on): an input that unseals expects sealed units, and whoever relays them could otherwise inject records with any text, src and seq. pass: emit them as they are (counted as unseal_plain_records), for an aggregator that also receives from senders that do not seal.',
+        },
       },
     },
   },
 } as const;
 
 /** unseal: the keys parse (for the file:line:column of a bad file). */
-export type UnsealOptions = { identity_file: string; verify_key_files: readonly string[] };
+export type UnsealOptions = { identity_file: string; verify_key_files: readonly string[]; plain_records?: 'drop' | 'pass' };
 
 /** users are checked in the shared_key handshake: without a key there is none. */
 export function checkUsers(o: { shared_key: string; users: readonly unknown[] }): { key: string; message: string } | undefined {

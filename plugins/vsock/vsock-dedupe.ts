@@ -50,6 +50,14 @@ export class ChunkDedupe {
     for (const f of a) f();
   }
 
+  /**
+   * The chunk was not taken (unseal holds it back): forget it, so that a resend is taken afresh;
+   * resends that arrived meanwhile are not acked either.
+   */
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
+
   private evict(): void {
     if (this.seen.size <= this.window) return;
     for (const [k, e] of this.seen) {

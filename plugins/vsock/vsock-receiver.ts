@@ -50,7 +50,13 @@ export class VsockReceiver {
     this.intake = new FairIntake(o.peer_buffer_limit);
     this.peers = new PeerTable(o.peer_metrics_retention, o.max_connections);
     this.unsealer = unsealOn(o.unseal)
-      ? new Unsealer(loadUnsealKeys(o.unseal, ctx.service.configDir), { counters: ctx.counters, log: ctx.log, name: ctx.id, maxDecompressed: o.max_frame_size })
+      ? new Unsealer(loadUnsealKeys(o.unseal, ctx.service.configDir), {
+          counters: ctx.counters,
+          log: ctx.log,
+          name: ctx.id,
+          maxDecompressed: o.max_frame_size,
+          plainRecords: o.unseal.plain_records,
+        })
       : undefined;
     ctx.counters.addSeries(() => this.peers.samples());
     this.endpoint = new Endpoint({
@@ -194,7 +200,15 @@ export class VsockReceiver {
       c.add('duplicate_chunks');
       return;
     }
-    if (this.unsealer) ev.records = this.unsealer.open(ev.records, this.sourceKey(peer), peer.label);
+    if (this.unsealer) {
+      const u = this.unsealer.open(ev.records, this.sourceKey(peer), peer.label);
+      if (u.hold) {
+        // Not acked: the sender resends it (ack_timeout), and the resend is opened afresh.
+        if (key !== undefined) this.dedupe.forget(key);
+        return;
+      }
+      ev.records = u.records;
+    }
     const lines = ev.lines;
     const count = lines ? lines.scan.count : ev.records.length;
     if (count === 0) {

@@ -27,6 +27,21 @@ function signingKey(dir: string, name: string): { priv: string; pub: string } {
   return { priv, pub };
 }
 
+/** The trusted aggregator: vsock `link` on dir/aggr.sock with `unseal` (a YAML flow map) -> rotated-file ws/out.log. */
+function aggregatorYaml(dir: string, unseal: string): string {
+  return `
+service: { state_dir: ${dir}/astate, http_listen: 127.0.0.1:0 }
+pipeline:
+  inputs:
+    - name: vsock
+      alias: link
+      listen: unix://${dir}/aggr.sock
+      unseal: ${unseal}
+  outputs:
+    - { name: rotated-file, match: '*', workspace: ${dir}/ws, file: out.log }
+`;
+}
+
 async function counters(a: RunningCli, id: string): Promise<Record<string, number>> {
   const base = a.stderr.map((l) => /metrics on (http:\/\/[^/"]+)\/metrics/.exec(l)?.[1]).find(Boolean);
   const list = (await (await fetch(`${base}/api/v1/metrics`)).json()) as { id: string; counters: Record<string, number> }[];
@@ -41,21 +56,7 @@ test('unseal: the aggregator opens and checks the units and writes the records; 
   const log = join(dir, 'app.log');
   const lines = Array.from({ length: 800 }, (_, i) => `plain ${i} ${randomBytes(8).toString('hex')}`);
   writeFileSync(log, `${lines.slice(0, 400).join('\n')}\n`);
-  const aggr = writeConfig(
-    dir,
-    'aggr.yaml',
-    `
-service: { state_dir: ${dir}/astate, http_listen: 127.0.0.1:0 }
-pipeline:
-  inputs:
-    - name: vsock
-      alias: link
-      listen: unix://${dir}/aggr.sock
-      unseal: { identity_file: key.txt, verify_key_files: [enclave.pub.pem] }
-  outputs:
-    - { name: rotated-file, match: '*', workspace: ${dir}/ws, file: out.log }
-`,
-  );
+  const aggr = writeConfig(dir, 'aggr.yaml', aggregatorYaml(dir, '{ identity_file: key.txt, verify_key_files: [enclave.pub.pem] }'));
   const enclave = writeConfig(
     dir,
     'enclave.yaml',
@@ -100,7 +101,9 @@ pipeline:
       id,
     );
   }
-  await waitFor(() => s.acks.length === 2, { what: 'the bad units acked (dropped, not retried forever)' });
+  // A record that is not a sealed unit, with any text, src and seq: a relay injecting records.
+  s.send('plain', ['injected line'], 'app', () => ({ src: 'x', seq: 1e12 }));
+  await waitFor(() => s.acks.length === 3, { what: 'the bad units and the plain record acked (dropped, not retried forever)' });
 
   appendFileSync(log, `${lines.slice(400).join('\n')}\n`);
   await waitFor(() => out().length === 800, { what: () => `all 800 records: ${out().length}` });
@@ -113,10 +116,90 @@ pipeline:
   assert.deepEqual(out(), lines, 'the plain records, in order, nothing else');
   assert.equal(c.unseal_auth, 1, `the junk unit: ${JSON.stringify(c)}`);
   assert.equal(c.unseal_signer, 1, 'the unit signed by an unknown key');
+  assert.equal(c.unseal_plain_dropped, 1, 'the plain record, dropped (plain_records: drop is the default)');
+  assert.equal(c.unseal_plain_records ?? 0, 0);
+  assert.equal(c.unseal_chunks_held ?? 0, 0, 'units of this sender open: the bad ones are acked, not held');
   assert.equal(c.unseal_gap ?? 0, 0);
   assert.equal(c.unseal_reorder ?? 0, 0);
   assert.ok(c.units_opened! >= 2, `units opened: ${c.units_opened}`);
   const warned = a.stderr.join('\n');
   assert.match(warned, /link: unit x 10-10 from \S+: not a sealed unit/);
   assert.match(warned, /link: unit x 10-10 from \S+: unknown signer ed25519:/);
+  assert.match(warned, /link: \S+: dropped a record that is not a sealed unit \(src x, seq 1000000000000\)/);
+});
+
+test('unseal with plain_records: pass: records that are not sealed units are delivered and counted', async (t) => {
+  const dir = tempDir(t, 'qlog-unseal-');
+  sealKeys(dir);
+  const aggr = writeConfig(dir, 'aggr.yaml', aggregatorYaml(dir, '{ identity_file: key.txt, plain_records: pass }'));
+  const a = startCli(['run', aggr], { cwd: dir, owner: t, killAfterMs: 30_000 });
+  await a.waitForLine(/ started with /, { stream: 'stderr' });
+  const s = await sender(`unix://${dir}/aggr.sock`);
+  t.after(() => s.close());
+  s.send('c1', ['one', 'two', 'three'], 'app', (i) => ({ src: 'p', seq: i + 1 }));
+  await waitFor(() => s.acks.length === 1, { what: 'the chunk acked' });
+  const out = () => readRotated(join(dir, 'ws'), 'out.log', true);
+  await waitFor(() => out().length === 3, { what: () => `the 3 records: ${out().length}` });
+  const c = await counters(a, 'link');
+  a.signal('SIGTERM');
+  assert.equal((await a.exited).code, 0);
+  assert.deepEqual(out(), ['one', 'two', 'three']);
+  assert.equal(c.unseal_plain_records, 3);
+  assert.equal(c.unseal_plain_dropped ?? 0, 0);
+  assert.doesNotMatch(a.stderr.join('\n'), /not a sealed unit/);
+});
+
+test('unseal with the wrong identity: units are held back (not acked), reported once and in health; the right key then gets them all', async (t) => {
+  const dir = tempDir(t, 'qlog-unseal-');
+  const key = sealKeys(dir); // key.txt: the enclave seals to its recipient
+  const wrong = sealKeys(dir, 'wrong');
+  const log = join(dir, 'app.log');
+  const lines = Array.from({ length: 300 }, (_, i) => `held ${i} ${randomBytes(8).toString('hex')}`);
+  const aggrYaml = (identity: string) => aggregatorYaml(dir, `{ identity_file: ${identity} }`);
+  const enclave = writeConfig(
+    dir,
+    'enclave.yaml',
+    sealingEnclaveYaml({ dir, log, connect: `unix://${dir}/aggr.sock`, flushMax: '1KiB', seal: `{ recipients: [${key.recipient}] }` }),
+  );
+  const a = startCli(['run', writeConfig(dir, 'aggr.yaml', aggrYaml(wrong.identityFile))], { cwd: dir, owner: t, killAfterMs: 60_000 });
+  await a.waitForLine(/ started with /, { stream: 'stderr' });
+  writeFileSync(log, '');
+  const e = startCli(['run', enclave], { cwd: dir, owner: t, killAfterMs: 60_000 });
+  await e.waitForLine(/ started with /, { stream: 'stderr' });
+  // Two batches, two units (vsock-forward's 2 workers: as many as go out unacked).
+  for (let k = 0; k < 2; k++) {
+    appendFileSync(log, `${lines.slice(k * 150, (k + 1) * 150).join('\n')}\n`);
+    await waitFor(async () => ((await counters(a, 'link')).unseal_auth ?? 0) > k, {
+      what: () => `unit ${k} refused\n${e.stderr.slice(-8).join('\n')}\n${a.stderr.slice(-4).join('\n')}`,
+    });
+  }
+  const failing = await a.waitForLine(/no identity in unseal\.identity_file opens the units/, { stream: 'stderr', timeoutMs: 20_000 });
+  assert.match(failing, /"level":50/, 'an error');
+  assert.match(failing, /held back \(not acknowledged\)/);
+  const base = a.stderr.map((l) => /metrics on (http:\/\/[^/"]+)\/metrics/.exec(l)?.[1]).find(Boolean);
+  const health = await fetch(`${base}/api/v1/health`);
+  assert.equal(health.status, 500);
+  assert.deepEqual(((await health.json()) as { reasons: string[] }).reasons, ['input link reports unseal_senders_failing 1 (its log says why)']);
+  const c = await counters(a, 'link');
+  assert.ok(c.unseal_auth! >= 2 && c.unseal_chunks_held! >= 2, `units no key opens, their chunks held: ${JSON.stringify(c)}`);
+  assert.equal(c.units_opened ?? 0, 0);
+  const warnings = a.stderr.filter((l) => /cannot open the unit/.test(l));
+  assert.equal(warnings.length, 1, `one warning for ${c.unseal_auth} units (then a summary per 30 s): ${warnings.join('\n')}`);
+  assert.deepEqual(readRotated(join(dir, 'ws'), 'out.log', true), [], 'nothing delivered');
+  a.signal('SIGTERM');
+  assert.equal((await a.exited).code, 0);
+
+  // The key fixed: the enclave resends what was never acked, and all of it opens, once.
+  const b = startCli(['run', writeConfig(dir, 'aggr.yaml', aggrYaml('key.txt'))], { cwd: dir, owner: t, killAfterMs: 60_000 });
+  await b.waitForLine(/ started with /, { stream: 'stderr' });
+  const out = () => readRotated(join(dir, 'ws'), 'out.log', true);
+  await waitFor(() => out().length >= lines.length, { what: () => `all ${lines.length} records: ${out().length}`, timeoutMs: 20_000 });
+  const c2 = await counters(b, 'link');
+  e.signal('SIGTERM');
+  assert.equal((await e.exited).code, 0);
+  b.signal('SIGTERM');
+  assert.equal((await b.exited).code, 0);
+  assert.deepEqual(out(), lines, 'every record, once, in order');
+  assert.equal(c2.unseal_senders_failing, 0);
+  assert.equal(c2.unseal_auth ?? 0, 0);
 });
