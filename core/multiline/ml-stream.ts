@@ -99,8 +99,10 @@ export class MultilineStream {
     }
     const key = m.groupKey(r);
     let g = this.groups.get(key);
-    const step = m.step(g ? g.state : '', text, r);
-    const spent = now() - t0;
+    const state = g ? g.state : '';
+    const step = m.step(state, text, r);
+    let spent = now() - t0;
+    if ((step.kind === StepKind.Continue && g ? g.spentMs : 0) + spent > this.limits.budgetMs) spent = Math.min(spent, this.retime(state, text, r));
     if (step.kind === StepKind.Continue && g) {
       const cut = g.lines >= this.limits.maxLines || g.bytes + text.length > this.limits.maxBytes;
       if (cut) {
@@ -155,6 +157,18 @@ export class MultilineStream {
     let t: number | undefined;
     for (const g of this.groups.values()) if (t === undefined || g.at < t) t = g.at;
     return t;
+  }
+
+  /**
+   * The time of one rule decision, measured again. Wall-clock time counts whatever else ran
+   * meanwhile: the thread descheduled on a busy machine, a GC pause. Before a record is called
+   * over budget, the decision that put it over is taken again (the rules are pure): a slow pattern
+   * is as slow the second time, a stall does not come back (the lesser time counts).
+   */
+  private retime(state: string, text: string, r: LogRecord): number {
+    const t0 = now();
+    this.machine.step(state, text, r);
+    return now() - t0;
   }
 
   private flushAll(emit: Emit): void {
