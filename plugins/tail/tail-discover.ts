@@ -138,6 +138,14 @@ export class Discovery {
     // to it? (For any other file no copy can be younger than our open: nothing to look for.)
     if (start.fresh && f.head.length > 0) await this.host.copies.adoptUnseen(f);
     this.register(f, path);
+    // A file that appeared while we run is written to the state now, not at the next coalesced
+    // write: it may wait unread behind its predecessor (a lagging agent) for longer than that
+    // takes, and a crash meanwhile, the file rotated away before the restart, would lose it
+    // although we had seen it. (Resumed files are in the state already.)
+    if (!initial && start.how !== RESUMED) {
+      await this.host.db.save();
+      f.savedSrc = f.src;
+    }
     this.host.count('files_opened');
     this.host.gauge('files_open', this.host.files.size);
     // At start, each file once; later (rotations) at debug: the rotation summary counts them.
@@ -300,6 +308,8 @@ export class Discovery {
   }
 }
 
+const RESUMED = 'resumed at committed offset';
+
 /** The state knows this file as it is: go on at the committed offset, same stream. */
 function resume(f: TailFile, entry: FileEntry): Start {
   if (entry.sidFixed === false) {
@@ -309,7 +319,7 @@ function resume(f: TailFile, entry: FileEntry): Start {
   } else f.useSid(entry.sid, entry.gen);
   f.savedSrc = `${entry.sid}:${entry.gen}`;
   f.startAt(entry.offset);
-  return { how: 'resumed at committed offset', fresh: false };
+  return { how: RESUMED, fresh: false };
 }
 
 /**

@@ -197,3 +197,43 @@ test('a file born just after the last state write is read from its head (file ti
   await waitFor(() => s2.lines().length === 1, { what: 'b.log from its head' });
   assert.deepEqual(s2.lines(), ['born after the stop']);
 });
+
+test('a file that appears while the agent runs is in the state file before it is followed: a crash right after finds it again', async (t) => {
+  // The agent lags (downstream full): the new app.log waits behind the old one, unread, so no
+  // record of it leaves (which would save the state). A state written only at the next coalesced
+  // write (here a minute later) would not know it: killed now and the file rotated away before
+  // the restart, its lines were lost, although the agent had seen it.
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, `${numbered('A', 0, 1000).join('\n')}\n`);
+  const s1 = new FakeSink();
+  const f1 = follower(dir, s1, { path, readSize: 16 * 1024, stateIntervalMs: 60_000, rotateWaitMs: 50 });
+  await f1.start();
+  await waitFor(() => s1.lines().length === 1000, { what: 'the first lines' });
+  s1.fullAfter = 1;
+  await appendFile(path, `${numbered('A', 1000, 3000).join('\n')}\n`);
+  await waitFor(() => s1.full, { what: 'downstream full' });
+  await rename(path, `${path}.1`);
+  await writeFile(path, `${numbered('B', 0, 500).join('\n')}\n`);
+  await waitFor(() => s1.c('files_opened') === 2, { what: 'the new app.log followed' });
+  // SIGKILL now: the state on disk is all a restart has.
+  const crashed = join(dir, 'crashed.json');
+  await copyFile(join(dir, 'offsets.json'), crashed);
+  await f1.stop();
+  assert.ok(
+    s1.lines().every((l) => l.startsWith('A')),
+    'nothing of the new file was read',
+  );
+  // Rotated away while the agent is down; the next file comes.
+  await rename(path, `${path}.2`);
+  await writeFile(path, `${numbered('C', 0, 500).join('\n')}\n`);
+  const s2 = new FakeSink();
+  const f2 = follower(dir, s2, { path, readFromHead: false, rotateWaitMs: 50, statePath: crashed });
+  await f2.start();
+  const want = [...numbered('B', 0, 500), ...numbered('C', 0, 500)];
+  const got = () => s2.lines().filter((l) => !l.startsWith('A'));
+  await waitFor(() => got().length >= want.length, { what: 'the new files', timeoutMs: 5000 }).catch(() => undefined);
+  assert.equal(sameLines(got(), want), undefined);
+  // The old file is finished from its committed offset: its unread end arrives too.
+  await waitFor(() => s2.lines().includes(numbered('A', 2999, 3000)[0]!), { what: 'the end of the old file' });
+});
