@@ -138,20 +138,26 @@ export class Discovery {
     // to it? (For any other file no copy can be younger than our open: nothing to look for.)
     if (start.fresh && f.head.length > 0) await this.host.copies.adoptUnseen(f);
     this.register(f, path);
+    const at = { path, offset: f.offset, src: f.src };
+    const said = () => {
+      this.host.count('files_opened');
+      this.host.gauge('files_open', this.host.files.size);
+      // At start, each file once; later (rotations) at debug: the rotation summary counts them.
+      if (initial) this.host.log.info(at, `following file (${start.how})`);
+      else this.host.log.debug(at, `following file (${start.how})`);
+    };
+    if (initial || start.how === RESUMED) return said();
     // A file that appeared while we run is written to the state now, not at the next coalesced
     // write: it may wait unread behind its predecessor (a lagging agent) for longer than that
     // takes, and a crash meanwhile, the file rotated away before the restart, would lose it
-    // although we had seen it. (Resumed files are in the state already.)
-    if (!initial && start.how !== RESUMED) {
-      await this.host.db.save();
-      f.savedSrc = f.src;
-    }
-    this.host.count('files_opened');
-    this.host.gauge('files_open', this.host.files.size);
-    // At start, each file once; later (rotations) at debug: the rotation summary counts them.
-    const at = { path, offset: f.offset, src: f.src };
-    if (initial) this.host.log.info(at, `following file (${start.how})`);
-    else this.host.log.debug(at, `following file (${start.how})`);
+    // although we had seen it. It is counted and logged once written. The loop does not wait
+    // for the write (a slow disk would leave the next rotation unseen longer); records of the
+    // file wait for a save of their own if it is not done by then (saveStream).
+    f.saving = this.host.db.save().then(() => {
+      f.saving = undefined;
+      if (at.src === f.src) f.savedSrc = at.src;
+      said();
+    });
   }
 
   /**

@@ -95,6 +95,8 @@ export class TailFile {
   errors = 0;
   /** The `src` this file's state entry was last saved with (records of another src wait for a save). */
   savedSrc = '';
+  /** A write of the state with this file's entry, under way (see Discovery.consider). */
+  saving: Promise<void> | undefined;
   /**
    * Copies next to this file born after this time (ms) are of generations we have not handled
    * yet: the birth time of the newest copy we read from, or when we opened the file.

@@ -372,6 +372,8 @@ export class Follower {
    * lines read again under it: duplicates downstream).
    */
   private async saveStream(f: TailFile): Promise<void> {
+    if (f.saving) await f.saving; // the write of a file found while running may have saved this src
+    if (f.savedSrc === f.src) return;
     this.commit(f);
     await this.db.save();
     f.savedSrc = f.src;
