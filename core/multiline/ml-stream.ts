@@ -75,6 +75,11 @@ export class MultilineStream {
     return this.groups.size > 0;
   }
 
+  /** The parser is bypassed after a record went over the budget (the stream must be kept until then). */
+  get bypassing(): boolean {
+    return now() < this.bypassUntil;
+  }
+
   /** Where the earliest held record starts (NaN when nothing is held or starts are unknown). */
   heldStart(): number {
     let s = Number.NaN;

@@ -47,7 +47,8 @@ export class TailJoiner {
       records.push(r);
     };
     for (let i = 0; i < block.count; i++) s.push(blockRecord(block, i, tag), block.base + (i ? block.seqs[i - 1]! : 0), emit);
-    if (s.holding) {
+    // A bypassing stream is kept too, or the bypass would end with the read batch.
+    if (s.holding || s.bypassing) {
       if (e) e.file = f;
       else this.open.set(f.src, (e = { stream: s, file: f }));
     } else if (e) this.open.delete(f.src);
