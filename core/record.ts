@@ -195,6 +195,13 @@ export interface EntryBlock {
   readonly srcs: readonly string[];
   readonly srcOf: Int32Array;
   readonly seqs: Float64Array;
+  /**
+   * Set when every entry is a sealed unit instead (docs/sealing.md): entry i's bytes
+   * `buf[starts[i], ends[i])` are the unit's (its `sealed` bin) and its line in a file is
+   * `qlog-sealed/1 <src> <firsts[i]>-<lasts[i]> <base64>` (src: `srcs[srcOf[i]]`, '-' for none or
+   * ''), exactly what sealedLine makes of its record. seqs[i] is NaN for a closing unit.
+   */
+  readonly units?: { readonly firsts: Float64Array; readonly lasts: Float64Array };
   build(tag: string): LogRecord[];
 }
 

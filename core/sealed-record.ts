@@ -6,11 +6,14 @@
  * parent never opens it: its dedupe by src/seq works unchanged, rotated-file writes one
  * `qlog-sealed/1` line per unit, msgpack outputs pass the bytes as bin, JSON outputs as base64.
  */
-import type { LogRecord } from './record.js';
+import { recordBytes, type LogRecord } from './record.js';
 import { formatSealedLine } from './seal/line.js';
 
 /** The field of a sealed record's body that holds the age file bytes. */
 export const SEALED_FIELD = 'sealed';
+
+/** recordBytes of a sealed unit's record (its bytes count as one value): what a unit adds to a chunk's bytes. */
+export const SEALED_RECORD_BYTES = recordBytes({ time: 0n, tag: '', body: { [SEALED_FIELD]: new Uint8Array(0) }, meta: {} });
 
 /**
  * The bytes of a sealed unit as a view that JSON.stringify writes as a base64 string (a Buffer

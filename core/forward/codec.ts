@@ -194,7 +194,8 @@ export interface DecodedEvents {
   /** Decoded records (meta from `_qlog` restored; the receiver adds the peer identity). */
   records: LogRecord[];
   /**
-   * With DecodeLimits.lines, when every entry is a plain line: the entries, not decoded (records
+   * With DecodeLimits.lines, when every entry is a plain line (or every one a sealed unit,
+   * `scan.sealed`): the entries, not decoded (records
    * is then empty). `entries` is a view into the message's memory, valid during onEvents only;
    * `scan` is the reader's (reused by its next scan). decodeEntries makes the records.
    */
@@ -215,7 +216,7 @@ export interface DecodeLimits {
   maxDecompressed: number;
   /** Reader for PackedForward entries (one per connection keeps its caches warm). */
   reader?: EntryReader;
-  /** Return entries that are all plain lines undecoded (DecodedEvents.lines). */
+  /** Return entries that are all plain lines (or all sealed units) undecoded (DecodedEvents.lines). */
   lines?: boolean;
 }
 

@@ -26,8 +26,17 @@ export interface LineScan {
   seqs: Float64Array;
   /** The distinct srcs, in order of first appearance. */
   srcs: string[];
-  /** Line bytes + 1 per line. */
+  /** Line bytes + 1 per line (sealed units: 0). */
   bytes: number;
+  /**
+   * Every entry is a sealed unit `[time, {sealed: <bin>, _qlog: {...}}]` instead (never a mix):
+   * starts/ends are then the bin's bytes, and firsts/lasts the unit's seq range as its
+   * `qlog-sealed/1` line shows it (core/sealed-record.ts sealedLine). seqs stay meta.seq (NaN for a
+   * closing unit: it has none).
+   */
+  sealed: boolean;
+  firsts: Float64Array;
+  lasts: Float64Array;
 }
 
 /** A slow-path entry handler: the entry as msgpackr decoded it. */
@@ -50,6 +59,8 @@ export interface FastEntry {
 const NS_PER_S = 1_000_000_000n;
 /** Key of the record map that carries qlog's metadata (codec.ts: META_KEY). */
 const META_KEY = '_qlog';
+/** Key of a sealed unit's bytes (sealed-record.ts: SEALED_FIELD). */
+const SEALED_KEY = 'sealed';
 const KEY_CACHE_MAX = 1024;
 /** Metadata values longer than this are not cached. */
 const VALUE_CACHE_MAX_BYTES = 512;
@@ -120,6 +131,9 @@ export class EntryReader {
     seqs: new Float64Array(256),
     srcs: [],
     bytes: 0,
+    sealed: false,
+    firsts: new Float64Array(256),
+    lasts: new Float64Array(256),
   };
 
   /**
@@ -128,6 +142,11 @@ export class EntryReader {
    * decoding the lines; else (any other entry, or bytes that are not whole entries) undefined,
    * and `read` must decode the entries. Such entries are exactly those `read` makes records
    * with a string body (the line) from, with the same meta.src/meta.seq.
+   *
+   * Also when every entry is a sealed unit, `[time, {sealed: <bin>, _qlog: {scalars}}]` (what
+   * vsock-forward sends with `seal:`), with src and seq, seq_first, seq_last numbers when present:
+   * those `read` makes a sealed record of (sealed-record.ts) whose line is fixed by src and the
+   * range. Anything else about a unit (a seq that is not a finite number, ...) takes `read`.
    */
   scanLines(buf: Buffer): LineScan | undefined {
     this.buf = buf as BufferWithSlices;
@@ -146,13 +165,18 @@ export class EntryReader {
         if (this.time() === undefined || this.mapLength() !== 2) return undefined;
         let start = -1;
         let end = -1;
+        let unit = false;
         let metaSeen = false;
         let src: string | undefined;
         let seq = Number.NaN;
+        let first: number | undefined;
+        let last: number | undefined;
         for (let k = 0; k < 2; k++) {
           const key = this.key(k);
-          if (key === 'log') {
-            start = this.strStart();
+          if (key === 'log' || key === SEALED_KEY) {
+            if (start >= 0) return undefined;
+            unit = key === SEALED_KEY;
+            start = unit ? this.binStart() : this.strStart();
             if (start < 0) return undefined;
             end = this.pos;
           } else if (key === META_KEY) {
@@ -163,7 +187,7 @@ export class EntryReader {
             for (let i = 0; i < mn; i++) {
               const mk = this.key(i < 16 ? 16 + i : KEY_SLOTS);
               if (mk === undefined) return undefined;
-              if (mk !== 'src' && mk !== 'seq') {
+              if (mk !== 'src' && mk !== 'seq' && mk !== 'seq_first' && mk !== 'seq_last') {
                 // Not needed to write the line (the records decode it): only checked to be a scalar.
                 if (!this.skipScalar()) return undefined;
                 continue;
@@ -171,13 +195,26 @@ export class EntryReader {
               const v = this.scalar(i < META_SLOTS ? i + 1 : 0);
               if (v === SLOW) return undefined;
               if (mk === 'src') src = typeof v === 'string' ? v : undefined;
-              else seq = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+              else if (mk === 'seq') seq = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+              // A unit's range is in its line: anything but a finite number there takes `read`.
+              else if (typeof v !== 'number' || !Number.isFinite(v)) first = last = Number.NaN;
+              else if (mk === 'seq_first') first = v;
+              else last = v;
             }
           } else return undefined;
         }
         if (start < 0 || !metaSeen) return undefined;
         const n = s.count;
+        if (n === 0) s.sealed = unit;
+        else if (s.sealed !== unit) return undefined;
         if (n === s.starts.length) this.growScan();
+        if (unit) {
+          // As sealedLine: the last seq is meta.seq, else seq_last, else 0; the first seq_first, else the last.
+          if (Number.isNaN(first) || Number.isNaN(last)) return undefined;
+          const l = Number.isNaN(seq) ? (last ?? 0) : seq;
+          s.lasts[n] = l;
+          s.firsts[n] = first ?? l;
+        } else s.bytes += end - start + 1;
         s.starts[n] = start;
         s.ends[n] = end;
         s.seqs[n] = seq;
@@ -187,7 +224,6 @@ export class EntryReader {
           if (src !== undefined && lastIdx < 0) lastIdx = s.srcs.push(src) - 1;
         }
         s.srcOf[n] = lastIdx;
-        s.bytes += end - start + 1;
         s.count = n + 1;
       }
     } catch (err) {
@@ -208,6 +244,8 @@ export class EntryReader {
     s.ends = grow(s.ends, new Uint32Array(n));
     s.srcOf = grow(s.srcOf, new Int32Array(n));
     s.seqs = grow(s.seqs, new Float64Array(n));
+    s.firsts = grow(s.firsts, new Float64Array(n));
+    s.lasts = grow(s.lasts, new Float64Array(n));
   }
 
   /** Skip a value scalar() reads (false, position unchanged: one it does not read). */
@@ -262,30 +300,37 @@ export class EntryReader {
     return true;
   }
 
+  /** A bin value: skips it and returns where its bytes start, or -1 (not a bin; position unchanged). */
+  private binStart(): number {
+    return this.sizedStart(0xc4);
+  }
+
   /** A str value: skips it and returns where its bytes start, or -1 (not a str; position unchanged). */
   private strStart(): number {
+    this.need(1);
+    const p = this.pos;
+    const b = this.buf[p]!;
+    if (b < 0xa0 || b > 0xbf) return this.sizedStart(0xd9);
+    const start = p + 1;
+    if (start + (b & 0x1f) > this.end) throw new Truncated();
+    this.pos = start + (b & 0x1f);
+    return start;
+  }
+
+  /**
+   * A str or bin with an 8, 16 or 32-bit length (types `type8`, `type8 + 1`, `type8 + 2`): skips
+   * it and returns where its bytes start, or -1 (another type; position unchanged).
+   */
+  private sizedStart(type8: number): number {
     const buf = this.buf;
     this.need(1);
     const p = this.pos;
-    const b = buf[p]!;
-    let len: number;
-    let start: number;
-    if (b >= 0xa0 && b <= 0xbf) {
-      len = b & 0x1f;
-      start = p + 1;
-    } else if (b === 0xd9) {
-      this.need(2);
-      len = buf[p + 1]!;
-      start = p + 2;
-    } else if (b === 0xda) {
-      this.need(3);
-      len = buf.readUInt16BE(p + 1);
-      start = p + 3;
-    } else if (b === 0xdb) {
-      this.need(5);
-      len = buf.readUInt32BE(p + 1);
-      start = p + 5;
-    } else return -1;
+    const t = buf[p]! - type8;
+    if (t < 0 || t > 2) return -1;
+    const head = t === 0 ? 2 : t === 1 ? 3 : 5;
+    this.need(head);
+    const len = t === 0 ? buf[p + 1]! : t === 1 ? buf.readUInt16BE(p + 1) : buf.readUInt32BE(p + 1);
+    const start = p + head;
     if (start + len > this.end) throw new Truncated();
     this.pos = start + len;
     return start;

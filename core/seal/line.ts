@@ -18,9 +18,34 @@ function escapeSrc(src: string): string {
   return out;
 }
 
+/** The line's text before the base64: `qlog-sealed/1 <src> <first>-<last> `. */
+export function sealedLineHead(src: string, first: number, last: number): string {
+  return `${SEALED_LINE_PREFIX}${escapeSrc(src)} ${first}-${last} `;
+}
+
 /** The line (without "\n") for a unit. */
 export function formatSealedLine(src: string, first: number, last: number, bytes: Buffer): string {
-  return `${SEALED_LINE_PREFIX}${escapeSrc(src)} ${first}-${last} ${bytes.toString('base64')}`;
+  return sealedLineHead(src, first, last) + bytes.toString('base64');
+}
+
+/** Bytes of base64 per step of writeBase64 (a multiple of 3: no padding between steps). */
+const BASE64_STEP = 3 << 14;
+
+/** Length of the base64 of n bytes. */
+export function base64Length(n: number): number {
+  return Math.ceil(n / 3) * 4;
+}
+
+/**
+ * Write the base64 of `src[start, end)` into `dst` at `off` (room: base64Length); returns the
+ * offset after it. In steps of 48 KiB: short-lived strings the young generation reclaims cheaply,
+ * where one string per unit (1.6 MB for a 1.2 MB unit) lands in large-object space and costs a
+ * full GC; measured at half the CPU of one toString('base64') and a latin1 write of it.
+ */
+export function writeBase64(dst: Buffer, off: number, src: Buffer, start: number, end: number): number {
+  const d = dst as Buffer & { latin1Write(s: string, offset: number): number };
+  for (let i = start; i < end; i += BASE64_STEP) off += d.latin1Write(src.toString('base64', i, Math.min(end, i + BASE64_STEP)), off);
+  return off;
 }
 
 export interface SealedLine {

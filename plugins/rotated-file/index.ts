@@ -85,8 +85,10 @@ export default definePlugin({
     const fixedRel = fixed && 'rel' in fixed ? fixed.rel : undefined;
     const format = formatter(o.format as Format, o.template);
     // Forwarded plain lines are copied as bytes when the line is what gets written and the
-    // file name depends on the tag at most (one name per chunk).
-    const copyLines = o.format === 'line' && nameOf.keys.every((k) => k === 'tag' || k.startsWith('env:'));
+    // file name depends on the tag at most (one name per chunk); sealed units, whose line no
+    // format changes, whatever the format.
+    const namedByTag = nameOf.keys.every((k) => k === 'tag' || k.startsWith('env:'));
+    const copyLines = o.format === 'line' && namedByTag;
     const mode = parseInt(o.mode, 8);
     let stateDir: string | undefined;
     try {
@@ -182,7 +184,8 @@ export default definePlugin({
 
     ctx.hooks.flush.tapPromise('rotated-file', async (chunk: Chunk) => {
       const groups = new Map<string, LogRecord[] | readonly EntryBlock[]>();
-      const blocks = copyLines ? entryBlocks(chunk) : undefined;
+      let blocks = namedByTag ? entryBlocks(chunk) : undefined;
+      if (blocks !== undefined && !copyLines && !blocks.every((b) => b.units !== undefined)) blocks = undefined;
       const blocksRel =
         blocks === undefined ? undefined : (fixedRel ?? (fileNamed(nameOf({ time: 0n, tag: chunk.tag, body: '', meta: {} })) as { rel?: string }).rel);
       if (blocksRel !== undefined) groups.set(blocksRel, blocks!);

@@ -19,6 +19,7 @@ import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openS
 import { promisify } from 'node:util';
 import type { RotatingFileStream } from 'rotating-file-stream';
 import { lazyModule } from '../../core/lazy.js';
+import { base64Length, sealedLineHead, writeBase64 } from '../../core/seal/line.js';
 import type { Logger } from 'pino';
 import type { Counters, EntryBlock, LogRecord } from '../../core/index.js';
 import { RefusedPath, type Confined } from './rotated-file-path.js';
@@ -207,7 +208,8 @@ export class RotatedFileWriter {
    * lines' bytes are copied as they are. Bytes that are not valid UTF-8 would be written as a
    * record's string holds them (U+FFFD), so a part that is not valid UTF-8 is made again with
    * each line decoded and encoded (lines are joined by "\n": the part is valid UTF-8 exactly
-   * when each line is).
+   * when each line is). A block of sealed units gets each unit's `qlog-sealed/1` line, its
+   * base64 written straight into the part (always valid UTF-8: not checked).
    */
   private nextBlockPart(blocks: readonly EntryBlock[], start: number, decode = false): Part {
     const room = this.o.rotateSize - this.state.size;
@@ -231,9 +233,11 @@ export class RotatedFileWriter {
     let cur: string | undefined;
     let mark: number | undefined;
     let dirty = false;
+    let raw = false;
     outer: for (; bi < blocks.length; bi++, j = 0) {
       const b = blocks[bi]!;
-      const { starts, ends, srcOf, seqs, srcs } = b;
+      const { starts, ends, srcOf, seqs, srcs, units } = b;
+      raw ||= units === undefined;
       const bytes = new Uint8Array(b.buf.buffer, b.buf.byteOffset, b.buf.length);
       for (; j < b.count; j++) {
         i++;
@@ -256,7 +260,13 @@ export class RotatedFileWriter {
         }
         const s = starts[j]!;
         const e = ends[j]!;
-        if (decode) {
+        if (units) {
+          // As sealedLine: '-' for a unit without src (or an empty one).
+          const head = sealedLineHead(si >= 0 && srcs[si] !== '' ? srcs[si]! : '-', units.firsts[j]!, units.lasts[j]!);
+          buf = this.room(buf, off, off + head.length * 3 + base64Length(e - s) + 1);
+          off += (buf as Utf8Writer).utf8Write(head, off);
+          off = writeBase64(buf, off, b.buf, s, e);
+        } else if (decode) {
           const line = (b.buf as Utf8Writer).utf8Slice(s, e);
           buf = this.room(buf, off, off + line.length * 3 + 1);
           off += (buf as Utf8Writer).utf8Write(line, off);
@@ -272,7 +282,7 @@ export class RotatedFileWriter {
     }
     if (dirty) marks.set(cur!, mark!);
     this.scratch = buf.length <= SCRATCH_KEEP ? buf : EMPTY;
-    if (!decode && !isUtf8(buf.subarray(0, off))) return this.nextBlockPart(blocks, start, true);
+    if (!decode && raw && !isUtf8(buf.subarray(0, off))) return this.nextBlockPart(blocks, start, true);
     return { buf: buf.subarray(0, off), marks, skipped, lines, end: i, committed: false };
   }
 
@@ -513,13 +523,17 @@ export class RotatedFileWriter {
   }
 }
 
+/** What a sealed unit's line head is reckoned at when sizing a part: prefix, src, range. */
+const SEALED_HEAD_BOUND = 256;
+
 /** Bytes of the lines from block `bi`, line `j` on, up to the one that reaches `room`: the most a part of them can take. */
 function partBound(blocks: readonly EntryBlock[], bi: number, j: number, room: number): number {
   let n = 0;
   for (; bi < blocks.length; bi++, j = 0) {
-    const { starts, ends, count } = blocks[bi]!;
+    const { starts, ends, count, units } = blocks[bi]!;
     for (; j < count; j++) {
-      n += ends[j]! - starts[j]! + 1;
+      // A unit's line: its head (estimated; room() grows the buffer for a longer src) and base64.
+      n += units ? SEALED_HEAD_BOUND + base64Length(ends[j]! - starts[j]!) + 1 : ends[j]! - starts[j]! + 1;
       if (n >= room) return n;
     }
   }

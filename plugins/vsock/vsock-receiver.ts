@@ -9,7 +9,7 @@ import { ENTRY_OVERHEAD, RECORD_OVERHEAD } from '../../core/record.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import { decodeEntries, ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
 import { Endpoint, subjectMatches, type PeerIdentity } from '../../core/transport/index.js';
-import { markSealedRecord } from '../../core/sealed-record.js';
+import { markSealedRecord, SEALED_RECORD_BYTES } from '../../core/sealed-record.js';
 import { ChunkDedupe } from './vsock-dedupe.js';
 import { loadUnsealKeys, Unsealer, unsealOn } from './vsock-unseal.js';
 import { FairIntake, type Flow } from './vsock-fair.js';
@@ -220,9 +220,10 @@ export class VsockReceiver {
     let block: EntryBlock | undefined;
     let bytes: number;
     if (lines) {
-      // Plain lines: kept as their entries; records are made only if something asks for them.
+      // Plain lines or sealed units: kept as their entries; records are made only if something
+      // asks for them. Units count as their records do (the bytes are one value each).
       block = entryBlock(lines, peer, this.entriesPool, this.linesPool, session.takeMessage());
-      bytes = lines.scan.bytes;
+      bytes = lines.scan.sealed ? count * SEALED_RECORD_BYTES : lines.scan.bytes;
     } else {
       annotate(ev.records, tag, peer);
       bytes = chunkBytes(ev.records);
@@ -293,7 +294,7 @@ function srcNamespace(peer: PeerIdentity): string {
 }
 
 /**
- * A message's plain lines as an EntryBlock: in `message` (the session's buffer holding it, given
+ * A message's plain lines (or sealed units) as an EntryBlock: in `message` (the session's buffer holding it, given
  * over) or else copied into a buffer from `entries`; the per-line arrays in a buffer from
  * `lines`; meta.src in the sender's namespace as annotate puts it; records made as onEvents would.
  */
@@ -343,6 +344,7 @@ export function entryBlock(
     srcOf,
     seqs,
     srcs: s.srcs.map((x) => ns + x),
+    ...(s.sealed ? { units: { firsts: s.firsts.slice(0, n), lasts: s.lasts.slice(0, n) } } : {}),
     build(tag) {
       const records = decodeEntries(data, tag);
       annotate(records, tag, peer);
