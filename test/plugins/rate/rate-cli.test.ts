@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { outLines, runCli, unknownOptionConfig } from './cli-harness.js';
 import { waitFor } from '../../helpers/wait.js';
+import { freePort } from '../../helpers/net.js';
 
 const N = 500;
 const cfg = (filter: string) => `
@@ -65,7 +66,8 @@ test('CLI: rate rejects a broken key template with its position (validate exits 
 });
 
 test('CLI: rate pause backs up into the input: dummy (3000/s, small buffer) is paused, drops nothing, every line arrives', async () => {
-  const port = 20000 + Math.floor(Math.random() * 40000);
+  // A port the kernel just gave out (a random one collided with another test's socket once).
+  const port = await freePort();
   let stop: () => void = () => undefined;
   const stopWhen = new Promise<void>((r) => (stop = r));
   const run = runCli(
