@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 import { builtinRegistry } from '../../core/builtins.js';
 import { ConfigSource } from '../../core/config/source.js';
 import { loadConfigFrom, type AgentConfig } from '../../core/config/load.js';
+import { ConfigError } from '../../core/errors.js';
 import { Engine } from '../../core/engine/engine.js';
 import type { AnyPlugin, ServiceInfo } from '../../core/plugin/define.js';
 import type { PluginRegistry } from '../../core/plugin/registry.js';
@@ -31,6 +32,17 @@ export function configFrom(yaml: string, extra: AnyPlugin[] = [], env: NodeJS.Pr
 }
 
 /** A pino logger whose JSON lines are parsed into `logs`. */
+/** The issues a config's YAML gives, as `line:col key.path: message` (empty when it loads). */
+export async function configIssues(yaml: string): Promise<string[]> {
+  try {
+    await configFrom(yaml);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
+    throw e;
+  }
+  return [];
+}
+
 export function captureLogger(level = 'debug'): { logger: Logger; logs: Record<string, unknown>[] } {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level, base: undefined }, { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) });

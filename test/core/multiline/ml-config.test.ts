@@ -1,21 +1,7 @@
 // The top-level multiline_parsers: section and the options naming its parsers, as the loader reads them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { builtinRegistry } from '../../../core/builtins.js';
-import { loadConfigFrom } from '../../../core/config/load.js';
-import { ConfigSource } from '../../../core/config/source.js';
-import { ConfigError } from '../../../core/errors.js';
-
-const load = (yaml: string) => loadConfigFrom(ConfigSource.parse(yaml, 'cfg.yaml'), '/tmp', builtinRegistry(), { loadPlugins: false, env: {} });
-const messages = async (yaml: string) => {
-  try {
-    await load(yaml);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-};
+import { configFrom as load, configIssues as messages } from '../../helpers/engine.js';
 
 test('a user parser is compiled (rules as lists or maps, slashes optional) and replaces nothing else', async () => {
   const c = await load(`multiline_parsers:

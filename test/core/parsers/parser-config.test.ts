@@ -1,21 +1,7 @@
 // The top-level parsers: section as the config loader reads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { builtinRegistry } from '../../../core/builtins.js';
-import { loadConfigFrom } from '../../../core/config/load.js';
-import { ConfigSource } from '../../../core/config/source.js';
-import { ConfigError } from '../../../core/errors.js';
-
-const load = (yaml: string) => loadConfigFrom(ConfigSource.parse(yaml, 'cfg.yaml'), '/tmp', builtinRegistry(), { loadPlugins: false, env: {} });
-const messages = async (yaml: string) => {
-  try {
-    await load(yaml);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-};
+import { configFrom as load, configIssues as messages } from '../../helpers/engine.js';
 
 test('parsers are compiled into the config; a config parser replaces a built-in; ${ in a regex stays', async () => {
   const c = await load(`parsers:
