@@ -3,18 +3,16 @@
  * SIGTERM/SIGINT drain and exit 0 (a second signal exits at once), SIGHUP reloads (the new
  * config is validated first; an invalid one is logged and the old pipeline keeps running).
  */
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config/load.js';
 import { Engine, type InstanceMetrics } from './engine/engine.js';
 import { createLogger, type AgentLog } from './log.js';
-import type { ServiceInfo } from './plugin/define.js';
 import { VERSION } from './version.js';
 import { ConfigError, QlogError } from './errors.js';
 import { afterStartup, giveBackMemory } from './memory.js';
 import type { HttpEndpoint } from './http.js';
-import { makeDir } from './make-dir.js';
+import { serviceInfoOf } from './config/service-info.js';
 
 export type ConfigLoader = () => Promise<AgentConfig>;
 
@@ -38,22 +36,8 @@ export class Agent {
     return this.log!.logger;
   }
 
-  private serviceInfo(c: AgentConfig): ServiceInfo {
-    const stateDir = resolve(c.service.state_dir);
-    makeDir(stateDir);
-    return Object.freeze({
-      version: VERSION,
-      hostname: c.service.hostname || hostname(),
-      stateDir,
-      configDir: c.dir,
-      graceMs: c.service.grace as number,
-      parsers: c.parsers,
-      multiline: c.multiline,
-    });
-  }
-
   private async startEngine(c: AgentConfig): Promise<Engine> {
-    const engine = new Engine(c, this.serviceInfo(c), this.logger);
+    const engine = new Engine(c, serviceInfoOf(c), this.logger);
     await engine.setup();
     await engine.start();
     return engine;

@@ -4,7 +4,7 @@
  * options are validated, defaulted and unit-converted exactly as in production.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import pino, { type Logger } from 'pino';
@@ -13,9 +13,8 @@ import { ConfigSource } from '../config/source.js';
 import { ConfigError, ConfigIssue } from '../errors.js';
 import { PluginRegistry } from '../plugin/registry.js';
 import type { AnyPlugin, ServiceInfo } from '../plugin/define.js';
-import { VERSION } from '../version.js';
 import { LIB_INPUT, LIB_OUTPUT } from './harness-lib.js';
-import { makeDir } from '../make-dir.js';
+import { serviceInfoOf } from '../config/service-info.js';
 
 export interface ServiceOverrides {
   /** service.grace: setup/start/stop time limit and drain time (default "5s", as in production). */
@@ -90,17 +89,7 @@ export async function buildConfig(input: ConfigInput): Promise<BuiltConfig> {
     if (tempStateDir) rmSync(tempStateDir, { recursive: true, force: true });
     throw e instanceof ConfigError ? relocate(e, plugin.kind) : e;
   }
-  const stateDir = resolve(config.service.state_dir);
-  makeDir(stateDir);
-  const info: ServiceInfo = Object.freeze({
-    version: VERSION,
-    hostname: config.service.hostname || hostname(),
-    stateDir,
-    configDir: config.dir,
-    graceMs: config.service.grace as number,
-    parsers: config.parsers,
-    multiline: config.multiline,
-  });
+  const info = serviceInfoOf(config);
   return { config, service: info, tempStateDir };
 }
 
