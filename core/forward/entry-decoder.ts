@@ -9,6 +9,7 @@
  * measured with `skipValue` and handed to msgpackr, so every valid entry decodes exactly as
  * msgpackr would decode it. Several times faster than unpackMultiple + per-record objects.
  */
+import { nativeLines, SCAN_FULL } from '../native-lines.js';
 import { unpackr } from './codec-packr.js';
 import { HEADER_INCOMPLETE, HEADER_INVALID, readHeader, type Header } from './msgpack-header.js';
 
@@ -149,6 +150,43 @@ export class EntryReader {
    * range. Anything else about a unit (a seq that is not a finite number, ...) takes `read`.
    */
   scanLines(buf: Buffer): LineScan | undefined {
+    return (this.useNative ? this.nativeScan(buf) : undefined) ?? this.scanLinesJs(buf);
+  }
+
+  /**
+   * `useNative`: scan with the addon when it is loaded (native/lines.cc; it reads the common
+   * form only and leaves anything else to the JavaScript). false: JavaScript only (tests compare).
+   */
+  constructor(private readonly useNative = true) {}
+
+  private readonly srcRanges = new Uint32Array(2 * 64);
+  private readonly scanInfo = new Float64Array(2);
+
+  /** The addon's scan of plain lines, or undefined (no addon, or a form it leaves to scanLinesJs). */
+  private nativeScan(buf: Buffer): LineScan | undefined {
+    const n = nativeLines();
+    if (n === undefined) return undefined;
+    const s = this.scan;
+    for (;;) {
+      const r = n.scanLogEntries(buf, s.starts, s.ends, s.srcOf, s.seqs, this.srcRanges, this.scanInfo);
+      if (r === SCAN_FULL) {
+        this.growScan();
+        continue;
+      }
+      if (r < 0) return undefined;
+      s.count = r;
+      s.bytes = this.scanInfo[0]!;
+      s.sealed = false;
+      s.srcs.length = 0;
+      const ranges = this.srcRanges;
+      const b = buf as BufferWithSlices;
+      for (let k = 0; k < this.scanInfo[1]!; k++) s.srcs.push(b.utf8Slice(ranges[2 * k]!, ranges[2 * k]! + ranges[2 * k + 1]!));
+      return s;
+    }
+  }
+
+  /** scanLines in JavaScript: every form it reads, with or without the addon. */
+  scanLinesJs(buf: Buffer): LineScan | undefined {
     this.buf = buf as BufferWithSlices;
     this.end = buf.length;
     this.pos = 0;

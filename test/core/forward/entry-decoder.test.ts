@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeEntries, decodeEvents, packr, unpackr, ProtocolError } from '../../../core/forward/codec.js';
-import { EntryReader, skipValue } from '../../../core/forward/entry-decoder.js';
+import { EntryReader, skipValue, type LineScan } from '../../../core/forward/entry-decoder.js';
+import { nativeLines, SCAN_FULL, SCAN_UNSURE } from '../../../core/native-lines.js';
 
 const limits = { maxDecompressed: 1 << 24 };
 
@@ -324,4 +325,142 @@ test('scanLines finds plain lines, their bytes, src and seq, as the records deco
     assert.equal(norm(decodeEntries(Buffer.from(bin), 't')), norm(ref.records), `round ${round}: decodeEntries`);
   }
   assert.ok(scanned >= 200, `${scanned} of 300 messages scanned`);
+});
+
+/** An entry as vsock-forward sends a tailed line: `[EventTime, {log, _qlog: {path, src, seq}}]`. */
+function sentEntry(r: () => number, i: number): Enc {
+  const texts = [`line ${i}`, 'ünïcødé ✓ 🚀', '', 'x'.repeat(300), 'z'.repeat(70_000)];
+  const meta = map([
+    [str('path'), str('/var/log/app.log')],
+    [str('src'), str(`ino:${Math.floor(r() * 3)}`)],
+    [str('seq'), packed(Math.floor(r() * 2 ** 40))],
+  ]);
+  return [
+    0x92,
+    ...eventTime(1_700_000_000, Math.floor(r() * 1e9)),
+    ...map([
+      [str('log'), str(texts[Math.floor(r() * (i % 97 === 0 ? 5 : 4))]!)],
+      [str('_qlog'), meta],
+    ]),
+  ];
+}
+
+/** A scan's content (its arrays are the reader's, reused by its next scan): comparable. */
+function scanOf(s: LineScan | undefined) {
+  if (s === undefined) return undefined;
+  const n = s.count;
+  return {
+    count: n,
+    bytes: s.bytes,
+    sealed: s.sealed,
+    starts: [...s.starts.subarray(0, n)],
+    ends: [...s.ends.subarray(0, n)],
+    srcs: [...s.srcOf.subarray(0, n)].map((k) => (k < 0 ? undefined : s.srcs[k])),
+    seqs: [...s.seqs.subarray(0, n)].map((x) => (Number.isNaN(x) ? 'NaN' : x)),
+  };
+}
+
+test('the native scan (addon) finds what the JavaScript scan finds, or leaves the message to it', () => {
+  const native = nativeLines();
+  assert.ok(native, 'the addon is built with the line scan (npm ci builds native/)');
+  const r = rng(23);
+  const withAddon = new EntryReader();
+  const jsOnly = new EntryReader(false);
+  const info = new Float64Array(2);
+  const ranges = new Uint32Array(128);
+  let claimed = 0;
+  let clean = 0;
+  for (let round = 0; round < 400; round++) {
+    const entries: Enc[] = [];
+    // Up to 600 entries: past the arrays' first size, so the native scan asks for more room.
+    const n = 1 + Math.floor(r() * (round % 100 === 0 ? 600 : 30));
+    // Even rounds: what vsock-forward sends (the native scan must read all of it); odd ones: the
+    // random plain entries (odd values, invalid UTF-8 ...) and, at times, an entry of another form.
+    const sends = round % 2 === 0 && round % 3 !== 2;
+    if (sends) clean++;
+    for (let i = 0; i < n; i++) entries.push(sends ? sentEntry(r, i) : plainEntry(r, i));
+    if (round % 10 === 5) entries.splice(Math.floor(r() * n), 0, entry(r));
+    // Many sources (past the native scan's 64), str16 lines, the log key second.
+    if (round % 7 === 6)
+      for (let i = 0; i < 70; i++)
+        entries.push([
+          0x92,
+          ...eventTime(1, 0),
+          ...map([
+            [str('_qlog'), map([[str('src'), str(`src-${i}`)]])],
+            [str('log'), str('y'.repeat(i), 'da')],
+          ]),
+        ]);
+    let bin = Buffer.from(entries.flat());
+    // Damaged messages: a flipped byte, or cut short.
+    if (round % 3 === 2) {
+      bin = Buffer.from(bin);
+      const at = Math.floor(r() * bin.length);
+      if (r() < 0.5) bin[at] = Math.floor(r() * 256);
+      else bin = bin.subarray(0, at);
+    }
+    const want = scanOf(jsOnly.scanLinesJs(bin));
+    assert.deepEqual(scanOf(withAddon.scanLines(bin)), want, `round ${round}`);
+    const s = { starts: new Uint32Array(1024), ends: new Uint32Array(1024), srcOf: new Int32Array(1024), seqs: new Float64Array(1024) };
+    const got = native.scanLogEntries(bin, s.starts, s.ends, s.srcOf, s.seqs, ranges, info);
+    if (sends && round % 7 !== 6) assert.ok(got >= 0, `round ${round}: the native scan reads what vsock-forward sends`);
+    if (got >= 0) {
+      claimed++;
+      assert.ok(want !== undefined && want.count === got, `round ${round}: the native scan claims only what the JavaScript finds`);
+    }
+  }
+  assert.ok(claimed >= clean - 20, `the native scan read ${claimed} of 400 messages (${clean} as vsock-forward sends them)`);
+});
+
+test('the native scan reads what vsock-forward sends, and leaves other forms to the JavaScript', () => {
+  const native = nativeLines()!;
+  const arrays = () => [new Uint32Array(8), new Uint32Array(8), new Int32Array(8), new Float64Array(8), new Uint32Array(8), new Float64Array(2)] as const;
+  const plain = (m: Enc, time: Enc = eventTime(1_700_000_000, 1)) =>
+    Buffer.from([
+      0x92,
+      ...time,
+      ...map([
+        [str('log'), str('hello')],
+        [str('_qlog'), m],
+      ]),
+    ]);
+  const scan = (b: Buffer) => {
+    const [starts, ends, srcOf, seqs, ranges, info] = arrays();
+    const n = native.scanLogEntries(b, starts, ends, srcOf, seqs, ranges, info);
+    return { n, srcOf: srcOf[0], seq: seqs[0], info: [...info], range: [ranges[0], ranges[1]] };
+  };
+  const ok = scan(
+    plain(
+      map([
+        [str('src'), str('a/b')],
+        [str('seq'), packed(70000)],
+        [str('path'), str('/x')],
+      ]),
+    ),
+  );
+  assert.deepEqual(ok, { n: 1, srcOf: 0, seq: 70000, info: [6, 1], range: [34, 3] });
+  // seq as float64, missing src, Infinity seq (not finite: no seq).
+  assert.equal(scan(plain(map([[str('seq'), packed(2.5)]]))).seq, 2.5);
+  assert.equal(scan(plain(map([]))).srcOf, -1);
+  assert.ok(Number.isNaN(scan(plain(map([[str('seq'), raw(0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0)]]))).seq));
+  // Left to the JavaScript: integer time, nsec out of range, __proto__, uint64 seq, invalid UTF-8 src, sealed units.
+  for (const b of [
+    plain(map([]), packed(5)),
+    plain(map([]), eventTime(1, 1_000_000_000)),
+    plain(map([[str('__proto__'), raw(0xc0)]])),
+    plain(map([[str('seq'), raw(0xcf, 0, 0, 0, 0, 0, 0, 0, 1)]])),
+    plain(map([[str('src'), raw(0xa2, 0xff, 0xfe)]])),
+    Buffer.from([
+      0x92,
+      ...eventTime(1, 0),
+      ...map([
+        [str('sealed'), packed(Buffer.from([1]))],
+        [str('_qlog'), map([])],
+      ]),
+    ]),
+  ]) {
+    assert.equal(scan(b).n, SCAN_UNSURE, b.toString('hex'));
+  }
+  // Arrays too small: asks for more room.
+  assert.equal(scan(Buffer.concat(Array.from({ length: 9 }, () => plain(map([]))))).n, SCAN_FULL);
 });

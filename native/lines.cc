@@ -1,0 +1,334 @@
+// The parent's byte path in C++: where the lines are in a PackedForward message's entries.
+// Its JavaScript original (core/forward/entry-decoder.ts, EntryReader.scanLinesJs) stays the
+// reference and the fallback when the addon is missing; this is only faster.
+//
+// scanLogEntries reads only the common form, what vsock-forward sends for lines:
+//   [EventTime, {"log": <str>, "_qlog": {<str key>: <scalar>, ...}}]   (keys in either order)
+// and returns SCAN_UNSURE for anything else, however harmless: the JavaScript scan then decides
+// (it may still find lines, or send the message to the full decoder). So this code never has to
+// agree with the JavaScript on an edge case, only on what it claims.
+#include <stdint.h>
+#include <string.h>
+
+#include <napi.h>
+
+namespace qlog {
+
+namespace {
+
+constexpr int32_t kUnsure = -1;
+constexpr int32_t kFull = -2;
+
+uint32_t Be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+uint16_t Be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
+
+// Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF): the bytes that decode to a string
+// without U+FFFD replacements, so two such byte strings are equal exactly when their strings are.
+bool ValidUtf8(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = p[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; k++) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return false;
+    i += len;
+  }
+  return true;
+}
+
+struct Reader {
+  const uint8_t* b;
+  size_t pos;
+  size_t end;
+};
+
+// A str (fixstr, str8/16/32): its bytes' start and length; false for another type or a
+// truncated value (the position is then meaningless: the caller gives up).
+bool Str(Reader& r, size_t* start, size_t* len) {
+  if (r.pos >= r.end) return false;
+  uint8_t t = r.b[r.pos];
+  size_t head;
+  size_t n;
+  if (t >= 0xa0 && t <= 0xbf) {
+    head = 1;
+    n = t & 0x1f;
+  } else if (t == 0xd9) {
+    if (r.pos + 2 > r.end) return false;
+    head = 2;
+    n = r.b[r.pos + 1];
+  } else if (t == 0xda) {
+    if (r.pos + 3 > r.end) return false;
+    head = 3;
+    n = Be16(r.b + r.pos + 1);
+  } else if (t == 0xdb) {
+    if (r.pos + 5 > r.end) return false;
+    head = 5;
+    n = Be32(r.b + r.pos + 1);
+  } else {
+    return false;
+  }
+  if (r.pos + head + n > r.end) return false;
+  *start = r.pos + head;
+  *len = n;
+  r.pos += head + n;
+  return true;
+}
+
+// A map key as the JavaScript reads them (fixstr or str8 only).
+bool Key(Reader& r, size_t* start, size_t* len) {
+  if (r.pos >= r.end) return false;
+  uint8_t t = r.b[r.pos];
+  if (!((t >= 0xa0 && t <= 0xbf) || t == 0xd9)) return false;
+  return Str(r, start, len);
+}
+
+bool Is(const Reader& r, size_t start, size_t len, const char* s) {
+  size_t n = strlen(s);
+  return len == n && memcmp(r.b + start, s, n) == 0;
+}
+
+// One `_qlog` value: a seq number (NaN when it is not a finite number in JavaScript's terms),
+// or just checked to be a scalar the JavaScript reads. False: give up.
+bool Scalar(Reader& r, double* num, bool* isNum) {
+  *isNum = false;
+  if (r.pos >= r.end) return false;
+  const uint8_t* p = r.b + r.pos;
+  uint8_t t = *p;
+  size_t need = 1;
+  if (t <= 0x7f) {
+    *num = t;
+    *isNum = true;
+  } else if (t >= 0xe0) {
+    *num = int(t) - 0x100;
+    *isNum = true;
+  } else if ((t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb)) {
+    size_t s;
+    size_t n;
+    return Str(r, &s, &n);
+  } else if (t == 0xc0 || t == 0xc2 || t == 0xc3) {
+    need = 1;
+  } else {
+    switch (t) {
+      case 0xcc:
+        need = 2;
+        break;
+      case 0xcd:
+        need = 3;
+        break;
+      case 0xce:
+        need = 5;
+        break;
+      case 0xd0:
+        need = 2;
+        break;
+      case 0xd1:
+        need = 3;
+        break;
+      case 0xd2:
+        need = 5;
+        break;
+      case 0xcb:
+        need = 9;
+        break;
+      default:
+        // uint64/int64 (a bigint past 2^53 in JavaScript), float32 and anything else: not here.
+        return false;
+    }
+    if (r.pos + need > r.end) return false;
+    *isNum = true;
+    switch (t) {
+      case 0xcc:
+        *num = p[1];
+        break;
+      case 0xcd:
+        *num = Be16(p + 1);
+        break;
+      case 0xce:
+        *num = Be32(p + 1);
+        break;
+      case 0xd0:
+        *num = int8_t(p[1]);
+        break;
+      case 0xd1:
+        *num = int16_t(Be16(p + 1));
+        break;
+      case 0xd2:
+        *num = int32_t(Be32(p + 1));
+        break;
+      case 0xcb: {
+        uint64_t bits = (uint64_t(Be32(p + 1)) << 32) | Be32(p + 5);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        // Infinity and NaN are not finite: seq counts as absent.
+        if (!(d - d == 0)) *isNum = false;
+        *num = d;
+        break;
+      }
+    }
+  }
+  r.pos += need;
+  return true;
+}
+
+template <typename T>
+T* Elements(const Napi::Value& v, size_t* length) {
+  Napi::TypedArray a = v.As<Napi::TypedArray>();
+  *length = a.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+}
+
+// scanLogEntries(entries, starts, ends, srcOf, seqs, srcRanges, info) -> count, or -1 (unsure:
+// ask the JavaScript scan) or -2 (starts/ends/srcOf/seqs are full: grow them and call again).
+// Fills, per line i: starts[i]/ends[i] (the log string's bytes), srcOf[i] (index of its
+// `_qlog.src` among the distinct srcs, -1 for none), seqs[i] (`_qlog.seq`, NaN for none);
+// srcRanges[2k], srcRanges[2k+1]: start and length of distinct src k (valid UTF-8, at most
+// srcRanges.length / 2 of them, else -1); info[0]: line bytes + 1 per line, info[1]: srcs.
+Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
+  size_t cap;
+  size_t n;
+  uint32_t* starts = Elements<uint32_t>(info[1], &cap);
+  uint32_t* ends = Elements<uint32_t>(info[2], &n);
+  if (n < cap) cap = n;
+  int32_t* srcOf = Elements<int32_t>(info[3], &n);
+  if (n < cap) cap = n;
+  double* seqs = Elements<double>(info[4], &n);
+  if (n < cap) cap = n;
+  size_t rangeCap;
+  uint32_t* ranges = Elements<uint32_t>(info[5], &rangeCap);
+  rangeCap /= 2;
+  size_t infoLen;
+  double* out = Elements<double>(info[6], &infoLen);
+  if (infoLen < 2 || buf.Length() > 0xffffffffu) return Napi::Number::New(env, kUnsure);
+
+  Reader r{buf.Data(), 0, buf.Length()};
+  const double nan = __builtin_nan("");
+  size_t count = 0;
+  size_t nsrcs = 0;
+  double bytes = 0;
+  int32_t lastIdx = -1;
+  size_t lastStart = 0;
+  size_t lastLen = 0;
+  bool haveLast = false;
+  while (r.pos < r.end) {
+    if (count == cap) return Napi::Number::New(env, kFull);
+    // [EventTime, map of 2]
+    if (r.pos + 12 > r.end) return Napi::Number::New(env, kUnsure);
+    const uint8_t* p = r.b + r.pos;
+    if (p[0] != 0x92 || p[1] != 0xd7 || p[2] != 0x00 || Be32(p + 7) >= 1000000000u || p[11] != 0x82) {
+      return Napi::Number::New(env, kUnsure);
+    }
+    r.pos += 12;
+    bool haveLog = false;
+    bool haveMeta = false;
+    size_t logStart = 0;
+    size_t logLen = 0;
+    bool haveSrc = false;
+    size_t srcStart = 0;
+    size_t srcLen = 0;
+    double seq = nan;
+    for (int k = 0; k < 2; k++) {
+      size_t ks;
+      size_t kl;
+      if (!Key(r, &ks, &kl)) return Napi::Number::New(env, kUnsure);
+      if (Is(r, ks, kl, "log") && !haveLog) {
+        if (!Str(r, &logStart, &logLen)) return Napi::Number::New(env, kUnsure);
+        haveLog = true;
+      } else if (Is(r, ks, kl, "_qlog") && !haveMeta) {
+        haveMeta = true;
+        if (r.pos >= r.end || r.b[r.pos] < 0x80 || r.b[r.pos] > 0x8f) return Napi::Number::New(env, kUnsure);
+        int mn = r.b[r.pos] & 0x0f;
+        r.pos++;
+        for (int i = 0; i < mn; i++) {
+          size_t ms;
+          size_t ml;
+          if (!Key(r, &ms, &ml) || Is(r, ms, ml, "__proto__")) return Napi::Number::New(env, kUnsure);
+          if (Is(r, ms, ml, "src")) {
+            // The last occurrence counts; a value that is not a str means "no src".
+            if (r.pos < r.end && ((r.b[r.pos] >= 0xa0 && r.b[r.pos] <= 0xbf) || (r.b[r.pos] >= 0xd9 && r.b[r.pos] <= 0xdb))) {
+              if (!Str(r, &srcStart, &srcLen)) return Napi::Number::New(env, kUnsure);
+              haveSrc = true;
+            } else {
+              double ignored;
+              bool isNum;
+              if (!Scalar(r, &ignored, &isNum)) return Napi::Number::New(env, kUnsure);
+              haveSrc = false;
+            }
+          } else {
+            double v = 0;
+            bool isNum;
+            if (!Scalar(r, &v, &isNum)) return Napi::Number::New(env, kUnsure);
+            if (Is(r, ms, ml, "seq")) seq = isNum ? v : nan;
+          }
+        }
+      } else {
+        // "sealed", a second "log" or "_qlog", any other key: the JavaScript decides.
+        return Napi::Number::New(env, kUnsure);
+      }
+    }
+    int32_t idx = -1;
+    if (haveSrc) {
+      if (haveLast && srcLen == lastLen && memcmp(r.b + srcStart, r.b + lastStart, srcLen) == 0) {
+        idx = lastIdx;
+      } else {
+        for (size_t k = 0; k < nsrcs; k++) {
+          if (ranges[2 * k + 1] == srcLen && memcmp(r.b + ranges[2 * k], r.b + srcStart, srcLen) == 0) {
+            idx = int32_t(k);
+            break;
+          }
+        }
+        if (idx < 0) {
+          if (nsrcs == rangeCap || !ValidUtf8(r.b + srcStart, srcLen)) return Napi::Number::New(env, kUnsure);
+          ranges[2 * nsrcs] = uint32_t(srcStart);
+          ranges[2 * nsrcs + 1] = uint32_t(srcLen);
+          idx = int32_t(nsrcs++);
+        }
+        haveLast = true;
+        lastIdx = idx;
+        lastStart = srcStart;
+        lastLen = srcLen;
+      }
+    }
+    starts[count] = uint32_t(logStart);
+    ends[count] = uint32_t(logStart + logLen);
+    srcOf[count] = idx;
+    seqs[count] = seq;
+    bytes += double(logLen) + 1;
+    count++;
+  }
+  out[0] = bytes;
+  out[1] = double(nsrcs);
+  return Napi::Number::New(env, double(count));
+}
+
+}  // namespace
+
+void InitLines(Napi::Env env, Napi::Object exports) {
+  exports.Set("scanLogEntries", Napi::Function::New<ScanLogEntries>(env, "scanLogEntries"));
+}
+
+}  // namespace qlog
