@@ -1,8 +1,9 @@
 /**
- * The parent's scan of forwarded lines in the native addon (native/lines.cc): where a
- * PackedForward message's lines are. Its JavaScript original, EntryReader.scanLinesJs in
- * core/forward/entry-decoder.ts, reads every form and is used for whatever the native scan leaves
- * to it, and when the addon is missing (or QLOG_VSOCK_ADDON=off). The results are the same.
+ * The link's byte paths in the native addon (native/lines.cc): the enclave writing tailed lines
+ * as PackedForward entries, the parent finding where the lines are in them. Their JavaScript
+ * originals (EntryWriter.lines in core/forward/entry-encoder.ts, EntryReader.scanLinesJs in
+ * entry-decoder.ts) handle every form, take whatever the native code leaves to them, and are the
+ * whole path when the addon is missing (or QLOG_VSOCK_ADDON=off). The bytes are the same.
  */
 import { loadAddon } from './native-addon.js';
 
@@ -21,6 +22,25 @@ export interface LinesBinding {
     srcRanges: Uint32Array,
     info: Float64Array,
   ): number;
+  /**
+   * Writes the entries of lines [from, to) of a LineBlock without flags (head, line, plain, seq:
+   * see EntryWriter.lines) into `dst` from `pos`: the position after them, or -1 when a seq is past
+   * 2^53. `bounds[k]`: the position after entry k.
+   */
+  encodeLines(
+    dst: Buffer,
+    pos: number,
+    head: Buffer,
+    plain: Buffer,
+    src: Buffer,
+    starts: Uint32Array,
+    ends: Uint32Array,
+    seqs: Uint32Array,
+    base: number,
+    from: number,
+    to: number,
+    bounds: Uint32Array | undefined,
+  ): number;
 }
 
 export const SCAN_UNSURE = -1;
@@ -33,7 +53,7 @@ export function nativeLines(): LinesBinding | undefined {
   if (lines === undefined) {
     const a = loadAddon();
     const b = 'binding' in a ? (a.binding as Partial<LinesBinding>) : undefined;
-    lines = typeof b?.scanLogEntries === 'function' ? (b as LinesBinding) : null;
+    lines = typeof b?.scanLogEntries === 'function' && typeof b.encodeLines === 'function' ? (b as LinesBinding) : null;
   }
   return lines ?? undefined;
 }

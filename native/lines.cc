@@ -1,6 +1,7 @@
-// The parent's byte path in C++: where the lines are in a PackedForward message's entries.
-// Its JavaScript original (core/forward/entry-decoder.ts, EntryReader.scanLinesJs) stays the
-// reference and the fallback when the addon is missing; this is only faster.
+// The byte paths of the link in C++: the enclave writing tailed lines as PackedForward entries
+// (encodeLines), the parent finding where the lines are in them (scanLogEntries). Their
+// JavaScript originals (core/forward/entry-encoder.ts EntryWriter.lines, entry-decoder.ts
+// EntryReader.scanLinesJs) stay the reference and the path without the addon; these are faster.
 //
 // scanLogEntries reads only the common form, what vsock-forward sends for lines:
 //   [EventTime, {"log": <str>, "_qlog": {<str key>: <scalar>, ...}}]   (keys in either order)
@@ -325,10 +326,127 @@ Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(count));
 }
 
+
+// A msgpack unsigned integer (v < 2^53, checked by the caller) at d; returns the bytes written.
+size_t PutUint(uint8_t* d, double v) {
+  if (v < 0x80) {
+    d[0] = uint8_t(v);
+    return 1;
+  }
+  if (v < 0x100) {
+    d[0] = 0xcc;
+    d[1] = uint8_t(v);
+    return 2;
+  }
+  if (v < 0x10000) {
+    uint32_t x = uint32_t(v);
+    d[0] = 0xcd;
+    d[1] = uint8_t(x >> 8);
+    d[2] = uint8_t(x);
+    return 3;
+  }
+  if (v < 4294967296.0) {
+    uint32_t x = uint32_t(v);
+    d[0] = 0xce;
+    d[1] = uint8_t(x >> 24);
+    d[2] = uint8_t(x >> 16);
+    d[3] = uint8_t(x >> 8);
+    d[4] = uint8_t(x);
+    return 5;
+  }
+  uint64_t x = uint64_t(v);
+  d[0] = 0xcf;
+  for (int k = 0; k < 8; k++) d[1 + k] = uint8_t(x >> (56 - 8 * k));
+  return 9;
+}
+
+// A str header for n bytes at d; returns its size.
+size_t PutStrHeader(uint8_t* d, size_t n) {
+  if (n < 32) {
+    d[0] = uint8_t(0xa0 | n);
+    return 1;
+  }
+  if (n < 0x100) {
+    d[0] = 0xd9;
+    d[1] = uint8_t(n);
+    return 2;
+  }
+  if (n < 0x10000) {
+    d[0] = 0xda;
+    d[1] = uint8_t(n >> 8);
+    d[2] = uint8_t(n);
+    return 3;
+  }
+  d[0] = 0xdb;
+  d[1] = uint8_t(n >> 24);
+  d[2] = uint8_t(n >> 16);
+  d[3] = uint8_t(n >> 8);
+  d[4] = uint8_t(n);
+  return 5;
+}
+
+// encodeLines(dst, pos, head, plain, src, starts, ends, seqs, base, from, to, bounds) -> the
+// position after the last entry, or -1 (a seq past 2^53: the JavaScript writes it as a float).
+// Per line i in [from, to): head, str header + src[starts[i], ends[i]), plain, uint(base +
+// seqs[i]): the entry EntryWriter.lines writes for a line without flags. bounds (a Uint32Array,
+// or undefined): the position after entry k at bounds[k]. dst must have room (the caller
+// measured: a line that does not fit throws).
+Napi::Value EncodeLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Buffer<uint8_t> dst = info[0].As<Napi::Buffer<uint8_t>>();
+  size_t pos = info[1].As<Napi::Number>().Uint32Value();
+  Napi::Buffer<uint8_t> head = info[2].As<Napi::Buffer<uint8_t>>();
+  Napi::Buffer<uint8_t> plain = info[3].As<Napi::Buffer<uint8_t>>();
+  Napi::Buffer<uint8_t> src = info[4].As<Napi::Buffer<uint8_t>>();
+  size_t ns;
+  size_t ne;
+  size_t nq;
+  const uint32_t* starts = Elements<uint32_t>(info[5], &ns);
+  const uint32_t* ends = Elements<uint32_t>(info[6], &ne);
+  const uint32_t* seqs = Elements<uint32_t>(info[7], &nq);
+  double base = info[8].As<Napi::Number>().DoubleValue();
+  size_t from = info[9].As<Napi::Number>().Uint32Value();
+  size_t to = info[10].As<Napi::Number>().Uint32Value();
+  size_t nb = 0;
+  uint32_t* bounds = info[11].IsTypedArray() ? Elements<uint32_t>(info[11], &nb) : nullptr;
+  if (to > ns || to > ne || to > nq || (bounds != nullptr && to - from > nb) || !(base >= 0)) {
+    Napi::RangeError::New(env, "encodeLines: arguments out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (to > from && base + double(seqs[to - 1]) > 9007199254740991.0) return Napi::Number::New(env, -1);
+  uint8_t* d = dst.Data();
+  size_t cap = dst.Length();
+  const uint8_t* s = src.Data();
+  size_t sl = src.Length();
+  const size_t hl = head.Length();
+  const size_t pl = plain.Length();
+  for (size_t i = from; i < to; i++) {
+    size_t a = starts[i];
+    size_t b = ends[i];
+    double seq = base + double(seqs[i]);
+    if (seq > 9007199254740991.0) return Napi::Number::New(env, -1);
+    if (b < a || b > sl || pos + hl + 5 + (b - a) + pl + 9 > cap) {
+      Napi::RangeError::New(env, "encodeLines: a line lies outside its buffer or does not fit").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    memcpy(d + pos, head.Data(), hl);
+    pos += hl;
+    pos += PutStrHeader(d + pos, b - a);
+    memcpy(d + pos, s + a, b - a);
+    pos += b - a;
+    memcpy(d + pos, plain.Data(), pl);
+    pos += pl;
+    pos += PutUint(d + pos, seq);
+    if (bounds != nullptr) bounds[i - from] = uint32_t(pos);
+  }
+  return Napi::Number::New(env, double(pos));
+}
+
 }  // namespace
 
 void InitLines(Napi::Env env, Napi::Object exports) {
   exports.Set("scanLogEntries", Napi::Function::New<ScanLogEntries>(env, "scanLogEntries"));
+  exports.Set("encodeLines", Napi::Function::New<EncodeLines>(env, "encodeLines"));
 }
 
 }  // namespace qlog

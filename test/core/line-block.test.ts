@@ -19,6 +19,7 @@ import {
 } from '../../core/record.js';
 import { decodeEvents, encodeEntries, encodeEntryParts } from '../../core/forward/codec.js';
 import { EntryWriter } from '../../core/forward/entry-encoder.js';
+import { nativeLines } from '../../core/native-lines.js';
 
 function rng(seed: number) {
   return () => {
@@ -28,7 +29,7 @@ function rng(seed: number) {
 }
 
 /** A block of random lines: ASCII or not, short and long, some flagged, one invalid UTF-8. */
-function makeBlock(r: () => number, pathKey = '', base = 1000): LineBlock {
+function makeBlock(r: () => number, pathKey = '', base = 1000, plain = false): LineBlock {
   const parts: Buffer[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
@@ -37,7 +38,9 @@ function makeBlock(r: () => number, pathKey = '', base = 1000): LineBlock {
   let pos = 0;
   const n = 1 + Math.floor(r() * 60);
   for (let i = 0; i < n; i++) {
-    const kind = Math.floor(r() * 7);
+    // plain: no line with a flag (no invalid UTF-8, none truncated), as most tailed blocks are.
+    let kind = Math.floor(r() * 7);
+    if (plain && kind === 4) kind = 5;
     const line =
       kind === 0
         ? Buffer.from('')
@@ -55,7 +58,7 @@ function makeBlock(r: () => number, pathKey = '', base = 1000): LineBlock {
     parts.push(line, Buffer.from('\n'));
     pos += line.length + 1;
     seqs.push(pos);
-    flags.push((kind === 4 ? LINE_INVALID_UTF8 : 0) | (r() < 0.1 ? LINE_TRUNCATED : 0));
+    flags.push(plain ? 0 : (kind === 4 ? LINE_INVALID_UTF8 : 0) | (r() < 0.1 ? LINE_TRUNCATED : 0));
   }
   const buf = Buffer.concat([...parts, Buffer.alloc(Math.floor(r() * 100))]); // capacity beyond the lines
   return {
@@ -87,6 +90,26 @@ test('a block writes exactly the entries of the records it stands for', () => {
     assert.ok(Buffer.from(parts[0]!.entries).equals(fromRecords), `round ${round} (path_key "${pathKey}"): entries differ`);
     assert.equal(parts[0]!.count, records.length);
     assert.ok(chunk.blocks, 'encoding did not build records');
+  }
+});
+
+test('blocks without flags, written by the addon (native/lines.cc), are the entries of their records too', () => {
+  const native = nativeLines();
+  assert.ok(native, 'the addon is built with the line encoder (npm ci builds native/)');
+  const r = rng(5);
+  for (let round = 0; round < 100; round++) {
+    // Seqs up to 2^53 - 1 (written by the addon as uint64), and past it (left to the JavaScript: a float).
+    const base = [1000, 2 ** 32 - 500, 2 ** 53 - 1 - 10_000_000, 2 ** 53 + 2 ** 20][round % 4]!;
+    const blocks = [makeBlock(r, '', base, true), makeBlock(r, '', base + 1e6, true)];
+    const records = blocks.flatMap((b) => Array.from({ length: b.count }, (_, i) => blockRecord(b, i, 'app')));
+    const { parts } = encodeEntryParts(new LineChunk('c', 'app', blocks, 0), 1 << 30);
+    assert.ok(Buffer.from(parts[0]!.entries).equals(Buffer.from(encodeEntries(records))), `round ${round}: entries differ`);
+    // The addon took the blocks whose seqs fit in 2^53 (the path compared above), and only those.
+    const b = blocks[0]!;
+    const dst = Buffer.alloc(b.buf.length + b.count * 200);
+    const head = Buffer.from([0x92]);
+    const got: number = native.encodeLines(dst, 0, head, head, b.buf, b.starts, b.ends, b.seqs, b.base, 0, b.count, undefined);
+    assert.equal(got < 0, b.base + b.seqs[b.count - 1]! > Number.MAX_SAFE_INTEGER, `round ${round}: base ${b.base}`);
   }
 });
 
