@@ -4,11 +4,12 @@
  *
  * Order for each part (a run of whole lines that ends at the rotation boundary):
  *   write (one write call) -> check the file grew by exactly the part -> fsync (fsync: batch)
- *   -> save state (size + per-source marks) -> next part -> ... -> ack the chunk.
+ *   -> record the state (size + per-source marks: one append to the state journal, synced with
+ *   fsync: batch) -> next part -> ... -> ack the chunk.
  * When the part makes the file reach rotate_size, rotating-file-stream rotates before our write
  * callback runs: its synchronous `rotation` event is where the part is checked, synced and
- * recorded (state saved synchronously, with a `rotating` marker) before the file is renamed;
- * the `open` event of the new file records the new inode and clears the marker.
+ * recorded (synchronously, with a `rotating` marker) before the file is renamed; the `open`
+ * event of the new file records the new inode and clears the marker.
  *
  * Any failure (ENOSPC, EIO, a deleted file, a short write): the stream is dropped, the live file
  * is cut back to the last recorded size (no torn line), the write is rejected (no ack: the sender
@@ -24,7 +25,7 @@ import type { Logger } from 'pino';
 import type { Counters, EntryBlock, LogRecord } from '../../core/index.js';
 import { RefusedPath, type Confined } from './rotated-file-path.js';
 import { cutFile, reconcile, type RecoveryContext } from './rotated-file-recover.js';
-import { emptyState, mergeMarks, readState, saveState, saveStateSync, type FileState } from './rotated-file-state.js';
+import { closeQuietly, copyState, StateStore, type Delta, type FileState } from './rotated-file-state.js';
 
 // Loaded on first use: it brings zlib and child_process, which an enclave agent never needs.
 const rfs = lazyModule<typeof import('rotating-file-stream')>('rotating-file-stream');
@@ -82,7 +83,7 @@ export class RotatedFileWriter {
   private stream?: RotatingFileStream;
   /** Our own read-write descriptor on the live file: fstat, fsync, ftruncate (never written through). */
   private fd = -1;
-  private state: FileState;
+  private store: StateStore;
   private part?: Part;
   /** Reused by nextPart for every part of this file. */
   private scratch: Buffer = EMPTY;
@@ -94,22 +95,40 @@ export class RotatedFileWriter {
 
   constructor(private readonly o: WriterOptions) {
     this.rel = o.rel;
+    const so = { durable: o.fsync, file: o.rel };
     try {
-      this.state = readState(o.statePath);
+      this.store = new StateStore(o.statePath, so);
     } catch (e) {
-      // Unreadable state: keep it aside for inspection and start from what the file holds.
+      // Unreadable state: keep it (and its journal, whose changes apply to it) aside for
+      // inspection and start from what the file holds.
       const aside = `${o.statePath}.corrupt-${Date.now()}`;
-      try {
-        renameSync(o.statePath, aside);
-      } catch {
-        /* nothing to move */
+      for (const [from, to] of [
+        [o.statePath, aside],
+        [`${o.statePath}.journal`, `${aside}.journal`],
+      ] as const) {
+        try {
+          renameSync(from, to);
+        } catch {
+          /* nothing to move */
+        }
       }
       o.log.error(
         { err: e },
         `${o.rel}: delivery state ${o.statePath} is unreadable (${(e as Error).message}); moved to ${aside}, starting from the file as it is (duplicates of the last chunk are possible)`,
       );
-      this.state = emptyState();
+      this.store = new StateStore(o.statePath, so);
     }
+    const l = this.store.loaded;
+    if (l.ignored > 0 || l.stale > 0)
+      o.log.info(
+        { file: this.store.journal, ignored: l.ignored, stale: l.stale },
+        `${o.rel}: state journal ${this.store.journal}: ${l.ignored} bytes after the last whole change ignored (a write cut by a crash), ${l.stale} changes already in the base skipped`,
+      );
+  }
+
+  /** What the file holds (the store's: it changes only once recorded). */
+  private get state(): FileState {
+    return this.store.state;
   }
 
   get busy(): boolean {
@@ -312,22 +331,13 @@ export class RotatedFileWriter {
     this.noteForeign(st.size, expected);
     try {
       if (this.o.fsync) await fsyncAsync(this.fd);
-      // The new state replaces the old one only once saved: a failed save cuts the part off again.
-      const next = this.advanced(st.size, part.marks);
-      await saveState(this.o.statePath, next, this.rel, this.o.fsync);
-      this.state = next;
+      // The state changes only once recorded: a failed commit cuts the part off again.
+      await this.store.commit({ size: st.size, marks: part.marks });
     } catch (e) {
       throw this.fail(e as NodeJS.ErrnoException);
     }
     this.done(part);
     this.checkMoved(st.ino);
-  }
-
-  private advanced(size: number, marks: Map<string, number>): FileState {
-    const next: FileState = { ino: this.state.ino, size, hw: new Map(this.state.hw) };
-    if (this.state.rotating) next.rotating = this.state.rotating;
-    mergeMarks(next, marks);
-    return next;
   }
 
   private done(part: Part): void {
@@ -364,7 +374,9 @@ export class RotatedFileWriter {
     try {
       const where = this.o.locate();
       this.path = where.path;
-      if (reconcile(this.state, this.recovery())) this.saveSync();
+      // On a copy: the state changes only once recorded.
+      const s = copyState(this.state);
+      if (reconcile(s, this.recovery())) this.store.commitSync({ ino: s.ino, size: s.size, rotating: s.rotating ?? null });
       stream = rfs().createStream(where.base, {
         path: where.dir,
         size: `${Math.max(1, this.o.rotateSize)}B`,
@@ -414,10 +426,6 @@ export class RotatedFileWriter {
     }
   }
 
-  private saveSync(): void {
-    saveStateSync(this.o.statePath, this.state, this.rel, this.o.fsync);
-  }
-
   /**
    * rotating-file-stream is about to rename the live file: record the part that filled it first
    * (synchronously: the rename follows). Throwing here aborts the rotation and fails the write.
@@ -425,7 +433,7 @@ export class RotatedFileWriter {
   private onRotation(stream: RotatingFileStream): void {
     if (this.stream !== stream) return;
     const p = this.part;
-    let next: FileState = this.state;
+    const change: Delta = { rotating: { ino: this.state.ino, first: this.inode(this.rotatedName(1)) } };
     if (p && this.fd >= 0) {
       const st = fstatSync(this.fd);
       const expected = this.state.size + p.buf.length;
@@ -433,11 +441,10 @@ export class RotatedFileWriter {
       if (st.size < expected) throw errno(`short write to ${this.path}: ${st.size - this.state.size} of ${p.buf.length} bytes (disk full?)`, 'ENOSPC');
       if (this.o.fsync) fsyncSync(this.fd);
       this.noteForeign(st.size, expected);
-      next = this.advanced(st.size, p.marks);
+      change.size = st.size;
+      change.marks = p.marks;
     }
-    next = { ...next, rotating: { ino: this.state.ino, first: this.inode(this.rotatedName(1)) } };
-    saveStateSync(this.o.statePath, next, this.rel, this.o.fsync);
-    this.state = next;
+    this.store.commitSync(change);
     if (p) p.committed = true;
     this.closeFd();
     this.o.counters.add('rotations');
@@ -449,11 +456,7 @@ export class RotatedFileWriter {
     this.closeFd();
     this.fd = openSync(this.path, 'r+');
     const st = fstatSync(this.fd);
-    if (this.state.rotating || this.state.ino !== st.ino) {
-      const next: FileState = { ino: st.ino, size: st.size, hw: this.state.hw };
-      saveStateSync(this.o.statePath, next, this.rel, this.o.fsync);
-      this.state = next;
-    }
+    if (this.state.rotating || this.state.ino !== st.ino) this.store.commitSync({ ino: st.ino, size: st.size, rotating: null });
   }
 
   private recovery(): RecoveryContext {
@@ -461,14 +464,7 @@ export class RotatedFileWriter {
   }
 
   private closeFd(): void {
-    if (this.fd >= 0) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        /* already closed */
-      }
-      this.fd = -1;
-    }
+    this.fd = closeQuietly(this.fd);
   }
 
   /** Forget the stream (it is re-created on the next write). */
@@ -519,6 +515,15 @@ export class RotatedFileWriter {
         s.once('error', () => resolve());
         s.end(() => resolve());
       });
+    }
+    try {
+      this.store.close();
+    } catch (e) {
+      // The journal stays: the next start reads it as it is.
+      this.o.log.warn(
+        { err: e },
+        `${this.rel}: could not fold the state journal into ${this.o.statePath} (${(e as Error).message}); it is kept and read at the next start`,
+      );
     }
   }
 }

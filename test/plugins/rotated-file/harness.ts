@@ -14,6 +14,7 @@ import { InstanceCounters } from '../../../core/counters.js';
 import { newChunkId } from '../../../core/record.js';
 import { captureLogger, configFrom } from '../../helpers/engine.js';
 import type { HasAfter } from '../../helpers/tmp.js';
+import { readState } from '../../../plugins/rotated-file/rotated-file-state.js';
 
 export interface OpenOutput {
   flush(chunk: Chunk): Promise<void>;
@@ -75,4 +76,10 @@ export function lines(texts: string[], o: LineOpts = {}): Chunk {
 
 export function numbered(prefix: string, from: number, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix} ${from + i}`);
+}
+
+/** A file's delivery state as a restart would read it (base + journal), without inodes: comparable across directories. */
+export function stateWithoutInodes(stateDir: string, file: string): string {
+  const s = readState(join(stateDir, `out.file-${file}.json`));
+  return JSON.stringify({ size: s.size, rotating: s.rotating !== undefined, hw: [...s.hw] });
 }
