@@ -16,7 +16,7 @@
  * keeps the data and the core retries), and the next attempt re-creates the stream.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync } from 'node:fs';
+import { fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { RotatingFileStream } from 'rotating-file-stream';
 import { lazyModule } from '../../core/lazy.js';
