@@ -13,6 +13,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readState } from '../../plugins/rotated-file/rotated-file-state.js';
 import { openSealedLines, sealKeys } from '../helpers/sealed.js';
 import { listening, procStats, sha256, spawnAgent, stop, writeLines } from './agents.js';
 import { enclaveYaml, parentYaml } from './pair.js';
@@ -24,17 +25,16 @@ const dir = mkdtempSync(join(tmpdir(), 'qlog-bench-seal-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The parent's delivery state (rotated-file): the highest seq written, which reaches the input's
+ * The parent's delivery state (rotated-file, base + journal): the highest seq written, which reaches the input's
  * size when the last line (off) or the last unit (on) is in the file. The same cheap signal for
  * both modes (reading a growing 250 MB file of units would cost the bench CPU the agents need).
  */
 function written(state: string): number {
   let hw = 0;
   try {
-    for (const f of readdirSync(state)) {
-      if (!/^rotated-file\.\d+\.file-.*\.json$/.test(f)) continue;
-      for (const [, seq] of (JSON.parse(readFileSync(join(state, f), 'utf8')) as { hw: [string, number][] }).hw) hw = Math.max(hw, seq);
-    }
+    // The base appears at the first fold of the journal (or the close): either names the state.
+    const bases = new Set(readdirSync(state).map((f) => /^(rotated-file\.\d+\.file-.*\.json)(\.journal)?$/.exec(f)?.[1]));
+    for (const f of bases) if (f) for (const seq of readState(join(state, f)).hw.values()) hw = Math.max(hw, seq);
   } catch {
     /* not written yet, or replaced while read */
   }
