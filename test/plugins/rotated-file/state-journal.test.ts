@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   applyDelta,
   copyState,
+  crc32Js,
   type Delta,
   emptyState,
   encodeRecord,
@@ -130,7 +131,7 @@ test('a crash at any step of folding the journal into a new base loads the same 
   const path = join(dir, 'out.file-x.json');
   const jp = journalPath(path);
   const states = statesAfter(CHANGES);
-  const rec = (k: number) => encodeRecord(k, CHANGES[k - 1]!);
+  const rec = (k: number) => Buffer.from(encodeRecord(k, CHANGES[k - 1]!));
   const journal = (from: number, to: number) => Buffer.concat(Array.from({ length: to - from + 1 }, (_, i) => rec(from + i)));
   const last = CHANGES.length;
   const expect = (what: string, stale: number) => {
@@ -203,7 +204,7 @@ test('the store folds its journal as it grows: the replay equals the state in me
       if (len < prevLen) folds++;
       prevLen = len;
       // Bounded: the fold runs once past the bound, so at most the bound plus one record.
-      assert.ok(len <= journalMax + encodeRecord(i, d).length, `journal ${len} bytes`);
+      assert.ok(len <= journalMax + Buffer.byteLength(encodeRecord(i, d)), `journal ${len} bytes`);
       if (durable || i % 5 === 0) assert.equal(JSON.stringify(plain(readState(path))), want, `replay after change ${i}`);
       if (i % 500 === 499) {
         store.close();
@@ -282,4 +283,15 @@ test('writing a part appends to the journal, the base is not replaced; a journal
   assert.equal(again.counters.get('duplicates_skipped'), 19);
   assert.equal(readFileSync(join(ws, 's.log'), 'utf8'), `${numbered('l', 1, 22).join('\n')}\n`);
   await again.close();
+});
+
+test('the checksum is CRC-32 (IEEE) with or without zlib.crc32', () => {
+  assert.equal(crc32Js(Buffer.from('123456789')), 0xcbf43926);
+  const line = encodeRecord(7, { size: 1, marks: new Map([['ü', 2]]) });
+  assert.equal(
+    line.slice(0, 9),
+    `${crc32Js(Buffer.from(line.slice(9, -1)))
+      .toString(16)
+      .padStart(8, '0')} `,
+  );
 });
