@@ -363,6 +363,8 @@ export interface StoreOptions {
   /** Workspace-relative name of the output file (recorded in the base). */
   file: string;
   journalMax?: number;
+  /** A fold of the journal into the base failed (the journal is kept, and folded later). */
+  onFoldError?: (err: Error) => void;
 }
 
 /**
@@ -372,7 +374,7 @@ export interface StoreOptions {
 export class StateStore {
   state: FileState;
   /** What loading found (for the caller to report). */
-  readonly loaded: Loaded;
+  readonly loaded: Omit<Loaded, 'state'>;
   readonly journal: string;
   private gen: number;
   private fd = -1;
@@ -392,12 +394,13 @@ export class StateStore {
   ) {
     this.journal = journalPath(path);
     this.max = o.journalMax ?? JOURNAL_MAX;
-    this.loaded = loadState(path);
-    this.state = this.loaded.state;
-    this.gen = this.loaded.gen;
-    this.len = this.loaded.valid;
-    this.exists = this.loaded.journal;
-    this.clean = this.loaded.clean;
+    const { state, ...loaded } = loadState(path);
+    this.loaded = loaded;
+    this.state = state;
+    this.gen = loaded.gen;
+    this.len = loaded.valid;
+    this.exists = loaded.journal;
+    this.clean = loaded.clean;
     this.foldAt = this.max;
   }
 
@@ -438,7 +441,11 @@ export class StateStore {
       if (this.exists) {
         if (this.len > 0 || !this.clean) saveStateSync(this.path, this.state, this.o.file, this.o.durable, this.gen);
         this.closeFd();
-        unlinkSync(this.journal);
+        try {
+          unlinkSync(this.journal);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
         this.exists = false;
         this.len = 0;
         this.clean = true;
@@ -516,8 +523,8 @@ export class StateStore {
   private foldSync(): void {
     try {
       saveStateSync(this.path, this.state, this.o.file, this.o.durable, this.gen);
-    } catch {
-      this.foldAt = this.len + this.max / 4;
+    } catch (e) {
+      this.foldFailed(e as Error);
       return;
     }
     this.emptyJournal();
@@ -526,11 +533,16 @@ export class StateStore {
   private async fold(): Promise<void> {
     try {
       await saveState(this.path, this.state, this.o.file, this.o.durable, this.gen);
-    } catch {
-      this.foldAt = this.len + this.max / 4;
+    } catch (e) {
+      this.foldFailed(e as Error);
       return;
     }
     this.emptyJournal();
+  }
+
+  private foldFailed(e: Error): void {
+    this.foldAt = this.len + this.max / 4;
+    this.o.onFoldError?.(e);
   }
 
   /** After a new base: its records are stale. Left in place (not cut), the next change writes a base again. */

@@ -95,7 +95,12 @@ export class RotatedFileWriter {
 
   constructor(private readonly o: WriterOptions) {
     this.rel = o.rel;
-    const so = { durable: o.fsync, file: o.rel };
+    const so = {
+      durable: o.fsync,
+      file: o.rel,
+      onFoldError: (e: Error) =>
+        o.log.warn({ err: e }, `${o.rel}: could not fold the state journal into ${o.statePath} (${e.message}); the journal is kept (tried again later)`),
+    };
     try {
       this.store = new StateStore(o.statePath, so);
     } catch (e) {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   applyDelta,
@@ -294,4 +294,55 @@ test('the checksum is CRC-32 (IEEE) with or without zlib.crc32', () => {
       .toString(16)
       .padStart(8, '0')} `,
   );
+});
+
+test('a journal that cannot be written (ENOSPC): the change fails and is not in the state; the next ones go to the base', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'out.file-x.json');
+  const first = new StateStore(path, { durable: false, file: 'x' });
+  first.commitSync({ ino: 1, size: 10 });
+  first.close();
+  const store = new StateStore(path, { durable: false, file: 'x' });
+  // Every write to it fails with ENOSPC, and it cannot be cut back either.
+  symlinkSync('/dev/full', journalPath(path));
+  assert.throws(() => store.commitSync({ size: 20, marks: new Map([['A', 1]]) }), { code: 'ENOSPC' });
+  assert.deepEqual(plain(store.state), { ino: 1, size: 10, rotating: null, hw: [] });
+  store.commitSync({ size: 30, marks: new Map([['A', 2]]) });
+  rmSync(journalPath(path)); // (read as a journal, /dev/full would never end)
+  assert.deepEqual(plain(readState(path)), { ino: 1, size: 30, rotating: null, hw: [['A', 2]] });
+  store.commitSync({ size: 40 });
+  assert.deepEqual(plain(readState(path)), { ino: 1, size: 40, rotating: null, hw: [['A', 2]] });
+  store.close();
+  assert.deepEqual(plain(readState(path)), plain(store.state));
+});
+
+test('a fold that fails keeps the journal (reported, tried again later); the changes are all recorded', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'out.file-x.json');
+  const errors: Error[] = [];
+  const store = new StateStore(path, { durable: false, file: 'x', journalMax: 1000, onFoldError: (e) => errors.push(e) });
+  store.commitSync({ ino: 1, size: 0 });
+  const model = emptyState();
+  applyDelta(model, { ino: 1, size: 0 });
+  // A non-empty directory in the base's place: renaming a new base over it fails.
+  rmSync(path, { force: true });
+  mkdirSync(join(path, 'x'), { recursive: true });
+  for (let i = 1; i <= 40; i++) {
+    const d = { size: i * 100, marks: new Map([[`s${i % 7}`, i]]) };
+    store.commitSync(d);
+    applyDelta(model, d);
+  }
+  assert.ok(errors.length >= 1, 'fold failure reported');
+  assert.ok(statSync(journalPath(path)).size > 1000, 'journal kept past its bound');
+  rmSync(path, { recursive: true });
+  for (let i = 41; i <= 80; i++) {
+    const d = { size: i * 100, marks: new Map([[`s${i % 7}`, i]]) };
+    store.commitSync(d);
+    applyDelta(model, d);
+  }
+  assert.ok(statSync(journalPath(path)).size <= 1000, 'folded once the base could be written');
+  assert.deepEqual(plain(readState(path)), plain(model));
+  assert.deepEqual(plain(store.state), plain(model));
+  assert.deepEqual(readdirSync(dir).sort(), ['out.file-x.json', 'out.file-x.json.journal'], 'no temp files left by the failed folds');
+  store.close();
 });
