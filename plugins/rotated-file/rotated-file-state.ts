@@ -23,7 +23,9 @@
  * and the next change writes a new base instead of appending behind it. Records at or below the
  * base's gen are skipped: a crash between writing a new base and emptying the journal leaves them.
  * Once the journal passes JOURNAL_MAX bytes it is folded into a new base and emptied; closing the
- * file folds it and removes the journal, leaving the base alone.
+ * file folds it and removes the journal, leaving the base alone. A base written while the journal
+ * goes on says so (`journal: true`): found without it, its size may be older than the file's
+ * acknowledged bytes, and cutting the file to it would lose them: it is not trusted (`lost`).
  */
 import {
   closeSync,
@@ -75,6 +77,8 @@ interface StateJson {
   file: string;
   /** The last journal record this base includes (absent: 0). */
   gen?: number;
+  /** Changes after this base are in the journal (written while the file is open): a missing journal was lost. */
+  journal?: true;
   ino: number | null;
   size: number;
   rotating?: { ino: number | null; first: number | null };
@@ -160,6 +164,18 @@ function crc32(data: string | Uint8Array): number {
 interface Base {
   state: FileState;
   gen: number;
+  journal: boolean;
+}
+
+/** How a base is written. */
+export interface BaseOptions {
+  /** Workspace-relative name of the output file (recorded in the base). */
+  file: string;
+  /** Sync the temp file and the directory. */
+  durable: boolean;
+  gen?: number;
+  /** A journal follows this base. */
+  journal?: boolean;
 }
 
 const isIno = (x: unknown): x is number | null => x === null || typeof x === 'number';
@@ -182,12 +198,13 @@ function readBase(path: string): Base | undefined {
     hw: new Map(j.hw.filter((e) => typeof e?.[0] === 'string' && typeof e[1] === 'number')),
   };
   if (j.rotating) s.rotating = { ino: j.rotating.ino ?? null, first: j.rotating.first ?? null };
-  return { state: s, gen: Number.isSafeInteger(j.gen) && j.gen! > 0 ? j.gen! : 0 };
+  return { state: s, gen: Number.isSafeInteger(j.gen) && j.gen! > 0 ? j.gen! : 0, journal: j.journal === true };
 }
 
-function serialise(s: FileState, file: string, gen: number): string {
-  const j: StateJson = { v: 1, file, gen, ino: s.ino, size: s.size, hw: [...s.hw] };
+function serialise(s: FileState, o: BaseOptions): string {
+  const j: StateJson = { v: 1, file: o.file, gen: o.gen ?? 0, ino: s.ino, size: s.size, hw: [...s.hw] };
   if (s.rotating) j.rotating = s.rotating;
+  if (o.journal) j.journal = true;
   return JSON.stringify(j);
 }
 
@@ -204,11 +221,11 @@ function syncDir(dir: string): void {
 }
 
 /** Replace the base atomically, synchronously (rotation events cannot be awaited). */
-export function saveStateSync(path: string, s: FileState, file: string, durable: boolean, gen = 0): void {
+export function saveStateSync(path: string, s: FileState, o: BaseOptions): void {
   const tmp = tmpName(path);
-  const data = serialise(s, file, gen);
+  const data = serialise(s, o);
   try {
-    if (!durable) {
+    if (!o.durable) {
       writeFileSync(tmp, data);
     } else {
       const fd = openSync(tmp, 'w');
@@ -228,17 +245,17 @@ export function saveStateSync(path: string, s: FileState, file: string, durable:
     }
     throw e;
   }
-  if (durable) syncDir(dirname(path));
+  if (o.durable) syncDir(dirname(path));
 }
 
 /** Replace the base atomically; with fsync on the thread pool (a sync may take long). */
-export async function saveState(path: string, s: FileState, file: string, durable: boolean, gen = 0): Promise<void> {
-  if (!durable) return saveStateSync(path, s, file, false, gen);
+export async function saveState(path: string, s: FileState, o: BaseOptions): Promise<void> {
+  if (!o.durable) return saveStateSync(path, s, o);
   const tmp = tmpName(path);
   try {
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(serialise(s, file, gen));
+      await fh.writeFile(serialise(s, o));
       await fh.sync();
     } finally {
       await fh.close();
@@ -310,6 +327,12 @@ export interface Loaded {
   gen: number;
   /** Whether the journal file exists. */
   journal: boolean;
+  /**
+   * The base says a journal follows, but there is none (copied or restored without it): the base
+   * may be older than the file. Its size and inode are not trusted (the file is taken as it is,
+   * nothing cut); its marks are kept (at worst, the last chunks written again).
+   */
+  lost: boolean;
   /** Bytes of the journal holding records replayed (appends may follow them when `clean`). */
   valid: number;
   /** Records skipped: at or below the base's gen (a crash while folding the journal). */
@@ -322,15 +345,20 @@ export interface Loaded {
 
 /** Read the base and replay its journal; missing files give an empty state, a corrupt base throws. */
 export function loadState(path: string): Loaded {
-  const base = readBase(path) ?? { state: emptyState(), gen: 0 };
+  const base = readBase(path) ?? { state: emptyState(), gen: 0, journal: false };
   const s = base.state;
   let gen = base.gen;
   let buf: Buffer;
   try {
     buf = readFileSync(journalPath(path));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: s, gen, journal: false, valid: 0, stale: 0, ignored: 0, clean: true };
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (base.journal) {
+      s.ino = null;
+      s.size = 0;
+      delete s.rotating;
+    }
+    return { state: s, gen, journal: false, lost: base.journal, valid: 0, stale: 0, ignored: 0, clean: true };
   }
   let pos = 0;
   let stale = 0;
@@ -347,7 +375,7 @@ export function loadState(path: string): Loaded {
     pos = nl + 1;
   }
   const ignored = buf.length - pos;
-  return { state: s, gen, journal: true, valid: pos, stale, ignored, clean: ignored === 0 && stale === 0 };
+  return { state: s, gen, journal: true, lost: false, valid: pos, stale, ignored, clean: ignored === 0 && stale === 0 };
 }
 
 /** The state a restart would find (base + journal). */
@@ -439,7 +467,8 @@ export class StateStore {
   close(): void {
     try {
       if (this.exists) {
-        if (this.len > 0 || !this.clean) saveStateSync(this.path, this.state, this.o.file, this.o.durable, this.gen);
+        // Always: the base may say a journal follows.
+        saveStateSync(this.path, this.state, this.base(false));
         this.closeFd();
         try {
           unlinkSync(this.journal);
@@ -502,14 +531,14 @@ export class StateStore {
   private rebaseSync(d: Delta): void {
     const next = copyState(this.state);
     applyDelta(next, d);
-    saveStateSync(this.path, next, this.o.file, this.o.durable, this.gen + 1);
+    saveStateSync(this.path, next, this.base(this.exists, 1));
     this.rebased(next);
   }
 
   private async rebase(d: Delta): Promise<void> {
     const next = copyState(this.state);
     applyDelta(next, d);
-    await saveState(this.path, next, this.o.file, this.o.durable, this.gen + 1);
+    await saveState(this.path, next, this.base(this.exists, 1));
     this.rebased(next);
   }
 
@@ -522,7 +551,7 @@ export class StateStore {
   /** Fold the journal into a new base. A failure is not the change's: its record is in the journal; tried again later. */
   private foldSync(): void {
     try {
-      saveStateSync(this.path, this.state, this.o.file, this.o.durable, this.gen);
+      saveStateSync(this.path, this.state, this.base(true));
     } catch (e) {
       this.foldFailed(e as Error);
       return;
@@ -532,7 +561,7 @@ export class StateStore {
 
   private async fold(): Promise<void> {
     try {
-      await saveState(this.path, this.state, this.o.file, this.o.durable, this.gen);
+      await saveState(this.path, this.state, this.base(true));
     } catch (e) {
       this.foldFailed(e as Error);
       return;
@@ -561,6 +590,11 @@ export class StateStore {
     }
     this.len = 0;
     this.clean = true;
+  }
+
+  /** How to write a base of generation gen (+ next): whether a journal follows it. */
+  private base(journal: boolean, next = 0): BaseOptions {
+    return { file: this.o.file, durable: this.o.durable, gen: this.gen + next, journal };
   }
 
   private closeFd(): void {

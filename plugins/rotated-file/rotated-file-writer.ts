@@ -124,6 +124,11 @@ export class RotatedFileWriter {
       this.store = new StateStore(o.statePath, so);
     }
     const l = this.store.loaded;
+    if (l.lost)
+      o.log.warn(
+        { file: this.store.journal },
+        `${o.rel}: delivery state ${o.statePath} says its journal ${this.store.journal} follows it, but there is none (state files copied or restored without it?); taking the file as it is: nothing is cut, the last chunks may be written again`,
+      );
     if (l.ignored > 0 || l.stale > 0)
       o.log.info(
         { file: this.store.journal, ignored: l.ignored, stale: l.stale },

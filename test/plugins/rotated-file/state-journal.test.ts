@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   applyDelta,
@@ -142,13 +142,13 @@ test('a crash at any step of folding the journal into a new base loads the same 
   };
 
   // Before the fold: base of change 2, journal 3..6; the new base written to its temp file but not renamed.
-  saveStateSync(path, states[2]!, 'x', false, 2);
+  saveStateSync(path, states[2]!, { file: 'x', durable: false, gen: 2, journal: true });
   writeFileSync(jp, journal(3, last));
   expect('fold not started', 0);
   writeFileSync(`${path}.tmp-1-0`, JSON.stringify({ v: 1, file: 'x', gen: last, ino: 5, size: 5, hw: [] }));
   expect('new base in its temp file', 0);
   // Renamed, the journal not yet emptied: its records are already in the base.
-  saveStateSync(path, states[last]!, 'x', false, last);
+  saveStateSync(path, states[last]!, { file: 'x', durable: false, gen: last, journal: true });
   expect('new base renamed, journal kept', last - 2);
   assert.equal(loadState(path).clean, false);
   // The next change writes a base (never appended behind records the base already has).
@@ -158,7 +158,7 @@ test('a crash at any step of folding the journal into a new base loads the same 
   assert.equal(readState(path).size, 5);
   store.close();
   // Journal emptied.
-  saveStateSync(path, states[last]!, 'x', false, last);
+  saveStateSync(path, states[last]!, { file: 'x', durable: false, gen: last, journal: true });
   writeFileSync(jp, '');
   expect('journal emptied', 0);
   // The same while a torn tail was being replaced by a base: base of change 6, journal 3..5 + a torn 6.
@@ -308,7 +308,9 @@ test('a journal that cannot be written (ENOSPC): the change fails and is not in 
   assert.throws(() => store.commitSync({ size: 20, marks: new Map([['A', 1]]) }), { code: 'ENOSPC' });
   assert.deepEqual(plain(store.state), { ino: 1, size: 10, rotating: null, hw: [] });
   store.commitSync({ size: 30, marks: new Map([['A', 2]]) });
-  rmSync(journalPath(path)); // (read as a journal, /dev/full would never end)
+  // Read as a journal, /dev/full would never end: an empty one in its place (the store's descriptor stays on /dev/full).
+  rmSync(journalPath(path));
+  writeFileSync(journalPath(path), '');
   assert.deepEqual(plain(readState(path)), { ino: 1, size: 30, rotating: null, hw: [['A', 2]] });
   store.commitSync({ size: 40 });
   assert.deepEqual(plain(readState(path)), { ino: 1, size: 40, rotating: null, hw: [['A', 2]] });
@@ -345,4 +347,30 @@ test('a fold that fails keeps the journal (reported, tried again later); the cha
   assert.deepEqual(plain(store.state), plain(model));
   assert.deepEqual(readdirSync(dir).sort(), ['out.file-x.json', 'out.file-x.json.journal'], 'no temp files left by the failed folds');
   store.close();
+});
+
+test('a base whose journal is missing (copied without it) is not trusted for the size: the file is taken as it is, nothing cut', async (t) => {
+  const dir = tempDir(t);
+  const ws = join(dir, 'ws');
+  const out = await openRotatedFile(t, { workspace: ws, file: 's.log' });
+  await out.flush(lines(numbered('l', 1, 3), { src: 'S', from: 1 }));
+  const base = join(out.stateDir, 'out.file-s.log.json');
+  await out.close();
+  // While running, the journal was folded into a base (it says a journal follows), then more was recorded there.
+  saveStateSync(base, readState(base), { file: 's.log', durable: false, gen: 9, journal: true });
+  appendFileSync(join(ws, 's.log'), 'l 4\n'); // recorded in the journal, which is then lost
+  const l = loadState(base);
+  assert.equal(l.lost, true);
+  assert.deepEqual(plain(l.state), { ino: null, size: 0, rotating: null, hw: [['S', 3]] });
+
+  const again = await openRotatedFile(t, { workspace: ws, file: 's.log' });
+  await again.flush(lines(numbered('l', 1, 5), { src: 'S', from: 1 }));
+  // "l 4" was acknowledged: not cut. Sent again, it is written again (at-least-once, not loss).
+  assert.equal(readFileSync(join(ws, 's.log'), 'utf8'), 'l 1\nl 2\nl 3\nl 4\nl 4\nl 5\n');
+  assert.equal(again.counters.get('unacked_bytes_cut'), 0);
+  assert.ok(again.logs.some((e) => /says its journal .* follows it, but there is none/.test(String(e.msg))));
+  await again.close();
+  // Closed: the base stands alone again.
+  assert.equal(loadState(base).lost, false);
+  assert.ok(!existsSync(journalPath(base)));
 });
