@@ -10,7 +10,7 @@ import { loadConfig } from '../../core/config/load.js';
 import { ConfigError, QlogError, type ErrorCode } from '../../core/errors.js';
 import { loadPlugins, resolvePluginSpec } from '../../core/plugin/loader.js';
 import { VERSION } from '../../core/version.js';
-import { runCli } from '../helpers/cli.js';
+import { ROOT, runCli, startCli } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
 
 interface Fake {
@@ -304,4 +304,44 @@ test('qlog plugins -c lists a loaded plugin with its origin; --json has its sche
     v.stderr,
     /clash\.yaml:1:22: service\.plugins\[0\]: plugin name "dummy" from "\.\/dup\.mjs" clashes with the built-in input plugin "dummy"; rename one of them/,
   );
+});
+
+// The agent is a bundle (scripts/bundle-cli.mjs) with its own copy of the SDK's classes; a plugin
+// importing `qlog` gets dist/core/index.js, another copy. Its PermanentError must still drop.
+test("an ESM plugin's PermanentError (from the SDK entry, not the agent's bundle) drops without a retry", async (t) => {
+  const dir = tempDir(t);
+  const sdk = pathToFileURL(join(ROOT, 'dist/core/index.js')).href;
+  write(
+    join(dir, 'perm.mjs'),
+    `import { definePlugin, PermanentError, recordLine } from ${JSON.stringify(sdk)};
+export default definePlugin({ kind: 'output', name: 'perm_out', description: 'drops poison', qlog: '*',
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  setup(ctx) {
+    ctx.hooks.flush.tapPromise('perm_out', async (chunk) => {
+      if (chunk.records.some((r) => recordLine(r).includes('poison'))) throw new PermanentError('poison record');
+      for (const r of chunk.records) process.stdout.write('> ' + recordLine(r) + '\\n');
+    });
+  },
+});
+`,
+  );
+  const cfg = writeConfig(
+    dir,
+    'perm.yaml',
+    `
+service: { plugins: [./perm.mjs] }
+pipeline:
+  inputs:
+    - { name: dummy, tag: ok, dummy: 'fine \${seq}', rate: 50, samples: 2 }
+    - { name: dummy, tag: bad, dummy: 'poison', samples: 1 }
+  outputs: [{ name: perm_out, retry_limit: 5, retry_base: 10ms }]
+`,
+  );
+  const a = startCli(['run', cfg], { cwd: dir, owner: t });
+  await a.waitForLine(/dropping 1 records of bad: poison record/, { stream: 'stderr', timeoutMs: 15_000 });
+  await a.waitForLine(/^> fine 2$/, { timeoutMs: 15_000 });
+  a.signal('SIGTERM');
+  assert.equal((await a.exited).code, 0, a.stderr.join('\n'));
+  assert.deepEqual(a.stdout, ['> fine 1', '> fine 2']);
+  assert.equal(a.stderr.filter((l) => /retrying/.test(l)).length, 0, a.stderr.join('\n'));
 });
