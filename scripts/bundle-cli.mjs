@@ -5,10 +5,13 @@
 //
 // Why (issue 16): unbundled, `qlog run` loads ~330 modules (dist/ and node_modules/), and resolving,
 // reading and compiling them one by one was most of an agent's start-up (~0.3 CPU-s per agent).
-// The output is ASCII only: V8 keeps a module's source for lazy compilation, as two bytes a
-// character when it holds any non-ASCII one. Whitespace is minified (smaller source held), names
-// are not (stack traces and error messages read as in the sources; the .map file beside each
-// output maps positions back, for `node --enable-source-maps`).
+// What the agent holds, measured (heap used by an idle enclave agent, tail + resource): V8 keeps a
+// module's source for lazy compilation, as two bytes a character when it holds any non-ASCII one:
+// ASCII output saves ~0.5 MiB; minified whitespace ~0.8 MiB. Identifiers are not minified (stack
+// traces and error messages read as in the sources; the .map file beside each output maps
+// positions back, for `node --enable-source-maps`); only where two bundled modules use the same
+// top-level name does one get a number appended (jsonLine2). esbuild's keepNames would undo that,
+// for ~0.45 MiB of heap: left off.
 //
 // The rest of dist/ (what tsc emits) stays: the SDK entries (`qlog`, `qlog/testing`) that
 // third-party plugins import, and the files found through import.meta.url. A module of ours that
@@ -48,6 +51,36 @@ const ownUrl = {
 // Outputs of an earlier build (chunk names carry a content hash).
 for (const f of readdirSync(outdir)) if (f.startsWith(CHUNK_PREFIX) || f === 'main.js' || f === 'main.js.map') rmSync(join(outdir, f));
 
+/** Packages replaced by a file of scripts/bundle/ (each says why). */
+const REPLACED = { 'msgpackr-extract': 'msgpackr-extract.cjs' };
+const replaced = {
+  name: 'qlog-replaced-packages',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(REPLACED).join('|')})$`) }, (args) => ({ path: join(root, 'scripts/bundle', REPLACED[args.path]) }));
+  },
+};
+
+/**
+ * fdir requires picomatch at run time (its optional glob support) through its own createRequire,
+ * which loaded picomatch's 6 files a second time beside the bundled copy: give it the bundled one.
+ */
+const FDIR_REQUIRE = '__require.resolve("picomatch");\n\tpm = __require("picomatch");';
+const fdirPicomatch = {
+  name: 'qlog-fdir-picomatch',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]fdir[\\/]dist[\\/]index\.mjs$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      // Fails the build when an fdir upgrade changes the code (check the new one, then adapt).
+      if (!src.includes(FDIR_REQUIRE)) throw new Error(`${args.path}: its picomatch require() changed: adapt scripts/bundle-cli.mjs`);
+      return {
+        contents: `import __qlogPicomatch from 'picomatch';\n${src.replace(FDIR_REQUIRE, 'pm = __qlogPicomatch;')}`,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      };
+    });
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: { main: 'core/cli/main.ts' },
@@ -59,17 +92,16 @@ await build({
   format: 'esm',
   target: 'node20',
   // Native code, found at run time from its package's directory.
-  external: ['msgpackr-extract', 'node-gyp-build', '*.node'],
+  external: ['node-gyp-build', '*.node'],
   // CommonJS packages in an ES module bundle call require() for node's modules.
   banner: { js: "import { createRequire as __qlogCreateRequire } from 'node:module';\nconst require = __qlogCreateRequire(import.meta.url);" },
   charset: 'ascii',
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'none',
-  plugins: [ownUrl],
+  plugins: [ownUrl, replaced, fdirPicomatch],
   logLevel: 'warning',
 });
 chmodSync(join(outdir, 'main.js'), 0o755);
