@@ -91,8 +91,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Native code, found at run time from its package's directory.
-  external: ['node-gyp-build', '*.node'],
+  // Native addons are loaded at run time (core/native-addon.ts, scripts/bundle/msgpackr-extract.cjs).
+  external: ['*.node'],
   // CommonJS packages in an ES module bundle call require() for node's modules.
   banner: { js: "import { createRequire as __qlogCreateRequire } from 'node:module';\nconst require = __qlogCreateRequire(import.meta.url);" },
   charset: 'ascii',
