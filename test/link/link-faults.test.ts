@@ -57,16 +57,28 @@ test('the parent is SIGKILLed mid-stream and restarted: nothing lost or duplicat
   const N = 60_000;
   const dir = tempDir(t, 'qlog-link-');
   resetSource(dir);
-  writeLines(dir, 1, N);
+  writeLines(dir, 1, 5_000);
   const uri = `unix://${join(dir, 'link.sock')}`;
   const enclave = start(t, dir, enclaveConfig(dir, { mode: 'listen', uri, extra: { flush_max_size: '32KiB', max_inflight_chunks: 8 } }));
   const parentFile = parentConfig(dir, { mode: 'connect', uri });
   const parent1 = start(t, dir, parentFile);
   await waitForCount(dir, 5_000, 30_000, [enclave, parent1]);
+  // The service keeps writing (500 lines every 5 ms, ~0.5 s for the rest) while the parent is
+  // killed: the kill falls mid-stream however fast the link drains (with every line written
+  // up front, a fast link had delivered all of them before the kill).
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const feeding = (async () => {
+    for (let from = 5_001; from <= N; from += 500) {
+      writeLines(dir, from, Math.min(N, from + 499));
+      await sleep(5);
+    }
+  })();
+  await sleep(30);
   parent1.signal('SIGKILL');
   await parent1.exited;
   const atKill = outLines(dir).length;
   const parent2 = start(t, dir, parentFile);
+  await feeding;
   await waitForCount(dir, N, 60_000, [enclave, parent2]);
   await new Promise((r) => setTimeout(r, 300)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent2);
