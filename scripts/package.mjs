@@ -4,7 +4,8 @@
 //   the npm package's files (package.json "files", via `npm pack`: dist/, native sources, conf/, docs/),
 //   node_modules/ with the production dependencies only (`npm ci --omit=dev` from package-lock.json,
 //   offline when the npm cache has them), the vsock addon built here (native/build/Release), and
-//   bin/qlog, a sh launcher that runs `node` with the CLI's V8 flags (those of main.js's shebang).
+//   bin/qlog, a sh launcher that runs `node` with the CLI's environment and V8 flags (those of
+//   main.js's shebang).
 // The addon and msgpackr's prebuilt extension are native code for this platform: build on the
 // platform you deploy to (linux-x64 for the enclave images we know).
 // Usage: node scripts/package.mjs [--out DIR]   (needs a built tree: `npm run package` builds first)
@@ -49,21 +50,24 @@ function must(cmd, args, cwd) {
   return r.stdout;
 }
 
-/** The node options of main.js's shebang (`#!/usr/bin/env -S node --opt ...`). */
-function shebangFlags() {
+/** The environment and node options of main.js's shebang (`#!/usr/bin/env -S NAME=value node --opt ...`). */
+function shebang() {
   const first = readFileSync(CLI, 'utf8').split('\n', 1)[0];
-  const m = /^#!.*\bnode((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  const m = /^#!\S*env -S((?:\s+[A-Z_]+=\S+)*)\s+node((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
   if (!m) fail(`unexpected first line in ${CLI}: ${first}`);
-  return m[1].trim().split(/\s+/).filter(Boolean);
+  const words = (s) => s.trim().split(/\s+/).filter(Boolean);
+  return { env: words(m[1]), flags: words(m[2]) };
 }
 
 /**
  * bin/qlog: POSIX sh builtins only (an image may have no coreutils). Found through a symlink
  * (/usr/local/bin/qlog -> /opt/qlog/bin/qlog), it asks node for its real path.
  */
-function launcher(flags) {
+function launcher({ env, flags }) {
   return `#!/bin/sh
-# qlog launcher: runs the system node (>= 20) on this folder's CLI with the agent's V8 flags.
+# qlog launcher: runs the system node (>= 20) on this folder's CLI with the agent's environment
+# (${env.join(' ')}) and V8 flags.
+${env.map((a) => `export ${a}`).join('\n')}
 self=$0
 if [ -L "$self" ]; then
   self=$(node -e 'process.stdout.write(require("fs").realpathSync(process.argv[1]))' "$self") || exit 1
@@ -146,7 +150,7 @@ try {
   mkdirSync(join(app, 'native/build/Release'), { recursive: true });
   copyFileSync(join(ROOT, ADDON), join(app, ADDON));
   mkdirSync(join(app, 'bin'));
-  writeFileSync(join(app, 'bin/qlog'), launcher(shebangFlags()));
+  writeFileSync(join(app, 'bin/qlog'), launcher(shebang()));
   chmodSync(join(app, 'bin/qlog'), 0o755);
 
   mkdirSync(out, { recursive: true });

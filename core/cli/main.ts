@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --no-opt --no-sparkplug
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=4 --no-opt --no-sparkplug
 /**
  * qlog command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
  * Each command lives in its own module, loaded on demand.

@@ -20,15 +20,26 @@ import type { HasAfter } from './tmp.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/core/cli/main.js', import.meta.url));
 
-/** The node options of the CLI's shebang (`#!/usr/bin/env -S node --opt ...`): to run node as `qlog` does. */
-export function shebangNodeArgs(): string[] {
+/** The CLI's shebang, `#!/usr/bin/env -S NAME=value ... node --opt ...`: its assignments and node options. */
+function shebang(): { env: string[]; args: string[] } {
   try {
     const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
-    const m = /^#!.*\bnode((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
-    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+    const m = /^#!\S*env -S((?:\s+[A-Z_]+=\S+)*)\s+node((?:\s+--?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+    const words = (s: string) => s.trim().split(/\s+/).filter(Boolean);
+    return m ? { env: words(m[1]!), args: words(m[2]!) } : { env: [], args: [] };
   } catch {
-    return [];
+    return { env: [], args: [] };
   }
+}
+
+/** The node options of the CLI's shebang: to run node as `qlog` does (with shebangEnv()). */
+export function shebangNodeArgs(): string[] {
+  return shebang().args;
+}
+
+/** The environment the CLI's shebang sets (`MALLOC_ARENA_MAX=1`), as `NAME=value` words. */
+export function shebangEnv(): string[] {
+  return shebang().env;
 }
 
 const children = new Set<ChildProcess>();

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { VERSION } from '../../core/version.js';
-import { shebangNodeArgs } from '../helpers/cli.js';
+import { shebangEnv, shebangNodeArgs } from '../helpers/cli.js';
 import { cleanTemps, ensureBuilt, node, ROOT, run, tempDir } from '../sdk/helpers.js';
 import { assertAddonLoads, assertValidateAndRun, assertVersion, type InstalledQlog } from './helpers.js';
 
@@ -44,9 +44,11 @@ test('production dependencies only: no dev tools, no source maps or type declara
   assert.equal(existsSync(join(q.root, 'dist/core/index.d.ts')), false);
 });
 
-test('bin/qlog runs node with the V8 flags of the CLI shebang', () => {
+test('bin/qlog runs node with the environment and V8 flags of the CLI shebang', () => {
   const launcher = readFileSync(q.qlog, 'utf8');
   assert.match(launcher, /^#!\/bin\/sh\n/);
+  assert.deepEqual(shebangEnv(), ['MALLOC_ARENA_MAX=1']);
+  for (const a of shebangEnv()) assert.ok(launcher.includes(`\nexport ${a}\n`), launcher);
   assert.ok(launcher.includes(`exec node ${shebangNodeArgs().join(' ')} "$root/dist/core/cli/main.js" "$@"`), launcher);
 });
 

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, shebangNodeArgs } from '../../helpers/cli.js';
+import { CLI, shebangEnv, shebangNodeArgs } from '../../helpers/cli.js';
 
 export class AgentProcess {
   proc?: ChildProcess;
@@ -30,7 +30,9 @@ export class AgentProcess {
   start(): this {
     const log = openSync(join(this.dir, `${this.name}.stderr`), 'a');
     const out = openSync(join(this.dir, `${this.name}.stdout`), 'a');
-    this.proc = spawn(process.execPath, [...this.nodeArgs, CLI, ...this.argv], { cwd: this.dir, stdio: ['ignore', out, log] });
+    // As `qlog` runs: the shebang's environment (MALLOC_ARENA_MAX) and node options.
+    const env = { ...process.env, ...Object.fromEntries(shebangEnv().map((a) => a.split('=', 2) as [string, string])) };
+    this.proc = spawn(process.execPath, [...this.nodeArgs, CLI, ...this.argv], { cwd: this.dir, env, stdio: ['ignore', out, log] });
     closeSync(log);
     closeSync(out);
     const p = this.proc;
