@@ -152,10 +152,12 @@ bool Scalar(Reader& r, double* num, bool* isNum) {
         need = 5;
         break;
       case 0xcb:
+      case 0xcf:
+      case 0xd3:
         need = 9;
         break;
       default:
-        // uint64/int64 (a bigint past 2^53 in JavaScript), float32 and anything else: not here.
+        // float32 and anything else: not here.
         return false;
     }
     if (r.pos + need > r.end) return false;
@@ -179,6 +181,22 @@ bool Scalar(Reader& r, double* num, bool* isNum) {
       case 0xd2:
         *num = int32_t(Be32(p + 1));
         break;
+      case 0xcf:
+      case 0xd3: {
+        // uint64/int64, as the JavaScript reads them: a number up to 2^53 in magnitude, beyond
+        // that a bigint (not a number: a seq is then absent, and the rest is left to the JavaScript).
+        uint32_t hi = Be32(p + 1);
+        uint32_t lo = Be32(p + 5);
+        if (t == 0xcf) {
+          if (!(hi < 0x200000 || (hi == 0x200000 && lo == 0))) return false;
+          *num = double(hi) * 4294967296.0 + double(lo);
+        } else {
+          int32_t shi = int32_t(hi);
+          if (!(shi >= -0x200000 && (shi < 0x200000 || (shi == 0x200000 && lo == 0)))) return false;
+          *num = double(shi) * 4294967296.0 + double(lo);
+        }
+        break;
+      }
       case 0xcb: {
         uint64_t bits = (uint64_t(Be32(p + 1)) << 32) | Be32(p + 5);
         double d;

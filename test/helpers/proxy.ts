@@ -20,12 +20,20 @@ export interface StreamProxy {
   readonly accepted: number;
   /** Cut everything and stop listening. */
   close(): Promise<void>;
+  /**
+   * startProxy only: hold (true) or pass again (false) what the open connections' clients send
+   * upstream (connections made later are not held): with the parent as the client, its acks stop
+   * reaching the enclave, so chunks stay in flight (a cut then makes the enclave resend them).
+   */
+  holdUpstream(on: boolean): void;
 }
 
 type Target = net.NetConnectOpts | ((port: number) => net.NetConnectOpts);
 
 interface Started {
   server: net.Server;
+  /** Each client and its upstream connection (startProxy). */
+  links: Map<net.Socket, net.Socket>;
   /** Every open socket: the clients and their upstream connections. */
   pairs: Set<net.Socket>;
   clients: Set<net.Socket>;
@@ -50,7 +58,7 @@ function startServer(listen: net.ListenOptions, onConn: (s: net.Socket, pairs: S
       onConn(s, pairs);
     });
     server.once('error', reject);
-    server.listen(listen, () => resolve({ server, pairs, clients, count: () => n }));
+    server.listen(listen, () => resolve({ server, pairs, clients, count: () => n, links: new Map() }));
   });
 }
 
@@ -92,15 +100,27 @@ function proxyHandle(started: Started): StreamProxy {
       for (const s of [...started.pairs]) s.destroy();
       return new Promise((r) => started.server.close(() => r()));
     },
+    holdUpstream(on: boolean) {
+      for (const [client, up] of started.links) hold(client, up, on);
+    },
   };
+}
+
+function hold(client: net.Socket, up: net.Socket, on: boolean): void {
+  if (on) {
+    client.unpipe(up);
+    client.pause();
+  } else client.pipe(up);
 }
 
 /** A plain proxy: every connection on `listen` is piped to `target`. */
 export async function startProxy(listen: net.ListenOptions, target: net.NetConnectOpts): Promise<StreamProxy> {
-  const started = await startServer(listen, (s, pairs) => {
+  const started: Started = await startServer(listen, (s, pairs) => {
     const up = net.connect(target);
     up.on('error', () => s.destroy());
     pipeBoth(s, up, pairs);
+    started.links.set(s, up);
+    s.on('close', () => started.links.delete(s));
   });
   return proxyHandle(started);
 }

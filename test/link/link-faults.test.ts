@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { assertDelivered, enclaveConfig, messages, outBytes, outLines, parentConfig, resetSource, start, stop, waitForCount, writeLines } from './link.js';
 import { startProxy } from '../helpers/proxy.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('the connection is cut 10 times mid-stream: nothing lost or duplicated', async (t) => {
   const N = 100_000;
@@ -24,20 +25,26 @@ test('the connection is cut 10 times mid-stream: nothing lost or duplicated', as
   let grownFrom = 0;
   const deadline = Date.now() + 60_000;
   while (cuts < 10 && Date.now() < deadline) {
-    // ~5,000 lines/s: the stream lasts long enough for ten cuts however fast the link drains.
+    // Each cut comes while chunks are in flight, however fast the link drains. From a settled
+    // link (reconnected, every line so far delivered and acked: acks held while the enclave
+    // resends would fill its window), the proxy holds the parent's acks back, a batch is written,
+    // and once the parent's file has grown (the lines arrived, their acks did not) the link is
+    // cut: the enclave must send those chunks again.
+    await waitFor(() => proxy.connections > 0, { timeoutMs: 30_000, what: 'the parent reconnected' });
+    await waitForCount(dir, written, 30_000, [enclave, parent]);
+    await new Promise((r) => setTimeout(r, 20));
+    proxy.holdUpstream(true);
     if (written < N - 150) {
       writeLines(dir, written + 1, written + 150);
       written += 150;
     }
-    // Cut a few ms after a write, while that batch is on its way (the pipeline drains a batch in
-    // well under the 30 ms between writes, so waiting for a backlog would never cut).
-    await new Promise((r) => setTimeout(r, 3));
-    const size = outBytes(dir);
-    if (size > grownFrom + 8_000 && proxy.connections > 0) {
+    const grown = await waitFor(() => outBytes(dir) > grownFrom, { timeoutMs: 5_000 }).catch(() => false);
+    if (grown) {
       proxy.cut();
       cuts++;
-      grownFrom = size;
+      grownFrom = outBytes(dir);
     }
+    proxy.holdUpstream(false);
     await new Promise((r) => setTimeout(r, 27));
   }
   writeLines(dir, written + 1, N);
@@ -67,21 +74,25 @@ test('the parent is SIGKILLed mid-stream and restarted: nothing lost or duplicat
   // killed: the kill falls mid-stream however fast the link drains (with every line written
   // up front, a fast link had delivered all of them before the kill).
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let written = 5_000;
   const feeding = (async () => {
     for (let from = 5_001; from <= N; from += 500) {
       writeLines(dir, from, Math.min(N, from + 499));
+      written = Math.min(N, from + 499);
       await sleep(5);
     }
   })();
-  await sleep(30);
+  // Killed once lines written after the start have reached the file (the stream flows).
+  await waitForCount(dir, 6_000, 30_000, [enclave, parent1]);
   parent1.signal('SIGKILL');
   await parent1.exited;
   const atKill = outLines(dir).length;
+  const writtenAtKill = written;
   const parent2 = start(t, dir, parentFile);
   await feeding;
   await waitForCount(dir, N, 60_000, [enclave, parent2]);
   await new Promise((r) => setTimeout(r, 300)); // nothing more (a duplicate) may arrive before the stop
   await stop(enclave, parent2);
-  assert.ok(atKill < N, `killed mid-stream (${atKill} of ${N} lines were in)`);
+  assert.ok(atKill >= 6_000 && writtenAtKill < N, `killed mid-stream (${atKill} lines in, ${writtenAtKill} of ${N} written)`);
   assertDelivered(dir, N);
 });

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { decodeEntries, decodeEvents, packr, unpackr, ProtocolError } from '../../../core/forward/codec.js';
 import { EntryReader, skipValue, type LineScan } from '../../../core/forward/entry-decoder.js';
 import { nativeLines, SCAN_FULL, SCAN_UNSURE } from '../../../core/native-lines.js';
+import { EntryWriter } from '../../../core/forward/entry-encoder.js';
+import type { LineBlock } from '../../../core/record.js';
 
 const limits = { maxDecompressed: 1 << 24 };
 
@@ -327,13 +329,22 @@ test('scanLines finds plain lines, their bytes, src and seq, as the records deco
   assert.ok(scanned >= 200, `${scanned} of 300 messages scanned`);
 });
 
+/** An unsigned integer in its shortest msgpack form, as the enclave's encoder writes a seq (uint64 from 2^32). */
+function uint(v: number): Enc {
+  if (v < 2 ** 32) return packed(v);
+  const b = Buffer.alloc(9);
+  b[0] = 0xcf;
+  b.writeBigUInt64BE(BigInt(v), 1);
+  return [...b];
+}
+
 /** An entry as vsock-forward sends a tailed line: `[EventTime, {log, _qlog: {path, src, seq}}]`. */
 function sentEntry(r: () => number, i: number): Enc {
   const texts = [`line ${i}`, 'ünïcødé ✓ 🚀', '', 'x'.repeat(300), 'z'.repeat(70_000)];
   const meta = map([
     [str('path'), str('/var/log/app.log')],
     [str('src'), str(`ino:${Math.floor(r() * 3)}`)],
-    [str('seq'), packed(Math.floor(r() * 2 ** 40))],
+    [str('seq'), uint(Math.floor(r() * 2 ** 40))],
   ]);
   return [
     0x92,
@@ -448,7 +459,7 @@ test('the native scan reads what vsock-forward sends, and leaves other forms to 
     plain(map([]), packed(5)),
     plain(map([]), eventTime(1, 1_000_000_000)),
     plain(map([[str('__proto__'), raw(0xc0)]])),
-    plain(map([[str('seq'), raw(0xcf, 0, 0, 0, 0, 0, 0, 0, 1)]])),
+    plain(map([[str('seq'), raw(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 7)]])), // uint64 past 2^53: a bigint in JavaScript
     plain(map([[str('src'), raw(0xa2, 0xff, 0xfe)]])),
     Buffer.from([
       0x92,
@@ -463,4 +474,34 @@ test('the native scan reads what vsock-forward sends, and leaves other forms to 
   }
   // Arrays too small: asks for more room.
   assert.equal(scan(Buffer.concat(Array.from({ length: 9 }, () => plain(map([]))))).n, SCAN_FULL);
+});
+
+test('the native scan reads what the enclave writes for seqs past 2^32 (uint64), as the JavaScript does', () => {
+  const native = nativeLines()!;
+  const jsOnly = new EntryReader(false);
+  const withAddon = new EntryReader();
+  for (const base of [0, 2 ** 32 - 10, 2 ** 40, 2 ** 53 - 1000]) {
+    const line = Buffer.from('a line\nanother line\n');
+    const block: LineBlock = {
+      buf: line,
+      count: 2,
+      starts: Uint32Array.from([0, 7]),
+      ends: Uint32Array.from([6, 19]),
+      seqs: Uint32Array.from([7, 20]),
+      base,
+      flags: undefined,
+      ascii: true,
+      time: 1_700_000_000_000_000_000n,
+      path: '/var/log/app.log',
+      src: '2049:1234:0',
+      pathKey: '',
+    };
+    const w = new EntryWriter(256, '_qlog');
+    w.lines(block, 0, 2);
+    const bin = Buffer.from(w.result());
+    const arrays = [new Uint32Array(4), new Uint32Array(4), new Int32Array(4), new Float64Array(4)] as const;
+    assert.equal(native.scanLogEntries(bin, ...arrays, new Uint32Array(8), new Float64Array(2)), 2, `base ${base}: read by the native scan`);
+    assert.deepEqual([...arrays[3].subarray(0, 2)], [base + 7, base + 20]);
+    assert.deepEqual(scanOf(withAddon.scanLines(bin)), scanOf(jsOnly.scanLinesJs(bin)), `base ${base}`);
+  }
 });
