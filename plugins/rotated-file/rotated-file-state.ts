@@ -515,13 +515,21 @@ export class StateStore {
 
   /**
    * Cut a record that was not (fully) recorded: the part it describes is cut from the file. If
-   * even that fails, the next change writes a base (which outranks the record by its gen).
+   * even that fails, a base of the unchanged state is written at once, one generation on: it
+   * outranks the record if the record was whole (its write succeeded but its sync failed) and the
+   * agent dies before its next change; a restart must not take that record's marks for the lines
+   * the writer cuts from the file. If the base fails too, the next change writes one.
    */
   private rollback(): void {
     this.clean = false;
     try {
       ftruncateSync(this.fd, this.len);
     } catch {
+      try {
+        this.rebaseSync({});
+      } catch {
+        /* the next change rebases (clean is false) */
+      }
       return;
     }
     this.clean = true;

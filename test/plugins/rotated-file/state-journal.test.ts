@@ -305,8 +305,13 @@ test('a journal that cannot be written (ENOSPC): the change fails and is not in 
   const store = new StateStore(path, { durable: false, file: 'x' });
   // Every write to it fails with ENOSPC, and it cannot be cut back either.
   symlinkSync('/dev/full', journalPath(path));
+  const genBefore = (JSON.parse(readFileSync(path, 'utf8')) as { gen?: number }).gen ?? 0;
   assert.throws(() => store.commitSync({ size: 20, marks: new Map([['A', 1]]) }), { code: 'ENOSPC' });
   assert.deepEqual(plain(store.state), { ino: 1, size: 10, rotating: null, hw: [] });
+  // Not cut back: a base of the unchanged state, one generation on, was written at once (it
+  // outranks the failed change's record, had that record been whole).
+  const base = JSON.parse(readFileSync(path, 'utf8')) as { gen?: number; size: number; hw: unknown[] };
+  assert.deepEqual([base.gen, base.size, base.hw], [genBefore + 1, 10, []]);
   store.commitSync({ size: 30, marks: new Map([['A', 2]]) });
   // Read as a journal, /dev/full would never end: an empty one in its place (the store's descriptor stays on /dev/full).
   rmSync(journalPath(path));
