@@ -66,8 +66,8 @@ function shebang() {
 function launcher({ env, flags }) {
   return `#!/bin/sh
 # qlog launcher: runs the system node (>= 20) on this folder's CLI with the agent's environment
-# (${env.join(' ')}) and V8 flags.
-${env.map((a) => `export ${a}`).join('\n')}
+# (${env.join(' ')}, unless already set) and V8 flags.
+${env.map((a) => `: "\${${a.replace('=', ':=')}}"; export ${a.split('=')[0]}`).join('\n')}
 self=$0
 if [ -L "$self" ]; then
   self=$(node -e 'process.stdout.write(require("fs").realpathSync(process.argv[1]))' "$self") || exit 1

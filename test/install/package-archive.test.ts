@@ -48,7 +48,10 @@ test('bin/qlog runs node with the environment and V8 flags of the CLI shebang', 
   const launcher = readFileSync(q.qlog, 'utf8');
   assert.match(launcher, /^#!\/bin\/sh\n/);
   assert.deepEqual(shebangEnv(), ['MALLOC_ARENA_MAX=1']);
-  for (const a of shebangEnv()) assert.ok(launcher.includes(`\nexport ${a}\n`), launcher);
+  for (const a of shebangEnv()) {
+    const [name, value] = a.split('=') as [string, string];
+    assert.ok(launcher.includes(`\n: "\${${name}:=${value}}"; export ${name}\n`), launcher);
+  }
   assert.ok(launcher.includes(`exec node ${shebangNodeArgs().join(' ')} "$root/dist/core/cli/main.js" "$@"`), launcher);
 });
 
