@@ -505,3 +505,29 @@ test('the native scan reads what the enclave writes for seqs past 2^32 (uint64),
     assert.deepEqual(scanOf(withAddon.scanLines(bin)), scanOf(jsOnly.scanLinesJs(bin)), `base ${base}`);
   }
 });
+
+test('scanLines takes the native scan for what vsock-forward sends (the JavaScript scan is not called)', () => {
+  assert.ok(nativeLines(), 'the addon is built');
+  const r = rng(7);
+  const reader = new EntryReader();
+  let jsCalls = 0;
+  const js = reader.scanLinesJs.bind(reader);
+  reader.scanLinesJs = (buf: Buffer) => {
+    jsCalls++;
+    return js(buf);
+  };
+  const sent = Buffer.from(Array.from({ length: 50 }, (_, i) => sentEntry(r, i)).flat());
+  assert.equal(reader.scanLines(sent)?.count, 50);
+  assert.equal(jsCalls, 0, 'read by the native scan');
+  // Another form (an entry with an integer time) goes to the JavaScript scan.
+  const other = Buffer.from([
+    0x92,
+    ...packed(5),
+    ...map([
+      [str('log'), str('x')],
+      [str('_qlog'), map([])],
+    ]),
+  ]);
+  assert.equal(reader.scanLines(other)?.count, 1);
+  assert.equal(jsCalls, 1, 'left to the JavaScript scan');
+});
