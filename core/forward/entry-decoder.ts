@@ -136,6 +136,15 @@ export class EntryReader {
     firsts: new Float64Array(256),
     lasts: new Float64Array(256),
   };
+  /** The native scan's distinct srcs (start, length; at most 64) and its totals (bytes, srcs). */
+  private readonly srcRanges = new Uint32Array(2 * 64);
+  private readonly scanInfo = new Float64Array(2);
+
+  /**
+   * `useNative`: scan with the addon when it is loaded (native/lines.cc; it reads the common
+   * form only and leaves anything else to the JavaScript). false: JavaScript only (tests compare).
+   */
+  constructor(private readonly useNative = true) {}
 
   /**
    * When every entry of `buf` is a plain line, `[time, {log: <str>, _qlog: {scalars}}]` (what
@@ -152,15 +161,6 @@ export class EntryReader {
   scanLines(buf: Buffer): LineScan | undefined {
     return (this.useNative ? this.nativeScan(buf) : undefined) ?? this.scanLinesJs(buf);
   }
-
-  /**
-   * `useNative`: scan with the addon when it is loaded (native/lines.cc; it reads the common
-   * form only and leaves anything else to the JavaScript). false: JavaScript only (tests compare).
-   */
-  constructor(private readonly useNative = true) {}
-
-  private readonly srcRanges = new Uint32Array(2 * 64);
-  private readonly scanInfo = new Float64Array(2);
 
   /** The addon's scan of plain lines, or undefined (no addon, or a form it leaves to scanLinesJs). */
   private nativeScan(buf: Buffer): LineScan | undefined {
