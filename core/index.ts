@@ -27,7 +27,7 @@ export type {
   Settlement,
 } from './plugin/define.js';
 export type { Infer, OptionsSchema, PropertySchema } from './plugin/schema.js';
-export { nowNs, recordLine, toJson, isoTimeNs, recordBytes, chunkBytes, newChunkId, LINE_TRUNCATED, LINE_INVALID_UTF8 } from './record.js';
+export { nowNs, recordLine, toJson, isoTimeNs, isoUtcSeconds, recordBytes, chunkBytes, newChunkId, LINE_TRUNCATED, LINE_INVALID_UTF8 } from './record.js';
 export type { Chunk, EntryBlock, LineBlock, LogRecord, RecordBody, RecordMeta } from './record.js';
 export { parseSize, parseDuration } from './config/units.js';
 export { compileMatch } from './match.js';

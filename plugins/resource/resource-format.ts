@@ -3,6 +3,7 @@
  *   2026-12-05T08:00:15.002Z cpu=12.5% mem=35.2% (361/1024 MiB) load=0.42 cgroup=23.4% (120/512 MiB) | nginx cpu=1.2% rss=45.1MiB n=2
  * so that an output writing plain lines (body.log) gives something to read with tail -F.
  */
+import { isoUtcSeconds } from '../../core/index.js';
 import type { ResourceSample } from './resource-sampler.js';
 
 export const TIME_FORMATS = ['iso8601', 'iso8601_local', 'epoch', 'epoch_ms', 'none'] as const;
@@ -13,8 +14,11 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 /** The sample time as the line starts with it (with a trailing space), '' for `none`. */
 export function formatTime(ms: number, format: TimeFormat): string {
   switch (format) {
-    case 'iso8601':
-      return `${new Date(ms).toISOString()} `;
+    case 'iso8601': {
+      // What Date's toISOString() gives, without its cost (see isoUtcSeconds).
+      const sec = Math.floor(ms / 1000);
+      return `${isoUtcSeconds(sec)}.${String(Math.floor(ms - sec * 1000)).padStart(3, '0')}Z `;
+    }
     case 'iso8601_local': {
       const d = new Date(ms);
       const off = -d.getTimezoneOffset();
