@@ -5,6 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { dropSpareBuffers } from './buffer-pool.js';
+import { releaseValidators } from './config/validate.js';
 import { loadAddon } from './native-addon.js';
 
 /** How long without a record (or only a trickle) before an agent counts as idle (and gives back memory). */
@@ -30,6 +31,7 @@ const REDUCE_AFTER_RECORDS = 10_000;
 export function afterStartup(role: { receiver?: boolean } = {}): void {
   if (process.execArgv.includes('--no-opt')) setFlagsFromString('--opt');
   if (process.execArgv.includes('--no-sparkplug')) setFlagsFromString('--sparkplug');
+  releaseValidators();
   if (role.receiver) leanReceiver();
 }
 

@@ -83,7 +83,7 @@ function precompiled(schema: object): ValidateFunction | undefined {
   return existsSync(file) ? (require(file) as (unit: typeof unitKeyword) => ValidateFunction)(unitKeyword) : undefined;
 }
 
-const cache = new WeakMap<object, ValidateFunction>();
+let cache = new WeakMap<object, ValidateFunction>();
 export function compile(schema: object): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
@@ -91,6 +91,24 @@ export function compile(schema: object): ValidateFunction {
     cache.set(schema, v);
   }
   return v;
+}
+
+/**
+ * Forget the validators compiled or loaded so far (for an agent done validating its config): their
+ * code and the precompiled modules' source (~110 KB of text for a tail + vsock-forward config,
+ * and the bytecode compiled from it) are garbage from then on. A later validation (a reload on
+ * SIGHUP, `qlog validate` in the same process) loads them again.
+ */
+export function releaseValidators(): void {
+  cache = new WeakMap();
+  for (const [file, m] of Object.entries(require.cache)) {
+    if (!m || !file.startsWith(VALIDATORS_DIR)) continue;
+    delete require.cache[file];
+    // The module that required it (createRequire's) lists it among its children too.
+    const siblings = m.parent?.children;
+    const at = siblings?.indexOf(m) ?? -1;
+    if (at >= 0) siblings!.splice(at, 1);
+  }
 }
 
 function jsonPointerToPath(ptr: string): (string | number)[] {

@@ -3,6 +3,7 @@
 // ajv gives at run time (validity, errors, defaults and units applied to the data) on valid,
 // incomplete and wrong data. Needs `npm run build`.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -11,6 +12,7 @@ interface ValidateModule {
   compile(schema: object): Validate;
   newAjv(): { compile(schema: object): Validate };
   schemaKey(schema: object): string;
+  releaseValidators(): void;
   VALIDATORS_DIR: string;
 }
 interface Schema {
@@ -73,4 +75,23 @@ describe('precompiled config validators', () => {
       }
     });
   }
+
+  test('releaseValidators(): no module keeps them afterwards, and the next compile() loads them again', () => {
+    const cache = createRequire(import.meta.url).cache;
+    const loaded = () => Object.keys(cache).filter((f) => f.startsWith(v.VALIDATORS_DIR));
+    const first = v.compile(serviceSchema);
+    const file = loaded().find((f) => f.endsWith(`${v.schemaKey(serviceSchema)}.cjs`));
+    assert.ok(file, 'the service validator was required');
+    const m = cache[file]!;
+    assert.ok(m.parent?.children.includes(m), "it is among its parent's children (what must be undone too)");
+    v.releaseValidators();
+    assert.deepEqual(loaded(), [], 'required validators left in the module cache');
+    assert.ok(!m.parent?.children.includes(m), "a released validator still listed among its parent's children (kept alive by it)");
+    const again = v.compile(serviceSchema);
+    assert.notEqual(again, first, 'compile() after a release returned the old validator');
+    assert.ok(!('schemaEnv' in again), 'the precompiled one, not ajv');
+    const data: Record<string, unknown> = {};
+    assert.equal(again(data), first(structuredClone({})));
+    assert.ok(loaded().includes(file), 'required again');
+  });
 });
