@@ -8,8 +8,25 @@
  * buffers held ~6 MiB that a steady flow never used again).
  */
 
+import { loadAddon } from './native-addon.js';
+
 /** Every pool alive (weakly: a reload drops a pipeline's pools), for dropSpareBuffers(). */
 const pools = new Set<WeakRef<BufferPool>>();
+
+let release: ((buf: Buffer) => boolean) | null | undefined;
+/**
+ * Frees the memory of `buf` now (native/memory.cc releaseBuffer), when it views a whole
+ * ArrayBuffer of its own: `buf` is empty afterwards. Only for a buffer nothing else refers to (a
+ * socket's read buffer whose bytes were copied). False, untouched, otherwise or without the addon.
+ */
+export function releaseBuffer(buf: Buffer): boolean {
+  if (release === undefined) {
+    const l = loadAddon();
+    const b = 'error' in l ? undefined : (l.binding as { releaseBuffer?: (buf: Buffer) => boolean });
+    release = typeof b?.releaseBuffer === 'function' ? b.releaseBuffer : null;
+  }
+  return release !== null && buf.byteOffset === 0 && buf.length === buf.buffer.byteLength && release(buf);
+}
 
 /** Drop the free buffers of every pool (buffers in use come back to their pool as usual); returns the bytes dropped. */
 export function dropSpareBuffers(): number {

@@ -19,7 +19,8 @@
 
 namespace qlog {
 
-Napi::Value ReduceMemory(const Napi::CallbackInfo& info);  // memory.cc
+Napi::Value ReduceMemory(const Napi::CallbackInfo& info);   // memory.cc
+Napi::Value ReleaseBuffer(const Napi::CallbackInfo& info);  // memory.cc
 void InitLines(Napi::Env env, Napi::Object exports);          // lines.cc
 
 namespace {
@@ -166,6 +167,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectVsock", Napi::Function::New<ConnectVsock>(env, "connectVsock"));
   exports.Set("connectUnix", Napi::Function::New<ConnectUnix>(env, "connectUnix"));
   exports.Set("reduceMemory", Napi::Function::New<ReduceMemory>(env, "reduceMemory"));
+  exports.Set("releaseBuffer", Napi::Function::New<ReleaseBuffer>(env, "releaseBuffer"));
   InitLines(env, exports);
   exports.Set("VMADDR_CID_ANY", Napi::Number::New(env, VMADDR_CID_ANY));
   exports.Set("VMADDR_PORT_ANY", Napi::Number::New(env, VMADDR_PORT_ANY));

@@ -101,11 +101,13 @@ export class FrameDecoder {
    * is valid during the call only: its memory is reused for later frames (a fresh buffer per
    * frame costs a page fault per 4 KiB), so copy what you keep (or take() the buffer). Throws a FrameError on bytes
    * that are not msgpack, on a frame over the limit or nested too deep; the decoder is then
-   * unusable (drop the connection).
+   * unusable (drop the connection). Returns true when `data` was copied: nothing handed out or
+   * kept here refers to it any more (the caller may free it: see onData in receiver.ts).
    */
-  push(data: Buffer, onFrame: (frame: Buffer) => void): void {
-    if (data.length === 0) return;
-    this.append(data);
+  push(data: Buffer, onFrame: (frame: Buffer) => void): boolean {
+    if (data.length === 0) return false;
+    // Copied (not scanned in place): no frame is a view of `data`, and nothing here keeps it.
+    const copied = !this.append(data);
     // Reloaded after each frame: onFrame may take the buffer (take()).
     let buf = this.buf;
     let len = this.len;
@@ -159,6 +161,7 @@ export class FrameDecoder {
       // Only reachable if a single header is incomplete for too long; keeps memory bounded anyway.
       throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', { max: this.max });
     }
+    return copied;
   }
 
   /** Keep the current buffer, if it is ours and bigger than the spare, for the next frame. */
@@ -180,7 +183,8 @@ export class FrameDecoder {
     this.len = this.start = this.pos = 0;
   }
 
-  private append(data: Buffer): void {
+  /** True when `data` is scanned in place (frames may be views of it), false when copied. */
+  private append(data: Buffer): boolean {
     const keep = this.len - this.start;
     if (keep === 0 && !this.inFrame) {
       // Nothing pending: scan the caller's buffer in place (no copy).
@@ -188,12 +192,12 @@ export class FrameDecoder {
       this.owned = false;
       this.len = data.length;
       this.start = this.pos = 0;
-      return;
+      return true;
     }
     if (this.owned && this.buf.length - this.len >= data.length) {
       data.copy(this.buf, this.len);
       this.len += data.length;
-      return;
+      return false;
     }
     const need = keep + data.length;
     // The headers may already tell how big the frame is (pos past len): allocate that at once.
@@ -212,5 +216,6 @@ export class FrameDecoder {
     this.buf = nb;
     this.owned = true;
     this.len = need;
+    return false;
   }
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferPool, dropSpareBuffers } from '../../core/buffer-pool.js';
+import { BufferPool, dropSpareBuffers, releaseBuffer } from '../../core/buffer-pool.js';
+import { loadAddon } from '../../core/native-addon.js';
 
 test('a pool reuses released buffers, keeps at most `keep`, and ignores foreign ones', () => {
   const p = new BufferPool(1024, 2);
@@ -38,4 +39,23 @@ test('dropSpareBuffers lets every pool free its spare buffers; buffers in use st
   p.release(inUse);
   assert.equal(p.available, 1);
   assert.equal(p.acquire(), inUse);
+});
+
+test('releaseBuffer frees a buffer that views an ArrayBuffer of its own, and nothing else', {
+  skip: 'error' in loadAddon() && 'the addon is not built',
+}, () => {
+  const own = Buffer.allocUnsafeSlow(65536).fill(1);
+  assert.equal(releaseBuffer(own), true);
+  assert.equal(own.length, 0, 'its memory is gone (detached)');
+  assert.equal(releaseBuffer(own), false, 'once');
+  const pooled = Buffer.from('shared with other small buffers');
+  const neighbour = Buffer.from('a neighbour in the pool');
+  assert.equal(releaseBuffer(pooled), false, 'a view into the shared pool is left alone');
+  assert.equal(pooled.toString(), 'shared with other small buffers');
+  assert.equal(neighbour.toString(), 'a neighbour in the pool');
+  const big = Buffer.allocUnsafeSlow(1000).fill(2);
+  const part = big.subarray(10, 20);
+  assert.equal(releaseBuffer(part), false, 'a view of part of a buffer is left alone');
+  assert.equal(big.length, 1000);
+  assert.equal(part[0], 2);
 });

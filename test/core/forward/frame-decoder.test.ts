@@ -188,3 +188,35 @@ test('take() gives a frame buffer over for good: the decoder goes on in buffers 
   d.push(packr.pack([1]), () => assert.equal(d.take(), undefined, "a frame in the caller's buffer is not the decoder's to give"));
   assert.equal(d.take(), undefined, 'outside onFrame: nothing');
 });
+
+test('push() says when it copied the data: only then may the caller free it, frames stay whole', () => {
+  const d = new FrameDecoder({ maxFrameSize: 1 << 20 });
+  const frame = packr.pack(['tag', Buffer.alloc(200_000, 7), { chunk: 'x', size: 1 }]);
+  const got: Buffer[] = [];
+  const copied: boolean[] = [];
+  for (let i = 0; i < 3; i++) {
+    for (let o = 0; o < frame.length; o += 65536) {
+      const read = Buffer.from(frame.subarray(o, o + 65536));
+      const views: Buffer[] = [];
+      const c = d.push(read, (f) => {
+        views.push(f);
+        got.push(Buffer.from(f));
+      });
+      copied.push(c);
+      if (c) {
+        for (const f of views) assert.notEqual(f.buffer, read.buffer, 'a frame handed out from data push() says it copied');
+        // What the receiver does with a copied read: its bytes must not be needed any more.
+        read.fill(0xee);
+      }
+    }
+  }
+  assert.equal(got.length, 3);
+  for (const g of got) assert.ok(g.equals(frame), 'a frame changed when a read that push() called copied was overwritten');
+  // A frame's first read is scanned in place; the reads after it are copied.
+  assert.deepEqual(copied, [false, true, true, true, false, true, true, true, false, true, true, true]);
+  assert.equal(
+    d.push(Buffer.alloc(0), () => undefined),
+    false,
+    'nothing to copy',
+  );
+});
