@@ -41,6 +41,11 @@ export interface LinesBinding {
     to: number,
     bounds: Uint32Array | undefined,
   ): number;
+  /**
+   * Copies lines [from, to) of an entry block (src[starts[i], ends[i]), each followed by "\n") into
+   * `dst` from `pos`: the position after them. dst must have room (a line that does not fit throws).
+   */
+  gatherLines(dst: Buffer, pos: number, src: Buffer, starts: Uint32Array, ends: Uint32Array, from: number, to: number): number;
 }
 
 export const SCAN_UNSURE = -1;
@@ -53,7 +58,7 @@ export function nativeLines(): LinesBinding | undefined {
   if (lines === undefined) {
     const a = loadAddon();
     const b = 'binding' in a ? (a.binding as Partial<LinesBinding>) : undefined;
-    lines = typeof b?.scanLogEntries === 'function' && typeof b.encodeLines === 'function' ? (b as LinesBinding) : null;
+    lines = typeof b?.scanLogEntries === 'function' && typeof b.encodeLines === 'function' && typeof b.gatherLines === 'function' ? (b as LinesBinding) : null;
   }
   return lines ?? undefined;
 }

@@ -460,11 +460,49 @@ Napi::Value EncodeLines(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(pos));
 }
 
+// gatherLines(dst, pos, src, starts, ends, from, to) -> the position after the last line. Per
+// line i in [from, to): src[starts[i], ends[i]) then a newline, at dst from pos: the lines of
+// forwarded entries as a file holds them (rotated-file). dst must have room (the caller measured:
+// a line outside src or past dst throws, before anything of it is written).
+Napi::Value GatherLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Buffer<uint8_t> dst = info[0].As<Napi::Buffer<uint8_t>>();
+  size_t pos = info[1].As<Napi::Number>().Uint32Value();
+  Napi::Buffer<uint8_t> src = info[2].As<Napi::Buffer<uint8_t>>();
+  size_t ns;
+  size_t ne;
+  const uint32_t* starts = Elements<uint32_t>(info[3], &ns);
+  const uint32_t* ends = Elements<uint32_t>(info[4], &ne);
+  size_t from = info[5].As<Napi::Number>().Uint32Value();
+  size_t to = info[6].As<Napi::Number>().Uint32Value();
+  if (to > ns || to > ne) {
+    Napi::RangeError::New(env, "gatherLines: arguments out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint8_t* d = dst.Data();
+  const size_t cap = dst.Length();
+  const uint8_t* s = src.Data();
+  const size_t sl = src.Length();
+  for (size_t i = from; i < to; i++) {
+    size_t a = starts[i];
+    size_t b = ends[i];
+    if (b < a || b > sl || pos + (b - a) + 1 > cap) {
+      Napi::RangeError::New(env, "gatherLines: a line lies outside its buffer or does not fit").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    memcpy(d + pos, s + a, b - a);
+    pos += b - a;
+    d[pos++] = '\n';
+  }
+  return Napi::Number::New(env, double(pos));
+}
+
 }  // namespace
 
 void InitLines(Napi::Env env, Napi::Object exports) {
   exports.Set("scanLogEntries", Napi::Function::New<ScanLogEntries>(env, "scanLogEntries"));
   exports.Set("encodeLines", Napi::Function::New<EncodeLines>(env, "encodeLines"));
+  exports.Set("gatherLines", Napi::Function::New<GatherLines>(env, "gatherLines"));
 }
 
 }  // namespace qlog

@@ -20,6 +20,7 @@ import { fstatSync, fsync, fsyncSync, ftruncateSync, lstatSync, openSync, rename
 import { promisify } from 'node:util';
 import type { RotatingFileStream } from 'rotating-file-stream';
 import { lazyModule } from '../../core/lazy.js';
+import { nativeLines } from '../../core/native-lines.js';
 import { base64Length, sealedLineHead, writeBase64 } from '../../core/seal/line.js';
 import type { Logger } from 'pino';
 import type { Counters, EntryBlock, LogRecord } from '../../core/index.js';
@@ -263,11 +264,26 @@ export class RotatedFileWriter {
     let mark: number | undefined;
     let dirty = false;
     let raw = false;
+    // Raw lines are copied by the addon, a run of kept lines per call (gatherLines): per line in
+    // JavaScript, a view and a copy each cost more than the addon's whole copy.
+    const native = decode ? undefined : nativeLines();
     outer: for (; bi < blocks.length; bi++, j = 0) {
       const b = blocks[bi]!;
       const { starts, ends, srcOf, seqs, srcs, units } = b;
       raw ||= units === undefined;
       const bytes = new Uint8Array(b.buf.buffer, b.buf.byteOffset, b.buf.length);
+      const gather = units === undefined ? native : undefined;
+      // Lines [run, j) are kept and not copied yet; `runEnd` is where `off` will be once they are.
+      let run = j;
+      let runEnd = off;
+      const copyRun = (to: number): void => {
+        if (to > run) {
+          buf = this.room(buf, off, runEnd);
+          off = gather!.gatherLines(buf, off, b.buf, starts, ends, run, to);
+        }
+        run = to + 1;
+        runEnd = off;
+      };
       for (; j < b.count; j++) {
         i++;
         const si = srcOf[j]!;
@@ -281,6 +297,7 @@ export class RotatedFileWriter {
             dirty = false;
           }
           if (mark !== undefined && seq <= mark) {
+            if (gather) copyRun(j);
             skipped++;
             continue;
           }
@@ -289,6 +306,15 @@ export class RotatedFileWriter {
         }
         const s = starts[j]!;
         const e = ends[j]!;
+        if (gather) {
+          runEnd += e - s + 1;
+          lines++;
+          if (runEnd >= room) {
+            copyRun(j + 1);
+            break outer;
+          }
+          continue;
+        }
         if (units) {
           // As sealedLine: '-' for a unit without src (or an empty one).
           const head = sealedLineHead(si >= 0 && srcs[si] !== '' ? srcs[si]! : '-', units.firsts[j]!, units.lasts[j]!);
@@ -308,6 +334,7 @@ export class RotatedFileWriter {
         lines++;
         if (off >= room) break outer;
       }
+      if (gather) copyRun(j);
     }
     if (dirty) marks.set(cur!, mark!);
     this.scratch = buf.length <= SCRATCH_KEEP ? buf : EMPTY;
