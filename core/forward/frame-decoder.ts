@@ -24,6 +24,12 @@ export interface FrameDecoderOptions {
   maxDepth?: number;
   /** Where the buffers that hold frames spanning reads come from (default Buffer.allocUnsafe). */
   alloc?: (size: number) => Buffer;
+  /**
+   * Called with each buffer given to push() once nothing here refers to it any more: its bytes
+   * were copied into a buffer of the decoder's, or its frames were all handed out (and, by the
+   * contract of push, copied by whoever keeps them). The caller may free it then.
+   */
+  done?: (data: Buffer) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -53,11 +59,13 @@ export class FrameDecoder {
   private readonly alloc: (size: number) => Buffer;
   /** The frame being handed to onFrame, while it is. */
   private frame: Buffer | undefined;
+  private readonly doneWith: ((data: Buffer) => void) | undefined;
 
   constructor(opts: FrameDecoderOptions) {
     this.max = opts.maxFrameSize;
     this.maxDepth = opts.maxDepth ?? 64;
     this.alloc = opts.alloc ?? Buffer.allocUnsafe;
+    this.doneWith = opts.done;
   }
 
   /**
@@ -101,13 +109,12 @@ export class FrameDecoder {
    * is valid during the call only: its memory is reused for later frames (a fresh buffer per
    * frame costs a page fault per 4 KiB), so copy what you keep (or take() the buffer). Throws a FrameError on bytes
    * that are not msgpack, on a frame over the limit or nested too deep; the decoder is then
-   * unusable (drop the connection). Returns true when `data` was copied: nothing handed out or
-   * kept here refers to it any more (the caller may free it: see onData in receiver.ts).
+   * unusable (drop the connection). Buffers pushed are reported to `done` (the option) once
+   * nothing here refers to them.
    */
-  push(data: Buffer, onFrame: (frame: Buffer) => void): boolean {
-    if (data.length === 0) return false;
-    // Copied (not scanned in place): no frame is a view of `data`, and nothing here keeps it.
-    const copied = !this.append(data);
+  push(data: Buffer, onFrame: (frame: Buffer) => void): void {
+    if (data.length === 0) return;
+    const inPlace = this.append(data);
     // Reloaded after each frame: onFrame may take the buffer (take()).
     let buf = this.buf;
     let len = this.len;
@@ -161,7 +168,9 @@ export class FrameDecoder {
       // Only reachable if a single header is incomplete for too long; keeps memory bounded anyway.
       throw new FrameError('QLOG_ERR_FORWARD_FRAME_TOO_LARGE', { max: this.max });
     }
-    return copied;
+    // Copied, or scanned in place and left: a frame still open in it keeps it until append()
+    // copies that frame's start into a buffer of ours.
+    if (this.doneWith && (!inPlace || this.buf !== data)) this.doneWith(data);
   }
 
   /** Keep the current buffer, if it is ours and bigger than the spare, for the next frame. */
@@ -209,6 +218,8 @@ export class FrameDecoder {
     const nb = spare.length >= cap && spare !== this.buf ? spare : this.alloc(cap);
     if (nb === spare) this.spare = EMPTY;
     this.buf.copy(nb, 0, this.start, this.len);
+    // A caller's buffer that held the frame's start (scanned in place) is done with now.
+    if (!this.owned && this.buf !== EMPTY) this.doneWith?.(this.buf);
     this.keepSpare();
     data.copy(nb, keep);
     this.pos -= this.start;

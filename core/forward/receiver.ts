@@ -75,7 +75,17 @@ export class ReceiverSession {
     readonly peer: PeerIdentity,
     private readonly o: ReceiverSessionOptions,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize, alloc: o.alloc });
+    // A read buffer the decoder is done with is freed at once (when it is a buffer of its own, and
+    // no other listener got it). Otherwise it is garbage until a GC, and a receiver that copies
+    // lines as bytes allocates too little to collect often: ~10-20 MiB of read buffers piled up
+    // between collections on a burst.
+    this.decoder = new FrameDecoder({
+      maxFrameSize: o.maxFrameSize,
+      alloc: o.alloc,
+      done: (d) => {
+        if (this.stream.listenerCount('data') === 1) releaseBuffer(d);
+      },
+    });
     stream.on('data', (d: Buffer) => this.onData(d));
     stream.on('error', (err: Error) => this.finish(`connection error: ${err.message}`, false));
     stream.on('close', () => this.finish(undefined, false));
@@ -162,9 +172,8 @@ export class ReceiverSession {
     if (this.state === 'closed') return;
     this.lastData = Date.now();
     const before = this.frames;
-    let copied: boolean;
     try {
-      copied = this.decoder.push(d, (frame) => {
+      this.decoder.push(d, (frame) => {
         this.frames++;
         if (this.state !== 'closed') this.onFrame(frame);
       });
@@ -172,11 +181,6 @@ export class ReceiverSession {
       this.close((err as Error).message);
       return;
     }
-    // The read buffer's bytes are in the decoder's buffer now: free it at once (when it is a
-    // buffer of its own, and no other listener got it). Otherwise it is garbage until a GC, and a
-    // receiver that copies lines as bytes allocates too little to collect often: ~20 MiB of read
-    // buffers piled up between collections on a 1M-line burst.
-    if (copied && this.stream.listenerCount('data') === 1) releaseBuffer(d);
     if (!this.decoder.pending) this.frameStarted = 0;
     else if (!this.frameStarted || this.frames !== before) this.frameStarted = this.lastData;
   }
