@@ -56,8 +56,11 @@ export class BufferPool {
   }
 
   /** Give back a buffer from acquire(); nothing may use it afterwards. */
-  release(b: Buffer): void {
-    if (b.length === this.size && b.byteOffset === 0 && this.free.length < this.keep && !this.free.includes(b)) this.free.push(b);
+  /** Give a buffer back (true: kept for reuse; false: not one of this pool's size, or enough are free). */
+  release(b: Buffer): boolean {
+    if (b.length !== this.size || b.byteOffset !== 0 || this.free.length >= this.keep || this.free.includes(b)) return false;
+    this.free.push(b);
+    return true;
   }
 
   /** A buffer for `n` bytes: pooled when it fills a quarter of one at least, else its own exact one. */

@@ -9,11 +9,11 @@ test('a pool reuses released buffers, keeps at most `keep`, and ignores foreign 
   const b = p.acquire();
   const c = p.acquire();
   assert.equal(a.length, 1024);
-  p.release(a);
-  p.release(a); // twice: kept once
-  p.release(b);
-  p.release(c); // over `keep`: left to the GC
-  p.release(Buffer.alloc(1024).subarray(0, 512)); // not one of ours
+  assert.equal(p.release(a), true);
+  assert.equal(p.release(a), false, 'twice: kept once');
+  assert.equal(p.release(b), true);
+  assert.equal(p.release(c), false, 'over `keep`: not kept (the caller may free it)');
+  assert.equal(p.release(Buffer.alloc(1024).subarray(0, 512)), false, 'not one of ours');
   assert.equal(p.available, 2);
   const again = [p.acquire(), p.acquire()];
   assert.ok(again.includes(a) && again.includes(b));
