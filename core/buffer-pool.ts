@@ -17,7 +17,8 @@ let release: ((buf: Buffer) => boolean) | null | undefined;
 /**
  * Frees the memory of `buf` now (native/memory.cc releaseBuffer), when it views a whole
  * ArrayBuffer of its own: `buf` is empty afterwards. Only for a buffer nothing else refers to (a
- * socket's read buffer whose bytes were copied). False, untouched, otherwise or without the addon.
+ * read buffer the frame decoder is done with, a settled chunk's message). False, untouched,
+ * otherwise or without the addon.
  */
 export function releaseBuffer(buf: Buffer): boolean {
   if (release === undefined) {
@@ -55,12 +56,22 @@ export class BufferPool {
     return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
   }
 
-  /** Give back a buffer from acquire(); nothing may use it afterwards. */
-  /** Give a buffer back (true: kept for reuse; false: not one of this pool's size, or enough are free). */
+  /**
+   * Give back a buffer from acquire(); nothing may use it afterwards. True when kept for reuse;
+   * false when it is not one of this pool's size, enough are free, or it is free already.
+   */
   release(b: Buffer): boolean {
     if (b.length !== this.size || b.byteOffset !== 0 || this.free.length >= this.keep || this.free.includes(b)) return false;
     this.free.push(b);
     return true;
+  }
+
+  /**
+   * Give back a buffer taken for data whose end of life is known, and free it at once when the
+   * pool does not keep it (releaseBuffer): nothing may use it afterwards.
+   */
+  recycle(b: Buffer): void {
+    if (!this.release(b) && !this.free.includes(b)) releaseBuffer(b);
   }
 
   /** A buffer for `n` bytes: pooled when it fills a quarter of one at least, else its own exact one. */

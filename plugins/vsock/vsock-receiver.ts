@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { chunkBytes, type EntryBlock, type InputContext, type LogRecord } from '../../core/index.js';
 import { ENTRY_OVERHEAD, RECORD_OVERHEAD } from '../../core/record.js';
-import { BufferPool, releaseBuffer } from '../../core/buffer-pool.js';
+import { BufferPool } from '../../core/buffer-pool.js';
 import { decodeEntries, ReceiverSession, sanitizeTag, type DecodedEvents } from '../../core/forward/index.js';
 import { Endpoint, subjectMatches, type PeerIdentity } from '../../core/transport/index.js';
 import { markSealedRecord, SEALED_RECORD_BYTES } from '../../core/sealed-record.js';
@@ -239,8 +239,8 @@ export class VsockReceiver {
       // its own: left to the garbage collector, those piled up as external memory, ~9 MiB with
       // 500-line chunks, once the parent's line copy stopped making garbage of its own).
       if (block) {
-        if (!this.entriesPool.release(block.buf)) releaseBuffer(block.buf);
-        if (!this.linesPool.release(block.lines)) releaseBuffer(block.lines);
+        this.entriesPool.recycle(block.buf);
+        this.linesPool.recycle(block.lines);
       }
       this.intake.settle(flow, cost);
       if (key === undefined) return;

@@ -59,3 +59,19 @@ test('releaseBuffer frees a buffer that views an ArrayBuffer of its own, and not
   assert.equal(big.length, 1000);
   assert.equal(part[0], 2);
 });
+
+test('recycle: kept by the pool, or freed at once; never frees a buffer the pool holds', { skip: 'error' in loadAddon() && 'the addon is not built' }, () => {
+  const p = new BufferPool(4096, 1);
+  const a = p.acquire();
+  const b = p.acquire();
+  p.recycle(a);
+  assert.equal(a.length, 4096, 'kept for reuse: intact');
+  p.recycle(a);
+  assert.equal(a.length, 4096, 'given back twice: the one the pool holds is not freed');
+  p.recycle(b);
+  assert.equal(b.length, 0, 'over `keep`: freed');
+  assert.equal(p.acquire(), a);
+  const own = Buffer.allocUnsafeSlow(100);
+  p.recycle(own);
+  assert.equal(own.length, 0, 'not of the pool: freed');
+});
