@@ -1,9 +1,11 @@
 /**
- * The link's byte paths in the native addon (native/lines.cc): the enclave writing tailed lines
- * as PackedForward entries, the parent finding where the lines are in them. Their JavaScript
- * originals (EntryWriter.lines in core/forward/entry-encoder.ts, EntryReader.scanLinesJs in
- * entry-decoder.ts) handle every form, take whatever the native code leaves to them, and are the
- * whole path when the addon is missing (or QLOG_VSOCK_ADDON=off). The bytes are the same.
+ * The link's byte paths in the native addon (native/lines.cc): the enclave splitting tailed bytes
+ * into lines and writing them as PackedForward entries, the parent finding where the lines are in
+ * them and copying them to its file. Their JavaScript originals (scanLines in
+ * plugins/tail/tail-lines.ts, EntryWriter.lines in core/forward/entry-encoder.ts,
+ * EntryReader.scanLinesJs in entry-decoder.ts, rotated-file's nextBlockPart) handle every form,
+ * take whatever the native code leaves to them, and are the whole path when the addon is missing
+ * (or QLOG_VSOCK_ADDON=off). The results are the same.
  */
 import { loadAddon } from './native-addon.js';
 
@@ -46,6 +48,25 @@ export interface LinesBinding {
    * `dst` from `pos`: the position after them. dst must have room (a line that does not fit throws).
    */
   gatherLines(dst: Buffer, pos: number, src: Buffer, starts: Uint32Array, ends: Uint32Array, from: number, to: number): number;
+  /**
+   * Splits the complete lines of buf[from, to) (`to` just after an LF) into the arrays from entry
+   * `index` on: each line's range without LF (and a CR before it), seqBase + the position after
+   * its LF, flags 0. Stops at a line longer than maxLine or when the arrays are full: the count
+   * of entries filled; info[0] is where it stopped. See scanLines (plugins/tail/tail-lines.ts).
+   */
+  splitLines(
+    buf: Buffer,
+    from: number,
+    to: number,
+    maxLine: number,
+    starts: Uint32Array,
+    ends: Uint32Array,
+    seqs: Uint32Array,
+    flags: Uint8Array,
+    index: number,
+    seqBase: number,
+    info: Float64Array,
+  ): number;
 }
 
 export const SCAN_UNSURE = -1;
@@ -58,7 +79,8 @@ export function nativeLines(): LinesBinding | undefined {
   if (lines === undefined) {
     const a = loadAddon();
     const b = 'binding' in a ? (a.binding as Partial<LinesBinding>) : undefined;
-    lines = typeof b?.scanLogEntries === 'function' && typeof b.encodeLines === 'function' && typeof b.gatherLines === 'function' ? (b as LinesBinding) : null;
+    const fns = ['scanLogEntries', 'encodeLines', 'gatherLines', 'splitLines'] as const;
+    lines = b && fns.every((k) => typeof b[k] === 'function') ? (b as LinesBinding) : null;
   }
   return lines ?? undefined;
 }

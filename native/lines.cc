@@ -1,7 +1,9 @@
-// The byte paths of the link in C++: the enclave writing tailed lines as PackedForward entries
-// (encodeLines), the parent finding where the lines are in them (scanLogEntries). Their
-// JavaScript originals (core/forward/entry-encoder.ts EntryWriter.lines, entry-decoder.ts
-// EntryReader.scanLinesJs) stay the reference and the path without the addon; these are faster.
+// The byte paths of the link in C++: the enclave splitting what tail read into lines
+// (splitLines) and writing them as PackedForward entries (encodeLines), the parent finding where
+// the lines are in them (scanLogEntries) and copying them to a file (gatherLines). Their
+// JavaScript originals (plugins/tail/tail-lines.ts scanLines, core/forward/entry-encoder.ts
+// EntryWriter.lines, entry-decoder.ts EntryReader.scanLinesJs, rotated-file-writer.ts
+// nextBlockPart) stay the reference and the path without the addon; these are faster.
 //
 // scanLogEntries reads only the common form, what vsock-forward sends for lines:
 //   [EventTime, {"log": <str>, "_qlog": {<str key>: <scalar>, ...}}]   (keys in either order)
@@ -497,12 +499,63 @@ Napi::Value GatherLines(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(pos));
 }
 
+// splitLines(buf, from, to, maxLine, starts, ends, seqs, flags, index, seqBase, info) -> count.
+// Tail's common case in one call: the complete lines of buf[from, to) (`to` just after an LF), each
+// as its range without the LF (and a CR before it) and the offset after it, from entry `index`
+// of the arrays on: starts[i], ends[i], seqs[i] = seqBase + (position after the LF), flags[i] = 0.
+// Stops at the first line longer than maxLine (the JavaScript splits it: tail-lines.ts) or when
+// the arrays are full. Returns the count of entries filled; info[0]: where it stopped (`to`, or
+// the start of the line it left).
+Napi::Value SplitLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
+  size_t from = info[1].As<Napi::Number>().Uint32Value();
+  size_t to = info[2].As<Napi::Number>().Uint32Value();
+  size_t maxLine = info[3].As<Napi::Number>().Uint32Value();
+  size_t cap;
+  size_t n;
+  uint32_t* starts = Elements<uint32_t>(info[4], &cap);
+  uint32_t* ends = Elements<uint32_t>(info[5], &n);
+  if (n < cap) cap = n;
+  uint32_t* seqs = Elements<uint32_t>(info[6], &n);
+  if (n < cap) cap = n;
+  uint8_t* flags = Elements<uint8_t>(info[7], &n);
+  if (n < cap) cap = n;
+  size_t index = info[8].As<Napi::Number>().Uint32Value();
+  uint32_t seqBase = info[9].As<Napi::Number>().Uint32Value();
+  size_t outLen;
+  double* out = Elements<double>(info[10], &outLen);
+  if (to > buf.Length() || from > to || index > cap || outLen < 1) {
+    Napi::RangeError::New(env, "splitLines: arguments out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint8_t* b = buf.Data();
+  size_t s = from;
+  while (s < to && index < cap) {
+    const void* hit = memchr(b + s, '\n', to - s);
+    if (hit == nullptr) break;
+    size_t nl = static_cast<const uint8_t*>(hit) - b;
+    size_t e = nl;
+    if (e > s && b[e - 1] == '\r') e--;
+    if (e - s > maxLine) break;
+    starts[index] = uint32_t(s);
+    ends[index] = uint32_t(e);
+    seqs[index] = seqBase + uint32_t(nl + 1);
+    flags[index] = 0;
+    index++;
+    s = nl + 1;
+  }
+  out[0] = double(s);
+  return Napi::Number::New(env, double(index));
+}
+
 }  // namespace
 
 void InitLines(Napi::Env env, Napi::Object exports) {
   exports.Set("scanLogEntries", Napi::Function::New<ScanLogEntries>(env, "scanLogEntries"));
   exports.Set("encodeLines", Napi::Function::New<EncodeLines>(env, "encodeLines"));
   exports.Set("gatherLines", Napi::Function::New<GatherLines>(env, "gatherLines"));
+  exports.Set("splitLines", Napi::Function::New<SplitLines>(env, "splitLines"));
 }
 
 }  // namespace qlog

@@ -46,7 +46,7 @@ export const schema = {
     },
     buffer_chunk_size: {
       unit: 'size',
-      default: '256KiB',
+      default: '512KiB',
       description: 'Bytes read per system call (one reusable buffer for all files). A read becomes one chunk of records.',
     },
     buffer_max_size: {

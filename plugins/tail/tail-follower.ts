@@ -18,14 +18,14 @@ import { Discovery } from './tail-discover.js';
 import type { TailFile } from './tail-file.js';
 import { FollowedFiles } from './tail-followed.js';
 import { Phase } from './tail-lifecycle.js';
-import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState } from './tail-lines.js';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState, splitInto } from './tail-lines.js';
 import { expandTag, type PathSet } from './tail-scan.js';
 import { type Joined, TailJoiner, type TailMultilineOptions } from './tail-multiline.js';
 import { RotationSummary } from './tail-summary.js';
 import { Watching } from './tail-watch.js';
 
-/** Free read buffers kept for reuse. */
-const POOL_KEEP = 8;
+/** Bytes of free read buffers kept for reuse (at least two buffers). */
+const POOL_KEEP_BYTES = 2 * 1024 * 1024;
 
 export interface FollowerOptions {
   paths: PathSet;
@@ -109,6 +109,8 @@ export class Follower {
   private readonly pool: BufferPool;
   /** Line offsets of the batch being split (grown as needed, copied into each block). */
   private readonly lines = new LineScratch();
+  /** Runs of plain lines split by the addon straight into `lines` (undefined without it). */
+  private readonly bulk = splitInto(this.lines);
   private refreshTimer: NodeJS.Timeout | undefined;
   /** Joins lines into multiline records (the `multiline` option), else undefined. */
   readonly joiner: TailJoiner | undefined;
@@ -119,7 +121,8 @@ export class Follower {
     readonly opts: FollowerOptions,
     readonly sink: FollowerSink,
   ) {
-    this.pool = new BufferPool(Math.max(opts.readSize, opts.maxLine + 1), POOL_KEEP);
+    const size = Math.max(opts.readSize, opts.maxLine + 1);
+    this.pool = new BufferPool(size, Math.max(2, Math.floor(POOL_KEEP_BYTES / size)));
     this.buf = this.pool.acquire();
     this.joiner = opts.multiline ? new TailJoiner(opts.multiline) : undefined;
     this.summary = new RotationSummary(sink.log, opts.summaryMs);
@@ -404,21 +407,32 @@ export class Follower {
   private emitBatch(f: TailFile, n: number, final: boolean): number {
     let long = 0;
     let invalid = 0;
-    let count = 0;
     let anyFlags = 0;
     const sc = this.lines;
-    const st = scanLines(this.buf, n, f.offset, this.opts.maxLine, f.inLong, final, (start, end, seq, flags) => {
-      if (count === sc.starts.length) sc.grow();
-      sc.starts[count] = start;
-      sc.ends[count] = end;
-      sc.seqs[count] = seq - f.offset;
-      const fl = flags & (F_TRUNCATED | F_INVALID_UTF8);
-      sc.flags[count] = fl;
-      anyFlags |= fl;
-      if (flags & F_LONG_START) long++;
-      if (flags & F_INVALID_UTF8) invalid++;
-      count++;
-    });
+    sc.count = 0;
+    const st = scanLines(
+      this.buf,
+      n,
+      f.offset,
+      this.opts.maxLine,
+      f.inLong,
+      final,
+      (start, end, seq, flags) => {
+        const i = sc.count;
+        if (i === sc.starts.length) sc.grow();
+        sc.starts[i] = start;
+        sc.ends[i] = end;
+        sc.seqs[i] = seq - f.offset;
+        const fl = flags & (F_TRUNCATED | F_INVALID_UTF8);
+        sc.flags[i] = fl;
+        anyFlags |= fl;
+        if (flags & F_LONG_START) long++;
+        if (flags & F_INVALID_UTF8) invalid++;
+        sc.count = i + 1;
+      },
+      this.bulk && ((view, from, to, maxLine, base) => this.bulk!(view, from, to, maxLine, base - f.offset)),
+    );
+    const count = sc.count;
     if (st.consumed === 0) return 0;
     if (count > 0 && !f.sidFixed) {
       // Records leave before the first line is whole (an unterminated last line at a close, or a

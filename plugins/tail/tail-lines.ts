@@ -4,6 +4,7 @@
  * ASCII or valid-UTF-8 batch).
  */
 import { isAscii, isUtf8 } from 'node:buffer';
+import { nativeLines } from '../../core/native-lines.js';
 import { LINE_INVALID_UTF8, LINE_TRUNCATED } from '../../core/record.js';
 
 /** The line is a piece of a line longer than the limit. */
@@ -15,6 +16,14 @@ export const F_LONG_START = 4;
 
 /** Receives one line as its byte range [start, end) in the buffer, the file offset just after it, flags. */
 export type RangeFn = (start: number, end: number, seq: number, flags: number) => void;
+
+/**
+ * Takes the plain lines of view[from, to) (`to` is just after an LF) at once, as RangeFn would
+ * receive them one by one (flags 0), and returns where it stopped: `to`, or the start of the
+ * first line longer than maxLine (scanLines splits that one and calls again after it). Only
+ * given lines when every line of the batch is valid UTF-8 and no long line is being continued.
+ */
+export type BulkFn = (view: Buffer, from: number, to: number, maxLine: number, base: number) => number;
 
 export interface SplitState {
   /** Bytes of the batch consumed (complete lines and emitted pieces). */
@@ -44,9 +53,10 @@ function cutAt(buf: Buffer, start: number, want: number): number {
  * emitted in pieces of at most maxLine bytes, each flagged F_TRUNCATED (a piece is emitted as
  * soon as more than maxLine bytes of the line are known). With `final`, an unterminated last
  * line is emitted too (the file is finished). Returns what was consumed; the caller re-reads
- * from base + consumed next time.
+ * from base + consumed next time. With `bulk`, runs of plain lines go to it instead of `out`
+ * (the same lines, fewer calls: tail's follower passes the addon's split).
  */
-export function scanLines(buf: Buffer, n: number, base: number, maxLine: number, inLong: boolean, final: boolean, out: RangeFn): SplitState {
+export function scanLines(buf: Buffer, n: number, base: number, maxLine: number, inLong: boolean, final: boolean, out: RangeFn, bulk?: BulkFn): SplitState {
   const view = n === buf.length ? buf : buf.subarray(0, n);
   const last = view.lastIndexOf(LF);
   // 0: ASCII (latin1 slice is exact), 1: valid UTF-8, 2: some line is invalid: check per line.
@@ -60,8 +70,14 @@ export function scanLines(buf: Buffer, n: number, base: number, maxLine: number,
   let s = 0;
   let long = inLong;
   if (last >= 0) {
-    let nl: number;
-    while ((nl = view.indexOf(LF, s)) !== -1) {
+    const runs = mode === 2 ? undefined : bulk;
+    for (;;) {
+      if (runs && !long) {
+        s = runs(view, s, last + 1, maxLine, base);
+        if (s > last) break;
+      }
+      const nl = view.indexOf(LF, s);
+      if (nl === -1) break;
       let e = nl;
       if (e > s && view[e - 1] === CR) e--;
       if (e - s > maxLine) {
@@ -102,8 +118,9 @@ export function scanLines(buf: Buffer, n: number, base: number, maxLine: number,
   return { consumed: s, inLong: long, ascii };
 }
 
-/** Growable per-line arrays for splitting one batch. */
+/** Growable per-line arrays for splitting one batch; `count` entries are filled. */
 export class LineScratch {
+  count = 0;
   starts = new Uint32Array(4096);
   ends = new Uint32Array(4096);
   seqs = new Uint32Array(4096);
@@ -121,4 +138,25 @@ export class LineScratch {
     this.seqs = g(this.seqs, (k) => new Uint32Array(k));
     this.flags = g(this.flags, (k) => new Uint8Array(k));
   }
+}
+
+/**
+ * The addon's splitLines (native/lines.cc) as a BulkFn that appends to `sc` from sc.count on
+ * (growing it): starts, ends, flags 0, and seqs as RangeFn's (`base` + the position after the
+ * line's LF; a caller that keeps seqs relative to its offset passes base - offset). Undefined
+ * without the addon.
+ */
+export function splitInto(sc: LineScratch): BulkFn | undefined {
+  const n = nativeLines();
+  if (n === undefined) return undefined;
+  const info = new Float64Array(1);
+  return (view, from, to, maxLine, base) => {
+    for (;;) {
+      sc.count = n.splitLines(view, from, to, maxLine, sc.starts, sc.ends, sc.seqs, sc.flags, sc.count, base, info);
+      from = info[0]!;
+      // Stopped short with room left: a long line, for scanLines.
+      if (from >= to || sc.count < sc.starts.length) return from;
+      sc.grow();
+    }
+  };
 }

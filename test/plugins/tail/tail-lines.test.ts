@@ -1,21 +1,55 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, scanLines } from '../../../plugins/tail/tail-lines.js';
+import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState, splitInto } from '../../../plugins/tail/tail-lines.js';
+
+type Range = [number, number, number, number];
+type Opts = { base?: number; max?: number; inLong?: boolean; final?: boolean };
+
+/** scanLines with `out` only (the JavaScript), and with the addon's split of plain lines into a LineScratch (tail's follower). */
+function scanBoth(buf: Buffer, n: number, opts: Opts, sc = new LineScratch()): { js: Range[]; st: SplitState; viaAddon: Range[]; stAddon: SplitState } {
+  const args = [buf, n, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false] as const;
+  const js: Range[] = [];
+  const st = scanLines(...args, (s, e, seq, flags) => js.push([s, e, seq, flags]));
+  const bulk = splitInto(sc);
+  assert.ok(bulk, 'the addon is built with splitLines (npm ci builds native/)');
+  sc.count = 0;
+  let bulkCalls = 0;
+  const stAddon = scanLines(
+    ...args,
+    (s, e, seq, flags) => {
+      if (sc.count === sc.starts.length) sc.grow();
+      sc.starts[sc.count] = s;
+      sc.ends[sc.count] = e;
+      sc.seqs[sc.count] = seq;
+      sc.flags[sc.count++] = flags;
+    },
+    (view, from, to, max, base) => {
+      bulkCalls++;
+      return bulk(view, from, to, max, base);
+    },
+  );
+  const viaAddon: Range[] = [];
+  for (let i = 0; i < sc.count; i++) viaAddon.push([sc.starts[i]!, sc.ends[i]!, sc.seqs[i]!, sc.flags[i]!]);
+  // The addon must have been asked whenever plain lines could be taken at once.
+  if (js.some((r) => r[3] === 0) && !js.some((r) => r[3] & F_INVALID_UTF8) && !(opts.inLong && js.length === 1))
+    assert.ok(bulkCalls > 0, 'the addon split was used');
+  return { js, st, viaAddon, stAddon };
+}
 
 interface Out {
   body: string;
   seq: number;
   flags: number;
 }
-function split(text: string | Buffer, opts: { base?: number; max?: number; inLong?: boolean; final?: boolean } = {}) {
+function split(text: string | Buffer, opts: Opts = {}) {
   const b = typeof text === 'string' ? Buffer.from(text) : text;
   const buf = Buffer.alloc(b.length + 16, 0x41); // stale bytes after n must be ignored
   b.copy(buf);
   const out: Out[] = [];
-  const ranges: [number, number, number, number][] = [];
-  const st = scanLines(buf, b.length, opts.base ?? 0, opts.max ?? 1024, opts.inLong ?? false, opts.final ?? false, (s, e, seq, flags) =>
-    ranges.push([s, e, seq, flags]),
-  );
+  const { js: ranges, st, viaAddon, stAddon } = scanBoth(buf, b.length, opts);
+  // Every case, split by the addon (tail's path when it is built), gives the same lines and state.
+  assert.deepEqual(viaAddon, ranges, 'the addon split the same lines');
+  assert.deepEqual(stAddon, st, 'the addon split left the same state');
   // Decoded as tail's records decode them: latin1 when the whole batch is ASCII, else UTF-8.
   for (const [s, e, seq, flags] of ranges) out.push({ body: buf.toString(st.ascii ? 'latin1' : 'utf8', s, e), seq, flags });
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, control characters included, is the point
@@ -174,4 +208,32 @@ test('seq is strictly increasing and ends at consumed', () => {
   const r = split(text, { base: 7, max: 16 });
   for (let i = 1; i < r.out.length; i++) assert.ok(r.out[i]!.seq > r.out[i - 1]!.seq);
   assert.equal(r.out.at(-1)!.seq, 7 + r.consumed);
+});
+
+test("the addon's split gives the lines of the JavaScript split, on random batches", () => {
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pieces = ['a', 'bc', 'é', '世', '😀', '\r', '\n', '\r\n', '\n\n', 'x'.repeat(40), '\u0000'];
+  // One scratch for all rounds: it starts small and grows inside the addon's runs.
+  const sc = new LineScratch();
+  for (let round = 0; round < 400; round++) {
+    let text = '';
+    const len = round % 50 === 0 ? 30_000 : rnd(400);
+    while (text.length < len) text += pieces[rnd(pieces.length)]!;
+    let b = Buffer.from(text);
+    // Now and then a byte that is not UTF-8 (the per-line JavaScript path for the whole batch).
+    if (round % 7 === 3 && b.length > 2) {
+      b = Buffer.from(b);
+      b[rnd(b.length)] = 0xff;
+    }
+    const opts: Opts = { base: rnd(1000), max: 1 + rnd(60), inLong: rnd(4) === 0, final: rnd(3) === 0 };
+    const cut = rnd(b.length + 1);
+    const { js, st, viaAddon, stAddon } = scanBoth(b, cut, opts, sc);
+    assert.deepEqual(viaAddon, js, `round ${round}`);
+    assert.deepEqual(stAddon, st, `round ${round}`);
+  }
+  assert.ok(sc.starts.length > 4096, 'a batch of more lines than the scratch holds grew it');
 });
