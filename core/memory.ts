@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { dropSpareBuffers } from './buffer-pool.js';
 import { releaseValidators } from './config/validate.js';
+import { optimizeOnBurst } from './jit.js';
 import { loadAddon } from './native-addon.js';
 
 /** How long without a record (or only a trickle) before an agent counts as idle (and gives back memory). */
@@ -23,13 +24,17 @@ const REDUCE_AFTER_RECORDS = 10_000;
  * The CLI starts node with its compilers off (`--no-opt --no-sparkplug`, main.ts's shebang):
  * startup code runs once (module resolution, schema compilation, config parsing) and compiling
  * it only leaves compiler and code memory behind (~6 MiB of an idle agent's 57). Once the
- * pipeline runs, both are turned back on for the code that runs all the time (without Sparkplug,
- * the baseline compiler, the parent spent ~25% more CPU per million lines). What startup left
- * behind is given back once the agent is idle (giveBackMemory).
+ * pipeline runs, Sparkplug (the baseline compiler) comes back on at once: without it the parent
+ * spent ~25% more CPU per million lines. TurboFan (the optimizing compiler) comes back with the
+ * first burst of records (noteRecords): an agent that only ever sees a trickle never needs it, and
+ * turned on for every agent it optimized the idle timers' code about a minute after the start,
+ * which paged ~3.3 MiB of the compiler's own machine code into the RSS (an idle agent went from
+ * ~50 to ~54 MiB, for good). Forwarding 1M lines without TurboFan took ~20% longer.
+ * What startup left behind is given back once the agent is idle (giveBackMemory).
  * Exported for the test that checks that optimization does come back (test/core/startup-memory.test.ts).
  */
 export function afterStartup(role: { receiver?: boolean } = {}): void {
-  if (process.execArgv.includes('--no-opt')) setFlagsFromString('--opt');
+  if (process.execArgv.includes('--no-opt')) optimizeOnBurst();
   if (process.execArgv.includes('--no-sparkplug')) setFlagsFromString('--sparkplug');
   releaseValidators();
   if (role.receiver) leanReceiver();
@@ -63,7 +68,7 @@ export function reduceMemory(): boolean {
   return true;
 }
 
-export type GiveBackReason = 'idle' | 'settled';
+export type GiveBackReason = 'idle' | 'settled' | 'regrown';
 
 /** How often the intake is sampled. */
 const TICK_MS = 1_000;
@@ -73,6 +78,10 @@ const SETTLE_FACTOR = 3;
 const SETTLE_MS = 5_000;
 /** Least time between two give-backs while records flow (a load that keeps swinging 3x). */
 const SETTLED_GAP_MS = 30_000;
+/** Still idle, and RSS this far above what the last give-back left: give back again ... */
+const REGROWN_BYTES = 768 * 1024;
+/** ... at most this often. */
+const REGROWN_GAP_MS = 30_000;
 
 /**
  * When to give memory back, from the count of records taken in (sampled every TICK_MS). Pure:
@@ -85,7 +94,13 @@ const SETTLED_GAP_MS = 30_000;
  *   a 15 s stall: 82-88 MiB instead of ~73). Settled = the rate stayed above 0 but at most
  *   1/SETTLE_FACTOR of its peak since the last give-back for SETTLE_MS, after REDUCE_AFTER_RECORDS
  *   records. A steady flow never is (its rate is its peak): a busy agent is left alone, and a
- *   catch-up costs one give-back (at most one per SETTLED_GAP_MS).
+ *   catch-up costs one give-back (at most one per SETTLED_GAP_MS);
+ * - regrown: still idle since the last give-back, and the RSS grew REGROWN_BYTES past what it left
+ *   (at most once per REGROWN_GAP_MS). An idle agent's timers (tail's checks, a resource input's
+ *   samples) allocate ~25 KiB/s, and V8's young generation cycles through pages that the give-back
+ *   had returned: without this, an idle agent at 49 MiB 20 s after start was at 50-52 MiB a minute
+ *   later. What a give-back cannot take back (more files followed) raises the floor: it is not
+ *   tried again until the RSS grows another REGROWN_BYTES.
  */
 export class GiveBackPolicy {
   private seen = 0;
@@ -98,14 +113,20 @@ export class GiveBackPolicy {
   /** Start of the current run of calm samples (rate in (0, peak / SETTLE_FACTOR]). */
   private calmSince: number | undefined;
   private settledAt = Number.NEGATIVE_INFINITY;
+  /** RSS right after the last give-back (undefined: not known, or records came in since). */
+  private floor: number | undefined;
+  private reducedAt = Number.NEGATIVE_INFINITY;
 
   constructor(now: number) {
     this.lastAt = now;
     this.quietSince = now;
   }
 
-  /** Records taken in so far (`n`; it restarts from 0 on a reload) at `now` (ms): give back now? */
-  sample(now: number, n: number): GiveBackReason | undefined {
+  /**
+   * Records taken in so far (`n`; it restarts from 0 on a reload) and the RSS (`rss`, bytes;
+   * optional) at `now` (ms): give back now?
+   */
+  sample(now: number, n: number, rss?: number): GiveBackReason | undefined {
     const prevAt = this.lastAt;
     const took = n - this.seen;
     this.lastAt = now;
@@ -121,9 +142,14 @@ export class GiveBackPolicy {
     if (rate <= TRICKLE_RATE) {
       this.calmSince = undefined;
       if (now - this.quietSince >= IDLE_MS && (this.atReduce === undefined || since >= REDUCE_AFTER_RECORDS)) return this.gaveBack(now, 'idle');
+      if (this.floor !== undefined && rss !== undefined && rss - this.floor >= REGROWN_BYTES && now - this.reducedAt >= REGROWN_GAP_MS) {
+        this.reducedAt = now;
+        return 'regrown';
+      }
       return undefined;
     }
     this.quietSince = now;
+    this.floor = undefined;
     if (rate * SETTLE_FACTOR > this.peak) {
       this.peak = Math.max(this.peak, rate);
       this.calmSince = undefined;
@@ -137,9 +163,19 @@ export class GiveBackPolicy {
     return undefined;
   }
 
+  /**
+   * The RSS a give-back left (after sample() said why). After an idle one, it is the floor that
+   * 'regrown' measures from while the agent stays idle; it only rises (what could not be given
+   * back is not tried again at once). Records coming in forget it.
+   */
+  reduced(reason: GiveBackReason, rss: number): void {
+    if (reason !== 'settled') this.floor = Math.max(this.floor ?? 0, rss);
+  }
+
   private gaveBack(now: number, reason: GiveBackReason): GiveBackReason {
     this.atReduce = this.seen;
     this.restart(now);
+    this.reducedAt = now;
     return reason;
   }
 
@@ -161,12 +197,15 @@ export class GiveBackPolicy {
 export function giveBackMemory(recordsIn: () => number, onReduced: (reason: GiveBackReason, rssBefore: number, rssAfter: number) => void): NodeJS.Timeout {
   const policy = new GiveBackPolicy(Date.now());
   const timer = setInterval(() => {
-    const reason = policy.sample(Date.now(), recordsIn());
+    const before = process.memoryUsage.rss();
+    const reason = policy.sample(Date.now(), recordsIn(), before);
     if (!reason) return;
     try {
-      const before = process.memoryUsage.rss();
       dropSpareBuffers();
-      if (reduceMemory()) onReduced(reason, before, process.memoryUsage.rss());
+      if (!reduceMemory()) return;
+      const after = process.memoryUsage.rss();
+      policy.reduced(reason, after);
+      onReduced(reason, before, after);
     } catch {
       /* giving memory back is best effort */
     }

@@ -21,6 +21,7 @@ import {
 import type { EmitOptions, InputContext, InputHooks, ServiceInfo } from '../plugin/define.js';
 import type { EntryConfig } from '../config/load.js';
 import type { CommonInput } from '../config/common.js';
+import { noteRecords } from '../jit.js';
 import { InstanceBase } from './context.js';
 import { Ticket } from './ticket.js';
 import type { OutputInstance } from './output.js';
@@ -143,6 +144,7 @@ export class InputInstance extends InstanceBase {
     }
     this.counters.add('records_out', count);
     this.counters.add('bytes_out', chunk.bytes);
+    noteRecords(count);
     this.queue.push({ chunk, ticket: new Ticket(opts.onSettled), cost });
     this.queuedBytes += cost;
     if (!this.processing) void this.drainQueue();

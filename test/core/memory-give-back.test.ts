@@ -70,3 +70,68 @@ test('a reload (counters from 0) starts over: idle gives back again', () => {
   assert.equal(p.sample(23_000, 0), undefined); // the new pipeline counts from 0
   assert.deepEqual(drive(Array(10).fill(0), p, 23), [[31, 'idle']]);
 });
+
+test('regrown: idle, RSS 768 KiB past what the last give-back left, at most once per 30 s', () => {
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+  /** Idle from the start; after the idle give-back at 8 s (it leaves 49 MiB), RSS creeps by `creep` KiB/s and nothing comes back. */
+  const run = (creep: number): [number, string][] => {
+    const p = new GiveBackPolicy(0);
+    const got: [number, string][] = [];
+    const rssAt = (s: number) => (s <= 8 ? 52 * MiB : 49 * MiB + (s - 8) * creep * KiB);
+    for (let s = 1; s <= 200; s++) {
+      const why = p.sample(s * 1000, 0, rssAt(s));
+      if (!why) continue;
+      got.push([s, why]);
+      p.reduced(why, why === 'idle' ? 49 * MiB : rssAt(s));
+    }
+    return got;
+  };
+  // 25 KiB/s (an idle agent's timers): 768 KiB after ~31 s, each time from what was left (the
+  // floor rises when nothing could be given back): 39 s, 70 s, ...
+  assert.deepEqual(run(25), [
+    [8, 'idle'],
+    [39, 'regrown'],
+    [70, 'regrown'],
+    [101, 'regrown'],
+    [132, 'regrown'],
+    [163, 'regrown'],
+    [194, 'regrown'],
+  ]);
+  // 100 KiB/s: past 768 KiB within 8 s, but at most once per 30 s.
+  assert.deepEqual(run(100), [
+    [8, 'idle'],
+    [38, 'regrown'],
+    [68, 'regrown'],
+    [98, 'regrown'],
+    [128, 'regrown'],
+    [158, 'regrown'],
+    [188, 'regrown'],
+  ]);
+});
+
+test('regrown: never while records flow, nor before an idle give-back', () => {
+  const MiB = 1024 * 1024;
+  const p = new GiveBackPolicy(0);
+  // Busy from the start, RSS growing: no idle give-back, no regrown.
+  let n = 0;
+  for (let s = 1; s <= 120; s++) {
+    n += 5000 + ((s * 7919) % 1000) - 500;
+    assert.equal(p.sample(s * 1000, n, (50 + s) * MiB), undefined, `second ${s}`);
+  }
+  // Idle: the give-back, then growth: regrown once past the floor ...
+  const q = new GiveBackPolicy(0);
+  assert.equal(q.sample(8000, 0, 60 * MiB), 'idle');
+  q.reduced('idle', 50 * MiB);
+  assert.equal(q.sample(30_000, 0, 51.5 * MiB), undefined, 'within 30 s');
+  assert.equal(q.sample(38_000, 0, 50.5 * MiB), undefined, 'less than 768 KiB past the floor');
+  assert.equal(q.sample(39_000, 0, 51.5 * MiB), 'regrown');
+  // It could not give back (51.4 MiB left): not tried again until another 768 KiB has grown.
+  q.reduced('regrown', 51.4 * MiB);
+  assert.equal(q.sample(100_000, 0, 52 * MiB), undefined, 'the floor rose to what was left');
+  assert.equal(q.sample(101_000, 0, 52.2 * MiB), 'regrown');
+  q.reduced('regrown', 49.5 * MiB);
+  // ... and records in between forget the floor: growth while busy is not 'regrown'.
+  assert.equal(q.sample(102_000, 500, 60 * MiB), undefined);
+  assert.equal(q.sample(200_000, 500, 60 * MiB), undefined);
+});
