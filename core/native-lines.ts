@@ -44,10 +44,27 @@ export interface LinesBinding {
     bounds: Uint32Array | undefined,
   ): number;
   /**
-   * Copies lines [from, to) of an entry block (src[starts[i], ends[i]), each followed by "\n") into
-   * `dst` from `pos`: the position after them. dst must have room (a line that does not fit throws).
+   * rotated-file's run of forwarded lines that need no decision in JavaScript: from line `from`,
+   * copies each line without src/seq, or of src index `cur` with a seq above `mark` (NaN: none),
+   * each followed by "\n", into `dst` from `pos`; stops before any other line, before a line that
+   * does not fit in dst, and after the line that takes the position to `room`. Returns the index
+   * it stopped at; info: [position, mark, 1 if the mark moved]. See native/lines.cc.
    */
-  gatherLines(dst: Buffer, pos: number, src: Buffer, starts: Uint32Array, ends: Uint32Array, from: number, to: number): number;
+  gatherRun(
+    dst: Buffer,
+    pos: number,
+    src: Buffer,
+    starts: Uint32Array,
+    ends: Uint32Array,
+    srcOf: Int32Array,
+    seqs: Float64Array,
+    from: number,
+    to: number,
+    cur: number,
+    mark: number,
+    room: number,
+    info: Float64Array,
+  ): number;
   /**
    * Splits the complete lines of buf[from, to) (`to` just after an LF) into the arrays from entry
    * `index` on: each line's range without LF (and a CR before it), seqBase + the position after
@@ -79,7 +96,7 @@ export function nativeLines(): LinesBinding | undefined {
   if (lines === undefined) {
     const a = loadAddon();
     const b = 'binding' in a ? (a.binding as Partial<LinesBinding>) : undefined;
-    const fns = ['scanLogEntries', 'encodeLines', 'gatherLines', 'splitLines'] as const;
+    const fns = ['scanLogEntries', 'encodeLines', 'gatherRun', 'splitLines'] as const;
     lines = b && fns.every((k) => typeof b[k] === 'function') ? (b as LinesBinding) : null;
   }
   return lines ?? undefined;

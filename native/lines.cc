@@ -1,6 +1,6 @@
 // The byte paths of the link in C++: the enclave splitting what tail read into lines
 // (splitLines) and writing them as PackedForward entries (encodeLines), the parent finding where
-// the lines are in them (scanLogEntries) and copying them to a file (gatherLines). Their
+// the lines are in them (scanLogEntries) and copying them to a file (gatherRun). Their
 // JavaScript originals (plugins/tail/tail-lines.ts scanLines, core/forward/entry-encoder.ts
 // EntryWriter.lines, entry-decoder.ts EntryReader.scanLinesJs, rotated-file-writer.ts
 // nextBlockPart) stay the reference and the path without the addon; these are faster.
@@ -462,41 +462,74 @@ Napi::Value EncodeLines(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(pos));
 }
 
-// gatherLines(dst, pos, src, starts, ends, from, to) -> the position after the last line. Per
-// line i in [from, to): src[starts[i], ends[i]) then a newline, at dst from pos: the lines of
-// forwarded entries as a file holds them (rotated-file). dst must have room (the caller measured:
-// a line outside src or past dst throws, before anything of it is written).
-Napi::Value GatherLines(const Napi::CallbackInfo& info) {
+// gatherRun(dst, pos, src, starts, ends, srcOf, seqs, from, to, cur, mark, room, info) -> the
+// index it stopped at. rotated-file's part of forwarded lines (nextBlockPart), the lines that need
+// no decision in JavaScript: from line `from` on, each line that has no src or no seq (srcOf < 0,
+// seq NaN: always written), or whose src is `cur` and whose seq is above `mark` (NaN: no mark
+// yet; the mark becomes that seq) is copied, followed by a newline, to dst from pos. Stops before
+// a line of another src or at or below the mark (the JavaScript decides), before a line that does
+// not fit in dst (it grows dst), and after the line that takes pos to `room` or past it.
+// info[0]: pos after the lines copied; info[1]: the mark after them (NaN: none); info[2]: 1 when
+// a line of `cur` was copied (the mark moved).
+Napi::Value GatherRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Buffer<uint8_t> dst = info[0].As<Napi::Buffer<uint8_t>>();
   size_t pos = info[1].As<Napi::Number>().Uint32Value();
   Napi::Buffer<uint8_t> src = info[2].As<Napi::Buffer<uint8_t>>();
-  size_t ns;
-  size_t ne;
-  const uint32_t* starts = Elements<uint32_t>(info[3], &ns);
-  const uint32_t* ends = Elements<uint32_t>(info[4], &ne);
-  size_t from = info[5].As<Napi::Number>().Uint32Value();
-  size_t to = info[6].As<Napi::Number>().Uint32Value();
-  if (to > ns || to > ne) {
-    Napi::RangeError::New(env, "gatherLines: arguments out of range").ThrowAsJavaScriptException();
+  size_t n;
+  size_t cap;
+  const uint32_t* starts = Elements<uint32_t>(info[3], &cap);
+  const uint32_t* ends = Elements<uint32_t>(info[4], &n);
+  if (n < cap) cap = n;
+  const int32_t* srcOf = Elements<int32_t>(info[5], &n);
+  if (n < cap) cap = n;
+  const double* seqs = Elements<double>(info[6], &n);
+  if (n < cap) cap = n;
+  size_t from = info[7].As<Napi::Number>().Uint32Value();
+  size_t to = info[8].As<Napi::Number>().Uint32Value();
+  int32_t cur = info[9].As<Napi::Number>().Int32Value();
+  double mark = info[10].As<Napi::Number>().DoubleValue();
+  double room = info[11].As<Napi::Number>().DoubleValue();
+  size_t outLen;
+  double* out = Elements<double>(info[12], &outLen);
+  if (to > cap || from > to || outLen < 3) {
+    Napi::RangeError::New(env, "gatherRun: arguments out of range").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   uint8_t* d = dst.Data();
-  const size_t cap = dst.Length();
+  const size_t dcap = dst.Length();
   const uint8_t* s = src.Data();
   const size_t sl = src.Length();
-  for (size_t i = from; i < to; i++) {
-    size_t a = starts[i];
-    size_t b = ends[i];
-    if (b < a || b > sl || pos + (b - a) + 1 > cap) {
-      Napi::RangeError::New(env, "gatherLines: a line lies outside its buffer or does not fit").ThrowAsJavaScriptException();
+  bool moved = false;
+  size_t j = from;
+  for (; j < to; j++) {
+    const int32_t si = srcOf[j];
+    const double seq = seqs[j];
+    const bool keyed = si >= 0 && seq == seq;
+    if (keyed && (si != cur || !(mark != mark || seq > mark))) break;
+    const size_t a = starts[j];
+    const size_t b = ends[j];
+    if (b < a || b > sl) {
+      Napi::RangeError::New(env, "gatherRun: a line lies outside its buffer").ThrowAsJavaScriptException();
       return env.Undefined();
     }
+    if (pos + (b - a) + 1 > dcap) break;
     memcpy(d + pos, s + a, b - a);
     pos += b - a;
     d[pos++] = '\n';
+    if (keyed) {
+      mark = seq;
+      moved = true;
+    }
+    if (double(pos) >= room) {
+      j++;
+      break;
+    }
   }
-  return Napi::Number::New(env, double(pos));
+  out[0] = double(pos);
+  out[1] = mark;
+  out[2] = moved ? 1 : 0;
+  return Napi::Number::New(env, double(j));
 }
 
 // splitLines(buf, from, to, maxLine, starts, ends, seqs, flags, index, seqBase, info) -> count.
@@ -554,8 +587,8 @@ Napi::Value SplitLines(const Napi::CallbackInfo& info) {
 void InitLines(Napi::Env env, Napi::Object exports) {
   exports.Set("scanLogEntries", Napi::Function::New<ScanLogEntries>(env, "scanLogEntries"));
   exports.Set("encodeLines", Napi::Function::New<EncodeLines>(env, "encodeLines"));
-  exports.Set("gatherLines", Napi::Function::New<GatherLines>(env, "gatherLines"));
   exports.Set("splitLines", Napi::Function::New<SplitLines>(env, "splitLines"));
+  exports.Set("gatherRun", Napi::Function::New<GatherRun>(env, "gatherRun"));
 }
 
 }  // namespace qlog

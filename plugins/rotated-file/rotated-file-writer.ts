@@ -88,6 +88,8 @@ export class RotatedFileWriter {
   private part?: Part;
   /** Reused by nextPart for every part of this file. */
   private scratch: Buffer = EMPTY;
+  /** Where the addon's gatherRun left the part: position, mark, whether the mark moved. */
+  private readonly runInfo = new Float64Array(3);
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private closed = false;
@@ -264,28 +266,34 @@ export class RotatedFileWriter {
     let mark: number | undefined;
     let dirty = false;
     let raw = false;
-    // Raw lines are copied by the addon, a run of kept lines per call (gatherLines): per line in
-    // JavaScript, a view and a copy each cost more than the addon's whole copy.
+    // Raw lines are copied by the addon, a run of lines that need no decision per call
+    // (gatherRun): per line in JavaScript, a view and a copy each cost more than the addon's
+    // whole run, and so did deciding each line's dedupe here.
     const native = decode ? undefined : nativeLines();
+    const info = this.runInfo;
     outer: for (; bi < blocks.length; bi++, j = 0) {
       const b = blocks[bi]!;
       const { starts, ends, srcOf, seqs, srcs, units } = b;
       raw ||= units === undefined;
       const bytes = new Uint8Array(b.buf.buffer, b.buf.byteOffset, b.buf.length);
       const gather = units === undefined ? native : undefined;
-      // Lines [run, j) are kept and not copied yet; `runEnd` is where `off` will be once they are.
-      let run = j;
-      let runEnd = off;
-      const copyRun = (to: number): void => {
-        if (to > run) {
-          buf = this.room(buf, off, runEnd);
-          off = gather!.gatherLines(buf, off, b.buf, starts, ends, run, to);
+      while (j < b.count) {
+        if (gather) {
+          const curIdx = cur === undefined ? -1 : srcs.indexOf(cur);
+          const next = gather.gatherRun(buf, off, b.buf, starts, ends, srcOf, seqs, j, b.count, curIdx, mark ?? Number.NaN, room, info);
+          if (next > j) {
+            lines += next - j;
+            i += next - j;
+            j = next;
+            off = info[0]!;
+            if (info[2]) {
+              mark = info[1]!;
+              dirty = true;
+            }
+            if (off >= room) break outer;
+            if (j === b.count) break;
+          }
         }
-        run = to + 1;
-        runEnd = off;
-      };
-      for (; j < b.count; j++) {
-        i++;
         const si = srcOf[j]!;
         const seq = seqs[j]!;
         if (si >= 0 && !Number.isNaN(seq)) {
@@ -295,29 +303,32 @@ export class RotatedFileWriter {
             cur = src;
             mark = marks.get(src) ?? hw.get(src);
             dirty = false;
+            // The addon takes it from here, with this source's mark.
+            if (gather) continue;
           }
           if (mark !== undefined && seq <= mark) {
-            if (gather) copyRun(j);
             skipped++;
+            i++;
+            j++;
             continue;
           }
-          mark = seq;
-          dirty = true;
+          if (!gather) {
+            mark = seq;
+            dirty = true;
+          }
         }
         const s = starts[j]!;
         const e = ends[j]!;
         if (gather) {
-          runEnd += e - s + 1;
-          lines++;
-          if (runEnd >= room) {
-            copyRun(j + 1);
-            break outer;
-          }
+          // The addon stopped before a line it could keep: dst is full. Grow it and go on.
+          buf = this.room(buf, off, off + e - s + 1);
           continue;
         }
+        i++;
+        j++;
         if (units) {
           // As sealedLine: '-' for a unit without src (or an empty one).
-          const head = sealedLineHead(si >= 0 && srcs[si] !== '' ? srcs[si]! : '-', units.firsts[j]!, units.lasts[j]!);
+          const head = sealedLineHead(si >= 0 && srcs[si] !== '' ? srcs[si]! : '-', units.firsts[j - 1]!, units.lasts[j - 1]!);
           buf = this.room(buf, off, off + head.length * 3 + base64Length(e - s) + 1);
           off += (buf as Utf8Writer).utf8Write(head, off);
           off = writeBase64(buf, off, b.buf, s, e);
@@ -334,7 +345,6 @@ export class RotatedFileWriter {
         lines++;
         if (off >= room) break outer;
       }
-      if (gather) copyRun(j);
     }
     if (dirty) marks.set(cur!, mark!);
     this.scratch = buf.length <= SCRATCH_KEEP ? buf : EMPTY;
