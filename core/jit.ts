@@ -28,7 +28,7 @@ export function optimizeOnBurst(): void {
  */
 export function noteRecords(n: number): boolean {
   if (!pending) return true;
-  const now = performance.now();
+  const now = Date.now();
   if (now - windowStart > BURST_WINDOW_MS) {
     windowStart = now;
     inWindow = 0;

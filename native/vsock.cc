@@ -156,6 +156,21 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   return StartConnect(env, fd, reinterpret_cast<struct sockaddr*>(&a), len);
 }
 
+// setSendBuffer(fd, bytes) -> the send buffer the kernel gave fd (SO_SNDBUF, as getsockopt
+// reports it: twice what was asked, capped by net.core.wmem_max), or -errno. For a stream
+// socket node made (libuv has no call for it): a sender whose buffer holds a whole message
+// writes it at once instead of a socket buffer's worth per wakeup of its receiver.
+Napi::Value SetSendBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int bytes = info[1].As<Napi::Number>().Int32Value();
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0) return Napi::Number::New(env, -errno);
+  int got = 0;
+  socklen_t len = sizeof got;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) != 0) return Napi::Number::New(env, -errno);
+  return Napi::Number::New(env, got);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = Sock::Define(env);
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
@@ -168,6 +183,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectUnix", Napi::Function::New<ConnectUnix>(env, "connectUnix"));
   exports.Set("reduceMemory", Napi::Function::New<ReduceMemory>(env, "reduceMemory"));
   exports.Set("releaseBuffer", Napi::Function::New<ReleaseBuffer>(env, "releaseBuffer"));
+  exports.Set("setSendBuffer", Napi::Function::New<SetSendBuffer>(env, "setSendBuffer"));
   InitLines(env, exports);
   exports.Set("VMADDR_CID_ANY", Napi::Number::New(env, VMADDR_CID_ANY));
   exports.Set("VMADDR_PORT_ANY", Napi::Number::New(env, VMADDR_PORT_ANY));

@@ -17,6 +17,7 @@ export {
   type VsockAddr,
 } from './address.js';
 export type { ConnectionHandler, ConnectOptions, Listener } from './socket.js';
+export { widenSendBuffer } from './socket.js';
 export { connect, connectPeer, listen, type ListenOptions } from './connect.js';
 export { checkTls, tlsGiven, subjectMatches, subjectPairs, tlsSchema, TLS_DEFAULTS, type TlsOptions } from './tls-options.js';
 export type { TlsContext } from './tls-files.js';

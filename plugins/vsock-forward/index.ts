@@ -41,6 +41,7 @@ export default definePlugin({
       requireAck: o.require_ack,
       maxInflightBytes: o.max_inflight,
       maxInflightChunks: o.max_inflight_chunks,
+      sendBuffer: o.max_frame_size,
       connectTimeoutMs: o.connect_timeout,
       reconnectBaseMs: o.reconnect_base,
       reconnectMaxMs: o.reconnect_max,

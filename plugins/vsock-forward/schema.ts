@@ -64,7 +64,7 @@ export const schema = {
       unit: 'size',
       default: '1MiB',
       description:
-        "Largest Forward message sent: a bigger chunk goes as several messages (chunk ids <id>.0, <id>.1 ...). Keep it at or below the receiver's limit (qlog vsock: max_frame_size, 16MiB; Fluent Bit in_forward: buffer_max_size). A single record bigger than this is dropped (counted as records_too_large).",
+        "Largest Forward message sent: a bigger chunk goes as several messages (chunk ids <id>.0, <id>.1 ...). Keep it at or below the receiver's limit (qlog vsock: max_frame_size, 16MiB; Fluent Bit in_forward: buffer_max_size). A single record bigger than this is dropped (counted as records_too_large). Over unix, tcp and hybrid connections it is also the send buffer asked of the kernel, so a whole message is written at once (Linux caps it at net.core.wmem_max).",
     },
     workers: {
       type: 'integer',

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Counters } from '../../core/index.js';
 import { SenderSession } from '../../core/forward/index.js';
-import { Endpoint, type PeerIdentity, type TlsOptions } from '../../core/transport/index.js';
+import { Endpoint, type PeerIdentity, type TlsOptions, widenSendBuffer } from '../../core/transport/index.js';
 
 export interface LinkOptions {
   connect: string;
@@ -23,6 +23,8 @@ export interface LinkOptions {
   requireAck: boolean;
   maxInflightBytes: number;
   maxInflightChunks: number;
+  /** Send buffer asked of the kernel for each connection (unix, tcp, hybrid; vsock-forward: max_frame_size, so a whole message fits). Unset: the kernel's default. */
+  sendBuffer?: number;
   connectTimeoutMs: number;
   reconnectBaseMs: number;
   reconnectMaxMs: number;
@@ -226,6 +228,7 @@ export class ForwardLink {
     }
     this.ready = false;
     this.peer = peer;
+    if (this.o.sendBuffer) widenSendBuffer(stream, this.o.sendBuffer);
     return new Promise<void>((closed) => {
       const session = new SenderSession(stream, {
         sharedKey: this.o.sharedKey,

@@ -53,6 +53,7 @@ async function send(path: string, index: number, lines: number): Promise<void> {
     selfHostname: `enclave-${index}`,
     requireAck: true,
     maxInflightBytes: 64 << 20,
+    sendBuffer: 1 << 20, // vsock-forward's default max_frame_size
     maxInflightChunks: 4,
     connectTimeoutMs: 5000,
     reconnectBaseMs: 50,

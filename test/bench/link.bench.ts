@@ -77,6 +77,7 @@ async function runCase(c: Case, dir: string, certs: TestCerts): Promise<string> 
     selfHostname: 'bench-enclave',
     requireAck: true,
     maxInflightBytes: 64 << 20,
+    sendBuffer: 1 << 20, // vsock-forward's default max_frame_size
     maxInflightChunks: c.inflight,
     connectTimeoutMs: 5000,
     reconnectBaseMs: 50,

@@ -119,3 +119,37 @@ test('listener.close() drops open connections and frees the address', async () =
   const l2 = await listen(`unix://${path}`, () => {});
   await l2.close();
 });
+
+test('widenSendBuffer: a unix socket buffers what was asked (capped by net.core.wmem_max); other streams are left alone', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { PassThrough } = await import('node:stream');
+  const { widenSendBuffer } = await import('../../../core/transport/index.js');
+  const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+  const held: Duplex[] = [];
+  // A receiver that never reads: what a write leaves queued in node is what the kernel did not take.
+  const l = await listen(`unix://${join(dir, 'sndbuf.sock')}`, (s) => void held.push(s));
+  /** Bytes the kernel takes from one big write before the socket is full (optionally widened first). */
+  const accepted = async (bytes?: number): Promise<{ took: number; got: number | undefined }> => {
+    const s = (await connect(`unix://${join(dir, 'sndbuf.sock')}`, { timeoutMs: 2000 })) as net.Socket;
+    const got = bytes ? widenSendBuffer(s, bytes) : undefined;
+    const size = 8 << 20;
+    s.write(Buffer.alloc(size));
+    await new Promise((r) => setTimeout(r, 50));
+    // libuv's queue: the bytes of the write that the kernel has not taken yet.
+    const took = size - (s as net.Socket & { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+    s.destroy();
+    return { took, got };
+  };
+  try {
+    const plain = await accepted();
+    const wide = await accepted(1 << 20);
+    // Linux doubles the request, capped at wmem_max (then doubled too).
+    assert.equal(wide.got, 2 * Math.min(1 << 20, wmemMax));
+    assert.ok(plain.took > 0 && plain.took < 8 << 20, `kernel took ${plain.took} bytes by default`);
+    if (wide.got! >= 4 * 212_992) assert.ok(wide.took > 2 * plain.took, `kernel took ${wide.took} bytes widened, ${plain.took} by default`);
+    assert.equal(widenSendBuffer(new PassThrough(), 1 << 20), undefined);
+  } finally {
+    for (const s of held) s.destroy();
+    await l.close();
+  }
+});
