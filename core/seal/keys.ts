@@ -5,13 +5,15 @@
  * says which file, which line, what was expected.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { QlogError } from '../errors.js';
+import { lazyModule } from '../lazy.js';
 import { parseIdentity, parseRecipient, type Identity, type Recipient } from './age.js';
 
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+/** node:child_process for attestation commands only: loading it cost every agent ~2 ms of startup. */
+const childProcess = lazyModule<typeof import('node:child_process')>('node:child_process');
 
 /** An Ed25519 public key a unit's signature is checked with. `id` is `ed25519:<base64>`. */
 export interface VerifyKey {
@@ -152,7 +154,7 @@ export function readKeyFile(file: string, what: string): string {
  */
 export function commandAttestation(command: readonly string[]): (pub: Buffer) => Buffer | undefined {
   return (pub) => {
-    const r = spawnSync(command[0]!, command.slice(1), {
+    const r = childProcess().spawnSync(command[0]!, command.slice(1), {
       input: pub,
       env: { ...process.env, QLOG_SEAL_PUBLIC_KEY: pub.toString('hex') },
       maxBuffer: 1 << 20,
