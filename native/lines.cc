@@ -255,6 +255,14 @@ Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
   size_t lastStart = 0;
   size_t lastLen = 0;
   bool haveLast = false;
+  // The entry before, when it was {"log": <str>, "_qlog": {..., "seq": <scalar>}} (seq the last
+  // key): where its bytes from "_qlog" up to the seq value are (vsock-forward writes them alike
+  // for every line of a block), and its src index. An entry with the same bytes there has the
+  // same src and meta: only its line and seq are read.
+  bool rep = false;
+  size_t repStart = 0;
+  size_t repLen = 0;
+  int32_t repIdx = -1;
   while (r.pos < r.end) {
     if (count == cap) return Napi::Number::New(env, kFull);
     // [EventTime, map of 2]
@@ -264,6 +272,29 @@ Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
       return Napi::Number::New(env, kUnsure);
     }
     r.pos += 12;
+    if (rep && r.pos + 4 <= r.end && r.b[r.pos] == 0xa3 && memcmp(r.b + r.pos + 1, "log", 3) == 0) {
+      Reader t{r.b, r.pos + 4, r.end};
+      size_t ls;
+      size_t ll;
+      double v = 0;
+      bool isNum = false;
+      if (Str(t, &ls, &ll) && t.pos + repLen <= t.end && memcmp(t.b + t.pos, t.b + repStart, repLen) == 0) {
+        t.pos += repLen;
+        if (Scalar(t, &v, &isNum)) {
+          starts[count] = uint32_t(ls);
+          ends[count] = uint32_t(ls + ll);
+          srcOf[count] = repIdx;
+          seqs[count] = isNum ? v : nan;
+          bytes += double(ll) + 1;
+          count++;
+          r.pos = t.pos;
+          continue;
+        }
+      }
+    }
+    rep = false;
+    bool logFirst = false;
+    size_t seqAt = 0;
     bool haveLog = false;
     bool haveMeta = false;
     size_t logStart = 0;
@@ -279,6 +310,7 @@ Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
       if (Is(r, ks, kl, "log") && !haveLog) {
         if (!Str(r, &logStart, &logLen)) return Napi::Number::New(env, kUnsure);
         haveLog = true;
+        logFirst = k == 0;
       } else if (Is(r, ks, kl, "_qlog") && !haveMeta) {
         haveMeta = true;
         if (r.pos >= r.end || r.b[r.pos] < 0x80 || r.b[r.pos] > 0x8f) return Napi::Number::New(env, kUnsure);
@@ -302,8 +334,12 @@ Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
           } else {
             double v = 0;
             bool isNum;
+            size_t at = r.pos;
             if (!Scalar(r, &v, &isNum)) return Napi::Number::New(env, kUnsure);
-            if (Is(r, ms, ml, "seq")) seq = isNum ? v : nan;
+            if (Is(r, ms, ml, "seq")) {
+              seq = isNum ? v : nan;
+              if (i == mn - 1) seqAt = at;
+            }
           }
         }
       } else {
@@ -333,6 +369,12 @@ Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
         lastStart = srcStart;
         lastLen = srcLen;
       }
+    }
+    if (logFirst && seqAt > 0) {
+      rep = true;
+      repStart = logStart + logLen;
+      repLen = seqAt - repStart;
+      repIdx = idx;
     }
     starts[count] = uint32_t(logStart);
     ends[count] = uint32_t(logStart + logLen);

@@ -531,3 +531,50 @@ test('scanLines takes the native scan for what vsock-forward sends (the JavaScri
   assert.equal(reader.scanLines(other)?.count, 1);
   assert.equal(jsCalls, 1, 'left to the JavaScript scan');
 });
+
+test('runs of entries with the same meta up to their seq (a block as sent): each seq, any type, read as the JavaScript reads it', () => {
+  assert.ok(nativeLines(), 'the addon is built with the line scan (npm ci builds native/)');
+  const r = rng(77);
+  const withAddon = new EntryReader();
+  const jsOnly = new EntryReader(false);
+  // The native scan reads the meta bytes of a run once: every later entry is only its line and seq.
+  const f64 = (x: number): Enc => [0xcb, ...Buffer.from(new Float64Array([x]).buffer).reverse()];
+  const odd: Enc[] = [raw(0xc0), raw(0xc3), packed(-3), f64(2.5), f64(Number.NaN), f64(Number.POSITIVE_INFINITY), str('12'), raw(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 7), raw(0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00), raw(0xd0, 0x80)];
+  const seqValue = (): Enc => {
+    const p = r();
+    if (p < 0.8) return uint(Math.floor(r() * 2 ** (8 * (1 + Math.floor(r() * 6)))));
+    if (p < 0.99) return odd[Math.floor(r() * odd.length)]!;
+    return scalar(r); // now and then anything, a float32 or an array too (the message is then the decoder's)
+  };
+  let read = 0;
+  for (let round = 0; round < 300; round++) {
+    const entries: Enc[] = [];
+    const runs = 1 + Math.floor(r() * 4);
+    for (let k = 0; k < runs; k++) {
+      const pairs: [Enc, Enc][] = [
+        [str('path'), str(`/var/log/app-${k}.log`)],
+        [str('src'), str(`ino:${Math.floor(r() * 2)}`)],
+      ];
+      if (r() < 0.3) pairs.push([str('host'), str('h')]);
+      const prefix = pairs.flat(2);
+      const n = 1 + Math.floor(r() * 40);
+      for (let i = 0; i < n; i++) {
+        const line = r() < 0.1 ? [0xa4, 0x61, 0xff, 0xc3, 0x62] : str(`line ${round}.${k}.${i} ${'x'.repeat(Math.floor(r() * 40))}`);
+        entries.push([0x92, ...eventTime(1_700_000_000, i), 0x82, ...str('log'), ...line, ...str('_qlog'), 0x80 | (pairs.length + 1), ...prefix, ...str('seq'), ...seqValue()]);
+      }
+    }
+    let bin = Buffer.from(entries.flat());
+    // A byte changed inside a later entry (its meta no longer the run's), or the message cut short.
+    if (round % 4 === 3) {
+      bin = Buffer.from(bin);
+      const at = Math.floor(bin.length / 2 + r() * (bin.length / 2));
+      if (r() < 0.7) bin[at] = Math.floor(r() * 256);
+      else bin = bin.subarray(0, at);
+    }
+    const want = scanOf(jsOnly.scanLinesJs(bin));
+    const got = scanOf(withAddon.scanLines(bin));
+    assert.deepEqual(got, want, `round ${round}`);
+    if (want) read += want.count;
+  }
+  assert.ok(read > 3000, `lines found: ${read}`);
+});
