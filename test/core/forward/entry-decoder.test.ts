@@ -539,7 +539,18 @@ test('runs of entries with the same meta up to their seq (a block as sent): each
   const jsOnly = new EntryReader(false);
   // The native scan reads the meta bytes of a run once: every later entry is only its line and seq.
   const f64 = (x: number): Enc => [0xcb, ...Buffer.from(new Float64Array([x]).buffer).reverse()];
-  const odd: Enc[] = [raw(0xc0), raw(0xc3), packed(-3), f64(2.5), f64(Number.NaN), f64(Number.POSITIVE_INFINITY), str('12'), raw(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 7), raw(0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00), raw(0xd0, 0x80)];
+  const odd: Enc[] = [
+    raw(0xc0),
+    raw(0xc3),
+    packed(-3),
+    f64(2.5),
+    f64(Number.NaN),
+    f64(Number.POSITIVE_INFINITY),
+    str('12'),
+    raw(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 7),
+    raw(0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00),
+    raw(0xd0, 0x80),
+  ];
   const seqValue = (): Enc => {
     const p = r();
     if (p < 0.8) return uint(Math.floor(r() * 2 ** (8 * (1 + Math.floor(r() * 6)))));
@@ -560,7 +571,18 @@ test('runs of entries with the same meta up to their seq (a block as sent): each
       const n = 1 + Math.floor(r() * 40);
       for (let i = 0; i < n; i++) {
         const line = r() < 0.1 ? [0xa4, 0x61, 0xff, 0xc3, 0x62] : str(`line ${round}.${k}.${i} ${'x'.repeat(Math.floor(r() * 40))}`);
-        entries.push([0x92, ...eventTime(1_700_000_000, i), 0x82, ...str('log'), ...line, ...str('_qlog'), 0x80 | (pairs.length + 1), ...prefix, ...str('seq'), ...seqValue()]);
+        entries.push([
+          0x92,
+          ...eventTime(1_700_000_000, i),
+          0x82,
+          ...str('log'),
+          ...line,
+          ...str('_qlog'),
+          0x80 | (pairs.length + 1),
+          ...prefix,
+          ...str('seq'),
+          ...seqValue(),
+        ]);
       }
     }
     let bin = Buffer.from(entries.flat());
