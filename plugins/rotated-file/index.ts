@@ -12,7 +12,7 @@ import { compileTemplate, TemplateError } from '../../core/template.js';
 import { formatter, type Format } from './rotated-file-format.js';
 import { confine, RefusedPath, relativeName, workspaceRoot } from './rotated-file-path.js';
 import { WriterPool } from './rotated-file-pool.js';
-import { RotatedFileWriter, type Progress } from './rotated-file-writer.js';
+import { loadWriterModules, RotatedFileWriter, type Progress } from './rotated-file-writer.js';
 import { schema } from './schema.js';
 
 const MAX_NAME_CACHE = 10_000;
@@ -161,6 +161,7 @@ export default definePlugin({
     };
 
     ctx.hooks.start.tap('rotated-file', () => {
+      loadWriterModules();
       try {
         workspaceRoot(workspace, o.mkdir);
       } catch (e) {

@@ -31,6 +31,14 @@ import { closeQuietly, copyState, StateStore, type Delta, type FileState } from 
 // Loaded on first use: it brings zlib and child_process, which an enclave agent never needs.
 const rfs = lazyModule<typeof import('rotating-file-stream')>('rotating-file-stream');
 
+/**
+ * Loads what the first write needs (rotating-file-stream) now: an agent with a rotated-file output
+ * loads it anyway, and at its first write it delayed the first message's ack by ~4 ms.
+ */
+export function loadWriterModules(): void {
+  rfs();
+}
+
 const fsyncAsync = promisify(fsync);
 
 /** How a record becomes its line (without the newline). */
