@@ -22,6 +22,7 @@ namespace qlog {
 Napi::Value ReduceMemory(const Napi::CallbackInfo& info);   // memory.cc
 Napi::Value ReleaseBuffer(const Napi::CallbackInfo& info);  // memory.cc
 void InitLines(Napi::Env env, Napi::Object exports);          // lines.cc
+Napi::Value ReadWithHead(const Napi::CallbackInfo& info);   // read.cc
 
 namespace {
 
@@ -184,6 +185,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceMemory", Napi::Function::New<ReduceMemory>(env, "reduceMemory"));
   exports.Set("releaseBuffer", Napi::Function::New<ReleaseBuffer>(env, "releaseBuffer"));
   exports.Set("setSendBuffer", Napi::Function::New<SetSendBuffer>(env, "setSendBuffer"));
+  exports.Set("readWithHead", Napi::Function::New<ReadWithHead>(env, "readWithHead"));
   InitLines(env, exports);
   exports.Set("VMADDR_CID_ANY", Napi::Number::New(env, VMADDR_CID_ANY));
   exports.Set("VMADDR_PORT_ANY", Napi::Number::New(env, VMADDR_PORT_ANY));

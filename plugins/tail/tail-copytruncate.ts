@@ -69,9 +69,10 @@ export class Copytruncate {
    * `f` just read `n` bytes from its offset into `buf`. True when they must not be emitted: the
    * file was truncated or its content replaced (handled: its copy is read first), copies of
    * generations before the first bytes of this one were found (read first, then this batch
-   * again), or the file is a copytruncate copy being filled (held back).
+   * again), or the file is a copytruncate copy being filled (held back). `headAfter`: the head
+   * compared already, from a re-read after this read (TailFile.readThenHead).
    */
-  async replaced(f: TailFile, buf: Buffer, n: number): Promise<boolean> {
+  async replaced(f: TailFile, buf: Buffer, n: number, headAfter?: 'same' | 'changed'): Promise<boolean> {
     if (n === 0) {
       const size = await f.fsize();
       if (size < f.offset) return this.handled(f, 'size');
@@ -84,7 +85,7 @@ export class Copytruncate {
     // Content replaced under us (copytruncate, then the file grew past our offset; or
     // replaced before we read anything)? The batch is then dropped and the copy looked for.
     const blind = f.head.length === 0 && f.offset === 0;
-    const head = f.offset === 0 ? f.headOfRead(buf, n) : await f.checkHead(this.scratch);
+    const head = f.offset === 0 ? f.headOfRead(buf, n) : (headAfter ?? (await f.checkHead(this.scratch)));
     if (head === 'changed') return this.handled(f, 'fingerprint');
     if (!blind) return false;
     // The first bytes of a generation we knew nothing of: if generations truncated before it

@@ -14,12 +14,33 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
+import { loadAddon } from '../../core/native-addon.js';
 import { CommitQueue } from './tail-commit.js';
 import type { FileEntry } from './tail-db.js';
 import { holdsSuccessor, isCopy, isFollowing, isGone, isGoneAtEnd, isOpen, nextPhase, Phase, type LifeEvent } from './tail-lifecycle.js';
 
 /** Bytes of the file's start kept as its fingerprint. */
 export const HEAD_MAX = 256;
+
+type ReadWithHead = (
+  fd: number,
+  data: Buffer,
+  length: number,
+  position: number,
+  head: Buffer,
+  headLength: number,
+  cb: (err: Error | null, bytesRead?: number, headBytes?: number) => void,
+) => void;
+let readWithHead: ReadWithHead | null | undefined;
+/** The addon's readWithHead (native/read.cc), or undefined without the addon. */
+function nativeReadWithHead(): ReadWithHead | undefined {
+  if (readWithHead === undefined) {
+    const a = loadAddon();
+    const f = 'error' in a ? undefined : (a.binding as { readWithHead?: ReadWithHead }).readWithHead;
+    readWithHead = typeof f === 'function' ? f : null;
+  }
+  return readWithHead ?? undefined;
+}
 
 /** A byte stream to continue in another file (a copytruncate copy, a file rotated while stopped). */
 export interface Stream {
@@ -222,6 +243,32 @@ export class TailFile {
     return bytesRead;
   }
 
+  /**
+   * read(), then checkHead() into `scratch`, in one thread-pool job of the addon (native/read.cc):
+   * one round trip per read instead of two. The head is read after the data, as before, so a
+   * replacement between the two shows. Undefined without the addon: read() and checkHead() then.
+   */
+  readThenHead(buf: Buffer, length: number, scratch: Buffer): Promise<{ n: number; head: 'same' | 'changed' }> | undefined {
+    const fn = nativeReadWithHead();
+    if (fn === undefined) return undefined;
+    const job = new Promise<{ n: number; headBytes: number }>((resolve, reject) =>
+      fn(this.fh.fd, buf, length, this.offset, scratch, HEAD_MAX, (err, n, headBytes) => (err ? reject(err) : resolve({ n: n!, headBytes: headBytes! }))),
+    );
+    // The fd stays open until the job is done (finish() and close() wait): the FileHandle does not know of it.
+    const settled = job.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.reading = settled;
+    void settled.then(() => {
+      if (this.reading === settled) this.reading = undefined;
+    });
+    return job.then(({ n, headBytes }) => ({ n, head: this.compareHead(scratch, headBytes, this.head.length > 0 || this.offset === 0) }));
+  }
+
+  /** A readThenHead job still running (the fd must stay open until it is done). */
+  private reading: Promise<undefined> | undefined;
+
   async fsize(): Promise<number> {
     const st = await this.fh.stat();
     this.size = st.size;
@@ -300,12 +347,14 @@ export class TailFile {
   /** Read to its end after it went, rotate_wait passed: closed for good. */
   async finish(): Promise<void> {
     this.to('finish');
+    await this.reading;
     await this.fh.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     if (!this.open) return;
     this.to('close');
+    await this.reading;
     await this.fh.close().catch(() => undefined);
   }
 }

@@ -15,7 +15,7 @@ import type { CommitQueue } from './tail-commit.js';
 import { Copytruncate } from './tail-copytruncate.js';
 import { OffsetDb } from './tail-db.js';
 import { Discovery } from './tail-discover.js';
-import type { TailFile } from './tail-file.js';
+import { HEAD_MAX, type TailFile } from './tail-file.js';
 import { FollowedFiles } from './tail-followed.js';
 import { Phase } from './tail-lifecycle.js';
 import { F_INVALID_UTF8, F_LONG_START, F_TRUNCATED, LineScratch, scanLines, type SplitState, splitInto } from './tail-lines.js';
@@ -109,6 +109,8 @@ export class Follower {
   private readonly pool: BufferPool;
   /** Line offsets of the batch being split (grown as needed, copied into each block). */
   private readonly lines = new LineScratch();
+  /** Where readThenHead re-reads a file's head. */
+  private readonly headScratch = Buffer.allocUnsafe(HEAD_MAX);
   /** Runs of plain lines split by the addon straight into `lines` (undefined without it). */
   private readonly bulk = splitInto(this.lines);
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -388,8 +390,12 @@ export class Follower {
    */
   private async readChecked(f: TailFile): Promise<number | undefined> {
     try {
-      const n = await f.read(this.buf, this.buf.length);
-      if (await this.copies.replaced(f, this.buf, n)) return undefined;
+      // Past the head of a followed file, the head is re-read after each read: with the addon, in
+      // the same thread-pool job.
+      const both = f.following && f.offset > 0 ? f.readThenHead(this.buf, this.buf.length, this.headScratch) : undefined;
+      const r = both ? await both : undefined;
+      const n = r ? r.n : await f.read(this.buf, this.buf.length);
+      if (await this.copies.replaced(f, this.buf, n, r?.head)) return undefined;
       f.errors = 0;
       return n;
     } catch (err) {
