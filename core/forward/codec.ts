@@ -116,6 +116,58 @@ export function encodeEntryParts(chunk: Chunk | readonly LogRecord[], maxBytes: 
   return { parts, oversized };
 }
 
+/**
+ * The entries of `chunk` written straight into `frame` from `start` on, when they make one
+ * message of at most `maxBytes` and fit in `frame`; else undefined (encodeEntryParts then, which
+ * may cut them into parts). packedForwardAround() then puts the message around them in place:
+ * no copy of the entries into a frame.
+ */
+export function encodeEntriesInto(chunk: Chunk, maxBytes: number, frame: Buffer, start: number): EntryPart | undefined {
+  const w = EntryWriter.over(frame, start, META_KEY);
+  let count = 0;
+  const blocks = lineBlocks(chunk);
+  if (blocks) {
+    for (const b of blocks) {
+      w.lines(b, 0, b.count);
+      count += b.count;
+    }
+  } else {
+    const records = chunk.records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      w.entry(r.time, r.body, r.meta);
+    }
+    count = records.length;
+  }
+  if (w.buffer !== frame || w.offset > maxBytes) return undefined;
+  return { entries: w.result(), count };
+}
+
+/** Bytes of a PackedForward message before its entries: at most this much room for `tag`. */
+export function packedForwardHeadRoom(tag: string): number {
+  return 1 + 5 + Buffer.byteLength(tag) + 5;
+}
+
+/**
+ * The message of encodePackedForward around `entries`, which lie in `frame` with at least
+ * packedForwardHeadRoom(tag) bytes before them: the head is written just before them and the
+ * options just after. The message as a view of `frame`, or undefined when the options do not fit
+ * after the entries.
+ */
+export function packedForwardAround(tag: string, frame: Buffer, entries: Buffer, o: PackedForwardOptions): Buffer | undefined {
+  const opt: Record<string, unknown> = { size: o.size };
+  if (o.chunk !== undefined) opt.chunk = o.chunk;
+  if (o.gzip) opt.compressed = 'gzip';
+  const start = entries.byteOffset - frame.byteOffset;
+  const end = start + entries.length;
+  const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(entries.length)]);
+  const tail = packr.pack(opt);
+  if (head.length > start || end + tail.length > frame.length) return undefined;
+  head.copy(frame, start - head.length);
+  tail.copy(frame, end);
+  return frame.subarray(start - head.length, end + tail.length);
+}
+
 function binHeader(n: number): Buffer {
   if (n < 0x100) return Buffer.from([0xc4, n]);
   if (n < 0x10000) return Buffer.from([0xc5, n >> 8, n & 0xff]);

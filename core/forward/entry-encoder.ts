@@ -36,6 +36,8 @@ export function compactable(b: LineBlock): boolean {
 export class EntryWriter {
   private buf: Buffer;
   private pos = 0;
+  /** Where the entries start in buf (0, or the room left in a given buffer: over()). */
+  private base = 0;
 
   constructor(
     initial: number,
@@ -44,9 +46,21 @@ export class EntryWriter {
     this.buf = Buffer.allocUnsafe(Math.max(256, initial));
   }
 
+  /**
+   * A writer into `buf` from `start` on (the bytes before it are left for the caller: a message's
+   * head). It moves to a bigger buffer of its own if the entries outgrow `buf` (see `buffer`).
+   */
+  static over(buf: Buffer, start: number, metaKey: string): EntryWriter {
+    const w = new EntryWriter(0, metaKey);
+    w.buf = buf;
+    w.base = start;
+    w.pos = start;
+    return w;
+  }
+
   /** Start over, keeping the buffer (a reused scratch writer). */
   reset(): void {
-    this.pos = 0;
+    this.pos = this.base;
   }
 
   /** Size of the buffer (what a reused writer holds on to). */
@@ -54,14 +68,19 @@ export class EntryWriter {
     return this.buf.length;
   }
 
+  /** The buffer written to (another one than over() was given once the entries outgrew it). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   /** The bytes written so far. */
   result(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    return this.buf.subarray(this.base, this.pos);
   }
 
   /** Bytes written so far (an entry boundary between entry() calls). */
   get offset(): number {
-    return this.pos;
+    return this.pos - this.base;
   }
 
   private ensure(n: number): void {
@@ -279,7 +298,7 @@ export class EntryWriter {
       for (let i = from; i < to; i++) {
         const r = blockRecord(b, i, '');
         this.entry(r.time, r.body, r.meta);
-        after?.(this.pos);
+        after?.(this.pos - this.base);
       }
       return;
     }
@@ -321,7 +340,7 @@ export class EntryWriter {
     this.pos = mark;
     const fixed = head.length + metaKey.length + 5 + shared.length + 9 + (tail?.length ?? 0) + 32;
     const src = b.buf;
-    if (tail === undefined && b.flags === undefined && to > from && this.nativeLines(b, from, to, head, plain, fixed, after)) return;
+    if (tail === undefined && b.flags === undefined && to > from && this.nativeLines(b, from, to, head, plain, after)) return;
     for (let i = from; i < to; i++) {
       const f = b.flags === undefined ? 0 : b.flags[i]!;
       const start = b.starts[i]!;
@@ -356,7 +375,7 @@ export class EntryWriter {
         this.key('invalid_utf8');
         this.byte(0xc3);
       }
-      after?.(this.pos);
+      after?.(this.pos - this.base);
     }
   }
 
@@ -367,17 +386,20 @@ export class EntryWriter {
    * lines() for lines without flags in the addon (native/lines.cc encodeLines: the same bytes as
    * the loop in lines() writes for them); false without the addon or for a seq past 2^53.
    */
-  private nativeLines(b: LineBlock, from: number, to: number, head: Buffer, plain: Buffer, fixed: number, after?: (offset: number) => void): boolean {
+  private nativeLines(b: LineBlock, from: number, to: number, head: Buffer, plain: Buffer, after?: (offset: number) => void): boolean {
     const n = nativeLines();
     if (n === undefined) return false;
     let bytes = 0;
     for (let i = from; i < to; i++) bytes += b.ends[i]! - b.starts[i]!;
-    this.ensure(bytes + (to - from) * fixed);
+    // What the addon may write per line (its own check): head, a str header (5), plain, a uint (9).
+    // Not `fixed`, which has room for flags and a path key: a frame buffer given to over() is sized
+    // for the message, and a loose bound here would move most chunks out of it.
+    this.ensure(bytes + (to - from) * (head.length + 5 + plain.length + 9));
     if (after && this.bounds.length < to - from) this.bounds = new Uint32Array(Math.max(to - from, this.bounds.length * 2, 1024));
     const pos = n.encodeLines(this.buf, this.pos, head, plain, b.buf, b.starts, b.ends, b.seqs, b.base, from, to, after ? this.bounds : undefined);
     if (pos < 0) return false;
     this.pos = pos;
-    if (after) for (let k = 0; k < to - from; k++) after(this.bounds[k]!);
+    if (after) for (let k = 0; k < to - from; k++) after(this.bounds[k]! - this.base);
     return true;
   }
 

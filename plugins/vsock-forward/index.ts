@@ -4,7 +4,14 @@
  */
 import { promisify } from 'node:util';
 import { definePlugin, nowNs, VERSION_RANGE, type Chunk } from '../../core/index.js';
-import { encodeEntryParts, encodePackedForward, type EntryPart } from '../../core/forward/index.js';
+import {
+  encodeEntriesInto,
+  encodeEntryParts,
+  encodePackedForward,
+  packedForwardAround,
+  packedForwardHeadRoom,
+  type EntryPart,
+} from '../../core/forward/index.js';
 import { BufferPool } from '../../core/buffer-pool.js';
 import { lazyModule } from '../../core/lazy.js';
 import { checkCredentials, checkLinkEnds, checkSeal, schema } from './schema.js';
@@ -88,7 +95,7 @@ export default definePlugin({
         }
         await Promise.all(sends);
         sealer?.delivered(chunk.id);
-        for (const f of encoded) if (f.pooled) frames.release(f.pooled);
+        for (const f of encoded) if (f.pooled) frames.recycle(f.pooled);
       } finally {
         unsettled--;
       }
@@ -116,6 +123,10 @@ export default definePlugin({
     }
 
     async function encode(chunk: Chunk): Promise<Frame[]> {
+      if (!gz) {
+        const f = inPlace(chunk);
+        if (f) return [f];
+      }
       const { parts, oversized } = encodeEntryParts(chunk, maxEntries);
       if (oversized) tooLarge(chunk, oversized);
       // Part ids derive from the chunk id, so a retried chunk is cut and named the same way.
@@ -127,6 +138,26 @@ export default definePlugin({
       const copies = parts.map((p) => Buffer.from(p.entries));
       for (let i = 0; i < parts.length; i++) zipped.push({ entries: await gzipAsync(copies[i]!), count: parts[i]!.count });
       return frame(chunk, zipped, true);
+    }
+
+    /**
+     * A big chunk as one frame, its entries written straight into a pooled frame buffer and the
+     * message put around them (no copy); undefined when it is small or takes more than one
+     * message (then encodeEntryParts cuts it, and frame() copies each part).
+     */
+    function inPlace(chunk: Chunk): Frame | undefined {
+      // A small chunk gets a frame of its own size (frame()), not a pooled one: a stalled link
+      // queues many small chunks, and a pooled buffer each held pages a burst had touched.
+      if (chunk.bytes * 4 < o.max_frame_size) return undefined;
+      const t = frames.take(o.max_frame_size);
+      if (!t.pooled) return undefined;
+      const part = encodeEntriesInto(chunk, maxEntries, t.buf, packedForwardHeadRoom(chunk.tag));
+      const f = part && packedForwardAround(chunk.tag, t.buf, part.entries, { chunk: o.require_ack ? chunk.id : undefined, size: part.count });
+      if (!f) {
+        frames.release(t.buf);
+        return undefined;
+      }
+      return { id: chunk.id, frame: f, pooled: t.buf };
     }
 
     /** One Forward frame per part (ids <chunk>.<i> when there are several). */

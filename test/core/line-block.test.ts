@@ -15,9 +15,18 @@ import {
   LINE_TRUNCATED,
   recordCount,
   RECORD_OVERHEAD,
+  type Chunk,
   type LineBlock,
 } from '../../core/record.js';
-import { decodeEvents, encodeEntries, encodeEntryParts } from '../../core/forward/codec.js';
+import {
+  decodeEvents,
+  encodeEntries,
+  encodeEntriesInto,
+  encodeEntryParts,
+  encodePackedForward,
+  packedForwardAround,
+  packedForwardHeadRoom,
+} from '../../core/forward/codec.js';
 import { EntryWriter } from '../../core/forward/entry-encoder.js';
 import { nativeLines } from '../../core/native-lines.js';
 
@@ -188,4 +197,44 @@ test('LineChunk builds records once, on demand; count and cost without building 
   assert.equal(chunkCost(c), 123 + (n - 1) * RECORD_OVERHEAD);
   c.records = [];
   assert.equal(recordCount(c), 0);
+});
+
+test('a chunk encoded into a frame buffer (vsock-forward) is byte for byte the message encodeEntryParts and encodePackedForward make', () => {
+  const r = rng(11);
+  let inPlace = 0;
+  for (let round = 0; round < 120; round++) {
+    const pathKey = round % 5 === 0 ? 'file' : '';
+    const blocks = [makeBlock(r, pathKey, 1000 + round, round % 2 === 0), makeBlock(r, pathKey, 2 ** 40 + round, round % 3 === 0)];
+    // Now and then a chunk of records (a filter made them), not of blocks.
+    const records = blocks.flatMap((b) => Array.from({ length: b.count }, (_, i) => blockRecord(b, i, 'app')));
+    const chunk: Chunk = round % 4 === 3 ? { id: `r${round}`, tag: 'app', records, bytes: 0 } : new LineChunk(`c${round}`, 'app.x', blocks, 0);
+    // A frame size around the chunk's: some fit, some take several messages (then: undefined).
+    const maxBytes = round % 3 === 0 ? 1 << 20 : 2000 + Math.floor(r() * 150_000);
+    const frame = Buffer.alloc(maxBytes + 64, 0xee);
+    const room = packedForwardHeadRoom(chunk.tag);
+    const part = encodeEntriesInto(chunk, maxBytes, frame, room);
+    const { parts, oversized } = encodeEntryParts(chunk, maxBytes);
+    const opts = { chunk: chunk.id, size: 0 };
+    if (parts.length !== 1 || oversized) {
+      assert.equal(part, undefined, `round ${round}: more than one message, or an entry too big: not in place`);
+      continue;
+    }
+    assert.ok(part, `round ${round}: one message, written in place`);
+    const msg = packedForwardAround(chunk.tag, frame, part.entries, { ...opts, size: part.count });
+    assert.ok(msg, `round ${round}: the message fits around its entries`);
+    assert.ok(msg.equals(encodePackedForward(chunk.tag, parts[0]!.entries, { ...opts, size: parts[0]!.count })), `round ${round}: same bytes`);
+    assert.equal(msg.buffer, frame.buffer, 'a view of the frame buffer, not a copy');
+    inPlace++;
+  }
+  assert.ok(inPlace > 30, `chunks encoded in place: ${inPlace}`);
+  // No room for the options after the entries: undefined, the frame left to the caller.
+  const small = new LineChunk('s', 'app', [makeBlock(rng(3), '', 1, true)], 0);
+  const room = packedForwardHeadRoom('app');
+  const frame = Buffer.alloc(1 << 20);
+  const p = encodeEntriesInto(small, 1 << 20, frame, room);
+  assert.ok(p, 'the entries fit');
+  const end = p.entries.byteOffset - frame.byteOffset + p.entries.length;
+  assert.equal(packedForwardAround('app', frame.subarray(0, end + 2), p.entries, { chunk: 's', size: p.count }), undefined);
+  // Entries that outgrow the buffer move to the writer's own: undefined.
+  assert.equal(encodeEntriesInto(small, 1 << 20, Buffer.alloc(room + 10), room), undefined);
 });
