@@ -221,6 +221,16 @@ T* Elements(const Napi::Value& v, size_t* length) {
   return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
 }
 
+// Elements of one of several per-line arrays used together: `cap` (start it at SIZE_MAX) becomes
+// the shortest one's length, the entries all of them have.
+template <typename T>
+T* Column(const Napi::Value& v, size_t* cap) {
+  size_t n;
+  T* p = Elements<T>(v, &n);
+  if (n < *cap) *cap = n;
+  return p;
+}
+
 // scanLogEntries(entries, starts, ends, srcOf, seqs, srcRanges, info) -> count, or -1 (unsure:
 // ask the JavaScript scan) or -2 (starts/ends/srcOf/seqs are full: grow them and call again).
 // Fills, per line i: starts[i]/ends[i] (the log string's bytes), srcOf[i] (index of its
@@ -230,15 +240,11 @@ T* Elements(const Napi::Value& v, size_t* length) {
 Napi::Value ScanLogEntries(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
-  size_t cap;
-  size_t n;
-  uint32_t* starts = Elements<uint32_t>(info[1], &cap);
-  uint32_t* ends = Elements<uint32_t>(info[2], &n);
-  if (n < cap) cap = n;
-  int32_t* srcOf = Elements<int32_t>(info[3], &n);
-  if (n < cap) cap = n;
-  double* seqs = Elements<double>(info[4], &n);
-  if (n < cap) cap = n;
+  size_t cap = SIZE_MAX;
+  uint32_t* starts = Column<uint32_t>(info[1], &cap);
+  uint32_t* ends = Column<uint32_t>(info[2], &cap);
+  int32_t* srcOf = Column<int32_t>(info[3], &cap);
+  double* seqs = Column<double>(info[4], &cap);
   size_t rangeCap;
   uint32_t* ranges = Elements<uint32_t>(info[5], &rangeCap);
   rangeCap /= 2;
@@ -518,15 +524,11 @@ Napi::Value GatherRun(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> dst = info[0].As<Napi::Buffer<uint8_t>>();
   size_t pos = info[1].As<Napi::Number>().Uint32Value();
   Napi::Buffer<uint8_t> src = info[2].As<Napi::Buffer<uint8_t>>();
-  size_t n;
-  size_t cap;
-  const uint32_t* starts = Elements<uint32_t>(info[3], &cap);
-  const uint32_t* ends = Elements<uint32_t>(info[4], &n);
-  if (n < cap) cap = n;
-  const int32_t* srcOf = Elements<int32_t>(info[5], &n);
-  if (n < cap) cap = n;
-  const double* seqs = Elements<double>(info[6], &n);
-  if (n < cap) cap = n;
+  size_t cap = SIZE_MAX;
+  const uint32_t* starts = Column<uint32_t>(info[3], &cap);
+  const uint32_t* ends = Column<uint32_t>(info[4], &cap);
+  const int32_t* srcOf = Column<int32_t>(info[5], &cap);
+  const double* seqs = Column<double>(info[6], &cap);
   size_t from = info[7].As<Napi::Number>().Uint32Value();
   size_t to = info[8].As<Napi::Number>().Uint32Value();
   int32_t cur = info[9].As<Napi::Number>().Int32Value();
@@ -587,15 +589,11 @@ Napi::Value SplitLines(const Napi::CallbackInfo& info) {
   size_t from = info[1].As<Napi::Number>().Uint32Value();
   size_t to = info[2].As<Napi::Number>().Uint32Value();
   size_t maxLine = info[3].As<Napi::Number>().Uint32Value();
-  size_t cap;
-  size_t n;
-  uint32_t* starts = Elements<uint32_t>(info[4], &cap);
-  uint32_t* ends = Elements<uint32_t>(info[5], &n);
-  if (n < cap) cap = n;
-  uint32_t* seqs = Elements<uint32_t>(info[6], &n);
-  if (n < cap) cap = n;
-  uint8_t* flags = Elements<uint8_t>(info[7], &n);
-  if (n < cap) cap = n;
+  size_t cap = SIZE_MAX;
+  uint32_t* starts = Column<uint32_t>(info[4], &cap);
+  uint32_t* ends = Column<uint32_t>(info[5], &cap);
+  uint32_t* seqs = Column<uint32_t>(info[6], &cap);
+  uint8_t* flags = Column<uint8_t>(info[7], &cap);
   size_t index = info[8].As<Napi::Number>().Uint32Value();
   uint32_t seqBase = info[9].As<Napi::Number>().Uint32Value();
   size_t outLen;
