@@ -466,18 +466,16 @@ Napi::Value EncodeLines(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> head = info[2].As<Napi::Buffer<uint8_t>>();
   Napi::Buffer<uint8_t> plain = info[3].As<Napi::Buffer<uint8_t>>();
   Napi::Buffer<uint8_t> src = info[4].As<Napi::Buffer<uint8_t>>();
-  size_t ns;
-  size_t ne;
-  size_t nq;
-  const uint32_t* starts = Elements<uint32_t>(info[5], &ns);
-  const uint32_t* ends = Elements<uint32_t>(info[6], &ne);
-  const uint32_t* seqs = Elements<uint32_t>(info[7], &nq);
+  size_t lines = SIZE_MAX;
+  const uint32_t* starts = Column<uint32_t>(info[5], &lines);
+  const uint32_t* ends = Column<uint32_t>(info[6], &lines);
+  const uint32_t* seqs = Column<uint32_t>(info[7], &lines);
   double base = info[8].As<Napi::Number>().DoubleValue();
   size_t from = info[9].As<Napi::Number>().Uint32Value();
   size_t to = info[10].As<Napi::Number>().Uint32Value();
   size_t nb = 0;
   uint32_t* bounds = info[11].IsTypedArray() ? Elements<uint32_t>(info[11], &nb) : nullptr;
-  if (to > ns || to > ne || to > nq || (bounds != nullptr && to - from > nb) || !(base >= 0)) {
+  if (to > lines || (bounds != nullptr && to - from > nb) || !(base >= 0)) {
     Napi::RangeError::New(env, "encodeLines: arguments out of range").ThrowAsJavaScriptException();
     return env.Undefined();
   }
