@@ -78,19 +78,7 @@ export function encodeEntryParts(chunk: Chunk | readonly LogRecord[], maxBytes: 
   const w = scratch;
   w.reset();
   const bounds: number[] = [0];
-  const blocks = Array.isArray(chunk) ? undefined : lineBlocks(chunk as Chunk);
-  if (blocks) {
-    // Lines kept as bytes (tail): copied straight into the entries.
-    const mark = (offset: number) => void bounds.push(offset);
-    for (const b of blocks) w.lines(b, 0, b.count, mark);
-  } else {
-    const records = Array.isArray(chunk) ? (chunk as readonly LogRecord[]) : (chunk as Chunk).records;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      w.entry(r.time, r.body, r.meta);
-      bounds.push(w.offset);
-    }
-  }
+  writeChunk(w, chunk, (offset) => void bounds.push(offset));
   const all = w.result();
   const parts: EntryPart[] = [];
   let oversized = 0;
@@ -124,23 +112,33 @@ export function encodeEntryParts(chunk: Chunk | readonly LogRecord[], maxBytes: 
  */
 export function encodeEntriesInto(chunk: Chunk, maxBytes: number, frame: Buffer, start: number): EntryPart | undefined {
   const w = EntryWriter.over(frame, start, META_KEY);
-  let count = 0;
-  const blocks = lineBlocks(chunk);
-  if (blocks) {
-    for (const b of blocks) {
-      w.lines(b, 0, b.count);
-      count += b.count;
-    }
-  } else {
-    const records = chunk.records;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      w.entry(r.time, r.body, r.meta);
-    }
-    count = records.length;
-  }
+  const count = writeChunk(w, chunk);
   if (w.buffer !== frame || w.offset > maxBytes) return undefined;
   return { entries: w.result(), count };
+}
+
+/**
+ * The entries of a chunk (or of records) into `w`: lines kept as bytes (tail) copied straight
+ * from their blocks, else each record. `after` hears the offset after each entry. Returns the
+ * number of entries.
+ */
+function writeChunk(w: EntryWriter, chunk: Chunk | readonly LogRecord[], after?: (offset: number) => void): number {
+  const blocks = Array.isArray(chunk) ? undefined : lineBlocks(chunk as Chunk);
+  if (blocks) {
+    let count = 0;
+    for (const b of blocks) {
+      w.lines(b, 0, b.count, after);
+      count += b.count;
+    }
+    return count;
+  }
+  const records = Array.isArray(chunk) ? (chunk as readonly LogRecord[]) : (chunk as Chunk).records;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    w.entry(r.time, r.body, r.meta);
+    after?.(w.offset);
+  }
+  return records.length;
 }
 
 /** Bytes of a PackedForward message before its entries: at most this much room for `tag`. */
@@ -155,13 +153,9 @@ export function packedForwardHeadRoom(tag: string): number {
  * after the entries.
  */
 export function packedForwardAround(tag: string, frame: Buffer, entries: Buffer, o: PackedForwardOptions): Buffer | undefined {
-  const opt: Record<string, unknown> = { size: o.size };
-  if (o.chunk !== undefined) opt.chunk = o.chunk;
-  if (o.gzip) opt.compressed = 'gzip';
   const start = entries.byteOffset - frame.byteOffset;
   const end = start + entries.length;
-  const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(entries.length)]);
-  const tail = packr.pack(opt);
+  const { head, tail } = packedForwardEnds(tag, entries.length, o);
   if (head.length > start || end + tail.length > frame.length) return undefined;
   head.copy(frame, start - head.length);
   tail.copy(frame, end);
@@ -191,15 +185,11 @@ export interface PackedForwardOptions {
  * the one `alloc(size)` gives. `entries` may come in pieces (concatenated).
  */
 export function encodePackedForward(tag: string, entries: Buffer | readonly Buffer[], o: PackedForwardOptions, alloc?: (size: number) => Buffer): Buffer {
-  const opt: Record<string, unknown> = { size: o.size };
-  if (o.chunk !== undefined) opt.chunk = o.chunk;
-  if (o.gzip) opt.compressed = 'gzip';
   // Entries in pieces (sealed units: their bytes are not copied into one buffer first).
   const pieces = Buffer.isBuffer(entries) ? [entries] : (entries as readonly Buffer[]);
   let n = 0;
   for (const p of pieces) n += p.length;
-  const head = Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(n)]);
-  const tail = packr.pack(opt);
+  const { head, tail } = packedForwardEnds(tag, n, o);
   const size = head.length + n + tail.length;
   if (!alloc) return Buffer.concat([head, ...pieces, tail], size);
   const out = alloc(size);
@@ -208,6 +198,14 @@ export function encodePackedForward(tag: string, entries: Buffer | readonly Buff
   for (const p of pieces) pos += p.copy(out, pos);
   tail.copy(out, pos);
   return out.subarray(0, size);
+}
+
+/** What comes before `n` bytes of entries in a PackedForward message (`[tag, <bin header>`) and after them (the options). */
+function packedForwardEnds(tag: string, n: number, o: PackedForwardOptions): { head: Buffer; tail: Buffer } {
+  const opt: Record<string, unknown> = { size: o.size };
+  if (o.chunk !== undefined) opt.chunk = o.chunk;
+  if (o.gzip) opt.compressed = 'gzip';
+  return { head: Buffer.concat([Buffer.from([0x93]), packr.pack(tag), binHeader(n)]), tail: packr.pack(opt) };
 }
 
 /** `[_qlog.heartbeat, [], {chunk, qlog_heartbeat: ms}]`: acked by any Forward receiver, emits nothing. */
