@@ -8,7 +8,7 @@
  * buffers held ~6 MiB that a steady flow never used again).
  */
 
-import { loadAddon } from './native-addon.js';
+import { addonFunction } from './native-addon.js';
 
 /** Every pool alive (weakly: a reload drops a pipeline's pools), for dropSpareBuffers(). */
 const pools = new Set<WeakRef<BufferPool>>();
@@ -21,11 +21,7 @@ let release: ((buf: Buffer) => boolean) | null | undefined;
  * otherwise or without the addon.
  */
 export function releaseBuffer(buf: Buffer): boolean {
-  if (release === undefined) {
-    const l = loadAddon();
-    const b = 'error' in l ? undefined : (l.binding as { releaseBuffer?: (buf: Buffer) => boolean });
-    release = typeof b?.releaseBuffer === 'function' ? b.releaseBuffer : null;
-  }
+  if (release === undefined) release = addonFunction<(buf: Buffer) => boolean>('releaseBuffer') ?? null;
   return release !== null && buf.byteOffset === 0 && buf.length === buf.buffer.byteLength && release(buf);
 }
 

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { dropSpareBuffers } from './buffer-pool.js';
 import { releaseValidators } from './config/validate.js';
 import { optimizeOnBurst } from './jit.js';
-import { loadAddon } from './native-addon.js';
+import { addonFunction } from './native-addon.js';
 
 /** How long without a record (or only a trickle) before an agent counts as idle (and gives back memory). */
 const IDLE_MS = 8_000;
@@ -60,11 +60,9 @@ function leanReceiver(): void {
  * (native/memory.cc). False where the addon is not available.
  */
 export function reduceMemory(): boolean {
-  const l = loadAddon();
-  if ('error' in l) return false;
-  const b = l.binding as { reduceMemory?: () => void };
-  if (typeof b.reduceMemory !== 'function') return false;
-  b.reduceMemory();
+  const reduce = addonFunction<() => void>('reduceMemory');
+  if (reduce === undefined) return false;
+  reduce();
   return true;
 }
 

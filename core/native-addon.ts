@@ -37,3 +37,13 @@ export function loadAddon(): Addon {
   }
   return loaded;
 }
+
+/**
+ * The addon's export `name` when it is a function, else undefined (no addon, or one built before
+ * that function was added). `F` is the caller's word for its signature (native/*.cc).
+ */
+export function addonFunction<F extends (...args: never[]) => unknown>(name: string): F | undefined {
+  const a = loadAddon();
+  const f = 'error' in a ? undefined : (a.binding as Record<string, unknown>)[name];
+  return typeof f === 'function' ? (f as F) : undefined;
+}

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TransportError, type PeerIdentity } from './address.js';
-import { loadAddon } from '../native-addon.js';
+import { addonFunction } from '../native-addon.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './constants.js';
 import type { TlsContext } from './tls-files.js';
 
@@ -63,9 +63,8 @@ export function widenSendBuffer(stream: Duplex, bytes: number): number | undefin
   if (!(stream instanceof net.Socket)) return undefined;
   const fd = (stream as net.Socket & { _handle?: { fd?: unknown } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return undefined;
-  const a = loadAddon();
-  const set = 'error' in a ? undefined : (a.binding as { setSendBuffer?: (fd: number, bytes: number) => number }).setSendBuffer;
-  if (typeof set !== 'function') return undefined;
+  const set = addonFunction<(fd: number, bytes: number) => number>('setSendBuffer');
+  if (set === undefined) return undefined;
   const got = set(fd, bytes);
   return got > 0 ? got : undefined;
 }

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { loadAddon } from '../../core/native-addon.js';
+import { addonFunction } from '../../core/native-addon.js';
 import { CommitQueue } from './tail-commit.js';
 import type { FileEntry } from './tail-db.js';
 import { holdsSuccessor, isCopy, isFollowing, isGone, isGoneAtEnd, isOpen, nextPhase, Phase, type LifeEvent } from './tail-lifecycle.js';
@@ -34,11 +34,7 @@ type ReadWithHead = (
 let readWithHead: ReadWithHead | null | undefined;
 /** The addon's readWithHead (native/read.cc), or undefined without the addon. */
 function nativeReadWithHead(): ReadWithHead | undefined {
-  if (readWithHead === undefined) {
-    const a = loadAddon();
-    const f = 'error' in a ? undefined : (a.binding as { readWithHead?: ReadWithHead }).readWithHead;
-    readWithHead = typeof f === 'function' ? f : null;
-  }
+  if (readWithHead === undefined) readWithHead = addonFunction<ReadWithHead>('readWithHead') ?? null;
   return readWithHead ?? undefined;
 }
 
